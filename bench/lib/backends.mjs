@@ -1,7 +1,7 @@
 // Backends the bench can time the rules on.
 //
 //   ts         the plain TypeScript kernels (always)
-//   fast       the fast kernels of issue 9 (WASM SIMD, worker threads) when the library has them
+//   fast       the fast kernels (WASM SIMD, worker threads), compiled by initKernels() before timing
 //   tfjs-*     TensorFlow.js backends present at run time, on the tensor formulation of the rules
 //              that have one (bench/lib/tfjs.mjs)
 //
@@ -78,7 +78,11 @@ export async function resolveBackends(lib, requested) {
         name: 'fast',
         kind: 'lib',
         label: `robust-agg, fast kernels (${sw.name}('${sw.fast}'): WASM SIMD, worker threads)`,
-        activate: () => sw.set(sw.fast),
+        activate: async () => {
+          sw.set(sw.fast);
+          // Compile the WebAssembly module before the first timed call, not inside it.
+          if (typeof lib.initKernels === 'function') await lib.initKernels();
+        },
       });
     } else if (requested !== null) {
       messages.push(`fast kernels: dist/index.js exports no ${KERNEL_SWITCHES.join(' / ')} accepting ${FAST_KERNELS.join(' / ')} yet; skipped`);

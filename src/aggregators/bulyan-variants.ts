@@ -8,7 +8,7 @@ import {
 } from '../core/finite-clients.js';
 import type { CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { columnMeanAroundMedian, columnMedian, reduceColumns } from '../kernels/column-select.js';
+import { columnMedian, meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
 import { combine, meanOfRows } from '../kernels/combine.js';
 import { gram, squaredDistancesFromGram, squaredDistancesToCombination } from '../kernels/gram.js';
 import { squaredDistance } from '../kernels/norms.js';
@@ -107,8 +107,7 @@ export function bulyanVariantWithDecision(
   const picked = order.map((k) => rows[k]);
   let aggregate: Float32Array;
   if (aggregation === 'meamed') {
-    const scratch = new Float64Array(theta);
-    aggregate = reduceColumns(picked, (col, lo, m) => columnMeanAroundMedian(col, lo, m, beta, scratch));
+    aggregate = reduceColumns(picked, meanAroundMedianReducer(beta));
   } else if (aggregation === 'coordinateMedian') {
     aggregate = reduceColumns(picked, columnMedian);
   } else if (aggregation === 'mean') {

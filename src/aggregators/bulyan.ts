@@ -7,7 +7,7 @@ import {
 } from '../core/finite-clients.js';
 import type { CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { columnMeanAroundMedian, reduceColumns } from '../kernels/column-select.js';
+import { meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
 import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
 import { krumScores, lowestScores } from './krum-scores.js';
 
@@ -71,8 +71,7 @@ export function bulyanWithDecision(updates: Updates, options: BulyanOptions): Ag
   const beta = theta - 2 * f;
   const order = bulyanSelection(squaredDistancesFromGram(gram(rows, rows[0]), count), count, f, theta);
   const picked = order.map((k) => rows[k]);
-  const scratch = new Float64Array(theta);
-  const aggregate = reduceColumns(picked, (col, lo, m) => columnMeanAroundMedian(col, lo, m, beta, scratch));
+  const aggregate = reduceColumns(picked, meanAroundMedianReducer(beta));
   return {
     aggregate,
     decision: {

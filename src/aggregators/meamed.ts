@@ -2,7 +2,7 @@ import type { Aggregation, Decision } from '../core/decision.js';
 import { finiteClients, remainingByzantine, requireClients } from '../core/finite-clients.js';
 import type { CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { columnMeanAroundMedian, reduceColumns } from '../kernels/column-select.js';
+import { meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
 
 /** Options of {@link meamed}. */
 export interface MeamedOptions extends CommonOptions {
@@ -40,7 +40,6 @@ export function meamedWithDecision(updates: Updates, options: MeamedOptions): Ag
   requireClients('meamed', clients.n, options?.f, 2, 1);
   const m = clients.rows.length;
   const keep = m - remainingByzantine(options.f, clients);
-  const scratch = new Float64Array(m);
-  const aggregate = reduceColumns(clients.rows, (col, lo, len) => columnMeanAroundMedian(col, lo, len, keep, scratch));
+  const aggregate = reduceColumns(clients.rows, meanAroundMedianReducer(keep));
   return { aggregate, decision: { rule: 'meamed', n: clients.n, dropped: clients.dropped } };
 }

@@ -1,9 +1,9 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
-import { finiteClients, weightsOverInput } from '../core/finite-clients.js';
+import { finiteClients, requireNonFinitePolicy, weightsOverInput } from '../core/finite-clients.js';
 import type { CommonOptions } from '../core/options.js';
-import type { Updates } from '../core/updates.js';
-import { combine } from '../kernels/combine.js';
+import { validateUpdates, type Updates } from '../core/updates.js';
+import { combine, combineIfFinite } from '../kernels/combine.js';
 
 /** Options of {@link mean}. */
 export interface MeanOptions extends CommonOptions {
@@ -24,7 +24,7 @@ export interface MeanDecision extends Decision {
  * out = Σᵢ wᵢ xᵢ / Σᵢ wᵢ. Not robust: one client moves it arbitrarily far. It is the baseline every
  * robust rule is measured against. Clients that sent NaN/±Inf are dropped (their weight too).
  *
- * Cost: one pass over the data, float64 accumulation.
+ * Cost: one pass over the data (the finiteness check is fused with the sum), float64 accumulation.
  *
  * @example
  * ```ts
@@ -47,34 +47,51 @@ export function mean(updates: Updates, options: MeanOptions = {}): Float32Array 
  * ```
  */
 export function meanWithDecision(updates: Updates, options: MeanOptions = {}): Aggregation<MeanDecision> {
-  const clients = finiteClients(updates, 'mean', options.nonFinite);
-  const m = clients.rows.length;
-  const w = new Float64Array(m);
-  if (options.weights === undefined) {
-    w.fill(1 / m);
-  } else {
-    const given = options.weights;
-    if (given.length !== clients.n) {
-      throw new RobustAggError(
-        'INVALID_OPTION',
-        `mean: weights has length ${given.length}, expected one weight per client (n=${clients.n})`,
-      );
-    }
-    for (let i = 0; i < clients.n; i++) {
-      const v = given[i];
-      if (!Number.isFinite(v) || v < 0) {
-        throw new RobustAggError('INVALID_OPTION', `mean: weight of client ${i} must be finite and ≥ 0, got ${v}`);
-      }
-    }
-    let total = 0;
-    for (let k = 0; k < m; k++) total += given[clients.index[k]];
-    if (total <= 0) {
-      throw new RobustAggError('INVALID_OPTION', 'mean: the weights of the finite clients sum to 0');
-    }
-    for (let k = 0; k < m; k++) w[k] = given[clients.index[k]] / total;
+  const { n } = validateUpdates(updates, 'mean');
+  requireNonFinitePolicy('mean', options.nonFinite);
+  const given = options.weights;
+  if (given !== undefined) requireWeights(given, n);
+  // Fast path: when every client is finite (the common case) one fused pass checks and combines.
+  const all = Array.from({ length: n }, (_, i) => i);
+  const w = normalisedWeights(given, all);
+  const aggregate = combineIfFinite(updates, w);
+  if (aggregate !== null) {
+    return { aggregate, decision: { rule: 'mean', n, dropped: [], weights: w } };
   }
+  const clients = finiteClients(updates, 'mean', options.nonFinite);
+  const wFinite = normalisedWeights(given, clients.index);
   return {
-    aggregate: combine(clients.rows, w),
-    decision: { rule: 'mean', n: clients.n, dropped: clients.dropped, weights: weightsOverInput(w, clients) },
+    aggregate: combine(clients.rows, wFinite),
+    decision: { rule: 'mean', n, dropped: clients.dropped, weights: weightsOverInput(wFinite, clients) },
   };
+}
+
+/** Checks that `weights` holds one finite, non-negative weight per client. */
+function requireWeights(weights: ArrayLike<number>, n: number): void {
+  if (weights.length !== n) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `mean: weights has length ${weights.length}, expected one weight per client (n=${n})`,
+    );
+  }
+  for (let i = 0; i < n; i++) {
+    const v = weights[i];
+    if (!Number.isFinite(v) || v < 0) {
+      throw new RobustAggError('INVALID_OPTION', `mean: weight of client ${i} must be finite and ≥ 0, got ${v}`);
+    }
+  }
+}
+
+/** The weights of the clients `index` (equal when none are given), normalised to sum to 1. */
+function normalisedWeights(given: ArrayLike<number> | undefined, index: readonly number[]): Float64Array {
+  const m = index.length;
+  const w = new Float64Array(m);
+  if (given === undefined) return w.fill(1 / m);
+  let total = 0;
+  for (let k = 0; k < m; k++) total += given[index[k]];
+  if (total <= 0) {
+    throw new RobustAggError('INVALID_OPTION', 'mean: the weights of the finite clients sum to 0');
+  }
+  for (let k = 0; k < m; k++) w[k] = given[index[k]] / total;
+  return w;
 }

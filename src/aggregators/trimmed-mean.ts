@@ -3,7 +3,7 @@ import { RobustAggError } from '../core/errors.js';
 import { finiteClients, remainingByzantine, requireClients } from '../core/finite-clients.js';
 import { requireNumber, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { columnTrimmedMean, reduceColumns } from '../kernels/column-select.js';
+import { reduceColumns, trimmedMeanReducer } from '../kernels/column-select.js';
 
 /** Options of {@link trimmedMean}: give exactly one of `f` and `beta`. */
 export interface TrimmedMeanOptions extends CommonOptions {
@@ -67,7 +67,7 @@ export function trimmedMeanWithDecision(
   }
   requireClients('trimmedMean', clients.n, f, 2, 1);
   const trim = remainingByzantine(f, clients);
-  const aggregate = reduceColumns(clients.rows, (col, lo, m) => columnTrimmedMean(col, lo, m, trim));
+  const aggregate = reduceColumns(clients.rows, trimmedMeanReducer(trim));
   return {
     aggregate,
     decision: { rule: 'trimmedMean', n: clients.n, dropped: clients.dropped, trimmed: trim },

@@ -24,9 +24,7 @@ export interface FiniteClients {
  */
 export function finiteClients(updates: Updates, rule: string, policy: NonFinitePolicy = 'drop'): FiniteClients {
   const { n, d } = validateUpdates(updates, rule);
-  if (policy !== 'drop' && policy !== 'throw') {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: nonFinite must be 'drop' or 'throw', got ${String(policy)}`);
-  }
+  requireNonFinitePolicy(rule, policy);
   const rows: Float32Array[] = [];
   const index: number[] = [];
   const dropped: number[] = [];
@@ -44,6 +42,13 @@ export function finiteClients(updates: Updates, rule: string, policy: NonFiniteP
     throw new RobustAggError('NO_FINITE_UPDATES', `${rule}: all ${n} clients sent NaN or ±Infinity`);
   }
   return { rows, index, dropped, n, d };
+}
+
+/** Throws `INVALID_OPTION` unless `policy` is `'drop'`, `'throw'` or undefined (meaning `'drop'`). */
+export function requireNonFinitePolicy(rule: string, policy: NonFinitePolicy | undefined): void {
+  if (policy !== undefined && policy !== 'drop' && policy !== 'throw') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: nonFinite must be 'drop' or 'throw', got ${String(policy)}`);
+  }
 }
 
 /**

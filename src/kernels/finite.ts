@@ -1,8 +1,20 @@
+import { isFiniteVectorWasm } from './wasm/finite.js';
+
 /**
- * True when every value of `x` is finite. `v − v` is 0 for finite v and NaN for NaN or ±Infinity,
- * so one accumulator tells with one subtraction and one addition per value and no branch.
+ * True when every value of `x` is finite. Runs on the WebAssembly kernel when the backend allows it
+ * and x is long enough (see `setKernelBackend`), otherwise on {@link isFiniteVectorPlain}; both
+ * give the same answer for every input.
  */
 export function isFiniteVector(x: Float32Array): boolean {
+  return isFiniteVectorWasm(x) ?? isFiniteVectorPlain(x);
+}
+
+/**
+ * The plain check: `v − v` is 0 for finite v and NaN for NaN or ±Infinity, so one accumulator tells
+ * with one subtraction and one addition per value and no branch. The fallback and the oracle of the
+ * WebAssembly kernel.
+ */
+export function isFiniteVectorPlain(x: Float32Array): boolean {
   let acc = 0;
   const n = x.length;
   let i = 0;

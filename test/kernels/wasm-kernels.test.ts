@@ -11,7 +11,7 @@ import {
   trimmedMeanReducer,
 } from '../../src/kernels/column-select.js';
 import { combine, combineIfFinite, combinePlain } from '../../src/kernels/combine.js';
-import { isFiniteVector } from '../../src/kernels/finite.js';
+import { isFiniteVector, isFiniteVectorPlain } from '../../src/kernels/finite.js';
 import { isFiniteVectorWasm } from '../../src/kernels/wasm/finite.js';
 import { gram, gramPlain } from '../../src/kernels/gram.js';
 import { rowNorms, rowNormsPlain, squaredDistance, squaredDistancePlain, squaredNorm, squaredNormPlain } from '../../src/kernels/norms.js';
@@ -160,6 +160,7 @@ describe('finiteness checks', () => {
         y[at] = bad;
         expect(isFiniteVectorWasm(y)).toBe(false);
         expect(isFiniteVector(y)).toBe(false);
+        expect(isFiniteVectorPlain(y)).toBe(false);
       }
     }
     const huge = Float32Array.from(x, () => 3.4e38);

@@ -3,7 +3,7 @@ import { kernelConfig, pickWorkspace } from './config.js';
 /**
  * Whether every value of x is finite, on the WebAssembly kernel (rows copied in blocks, f32x4
  * `v − v` sums); null when the plain check should run instead (backend 'js', below the size
- * threshold, or no WebAssembly). For `isFiniteVector` in src/kernels/finite.ts to dispatch to.
+ * threshold, or no WebAssembly). `isFiniteVector` in src/kernels/finite.ts dispatches to it.
  *
  * @internal
  */
