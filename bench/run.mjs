@@ -101,10 +101,11 @@ if (backends.length === 0) {
   process.exit(2);
 }
 const tensorRules = rules.filter((e) => TENSOR_RULES[e.name]);
-// Memory is measured at the largest size for every library backend; --quick measures it for the
-// last one only (fast when present) to stay short.
+// Memory is measured at the largest size for the last library backend only: the fast kernels when
+// present, the library's default. A child per rule and backend costs seconds (start-up and reading
+// the largest matrix), and the plain kernels hold the same O(n² + d) scratch.
 const libBackends = backends.filter((b) => b.kind === 'lib');
-const memoryBackends = new Set((opts.quick ? libBackends.slice(-1) : libBackends).map((b) => b.name));
+const memoryBackends = new Set(libBackends.slice(-1).map((b) => b.name));
 // Attacks call the aggregators, whose backends the table already compares: they run on the last
 // library backend only (the fast kernels when present).
 const attackBackend = backends.filter((b) => b.kind === 'lib').slice(-1)[0]?.name;
@@ -223,6 +224,7 @@ try {
           const f = entry.fMax ? Math.max(0, Math.min(declaredF(n), entry.fMax(n))) : declaredF(n);
           const rec = baseRecord(entry, backend.name, n, d, f);
           const predicted = predict(key, entry, n, d);
+          const tCell = performance.now();
           try {
             if (predicted !== null && predicted > maxCallMs) {
               throw new Error(`skipped: predicted ${formatMs(predicted)} > ${formatMs(maxCallMs)} per call`);
@@ -263,6 +265,7 @@ try {
               memory.push({ rule: entry.name, impl: backend.name, n, d, error: rec.error, errorCode: rec.errorCode, ratioToInput: null });
             }
           }
+          rec.cellWallMs = performance.now() - tCell; // timing + warm-up + set-up + gc: where a run's time goes
           records.push(rec);
           tick(label);
         }
@@ -325,11 +328,11 @@ const fullMaxCallMs = (opts.maxCallS ?? 30) * 1e3;
 const est = estimateGrid(records, costOf, { ns: FULL_N, ds: FULL_D, baseBudget: fullBudget, maxCallMs: fullMaxCallMs });
 const genRate = overheads.generatedValues > 0 ? overheads.generateMs / overheads.generatedValues : 0;
 const estGenMs = genRate * (Math.max(...FULL_N) + 1) * FULL_D.reduce((a, x) => a + x, 0);
-// a child per (rule, library backend) at the largest size: its start-up as measured here, plus reading
+// a child per rule (on one library backend) at the largest size: its start-up as measured here, plus reading
 // the largest matrix (nominally 1 GB/s from the page cache)
 const fullReadMs = (Math.max(...FULL_N) * Math.max(...FULL_D) * 4) / 1e6;
 const childStartMs = overheads.children > 0 ? overheads.childMs / overheads.children : 1000;
-const estChildMs = (opts.memory ? 1 : 0) * (childStartMs + fullReadMs) * rules.length * libBackends.length;
+const estChildMs = (opts.memory ? 1 : 0) * (childStartMs + fullReadMs) * rules.length * memoryBackends.size;
 const estTotalMs = est.totalMs + estGenMs + estChildMs + (floor.cached ? 0 : 8000);
 // extrapolating from tiny sizes (fixed per-call overheads) says nothing about the full grid
 const estimateUsable = nMax * dMax >= 1e6;

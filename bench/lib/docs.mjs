@@ -102,7 +102,7 @@ export function renderDocs(result, { svgPath = '../bench/results/benchmarks.svg'
     'call each; a call predicted above the per-call limit is skipped and says so. The Python peers use the',
     'same budgets and predictions. At the largest size each rule runs in its own child process, which',
     'measures memory on its first call and uses that call as the timing when it is slower than the budget',
-    '(`--quick`: for one backend only). Attacks run on one backend (the fast kernels when present): they',
+    '(for one backend: the fast kernels when present). Attacks run on one backend (the same): they',
     'call the aggregators, whose backends the table already compares.',
     '',
     result.budgets.estimate,

@@ -91,6 +91,29 @@ describe('budget plan and grid estimate', () => {
     expect(planCell(500, 100)).toEqual({ warmup: false, iterations: 1, time: 0 });
   });
 
+  it('calls a slow cell once and a budgeted one warm-up + samples times, sync or async', async () => {
+    const { timeCell } = await load('timing.mjs');
+    let calls = 0;
+    const slow = await timeCell(() => {
+      calls += 1;
+      return calls;
+    }, { warmup: false, iterations: 1, time: 0 });
+    expect(calls).toBe(1);
+    expect(slow.samples).toBe(1);
+    calls = 0;
+    const budgeted = await timeCell(() => {
+      calls += 1;
+    }, { warmup: true, iterations: 1, time: 5 });
+    expect(calls).toBe(budgeted.samples + 1);
+    calls = 0;
+    const awaited = await timeCell(async () => {
+      await new Promise((r) => setTimeout(r, 2));
+      calls += 1;
+    }, { warmup: false, iterations: 1, time: 0 });
+    expect(calls).toBe(1);
+    expect(awaited.medianMs).toBeGreaterThanOrEqual(1.5); // the promise was awaited, not just created
+  });
+
   it('extrapolates cells by n·d or n²d and skips those above the per-call limit', async () => {
     const { estimateGrid } = await load('estimate.mjs');
     const records = [

@@ -1,0 +1,39 @@
+import { RobustAggError } from '../core/errors.js';
+import { validateUpdates, type Updates } from '../core/updates.js';
+import { cosineDistancesFromGram } from '../kernels/cosine-distances.js';
+import { isFiniteVector } from '../kernels/finite.js';
+import { gram } from '../kernels/gram.js';
+
+/**
+ * Pairwise cosine distances between client updates, the matrix FLAME clusters:
+ * D_ij = 1 − ⟨xᵢ, xⱼ⟩ / (‖xᵢ‖ ‖xⱼ‖), clamped to [0, 2], zero on the diagonal. A zero update has
+ * cosine similarity 0 with every other, so it sits at distance 1 from all of them (scikit-learn's
+ * `cosine_distances` convention, which FLAME's reference code uses; Nguyen et al., USENIX
+ * Security 2022).
+ *
+ * Computed from the float64 Gram matrix XXᵀ (one pass over the data, on the fast kernels when they
+ * are on), so the n×d data is never copied. Returns a row-major n×n `Float64Array`, the form
+ * {@link hdbscan} takes together with `n`. Unlike the aggregators, it throws `NON_FINITE_UPDATE`
+ * on a client holding NaN or ±Infinity instead of dropping it: a distance matrix has one row per
+ * client given.
+ *
+ * @param updates - n client updates of equal length d.
+ * @returns the n×n distances, row-major.
+ *
+ * @example
+ * ```ts
+ * import { cosineDistances, hdbscan } from 'robust-agg';
+ * const dist = cosineDistances(updates);
+ * const n = updates.length;
+ * const { labels } = hdbscan(dist, { n, minClusterSize: Math.floor(n / 2) + 1, minSamples: 1, allowSingleCluster: true });
+ * ```
+ */
+export function cosineDistances(updates: Updates): Float64Array {
+  const { n } = validateUpdates(updates, 'cosineDistances');
+  for (let i = 0; i < n; i++) {
+    if (!isFiniteVector(updates[i])) {
+      throw new RobustAggError('NON_FINITE_UPDATE', `cosineDistances: client ${i} sent NaN or ±Infinity`);
+    }
+  }
+  return cosineDistancesFromGram(gram(updates, null), n);
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { cosineDistances } from '../../src/clustering/cosine-distances.js';
+import { RobustAggError } from '../../src/core/errors.js';
+import { createRng } from '../../src/core/random.js';
+import { rowsOf } from '../helpers/data.js';
+
+describe('cosineDistances', () => {
+  it('hand-computed: orthogonal 1, opposite 2, 45° 1 − 1/√2, zero vector 1, diagonal 0', () => {
+    const rows = rowsOf([[1, 0], [0, 2], [1, 1], [0, 0], [-3, 0]]);
+    const d = cosineDistances(rows);
+    const at = (i: number, j: number): number => d[i * 5 + j];
+    expect(at(0, 1)).toBeCloseTo(1, 15);
+    expect(at(0, 2)).toBeCloseTo(1 - Math.SQRT1_2, 15);
+    expect(at(1, 2)).toBeCloseTo(1 - Math.SQRT1_2, 15);
+    expect(at(0, 4)).toBe(2);
+    for (const j of [0, 1, 2, 4]) expect(at(3, j)).toBe(1);
+    for (let i = 0; i < 5; i++) expect(at(i, i)).toBe(0);
+    for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) expect(at(i, j)).toBe(at(j, i));
+  });
+
+  it('equals the float64 definition on rows large enough for the fast kernels', () => {
+    const rng = createRng(3);
+    const n = 12;
+    const dim = 20_000;
+    const rows = Array.from({ length: n }, () => Float32Array.from({ length: dim }, () => rng.gaussian() + 0.3));
+    const d = cosineDistances(rows);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let ab = 0;
+        let aa = 0;
+        let bb = 0;
+        for (let k = 0; k < dim; k++) {
+          ab += rows[i][k] * rows[j][k];
+          aa += rows[i][k] * rows[i][k];
+          bb += rows[j][k] * rows[j][k];
+        }
+        const expected = i === j ? 0 : 1 - ab / Math.sqrt(aa * bb);
+        expect(Math.abs(d[i * n + j] - expected)).toBeLessThan(1e-6);
+      }
+    }
+  });
+
+  it('throws on a non-finite client, naming it', () => {
+    const rows = rowsOf([[1, 0], [NaN, 1]]);
+    expect(() => cosineDistances(rows)).toThrow(RobustAggError);
+    expect(() => cosineDistances(rows)).toThrow(/client 1/);
+    expect(() => cosineDistances([])).toThrow(RobustAggError);
+  });
+});
