@@ -11,7 +11,18 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import cliProgress from 'cli-progress';
 import { resolveBackends } from './lib/backends.mjs';
-import { FULL_D, FULL_N, HELP, QUICK_D, QUICK_N, parseArgs } from './lib/cli.mjs';
+import {
+  FULL_BUDGET_MS,
+  FULL_D,
+  FULL_MAX_CALL_S,
+  FULL_N,
+  HELP,
+  QUICK_BUDGET_MS,
+  QUICK_D,
+  QUICK_MAX_CALL_S,
+  QUICK_N,
+  parseArgs,
+} from './lib/cli.mjs';
 import { cellContext, declaredF, generateMatrix, writeMatrix } from './lib/data.mjs';
 import { renderDocs } from './lib/docs.mjs';
 import { floorMs, loadFloor, pctOfFloor } from './lib/floor.mjs';
@@ -80,8 +91,8 @@ const ns = [...(opts.n ?? (opts.quick ? QUICK_N : FULL_N))].sort((a, b) => a - b
 const ds = [...(opts.d ?? (opts.quick ? QUICK_D : FULL_D))].sort((a, b) => a - b);
 const nMax = ns[ns.length - 1];
 const dMax = ds[ds.length - 1];
-const baseBudget = opts.budgetMs ?? (opts.quick ? 150 : 1000);
-const maxCallMs = (opts.maxCallS ?? (opts.quick ? 15 : 30)) * 1e3;
+const baseBudget = opts.budgetMs ?? (opts.quick ? QUICK_BUDGET_MS : FULL_BUDGET_MS);
+const maxCallMs = (opts.maxCallS ?? (opts.quick ? QUICK_MAX_CALL_S : FULL_MAX_CALL_S)) * 1e3;
 
 const { rules, missing, unknown } = selectRules(lib, opts.only, opts.skip);
 const messages = [];
@@ -323,8 +334,8 @@ const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.sl
 const gramRules = rules.filter((e) => e.cost === 'n2d').length;
 // What the full grid would cost on this machine, extrapolated from this run (printed, and in the docs).
 const costOf = (name) => (RULES.find((e) => e.name === name || e.peer === name)?.cost ?? 'nd');
-const fullBudget = opts.budgetMs ?? 1000;
-const fullMaxCallMs = (opts.maxCallS ?? 30) * 1e3;
+const fullBudget = opts.budgetMs ?? FULL_BUDGET_MS;
+const fullMaxCallMs = (opts.maxCallS ?? FULL_MAX_CALL_S) * 1e3;
 const est = estimateGrid(records, costOf, { ns: FULL_N, ds: FULL_D, baseBudget: fullBudget, maxCallMs: fullMaxCallMs });
 const genRate = overheads.generatedValues > 0 ? overheads.generateMs / overheads.generatedValues : 0;
 const estGenMs = genRate * (Math.max(...FULL_N) + 1) * FULL_D.reduce((a, x) => a + x, 0);

@@ -5,6 +5,11 @@ export const FULL_N = [10, 50, 100, 200];
 export const FULL_D = [1e4, 1e5, 1e6];
 export const QUICK_N = [10, 50];
 export const QUICK_D = [1e4, 1e5];
+/** Per-cell budget at d = 1e6 (ms) and per-call limit (s): sized so the full grid fits 20 min on 2 cores. */
+export const FULL_BUDGET_MS = 500;
+export const FULL_MAX_CALL_S = 20;
+export const QUICK_BUDGET_MS = 150;
+export const QUICK_MAX_CALL_S = 15;
 
 /** Backends `--backend` accepts; `all` means every one present at run time. */
 export const BACKEND_NAMES = ['ts', 'fast', 'tfjs-cpu', 'tfjs-wasm', 'tensorflow', 'webgpu'];
@@ -24,8 +29,8 @@ numpy/torch peers on the same matrices, against the machine's physical floor.
   --no-peers           do not run the Python (numpy / torch) peers
   --no-memory          do not measure peak RSS / heap growth
   --no-progress        no progress bar (it goes to stderr, only on a terminal)
-  --budget-ms X        time budget per (rule, n, d) cell for d = 1e6; smaller d get less
-  --max-call-s X       skip a cell whose one call is predicted above X s (default 30; quick 15)
+  --budget-ms X        time budget per (rule, n, d) cell for d = 1e6 (default 500; quick 150); smaller d get less
+  --max-call-s X       skip a cell whose one call is predicted above X s (default 20; quick 15)
   --chart-n N          which n the SVG chart shows (default: the largest n of the run)
   --seed S             data seed (default 1)
   --out DIR            where JSON + SVG go (default bench/results)
