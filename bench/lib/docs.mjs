@@ -1,4 +1,5 @@
 // docs/benchmarks.md, rendered from the same result object as the table, the JSON and the SVG.
+import { beforeAfterSection } from './before-after.mjs';
 import { formatMs, markdownMemoryTable, markdownTable, recordNotes } from './report.mjs';
 
 export function renderDocs(result, { svgPath = '../bench/results/benchmarks.svg', jsonPath = '../bench/results/benchmarks.json' } = {}) {
@@ -64,6 +65,7 @@ export function renderDocs(result, { svgPath = '../bench/results/benchmarks.svg'
     '',
     `![Median time per call against d, one panel per rule](${svgPath})`,
     '',
+    ...beforeAfterSection(result.records),
     '## How to read the table',
     '',
     '- **median ± MAD**: median time of one call and the median absolute deviation over **runs**',

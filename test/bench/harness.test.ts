@@ -114,6 +114,31 @@ describe('budget plan and grid estimate', () => {
     expect(awaited.medianMs).toBeGreaterThanOrEqual(1.5); // the promise was awaited, not just created
   });
 
+  it('before/after: plain vs fast at the largest d and the n closest to 100, with the fastest peer', async () => {
+    const { beforeAfterRows, summarySize } = await load('before-after.mjs');
+    const rec = (impl: string, rule: string, n: number, d: number, medianMs: number, extra = {}) =>
+      ({ impl, rule, n, d, medianMs, group: 'aggregator', ...extra });
+    const records = [
+      rec('ts', 'krum', 100, 1e6, 1000),
+      rec('fast', 'krum', 100, 1e6, 50),
+      rec('numpy', 'krum', 100, 1e6, 25),
+      rec('torch', 'krum', 100, 1e6, 400),
+      rec('fast', 'krum', 200, 1e6, 200),
+      rec('fast', 'krum', 100, 1e5, 5),
+      rec('ts', 'bulyan', 100, 1e6, 0, { error: 'skipped' }),
+      rec('fast', 'bulyan', 100, 1e6, 80),
+      rec('fast', 'alie', 100, 1e6, 10, { group: 'attack' }),
+    ];
+    const size = summarySize(records);
+    expect(size).toEqual({ n: 100, d: 1e6 });
+    const rows = beforeAfterRows(records, size);
+    expect(rows.map((r: { rule: string }) => r.rule)).toEqual(['krum', 'bulyan']);
+    expect(rows[0]).toEqual({ rule: 'krum', before: 1000, after: 50, speedup: 20, peer: 'numpy', peerMs: 25, vsPeer: 2 });
+    expect(rows[1].before).toBeNull();
+    expect(rows[1].peer).toBeNull();
+    expect(summarySize([rec('fast', 'krum', 10, 1e4, 1)])).toBeNull();
+  });
+
   it('extrapolates cells by n·d or n²d and skips those above the per-call limit', async () => {
     const { estimateGrid } = await load('estimate.mjs');
     const records = [
