@@ -9,7 +9,7 @@ const SCRIPT = fileURLToPath(new URL('../peers/reference.py', import.meta.url));
 
 /** The rules bench/peers/reference.py formulates, per library (keep in step with the script). */
 export const PEER_RULES = {
-  numpy: ['mean', 'coordinateMedian', 'trimmedMean', 'krum', 'multiKrum', 'geometricMedian'],
+  numpy: ['mean', 'coordinateMedian', 'trimmedMean', 'krum', 'multiKrum', 'geometricMedian', 'bulyan'],
   torch: ['mean', 'coordinateMedian', 'trimmedMean', 'krum', 'multiKrum', 'geometricMedian', 'centeredClipping'],
 };
 const PROBE = `

@@ -55,7 +55,7 @@ export const RULES = [
   { name: 'multiKrum', needs: ['multiKrum'], group: 'aggregator', cost: 'n2d', peer: 'multiKrum', fMax: kruml,
     note: 'm = n − f',
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.multiKrum(ctx.rows, { f }); } },
-  { name: 'bulyan', needs: ['bulyan'], group: 'aggregator', cost: 'n2d', fMax: bulyanMax,
+  { name: 'bulyan', needs: ['bulyan'], group: 'aggregator', cost: 'n2d', fMax: bulyanMax, peer: 'bulyan',
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.bulyan(ctx.rows, { f }); } },
   { name: 'krumLp', needs: ['krumLp'], group: 'aggregator', cost: 'n2d', fMax: kruml,
     note: 'p = 1: ℓ1 distances, no Gram shortcut',

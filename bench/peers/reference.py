@@ -85,6 +85,27 @@ def numpy_rules(np):
         idx = np.argsort(krum_scores(X, f), kind="stable")[: n - f]
         return X[idx].mean(axis=0)
 
+    def bulyan(X, f):
+        # El Mhamdi et al. 2018: theta = n - 2f Krum picks without replacement (each round Krum on
+        # the remaining rows, max(1, m - f - 2) neighbours, distances from one X @ X.T), then per
+        # coordinate the mean of the beta = theta - 2f picked values closest to their median.
+        n = X.shape[0]
+        G = X @ X.T
+        sq = np.diag(G)
+        D = sq[:, None] + sq[None, :] - 2 * G
+        remaining = list(range(n))
+        theta = n - 2 * f
+        picked = []
+        while len(picked) < theta:
+            sub = D[np.ix_(remaining, remaining)]
+            k = max(1, len(remaining) - f - 2)
+            scores = np.sort(sub, axis=1)[:, 1:k + 1].sum(axis=1)
+            picked.append(remaining.pop(int(np.argmin(scores))))
+        S = X[picked]
+        beta = theta - 2 * f
+        closest = np.argsort(np.abs(S - np.median(S, axis=0)), axis=0, kind="stable")[:beta]
+        return np.take_along_axis(S, closest, axis=0).mean(axis=0)
+
     def geometric_median(X, f, max_iter=80, tol=1e-5):
         z = X.mean(axis=0)
         for _ in range(max_iter):
@@ -104,6 +125,7 @@ def numpy_rules(np):
         "krum": krum,
         "multiKrum": multi_krum,
         "geometricMedian": geometric_median,
+        "bulyan": bulyan,
     }
 
 
@@ -174,6 +196,7 @@ NOTES = {
     ("numpy", "krum"): "X @ X.T, np.sort of the distance rows",
     ("numpy", "multiKrum"): "X @ X.T, np.sort, mean of the n-f best",
     ("numpy", "geometricMedian"): "Weiszfeld on the data (norm of X - z per iteration)",
+    ("numpy", "bulyan"): "X @ X.T, theta Krum rounds, np.argsort of |S - median| per coordinate",
     ("torch", "mean"): "torch.mean(X, 0)",
     ("torch", "coordinateMedian"): "torch.median(X, 0) (lower middle value)",
     ("torch", "trimmedMean"): "torch.sort(X, 0)[f:n-f].mean(0)",
