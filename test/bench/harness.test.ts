@@ -106,12 +106,11 @@ describe('budget plan and grid estimate', () => {
     }, { warmup: true, iterations: 1, time: 5 });
     expect(calls).toBe(budgeted.samples + 1);
     calls = 0;
-    const awaited = await timeCell(async () => {
+    await timeCell(async () => {
       await new Promise((r) => setTimeout(r, 2));
-      calls += 1;
+      calls += 1; // after the await: counted by the time timeCell returns only if it awaited the promise
     }, { warmup: false, iterations: 1, time: 0 });
     expect(calls).toBe(1);
-    expect(awaited.medianMs).toBeGreaterThanOrEqual(1.5); // the promise was awaited, not just created
   });
 
   it('before/after: plain vs fast at the largest d and the n closest to 100, with the fastest peer', async () => {
