@@ -1,7 +1,6 @@
-import { RobustAggError } from '../core/errors.js';
-import { validateUpdates, type Updates } from '../core/updates.js';
+import { finiteClients } from '../core/finite-clients.js';
+import type { Updates } from '../core/updates.js';
 import { cosineDistancesFromGram } from '../kernels/cosine-distances.js';
-import { isFiniteVector } from '../kernels/finite.js';
 import { gram } from '../kernels/gram.js';
 
 /**
@@ -29,11 +28,6 @@ import { gram } from '../kernels/gram.js';
  * ```
  */
 export function cosineDistances(updates: Updates): Float64Array {
-  const { n } = validateUpdates(updates, 'cosineDistances');
-  for (let i = 0; i < n; i++) {
-    if (!isFiniteVector(updates[i])) {
-      throw new RobustAggError('NON_FINITE_UPDATE', `cosineDistances: client ${i} sent NaN or ±Infinity`);
-    }
-  }
-  return cosineDistancesFromGram(gram(updates, null), n);
+  const { rows, n } = finiteClients(updates, 'cosineDistances', 'throw');
+  return cosineDistancesFromGram(gram(rows, null), n);
 }

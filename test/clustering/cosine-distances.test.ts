@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cosineDistances } from '../../src/clustering/cosine-distances.js';
 import { RobustAggError } from '../../src/core/errors.js';
-import { createRng } from '../../src/core/random.js';
-import { rowsOf } from '../helpers/data.js';
+import { gaussianRows, rowsOf } from '../helpers/data.js';
 
 describe('cosineDistances', () => {
   it('hand-computed: orthogonal 1, opposite 2, 45° 1 − 1/√2, zero vector 1, diagonal 0', () => {
@@ -19,10 +18,9 @@ describe('cosineDistances', () => {
   });
 
   it('equals the float64 definition on rows large enough for the fast kernels', () => {
-    const rng = createRng(3);
     const n = 12;
     const dim = 20_000;
-    const rows = Array.from({ length: n }, () => Float32Array.from({ length: dim }, () => rng.gaussian() + 0.3));
+    const rows = gaussianRows(n, dim, 3, 0.3);
     const d = cosineDistances(rows);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {

@@ -7,14 +7,9 @@ import { bulyanVariantWithDecision } from '../../src/aggregators/bulyan-variants
 import { meamedWithDecision } from '../../src/aggregators/meamed.js';
 import { meanWithDecision } from '../../src/aggregators/mean.js';
 import { trimmedMeanWithDecision } from '../../src/aggregators/trimmed-mean.js';
-import { createRng } from '../../src/core/random.js';
 import type { Aggregation, Decision } from '../../src/core/decision.js';
 import { setKernelBackend } from '../../src/kernels/backend.js';
-
-function randomRows(n: number, d: number, seed: number): Float32Array[] {
-  const rng = createRng(seed);
-  return Array.from({ length: n }, () => Float32Array.from({ length: d }, () => rng.gaussian()));
-}
+import { gaussianRows } from '../helpers/data.js';
 
 /** Runs `rule` on the plain kernels and on the WebAssembly kernels. */
 function onBoth<D extends Decision>(rule: () => Aggregation<D>): { plain: Aggregation<D>; fast: Aggregation<D> } {
@@ -41,7 +36,7 @@ describe.each([
   [23, 1037],
   [211, 301],
 ])('rules on the WebAssembly kernels, n=%i d=%i', (n, d) => {
-  const rows = randomRows(n, d, n + d);
+  const rows = gaussianRows(n, d, n + d);
   const withNaN = rows.map((r, i) => (i === 3 ? Float32Array.from(r, (v, k) => (k === 5 ? NaN : v)) : r));
   const f = Math.floor((n - 3) / 4);
 
