@@ -100,7 +100,7 @@ export function bulyanVariantWithDecision(
   const f = remainingByzantine(options.f, clients);
   const theta = count - 2 * f;
   const beta = theta - 2 * f;
-  const g = gram(rows, rows[0]);
+  const g = gram(rows, 'robust');
   const dist = squaredDistancesFromGram(g, count);
   const order =
     selection === 'krum' ? bulyanSelection(dist, count, f, theta) : recursiveSelection(rows, g, selection, theta);

@@ -69,7 +69,7 @@ export function bulyanWithDecision(updates: Updates, options: BulyanOptions): Ag
   const f = remainingByzantine(options.f, clients);
   const theta = count - 2 * f;
   const beta = theta - 2 * f;
-  const order = bulyanSelection(squaredDistancesFromGram(gram(rows, rows[0]), count), count, f, theta);
+  const order = bulyanSelection(squaredDistancesFromGram(gram(rows, 'robust'), count), count, f, theta);
   const picked = order.map((k) => rows[k]);
   const aggregate = reduceColumns(picked, meanAroundMedianReducer(beta));
   return {

@@ -77,7 +77,7 @@ export function cafWithDecision(updates: Updates, options: CafOptions): Aggregat
   const m = rows.length;
   const fLeft = remainingByzantine(options.f, clients);
   const threshold = m - 2 * fLeft;
-  const g = m > 1 ? gram(rows, rows[0]) : new Float64Array(1);
+  const g = m > 1 ? gram(rows, 'robust') : new Float64Array(1);
 
   const c = new Float64Array(m).fill(1);
   let best = new Float64Array(m).fill(1 / m);

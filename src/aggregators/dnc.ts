@@ -113,7 +113,7 @@ export function dncWithDecision(updates: Updates, options: DncOptions): Aggregat
       const out = sub[k];
       for (let t = 0; t < columns.length; t++) out[t] = row[columns[t]];
     }
-    scores = centredProjectionScores(gram(sub, sub[0]), m);
+    scores = centredProjectionScores(gram(sub, 'robust'), m);
     for (const k of lowestScores(scores, keep)) timesKept[k]++;
   }
 

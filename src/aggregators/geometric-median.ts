@@ -69,7 +69,7 @@ export function geometricMedianWithDecision(
   const clients = finiteClients(updates, rule, options.nonFinite);
   const rows = clients.rows;
   const m = rows.length;
-  const { weights, iterations, converged } = weiszfeld(m === 1 ? null : gram(rows, rows[0]), m, {
+  const { weights, iterations, converged } = weiszfeld(m === 1 ? null : gram(rows, 'robust'), m, {
     maxIterations,
     tolerance,
     nu,

@@ -70,7 +70,7 @@ export function krumLpWithDecision(updates: Updates, options: KrumLpOptions): Ag
   const f = remainingByzantine(options.f, clients);
   let dist: Float64Array;
   if (p === 2) {
-    dist = squaredDistancesFromGram(gram(rows, rows[0]), count);
+    dist = squaredDistancesFromGram(gram(rows, 'robust'), count);
   } else {
     dist = lpDistances(rows, p);
     for (let t = 0; t < dist.length; t++) dist[t] *= dist[t];

@@ -73,7 +73,7 @@ export function multiKrumCore(
   const rows = clients.rows;
   const count = rows.length;
   const fLeft = remainingByzantine(f, clients);
-  const dist = squaredDistancesFromGram(gram(rows, rows[0]), count);
+  const dist = squaredDistancesFromGram(gram(rows, 'robust'), count);
   const local = krumScores(dist, count, count - fLeft - 2);
   const picks = Math.min(m ?? count - fLeft, count);
   const chosen = lowestScores(local, picks);

@@ -95,7 +95,7 @@ export function mdaWithDecision(updates: Updates, options: MdaOptions): Aggregat
         `maxSubsets=${maxSubsets}; raise maxSubsets (Infinity lifts the guard) or use a polynomial rule`,
     );
   }
-  const dist = m > 1 ? squaredDistancesFromGram(gram(rows, rows[0]), m) : new Float64Array(1);
+  const dist = m > 1 ? squaredDistancesFromGram(gram(rows, 'robust'), m) : new Float64Array(1);
   const { subset, diameter2 } = minimumDiameterSubset(dist, m, size);
   const w = new Float64Array(m);
   for (const k of subset) w[k] = 1 / size;

@@ -69,7 +69,7 @@ export function fangLambdaBound(honest: Updates, f: number): number {
   const h = honest.length;
   const n = h + f;
   const d = honest[0].length;
-  const dist = squaredDistancesFromGram(gram(honest, honest[0]), h);
+  const dist = squaredDistancesFromGram(gram(honest, 'robust'), h);
   const neighbours = n - f - 2;
   let minSum = Infinity;
   const scratch: number[] = [];

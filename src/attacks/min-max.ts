@@ -119,7 +119,7 @@ function craft(honest: Updates, options: MinMaxOptions, name: 'minMax' | 'minSum
     aa[i] = s2;
     ap[i] = sp;
   }
-  const dist = squaredDistancesFromGram(gram(honest, honest[0]), h);
+  const dist = squaredDistancesFromGram(gram(honest, 'robust'), h);
   // Each constraint is a quadratic c₂γ² + c₁γ + c₀ ≤ 0 (c₂ ≥ 0), satisfied at γ = 0.
   const constraints: [number, number, number][] = [];
   if (name === 'minMax') {

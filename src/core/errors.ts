@@ -6,6 +6,8 @@
  * - `EMPTY_VECTOR`: the updates have length d = 0.
  * - `LENGTH_MISMATCH`: two clients sent vectors of different lengths.
  * - `INVALID_OPTION`: an option is out of its documented range (the message names it).
+ * - `UNKNOWN_OPTION`: an options object holds a key the function does not know (a typo such as
+ *   `tol` for `tolerance` would otherwise be ignored silently).
  * - `TOO_FEW_CLIENTS`: the rule's requirement on n and f fails ("krum needs n ≥ 2f+3, got n=5, f=2").
  * - `NON_FINITE_UPDATE`: a client sent NaN or ±Infinity and `nonFinite: 'throw'` was asked for.
  * - `NO_FINITE_UPDATES`: every client sent NaN or ±Infinity, so nothing is left to aggregate.
@@ -17,6 +19,7 @@ export type RobustAggErrorCode =
   | 'EMPTY_VECTOR'
   | 'LENGTH_MISMATCH'
   | 'INVALID_OPTION'
+  | 'UNKNOWN_OPTION'
   | 'TOO_FEW_CLIENTS'
   | 'NON_FINITE_UPDATE'
   | 'NO_FINITE_UPDATES'

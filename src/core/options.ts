@@ -18,7 +18,7 @@ export interface CommonOptions {
 export function requireInteger(rule: string, name: string, value: number, min: number, max = Infinity): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Infinity ? `an integer ≥ ${min}` : `an integer in [${min}, ${max}]`;
-    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} must be ${range}, got ${String(value)}`);
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} must be ${range}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -38,8 +38,64 @@ export function requireNumber(
     const hi = open ? ')' : ']';
     throw new RobustAggError(
       'INVALID_OPTION',
-      `${rule}: ${name} must be a finite number in ${lo}${min}, ${max}${hi}, got ${String(value)}`,
+      `${rule}: ${name} must be a finite number in ${lo}${min}, ${max}${hi}, got ${describeValue(value)}`,
     );
   }
   return value;
+}
+
+/**
+ * Reads an options object once and checks its keys: returns a snapshot holding each key of `known`
+ * that `options` has (every value read exactly once, so a getter cannot pass validation with one
+ * value and run with another), after checking that `options` is undefined or a plain object and
+ * holds no other own key. Throws `INVALID_OPTION` for null, arrays and non-objects, and
+ * `UNKNOWN_OPTION` naming the key (and the known ones) otherwise.
+ *
+ * Rules validate the snapshot's values, never `options` itself.
+ *
+ * @internal
+ */
+export function readOptions<T extends object>(
+  rule: string,
+  options: T | null | undefined,
+  known: readonly (keyof T & string)[],
+): Partial<T> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`,
+    );
+  }
+  const allowed = new Set<string>(known);
+  for (const key of Object.keys(options)) {
+    if (!allowed.has(key)) {
+      throw new RobustAggError(
+        'UNKNOWN_OPTION',
+        `${rule}: unknown option '${key}' (known: ${known.length === 0 ? 'none' : known.join(', ')})`,
+      );
+    }
+  }
+  const snapshot: Partial<T> = {};
+  const source = options as Record<string, unknown>;
+  for (const key of known) {
+    if (key in options) {
+      const value = source[key];
+      if (value !== undefined) (snapshot as Record<string, unknown>)[key] = value;
+    }
+  }
+  return snapshot;
+}
+
+/** A value as an error message shows it (never throws, whatever the value). */
+export function describeValue(value: unknown): string {
+  try {
+    if (typeof value === 'string') return JSON.stringify(value);
+    if (typeof value === 'object' && value !== null) {
+      return Array.isArray(value) ? 'an array' : `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+    }
+    return String(value);
+  } catch {
+    return typeof value;
+  }
 }

@@ -5,6 +5,18 @@ import { gramWasm } from './wasm/drivers.js';
 const GRAM_BLOCK = 1024;
 
 /**
+ * What the rows are centred on before their products are taken:
+ * - `'robust'`: in every block of columns, the row whose largest magnitude in that block is the
+ *   (lower) median over all rows (ties: the lowest index). Distances are translation invariant, so
+ *   any centre gives the same distances; this one cannot be chosen by a minority of clients, so no
+ *   client can make the others' distances lose precision (with a fixed row such as row 0, a client
+ *   sending 1e30 there would centre every honest row on −1e30 and cancel their distances away);
+ * - `null`: no centring (the Gram of the rows themselves: norms, cosines);
+ * - a `Float32Array` of length d: that vector (tests and oracles).
+ */
+export type GramCentre = 'robust' | Float32Array | null;
+
+/**
  * The Gram matrix G = YYᵀ of the rows centred on a reference vector, Yᵢ = xᵢ − r, as a row-major
  * n×n `Float64Array` (symmetric, both halves filled). Centring keeps the distances between close
  * clients with large norms from cancelling in ‖a‖² + ‖b‖² − 2a·b. With `reference` null the rows
@@ -17,16 +29,51 @@ const GRAM_BLOCK = 1024;
  *
  * Cost: n(n+1)/2 · d multiply-adds, one pass over the data.
  */
-export function gram(rows: readonly Float32Array[], reference: Float32Array | null = null): Float64Array {
+export function gram(rows: readonly Float32Array[], centre: GramCentre = null): Float64Array {
   const n = rows.length;
   if (n > 0 && rows[0].length > 0) {
     const ws = pickWorkspace(n * rows[0].length, kernelConfig.minWasmWork);
     if (ws !== null) {
+      const reference = centre === 'robust' ? robustReference(rows, GRAM_BLOCK) : centre;
       const g = gramWasm(ws, rows, reference);
       if (g !== null) return g;
     }
   }
-  return gramPlain(rows, reference);
+  return gramPlain(rows, centre);
+}
+
+/**
+ * The `'robust'` centre as a vector: block by block of `block` columns, the values of the row whose
+ * largest magnitude in the block is the lower median over the rows (ties: the lowest index).
+ *
+ * @internal
+ */
+export function robustReference(rows: readonly Float32Array[], block: number): Float32Array {
+  const d = rows[0].length;
+  const out = new Float32Array(d);
+  for (let c0 = 0; c0 < d; c0 += block) {
+    const c1 = Math.min(d, c0 + block);
+    const r = rows[medianMagnitudeRow(rows, c0, c1)];
+    out.set(r.subarray(c0, c1), c0);
+  }
+  return out;
+}
+
+/** Index of the row whose max |x| over columns [c0, c1) is the lower median (ties: lowest index). */
+export function medianMagnitudeRow(rows: readonly Float32Array[], c0: number, c1: number): number {
+  const n = rows.length;
+  const mags = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i];
+    let m = 0;
+    for (let k = c0; k < c1; k++) {
+      const a = Math.abs(row[k]);
+      if (a > m) m = a;
+    }
+    mags[i] = m;
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => mags[a] - mags[b] || a - b);
+  return order[(n - 1) >> 1];
 }
 
 /**
@@ -41,13 +88,15 @@ export function gram(rows: readonly Float32Array[], reference: Float32Array | nu
  * Cost: n(n+1)/2 · d multiply-adds, one pass over the data (blocks of 1024 columns).
  * Memory: n² + 1024·n float64 values.
  */
-export function gramPlain(rows: readonly Float32Array[], reference: Float32Array | null = null): Float64Array {
+export function gramPlain(rows: readonly Float32Array[], centre: GramCentre = null): Float64Array {
   const n = rows.length;
   const d = n === 0 ? 0 : rows[0].length;
   const g = new Float64Array(n * n);
   const block = new Float64Array(n * GRAM_BLOCK);
   for (let c0 = 0; c0 < d; c0 += GRAM_BLOCK) {
     const width = Math.min(GRAM_BLOCK, d - c0);
+    const reference =
+      centre === 'robust' ? (rows[medianMagnitudeRow(rows, c0, c0 + width)] ?? null) : centre;
     for (let i = 0; i < n; i++) {
       const row = rows[i];
       const base = i * width;

@@ -33,7 +33,7 @@ export function nnm(updates: Updates, options: NnmOptions): Float32Array[] {
   const m = rows.length;
   const keep = m - remainingByzantine(options.f, clients);
   if (m === 1) return [Float32Array.from(rows[0])];
-  const dist = squaredDistancesFromGram(gram(rows, rows[0]), m);
+  const dist = squaredDistancesFromGram(gram(rows, 'robust'), m);
   const w = new Float64Array(m);
   return rows.map((_, i) => {
     w.fill(0);
