@@ -11,5 +11,5 @@ export default defineConfig({
   treeshake: true,
   splitting: true,
   target: 'node20',
-  external: [/^@tensorflow\//, 'ml-matrix'],
+  external: [/^@tensorflow\//],
 });

@@ -34,7 +34,7 @@ export interface CafDecision extends Decision {
  *
  * Our reading, where the description leaves room (we could not consult the paper's full text, so
  * this follows the algorithm as ByzFL documents it; see docs/choosing-an-aggregator.md):
- * - λ and v are exact (ml-matrix symmetric EVD on an n×n matrix), not one power-iteration step
+ * - λ and v are exact (a full symmetric eigen-decomposition of an n×n matrix), not one power-iteration step
  *   from a random start as in ByzFL: the rule is deterministic and needs no seed.
  * - max τ is taken over clients whose weight is still positive, so each iteration zeroes at least
  *   one of them and the loop ends after at most n iterations (a zero-weight outlier far away

@@ -1,4 +1,4 @@
-import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
+import { symmetricEigen } from '../core/symmetric-eigen.js';
 import type { Aggregation, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import {
@@ -52,7 +52,7 @@ export interface DncDecision extends Decision {
  *
  * In client space: the top right singular vector comes from the top eigenpair (λ₁, u) of the
  * doubly centred n×n Gram matrix of the subsample, and sᵢ = λ₁·uᵢ² exactly, so no d-space vector
- * is formed. The eigen-decomposition uses ml-matrix (symmetric EVD).
+ * is formed. The eigen-decomposition is the core's symmetric one (Householder + QL).
  *
  * Conventions: ties in the scores keep the lower index; if the intersection is empty (possible
  * when c·f is close to n/2 and iterations > 1), the clients kept in the largest number of
@@ -178,25 +178,20 @@ export function doubleCentre(g: Float64Array, n: number): Float64Array {
 
 /**
  * The largest eigenvalue of a symmetric n×n matrix (row-major) and a unit eigenvector for it,
- * by ml-matrix's symmetric eigen-decomposition (Householder tridiagonalisation + QL). The
+ * by the core's symmetric eigen-decomposition (Householder tridiagonalisation + implicit QL). The
  * matrix is symmetrised first against rounding. Shared by {@link dnc} and `caf`.
  */
 export function largestEigenpair(a: Float64Array, n: number): { value: number; vector: Float64Array } {
-  const data: number[][] = [];
+  const sym = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    const row = new Array<number>(n);
-    for (let j = 0; j < n; j++) row[j] = (a[i * n + j] + a[j * n + i]) / 2;
-    data.push(row);
+    for (let j = 0; j < n; j++) sym[i * n + j] = (a[i * n + j] + a[j * n + i]) / 2;
   }
-  const evd = new EigenvalueDecomposition(new Matrix(data), { assumeSymmetric: true });
-  const values = evd.realEigenvalues;
-  let best = 0;
-  for (let k = 1; k < n; k++) if (values[k] > values[best]) best = k;
-  const vectors = evd.eigenvectorMatrix;
+  const { values, vectors } = symmetricEigen(sym, n);
+  const best = n - 1; // ascending order: the largest comes last
   const vector = new Float64Array(n);
   let norm = 0;
   for (let i = 0; i < n; i++) {
-    vector[i] = vectors.get(i, best);
+    vector[i] = vectors[i * n + best];
     norm += vector[i] * vector[i];
   }
   norm = Math.sqrt(norm);

@@ -20,8 +20,9 @@ describe('dnc', () => {
   it('looks only along the dominant direction (hand-computed, 2-D)', () => {
     // Rows (0,1), (0,−1), (0,2), (0,−2), (3,0): μ = (0.6, 0); the centred scatter matrix is
     // diag(7.2, 10) (xx: 4·0.36 + 2.4² = 7.2, yy: 1+1+4+4 = 10, xy: 0), so v = (0, ±1) and
-    // sᵢ = yᵢ² = 1, 1, 4, 4, 0. f = 1 drops one score 4 (the tie keeps the lower index, client 2):
-    // the outlier along x survives. Mean of (0,1), (0,−1), (0,2), (3,0) = (0.75, 0.5).
+    // sᵢ = yᵢ² = 1, 1, 4, 4, 0. f = 1 drops one of the two scores 4 (an exact tie in exact
+    // arithmetic, which the eigensolver's last-bit rounding breaks either way): the outlier along x
+    // survives. Mean of (0,1), (0,−1), (0,±2), (3,0) = (0.75, ±0.5).
     const rows = rowsOf([
       [0, 1],
       [0, -1],
@@ -30,8 +31,9 @@ describe('dnc', () => {
       [3, 0],
     ]);
     const { aggregate, decision } = dncWithDecision(rows, { f: 1, seed: 3 });
-    expect(decision.selected).toEqual([0, 1, 2, 4]);
-    expect(Array.from(aggregate)).toEqual([0.75, 0.5]);
+    const keptTwo = decision.selected.includes(2);
+    expect(decision.selected).toEqual(keptTwo ? [0, 1, 2, 4] : [0, 1, 3, 4]);
+    expect(Array.from(aggregate)).toEqual([0.75, keptTwo ? 0.5 : -0.5]);
     expect(Array.from(decision.scores)).toEqual([1, 1, 4, 4, 0].map((v) => expect.closeTo(v, 9)));
   });
 
