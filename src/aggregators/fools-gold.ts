@@ -1,7 +1,7 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import { finiteClients, indicesOverInput, weightsOverInput } from '../core/finite-clients.js';
-import { requireNumber, type CommonOptions } from '../core/options.js';
+import { readOptions, requireNumber, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { gram } from '../kernels/gram.js';
@@ -11,28 +11,54 @@ import { cosinesFromGram } from './catalogue-similarity.js';
 export type FoolsGoldClientId = string | number;
 
 /**
- * FoolsGold's state across rounds: the sum of every update each client has sent so far. The
- * caller keeps it and passes it back next round; the rule never mutates it (a new history is
- * returned; entries of clients absent from a round are shared with the old one, not copied).
+ * Most clients a {@link FoolsGoldHistory} may hold (this round's new clients included): the rule
+ * keeps two K×K float64 matrices (128 MiB each at this size) and K²d/2 multiply-adds per round,
+ * so a history that grows without bound would exhaust memory. Past it the call throws
+ * `INVALID_OPTION`; drop the entries of clients that left.
+ */
+export const FOOLS_GOLD_MAX_HISTORY = 4096;
+
+/**
+ * FoolsGold's state across rounds: the sum of every update each client has sent so far, in
+ * float64 (finite float32 updates can never overflow it: a float32 value, at most 3.4·10³⁸, is
+ * far below half an ulp of the largest float64, so a rounded sum stays finite). The caller keeps it and passes it back next round; the
+ * rule never mutates it (a new history is returned; entries of clients absent from a round are
+ * shared with the old one, not copied).
  */
 export interface FoolsGoldHistory {
-  /** Accumulated update Hᵢ = Σ_t x_{i,t} of each client seen so far, by client id. */
-  readonly sums: ReadonlyMap<FoolsGoldClientId, Float32Array>;
+  /**
+   * Accumulated update Hᵢ = Σ_t x_{i,t} of each client seen so far, by client id, as a
+   * `Float64Array` of length d. Every entry must be finite. A `Float32Array` entry (the history
+   * format of robust-agg 0.1.0) is accepted and widened.
+   */
+  readonly sums: ReadonlyMap<FoolsGoldClientId, Float64Array>;
 }
 
 /** Options of {@link foolsGold}. */
 export interface FoolsGoldOptions extends CommonOptions {
   /**
-   * Stable id of the client behind each update (same length as the updates, no duplicates), so
-   * that histories line up across rounds. Default: the position 0..n−1, which is only right when
-   * the same clients send in the same order every round.
+   * Stable id of the client behind each update (same length as the updates, no duplicates;
+   * strings or numbers), so that histories line up across rounds. Default: the position 0..n−1,
+   * which is only right when the same clients send in the same order every round.
    */
   clientIds?: readonly FoolsGoldClientId[];
-  /** The history returned by the previous round. Default: empty (first round). */
+  /**
+   * The history returned by the previous round. Default: empty (first round). At most
+   * {@link FOOLS_GOLD_MAX_HISTORY} clients together with this round's new ones; every entry a
+   * finite vector of length d (a non-finite entry throws `INVALID_OPTION` naming the client and
+   * the coordinate: it cannot come from finite updates, so the history was corrupted — delete
+   * that entry to restart the client).
+   */
   history?: FoolsGoldHistory;
-  /** Confidence κ > 0 of the logit, αᵢ = κ·(ln(αᵢ/(1 − αᵢ)) + 0.5). Default 1 (the paper's choice). */
+  /**
+   * Confidence κ of the logit, αᵢ = κ·(ln(αᵢ/(1 − αᵢ)) + 0.5): a finite number in (0, 10⁶].
+   * Default 1 (the paper's choice).
+   */
   kappa?: number;
 }
+
+/** Largest κ accepted: beyond it the logit is a step function already (κ·ln 99 ≫ 1). */
+const MAX_KAPPA = 1e6;
 
 /** Decision of {@link foolsGold}. */
 export interface FoolsGoldDecision extends Decision {
@@ -42,7 +68,10 @@ export interface FoolsGoldDecision extends Decision {
   readonly weights: Float64Array;
   /** FoolsGold's per-client learning rate αᵢ ∈ [0, 1] after the logit (0 for dropped clients). */
   readonly learningRates: Float64Array;
-  /** vᵢ = max(0, maxⱼ≠ᵢ cos(Hᵢ, Hⱼ)) over the other clients in the history, before pardoning (NaN for dropped). */
+  /**
+   * vᵢ = max(0, maxⱼ≠ᵢ cos(Hᵢ, Hⱼ)) over the other clients in the history, before pardoning
+   * (NaN for dropped clients; 1 for a client whose history is the zero vector).
+   */
   readonly maxSimilarity: Float64Array;
 }
 
@@ -52,7 +81,7 @@ export interface FoolsGoldAggregation extends Aggregation<FoolsGoldDecision> {
   readonly history: FoolsGoldHistory;
 }
 
-/** Columns per block when the history update and its Gram matrix are computed in one sweep. */
+/** Columns per block when the scaled history rows and their Gram matrix are computed. */
 const HISTORY_BLOCK = 4096;
 
 /**
@@ -74,12 +103,24 @@ const HISTORY_BLOCK = 4096;
  * optional feature-importance weighting of the paper is not applied. When every α is 0 (every
  * client has an exact twin, or all are identical) the output is the zero vector.
  *
+ * Hostile numbers: histories are float64 sums, so no client can overflow its own (a client
+ * sending 3.4·10³⁸ every round stays finite and keeps being compared). Cosines are computed on
+ * copies of the histories each scaled by a power of two of its own (largest magnitude in
+ * [½, 1]), so one client's magnitude never changes another pair's cosine. A client whose history
+ * is the zero vector has no direction to compare (cosine 0/0): it is treated as maximally
+ * suspicious, learning rate 0, maxSimilarity 1, and counts as similarity 0 for the others. Any
+ * similarity that is not a number counts as 1 (maximally suspicious) for both clients, so NaN
+ * never gives weight. Learning rates are in [0, 1], the weights sum to 1 or are all 0, so the
+ * output is a convex combination of this round's finite updates (finite, each coordinate within
+ * their range).
+ *
  * The rule is stateful by client id, but the state is explicit: call {@link foolsGoldWithDecision}
  * and pass its `history` back next round. `foolsGold` alone treats each call as a first round
  * unless you pass `history`. Non-finite clients are dropped and their history left unchanged.
  *
- * Cost: one sweep that writes the new Hᵢ and accumulates their (uncentred) Gram matrix, K²d/2
- * multiply-adds for K clients in the history; O(K²) decision; one combine pass over this round.
+ * Cost: one pass that writes the new Hᵢ (and finds each history's largest magnitude), one that
+ * scales them block by block and accumulates their (uncentred) Gram matrix, K²d/2 multiply-adds
+ * for K clients in the history; O(K²) decision; one combine pass over this round.
  *
  * @example
  * ```ts
@@ -107,46 +148,50 @@ export function foolsGold(updates: Updates, options: FoolsGoldOptions = {}): Flo
  * second.decision.learningRates; // α of b, c, d
  * ```
  */
-export function foolsGoldWithDecision(updates: Updates, options: FoolsGoldOptions = {}): FoolsGoldAggregation {
+export function foolsGoldWithDecision(updates: Updates, options?: FoolsGoldOptions): FoolsGoldAggregation {
   const rule = 'foolsGold';
-  const kappa = requireNumber(rule, 'kappa', options.kappa ?? 1, 0, Infinity, true);
-  const clients = finiteClients(updates, rule, options.nonFinite);
+  const opts = readOptions(rule, options, ['clientIds', 'history', 'kappa', 'nonFinite']);
+  const kappa = requireNumber(rule, 'kappa', opts.kappa ?? 1, 0, MAX_KAPPA);
+  if (kappa === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: kappa must be > 0, got 0`);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
   const { n, d, rows } = clients;
-  const ids = clientIdsOf(rule, options.clientIds, n);
-  const previous = options.history?.sums ?? new Map<FoolsGoldClientId, Float32Array>();
-  if (!(previous instanceof Map)) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: history.sums must be a Map from client id to Float32Array`);
-  }
-  for (const [id, sum] of previous) {
-    if (!(sum instanceof Float32Array) || sum.length !== d) {
-      throw new RobustAggError(
-        'INVALID_OPTION',
-        `${rule}: the history of client ${String(id)} must be a Float32Array of length d=${d}`,
-      );
-    }
-  }
+  const ids = clientIdsOf(rule, opts.clientIds, n);
+  const previous = historyOf(rule, opts.history, d);
 
   // The history after this round: previous entries, then this round's new clients in input order.
-  const sums = new Map<FoolsGoldClientId, Float32Array>(previous);
-  const fresh: Float32Array[] = [];
-  const old: (Float32Array | undefined)[] = [];
+  const sums = new Map<FoolsGoldClientId, Float64Array>(previous);
+  const fresh: Float64Array[] = [];
+  const old: (Float64Array | undefined)[] = [];
   for (let k = 0; k < rows.length; k++) {
     const id = ids[clients.index[k]];
     old.push(previous.get(id));
-    const next = new Float32Array(d);
+    const next = new Float64Array(d);
     fresh.push(next);
     sums.set(id, next);
   }
+  const K = sums.size;
+  if (K > FOOLS_GOLD_MAX_HISTORY) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: the history would hold ${K} clients, more than ${FOOLS_GOLD_MAX_HISTORY}; delete the entries of clients that left`,
+    );
+  }
+  for (let k = 0; k < rows.length; k++) accumulate(old[k], rows[k], fresh[k]);
   const members = [...sums.keys()];
-  const memberRows = members.map((id) => sums.get(id) as Float32Array);
+  const memberRows = members.map((id) => sums.get(id) as Float64Array);
   const position = new Map(members.map((id, p) => [id, p]));
-  const g = accumulateAndGram(rows, old, fresh, memberRows, d);
+  const scales = memberRows.map((h, p) => unitScale(rule, h, members[p]));
+  const g = scaledGram(memberRows, scales, d);
 
-  const K = members.length;
   const cs = cosinesFromGram(g, K);
-  for (let i = 0; i < K; i++) cs[i * K + i] = 0; // the authors' `cs − I`
+  const directionless = new Uint8Array(K);
+  for (let i = 0; i < K; i++) {
+    if (!(g[i * K + i] > 0)) directionless[i] = 1;
+    cs[i * K + i] = 0; // the authors' `cs − I`
+    for (let j = 0; j < K; j++) if (Number.isNaN(cs[i * K + j])) cs[i * K + j] = 1; // never a free pass
+  }
   const v = new Float64Array(K);
-  for (let i = 0; i < K; i++) v[i] = rowMax(cs, K, i);
+  for (let i = 0; i < K; i++) v[i] = directionless[i] === 1 ? 1 : rowMax(cs, K, i);
   for (let i = 0; i < K; i++) {
     for (let j = 0; j < K; j++) {
       if (i !== j && v[i] < v[j]) cs[i * K + j] *= v[i] / v[j];
@@ -155,7 +200,8 @@ export function foolsGoldWithDecision(updates: Updates, options: FoolsGoldOption
   const alpha = new Float64Array(K);
   let largest = 0;
   for (let i = 0; i < K; i++) {
-    alpha[i] = Math.min(1, Math.max(0, 1 - rowMax(cs, K, i)));
+    const a = directionless[i] === 1 ? 0 : 1 - rowMax(cs, K, i);
+    alpha[i] = a > 0 ? Math.min(1, a) : 0; // NaN → 0
     if (alpha[i] > largest) largest = alpha[i];
   }
   for (let i = 0; i < K; i++) {
@@ -166,7 +212,7 @@ export function foolsGoldWithDecision(updates: Updates, options: FoolsGoldOption
     let a = alpha[i] / largest;
     if (a === 1) a = 0.99;
     const logit = a === 0 ? -Infinity : kappa * (Math.log(a / (1 - a)) + 0.5);
-    alpha[i] = Math.min(1, Math.max(0, logit));
+    alpha[i] = logit > 0 ? Math.min(1, logit) : 0; // NaN → 0
   }
 
   const m = rows.length;
@@ -202,14 +248,15 @@ export function foolsGoldWithDecision(updates: Updates, options: FoolsGoldOption
   };
 }
 
-function clientIdsOf(rule: string, given: readonly FoolsGoldClientId[] | undefined, n: number): FoolsGoldClientId[] {
+function clientIdsOf(rule: string, given: unknown, n: number): FoolsGoldClientId[] {
   if (given === undefined) return Array.from({ length: n }, (_, i) => i);
   if (!Array.isArray(given) || given.length !== n) {
     throw new RobustAggError('INVALID_OPTION', `${rule}: clientIds must hold one id per update (n=${n})`);
   }
+  const ids = Array.from(given as unknown[]); // read once
   const seen = new Set<FoolsGoldClientId>();
   for (let i = 0; i < n; i++) {
-    const id = given[i];
+    const id = ids[i];
     if (typeof id !== 'string' && typeof id !== 'number') {
       throw new RobustAggError('INVALID_OPTION', `${rule}: clientIds[${i}] must be a string or a number`);
     }
@@ -218,41 +265,110 @@ function clientIdsOf(rule: string, given: readonly FoolsGoldClientId[] | undefin
     }
     seen.add(id);
   }
-  return [...given];
+  return ids as FoolsGoldClientId[];
 }
 
 /**
- * Writes fresh[k] = old[k] + rows[k] (or a copy of rows[k] for a new client) block by block and,
- * while each block is in cache, adds the Gram matrix of that block of every member row (absent
- * clients' unchanged sums included). One sweep over the data instead of a write pass and a
- * Gram pass; the Gram is uncentred, as cosines need.
+ * The previous round's sums as float64 vectors of length d (Float32Array entries widened), after
+ * checking the shape of `history`; finiteness is checked later, in the pass that scans each row.
  */
-function accumulateAndGram(
-  rows: readonly Float32Array[],
-  old: readonly (Float32Array | undefined)[],
-  fresh: readonly Float32Array[],
-  members: readonly Float32Array[],
-  d: number,
-): Float64Array {
+function historyOf(rule: string, history: unknown, d: number): Map<FoolsGoldClientId, Float64Array> {
+  const out = new Map<FoolsGoldClientId, Float64Array>();
+  if (history === undefined) return out;
+  if (history === null || typeof history !== 'object') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: history must be { sums: Map }, got ${history === null ? 'null' : typeof history}`);
+  }
+  const sums = (history as { sums?: unknown }).sums;
+  if (!(sums instanceof Map)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: history.sums must be a Map from client id to Float64Array`);
+  }
+  if (sums.size > FOOLS_GOLD_MAX_HISTORY) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: history holds ${sums.size} clients, more than ${FOOLS_GOLD_MAX_HISTORY}; delete the entries of clients that left`,
+    );
+  }
+  for (const [id, sum] of sums as Map<unknown, unknown>) {
+    if (typeof id !== 'string' && typeof id !== 'number') {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: history ids must be strings or numbers, got ${typeof id}`);
+    }
+    if (sum instanceof Float64Array && sum.length === d) out.set(id, sum);
+    else if (sum instanceof Float32Array && sum.length === d) out.set(id, Float64Array.from(sum));
+    else {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `${rule}: the history of client ${String(id)} must be a Float64Array of length d=${d}`,
+      );
+    }
+  }
+  return out;
+}
+
+/** out = h + x in float64 (a copy of x for a new client). */
+function accumulate(h: Float64Array | undefined, x: Float32Array, out: Float64Array): void {
+  if (h === undefined) {
+    for (let c = 0; c < x.length; c++) out[c] = x[c];
+  } else {
+    for (let c = 0; c < x.length; c++) out[c] = h[c] + x[c];
+  }
+}
+
+/**
+ * The power of two s with max|hᵢ|·s in [½, 1] (1 for the zero vector; at most 2¹⁰⁰⁰ for
+ * histories below 2⁻¹⁰⁰¹), after checking that every entry is finite: a non-finite entry can only
+ * come from a corrupted history (finite float32 updates cannot overflow a float64 sum), so it
+ * throws `INVALID_OPTION` naming the client.
+ */
+function unitScale(rule: string, h: Float64Array, id: FoolsGoldClientId): number {
+  let largest = 0;
+  for (let c = 0; c < h.length; c++) {
+    const a = Math.abs(h[c]);
+    if (a > largest) largest = a;
+    else if (!(a <= largest)) {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `${rule}: the history of client ${String(id)} holds ${String(h[c])} at coordinate ${c}; ` +
+          'histories must be finite (delete the entry to restart that client)',
+      );
+    }
+  }
+  if (largest === Infinity) {
+    const c = h.findIndex((v) => !Number.isFinite(v));
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: the history of client ${String(id)} holds ${String(h[c])} at coordinate ${c}; ` +
+        'histories must be finite (delete the entry to restart that client)',
+    );
+  }
+  if (largest === 0) return 1;
+  let e = Math.max(-1000, Math.ceil(Math.log2(largest)));
+  // Math.log2 may be off by one ulp near powers of two: settle the exponent exactly.
+  while (largest * 2 ** -e > 1) e++;
+  while (e > -1000 && largest * 2 ** -e <= 0.5) e--;
+  return 2 ** -e;
+}
+/**
+ * The uncentred Gram matrix of the rows hᵢ·sᵢ: block by block, each history scaled by its own
+ * power of two (exact) and rounded to float32, then the Gram kernel. With every scaled row's
+ * largest magnitude in [½, 1], no product overflows or depends on another row's magnitude, and
+ * the cosines (scale-free) are those of the float64 histories to about 1e-7.
+ */
+function scaledGram(members: readonly Float64Array[], scales: readonly number[], d: number): Float64Array {
   const K = members.length;
   const g = new Float64Array(K * K);
+  const buffer = new Float32Array(K * Math.min(d, HISTORY_BLOCK));
   for (let c0 = 0; c0 < d; c0 += HISTORY_BLOCK) {
-    const c1 = Math.min(d, c0 + HISTORY_BLOCK);
-    for (let k = 0; k < rows.length; k++) {
-      const x = rows[k];
-      const h = old[k];
-      const out = fresh[k];
-      if (h === undefined) {
-        for (let c = c0; c < c1; c++) out[c] = x[c];
-      } else {
-        for (let c = c0; c < c1; c++) out[c] = h[c] + x[c];
-      }
+    const width = Math.min(d, c0 + HISTORY_BLOCK) - c0;
+    const block: Float32Array[] = [];
+    for (let p = 0; p < K; p++) {
+      const h = members[p];
+      const s = scales[p];
+      const out = buffer.subarray(p * width, (p + 1) * width);
+      for (let k = 0; k < width; k++) out[k] = h[c0 + k] * s;
+      block.push(out);
     }
-    const block = gram(
-      members.map((r) => r.subarray(c0, c1)),
-      null,
-    );
-    for (let t = 0; t < K * K; t++) g[t] += block[t];
+    const part = gram(block, null);
+    for (let t = 0; t < K * K; t++) g[t] += part[t];
   }
   return g;
 }

@@ -1,0 +1,77 @@
+/**
+ * Hostile but finite clients (issue 14), shared by the tests of the catalogue rules: the largest
+ * float32 magnitudes, sparse "blinders" and zero rows, and checks that an output stays finite and
+ * near the honest clients.
+ */
+import { expect } from 'vitest';
+import { RobustAggError } from '../../src/core/errors.js';
+import { setKernelBackend, type KernelBackend } from '../../src/kernels/backend.js';
+
+/** A float32 magnitude just under the largest finite one (3.4028235e38). */
+export const HUGE = Math.fround(3.4e38);
+
+/** Every coordinate ±3.4e38 (signs alternate in blocks of three, so it has a direction). */
+export function hugeRow(d: number, sign = 1): Float32Array {
+  return Float32Array.from({ length: d }, (_, k) => sign * (k % 3 === 2 ? -HUGE : HUGE));
+}
+
+/** 1e30 on every 256th coordinate (k % 256 = 0), 0 elsewhere: the Gram-blinding client of issue 14. */
+export function blinderRow(d: number, value = 1e30): Float32Array {
+  return Float32Array.from({ length: d }, (_, k) => (k % 256 === 0 ? value : 0));
+}
+
+/** `rows` with `attacker` inserted at each of `positions` (ascending positions in the result). */
+export function insertAt(rows: readonly Float32Array[], attacker: Float32Array, positions: readonly number[]): Float32Array[] {
+  const out = [...rows];
+  for (const p of [...positions].sort((a, b) => a - b)) out.splice(p, 0, Float32Array.from(attacker));
+  return out;
+}
+
+/** Throws unless every value is finite (names the first bad coordinate). */
+export function expectFinite(x: ArrayLike<number>, what = 'output'): void {
+  for (let k = 0; k < x.length; k++) {
+    if (!Number.isFinite(x[k])) expect.fail(`${what}[${k}] = ${x[k]} is not finite`);
+  }
+}
+
+/**
+ * Largest distance from `x` to the mean of `honest`, divided by the honest clients' radius
+ * (largest distance of an honest client to their mean; at least 1e-30).
+ */
+export function distanceInHonestRadii(x: ArrayLike<number>, honest: readonly Float32Array[]): number {
+  const d = honest[0].length;
+  const mean = new Float64Array(d);
+  for (const h of honest) for (let k = 0; k < d; k++) mean[k] += h[k] / honest.length;
+  const dist = (y: ArrayLike<number>): number => {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += (y[k] - mean[k]) ** 2;
+    return Math.sqrt(s);
+  };
+  const radius = Math.max(1e-30, ...honest.map(dist));
+  return dist(x) / radius;
+}
+
+/** Runs `body` once on the plain kernels and once on the WebAssembly kernels, restoring 'auto'. */
+export function onBothBackends(body: (backend: KernelBackend) => void): void {
+  try {
+    for (const backend of ['js', 'wasm'] as const) {
+      setKernelBackend(backend);
+      body(backend);
+    }
+  } finally {
+    setKernelBackend('auto');
+  }
+}
+
+/** Throws unless `run` throws a RobustAggError with `code` and a message matching `message`. */
+export function expectError(run: () => unknown, code: string, message: RegExp): void {
+  let caught: unknown;
+  try {
+    run();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `expected a RobustAggError ${code}`).toBeInstanceOf(RobustAggError);
+  expect((caught as RobustAggError).code).toBe(code);
+  expect((caught as RobustAggError).message).toMatch(message);
+}
