@@ -1,5 +1,5 @@
 import { RobustAggError } from '../core/errors.js';
-import { requireInteger } from '../core/options.js';
+import { describeValue, readOptions, requireInteger } from '../core/options.js';
 import {
   clusterStabilities,
   condenseTree,
@@ -10,19 +10,28 @@ import {
 import { toSquareMatrix, type DistanceMatrix } from './distance-matrix.js';
 import { coreDistances, primEdges, singleLinkage, type SingleLinkageTree } from './single-linkage.js';
 
-/** Options of {@link hdbscan}. */
+/** Largest integer option {@link hdbscan} accepts (2³¹ − 1; values above n act as n anyway). */
+const MAX_SIZE = 2 ** 31 - 1;
+
+/** Options of {@link hdbscan}. Unknown keys throw `UNKNOWN_OPTION`. */
 export interface HdbscanOptions {
-  /** Smallest number of points a cluster may have; an integer ≥ 2. Default 5 (the hdbscan package's). */
+  /**
+   * Smallest number of points a cluster may have; an integer in [2, 2³¹ − 1] (values above n give
+   * no cluster). Default 5 (the hdbscan package's).
+   */
   minClusterSize?: number;
   /**
    * Neighbours that define a point's core distance, the point itself excluded (the hdbscan
-   * package's convention; sklearn's own HDBSCAN counts the point). An integer ≥ 1; values ≥ n act
-   * as n − 1. Default: minClusterSize.
+   * package's convention; sklearn's own HDBSCAN counts the point). An integer in [1, 2³¹ − 1];
+   * values ≥ n act as n − 1. Default: minClusterSize.
    */
   minSamples?: number;
-  /** Whether the root (all points) may be selected as the one cluster. Default false. */
+  /** Whether the root (all points) may be selected as the one cluster (a boolean). Default false. */
   allowSingleCluster?: boolean;
-  /** Number of points, to check a flat matrix against (it is inferred from the length n²). */
+  /**
+   * Number of points, to check a flat matrix against (it is inferred from the length n²); an
+   * integer in [1, 2³¹ − 1].
+   */
   n?: number;
 }
 
@@ -66,7 +75,9 @@ export interface HdbscanResult {
  * Cost: O(n²) time and O(n²) memory (the matrix itself; no second n×n array).
  * n = 1 gives the label −1 (a cluster needs minClusterSize ≥ 2 points).
  *
- * @param distances - n×n matrix as `number[][]` or a row-major `Float64Array` of length n².
+ * @param distances - n×n matrix as `number[][]` or a row-major `Float64Array` of length n²: numbers
+ *   ≥ 0 (+∞ = unreachable), zero diagonal, symmetric within a relative 10⁻⁹ (see
+ *   {@link DistanceMatrix}); anything else throws `INVALID_OPTION` naming the entry.
  * @example
  * ```ts
  * import { hdbscan } from 'robust-agg';
@@ -80,16 +91,20 @@ export interface HdbscanResult {
  * labels; // Int32Array [0, 0, 0, -1]
  * ```
  */
-export function hdbscan(distances: DistanceMatrix, options: HdbscanOptions = {}): HdbscanResult {
+export function hdbscan(distances: DistanceMatrix, options?: HdbscanOptions): HdbscanResult {
   const rule = 'hdbscan';
-  const minClusterSize = requireInteger(rule, 'minClusterSize', options.minClusterSize ?? 5, 2);
-  const minSamples = requireInteger(rule, 'minSamples', options.minSamples ?? minClusterSize, 1);
-  const allowSingleCluster = options.allowSingleCluster ?? false;
+  const opts = readOptions(rule, options, ['minClusterSize', 'minSamples', 'allowSingleCluster', 'n']);
+  const minClusterSize = requireInteger(rule, 'minClusterSize', opts.minClusterSize ?? 5, 2, MAX_SIZE);
+  const minSamples = requireInteger(rule, 'minSamples', opts.minSamples ?? minClusterSize, 1, MAX_SIZE);
+  const allowSingleCluster = opts.allowSingleCluster ?? false;
   if (typeof allowSingleCluster !== 'boolean') {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: allowSingleCluster must be a boolean, got ${String(allowSingleCluster)}`);
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: allowSingleCluster must be a boolean, got ${describeValue(allowSingleCluster)}`,
+    );
   }
-  if (options.n !== undefined) requireInteger(rule, 'n', options.n, 1);
-  const matrix = toSquareMatrix(distances, rule, options.n);
+  if (opts.n !== undefined) requireInteger(rule, 'n', opts.n, 1, MAX_SIZE);
+  const matrix = toSquareMatrix(distances, rule, opts.n);
   const n = matrix.n;
   const core = coreDistances(matrix, minSamples);
   const tree = singleLinkage(n, primEdges(matrix, core));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cosineDistances } from '../../src/clustering/cosine-distances.js';
 import { RobustAggError } from '../../src/core/errors.js';
 import { gaussianRows, rowsOf } from '../helpers/data.js';
+import { blinderRow, expectFinite, hugeRow, insertAt, onBothBackends } from '../helpers/hostile.js';
 
 describe('cosineDistances', () => {
   it('hand-computed: orthogonal 1, opposite 2, 45° 1 − 1/√2, zero vector 1, diagonal 0', () => {
@@ -43,5 +44,38 @@ describe('cosineDistances', () => {
     expect(() => cosineDistances(rows)).toThrow(RobustAggError);
     expect(() => cosineDistances(rows)).toThrow(/client 1/);
     expect(() => cosineDistances([])).toThrow(RobustAggError);
+  });
+
+  it('keeps every pair\'s distance whatever another client sends: huge rows, a 1e30 blinder at row 0 or elsewhere', () => {
+    onBothBackends(() => {
+      const dim = 2048;
+      const honest = gaussianRows(7, dim, 21, 0.2);
+      const reference = cosineDistances(honest);
+      for (const attacker of [hugeRow(dim), blinderRow(dim), new Float32Array(dim)]) {
+        for (const position of [0, 4, 7]) {
+          const rows = insertAt(honest, attacker, [position]);
+          const d = cosineDistances(rows);
+          expectFinite(d, 'distances');
+          const n = rows.length;
+          const back = (i: number): number => (i < position ? i : i + 1);
+          for (let i = 0; i < 7; i++) {
+            for (let j = 0; j < 7; j++) {
+              expect(Math.abs(d[back(i) * n + back(j)] - reference[i * 7 + j])).toBeLessThan(1e-6);
+            }
+          }
+          for (let j = 0; j < n; j++) {
+            expect(d[position * n + j]).toBeGreaterThanOrEqual(0);
+            expect(d[position * n + j]).toBeLessThanOrEqual(2);
+          }
+        }
+      }
+    });
+  });
+
+  it('pins duplicates and zero rows: distance 0 between copies, 1 from a zero row (its diagonal 0)', () => {
+    const x = Float32Array.from({ length: 5 }, (_, k) => k + 1);
+    const d = cosineDistances([x, Float32Array.from(x), new Float32Array(5), new Float32Array(5)]);
+    expect(d[1]).toBe(0);
+    expect(Array.from(d.slice(8, 12))).toEqual([1, 1, 0, 1]);
   });
 });

@@ -1,9 +1,11 @@
 import densityClustering from 'density-clustering';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hdbscan, type HdbscanResult } from '../../src/clustering/hdbscan.js';
+import { runInNewContext } from 'node:vm';
+import { hdbscan, type HdbscanOptions, type HdbscanResult } from '../../src/clustering/hdbscan.js';
 import { RobustAggError } from '../../src/core/errors.js';
 import { createRng } from '../../src/core/random.js';
+import { expectError } from '../helpers/hostile.js';
 
 /** Euclidean distance matrix of 1-D points. */
 function line(values: number[]): number[][] {
@@ -154,9 +156,67 @@ describe('hdbscan: hand-computed cases', () => {
     bad(() => hdbscan([[0, NaN], [NaN, 0]], { minClusterSize: 2 }), /not NaN, got NaN/);
     bad(() => hdbscan(new Float64Array(5)), /length n²/);
     bad(() => hdbscan(new Float64Array(4), { n: 3 }), /n=3 was given but the matrix has n=2/);
-    bad(() => hdbscan(line([0, 1]), { minClusterSize: 1 }), /minClusterSize must be an integer ≥ 2, got 1/);
-    bad(() => hdbscan(line([0, 1]), { minClusterSize: 2, minSamples: 0 }), /minSamples must be an integer ≥ 1/);
+    bad(() => hdbscan(line([0, 1]), { minClusterSize: 1 }), /minClusterSize must be an integer in \[2, 2147483647\], got 1/);
+    bad(() => hdbscan(line([0, 1]), { minClusterSize: 2, minSamples: 0 }), /minSamples must be an integer in \[1, /);
     bad(() => hdbscan([]), /no rows/);
+  });
+
+  it('rejects asymmetric matrices, a non-zero diagonal and non-numbers (issue 14 item 9)', () => {
+    // Before: an asymmetric matrix gave labels that depended on its orientation, a diagonal entry
+    // was read as a neighbour distance, and the string '1' was converted silently.
+    const asym = [
+      [0, 1, 1, 9],
+      [1, 0, 1, 9],
+      [1, 1, 0, 9],
+      [9, 1, 9, 0],
+    ];
+    const opts = { minClusterSize: 3, minSamples: 1, allowSingleCluster: true };
+    expectError(() => hdbscan(asym, opts), 'INVALID_OPTION', /must be symmetric, got \(3, 1\) = 1 but \(1, 3\) = 9/);
+    const transposed = asym.map((row, i) => row.map((_, j) => asym[j][i]));
+    expectError(() => hdbscan(transposed, opts), 'INVALID_OPTION', /must be symmetric/);
+    expectError(() => hdbscan([[0, 1], [Infinity, 0]], opts), 'INVALID_OPTION', /must be symmetric, got \(1, 0\) = Infinity but \(0, 1\) = 1/);
+    expectError(() => hdbscan([[0, 1], [1, 0.5]], opts), 'INVALID_OPTION', /diagonal must be 0 .* got 0\.5 at \(1, 1\)/);
+    expectError(() => hdbscan(Float64Array.of(1e-300, 1, 1, 0), opts), 'INVALID_OPTION', /diagonal must be 0/);
+    const strings = [
+      [0, '1'],
+      ['1', 0],
+    ] as unknown as number[][];
+    expectError(() => hdbscan(strings, opts), 'INVALID_OPTION', /distance \(0, 1\) must be a number, got "1"/);
+    expectError(() => hdbscan([[0, null], [null, 0]] as unknown as number[][], opts), 'INVALID_OPTION', /\(0, 1\) must be a number, got null/);
+    expectError(() => hdbscan(['01', '10'] as unknown as number[][], opts), 'INVALID_OPTION', /row 0 .* must be an array of numbers, got "01"/);
+    expectError(() => hdbscan({ length: 4 } as unknown as number[][], opts), 'INVALID_OPTION', /distances must be number\[\]\[\] or a flat Float64Array/);
+    expectError(() => hdbscan('0110' as unknown as number[][], opts), 'INVALID_OPTION', /got "0110"/);
+  });
+
+  it('accepts asymmetry within a relative 1e-9 (1e-6 for float32 data), and typed arrays from another realm', () => {
+    const base = line([0, 1, 1.5, 9]);
+    const nudged = base.map((row, i) => row.map((v, j) => (i > j ? v * (1 + 5e-10) : v)));
+    const opts = { minClusterSize: 3, minSamples: 1, allowSingleCluster: true };
+    expect(Array.from(hdbscan(nudged, opts).labels)).toEqual(Array.from(hdbscan(base, opts).labels));
+    const beyond = base.map((row, i) => row.map((v, j) => (i > j ? v * (1 + 1e-8) : v)));
+    expectError(() => hdbscan(beyond, opts), 'INVALID_OPTION', /relative tolerance 1e-9/);
+    const f32 = Float32Array.from(base.map((row, i) => row.map((v, j) => (i > j ? v * (1 + 5e-7) : v))).flat());
+    expect(Array.from(hdbscan(f32, opts).labels)).toEqual(Array.from(hdbscan(base, opts).labels));
+    const foreign = runInNewContext('new Float64Array(16)') as Float64Array;
+    foreign.set(base.flat());
+    expect(Array.from(hdbscan(foreign, opts).labels)).toEqual(Array.from(hdbscan(base, opts).labels));
+  });
+
+  it('reads options once and rejects null and unknown keys', () => {
+    const d = line([0, 1, 2]);
+    expectError(() => hdbscan(d, null as unknown as HdbscanOptions), 'INVALID_OPTION', /options must be an object, got null/);
+    expectError(() => hdbscan(d, { minClusterSize: 2, minSample: 1 } as unknown as HdbscanOptions), 'UNKNOWN_OPTION', /unknown option 'minSample'/);
+    expectError(() => hdbscan(d, { allowSingleCluster: 'yes' as unknown as boolean }), 'INVALID_OPTION', /allowSingleCluster must be a boolean, got "yes"/);
+    expectError(() => hdbscan(d, { minClusterSize: 1e300 }), 'INVALID_OPTION', /minClusterSize/);
+    let reads = 0;
+    const tricky = {
+      get minClusterSize() {
+        reads++;
+        return reads === 1 ? 2 : 1;
+      },
+    };
+    expect(() => hdbscan(d, tricky)).not.toThrow();
+    expect(reads).toBe(1);
   });
 
   it('accepts +Infinity as "unreachable" (λ = 0)', () => {
