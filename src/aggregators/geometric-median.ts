@@ -1,21 +1,49 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { finiteClients, weightsOverInput } from '../core/finite-clients.js';
-import { requireInteger, requireNumber, type CommonOptions } from '../core/options.js';
+import { readOptions, requireInteger, requireNumber, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
-import { gram, squaredDistancesToCombination, squaredGramNormOfDifference } from '../kernels/gram.js';
+import {
+  gram,
+  squaredDistancesFromGram,
+  squaredDistancesToCombination,
+  squaredGramNormOfDifference,
+} from '../kernels/gram.js';
 
 /** Options of {@link geometricMedian}. */
 export interface GeometricMedianOptions extends CommonOptions {
-  /** Most Weiszfeld iterations. Default 80 (the Byrd-SAGA reference). */
+  /**
+   * Most Weiszfeld iterations: an integer in [0, 10 000] (the cap keeps a call from running for
+   * minutes: each iteration costs O(n²)). Default 80 (the Byrd-SAGA reference). With 0 the output is
+   * the starting point (see {@link geometricMedian}).
+   */
   maxIterations?: number;
-  /** Stop once the estimate moves by at most this much (Euclidean) in one iteration. Default 1e-5. */
+  /**
+   * Stop once the estimate moves by at most this much (Euclidean) in one iteration: a finite
+   * number ≥ 0. Default 1e-5. With 0 the iterations run until the estimate stops moving, that is
+   * until a move is below 1e-13 × the median distance to the clients (float64 rounding), or
+   * maxIterations.
+   */
   tolerance?: number;
   /**
    * Smoothing ν of RFA (Pillutla, Kakade & Harchaoui, IEEE TSP 2022): weights 1/max(ν, ‖xᵢ − z‖).
-   * Default 0 (plain Weiszfeld; a distance that is exactly 0 is floored at 1e-12 × the largest one).
+   * A finite number ≥ 0. Default 0: plain Weiszfeld, where a client sitting on the estimate is
+   * handled as Vardi & Zhang do (see {@link weiszfeld}) instead of being floored.
    */
   nu?: number;
+}
+
+/** The largest `maxIterations` {@link geometricMedian} accepts. */
+export const GEOMETRIC_MEDIAN_MAX_ITERATIONS = 10_000;
+
+/** Weiszfeld's settings, as {@link weiszfeld} takes them. */
+export interface WeiszfeldSettings {
+  /** Most iterations (integer in [0, 10 000]). */
+  maxIterations: number;
+  /** Stop once the estimate moves by at most this much. */
+  tolerance: number;
+  /** RFA smoothing ν ≥ 0 (0: plain Weiszfeld with Vardi–Zhang's step at a client). */
+  nu: number;
 }
 
 /** Decision of {@link geometricMedian}. */
@@ -29,14 +57,26 @@ export interface GeometricMedianDecision extends Decision {
 }
 
 /**
- * Geometric median, argmin_z Σᵢ ‖xᵢ − z‖, by Weiszfeld's algorithm started from the mean:
+ * Geometric median, argmin_z Σᵢ ‖xᵢ − z‖, by Weiszfeld's algorithm:
  * z ← Σ βᵢ xᵢ / Σ βᵢ with βᵢ = 1/max(ν, ‖xᵢ − z‖), until ‖Δz‖ ≤ tolerance or maxIterations.
  * As robust aggregator: Chen, Su & Xu (2017), Byrd-SAGA (Wu et al., IEEE TSP 2020), RFA (Pillutla
  * et al. 2022). Breakdown point 1/2; needs no f.
  *
+ * Start: the mean, as the Byrd-SAGA reference does, unless one client has a smaller sum of
+ * distances to all clients than the mean has (then that client, or the mean of the clients that
+ * tie for it). Weiszfeld's steps never increase
+ * Σᵢ ‖xᵢ − z‖, so with fewer than half the clients hostile the estimate stays within
+ * 2·Σ_h ‖x_h − x_k‖ / (h − b) of every honest client x_k (h honest, b hostile clients) after any
+ * number of iterations, however large the hostile values (up to ±3.4e38). A client that sits on
+ * the estimate gets Vardi & Zhang's (PNAS 2000) step instead of an infinite weight; when at least
+ * half the clients sit on it, it is the geometric median and the iterations stop.
+ *
  * Every iterate is a combination z = Σ wⱼ xⱼ, so the iterations run in client space on the centred
  * Gram matrix (‖xᵢ − z‖² = Gᵢᵢ − 2(Gw)ᵢ + wᵀGw): one Gram pass (n²d/2 multiply-adds), O(n²) per
- * iteration, one combine pass.
+ * iteration (at most 10 000), one combine pass.
+ *
+ * Options: maxIterations ∈ [0, 10 000] (default 80), tolerance ≥ 0 (default 1e-5), ν ≥ 0
+ * (default 0), nonFinite; unknown keys throw `UNKNOWN_OPTION`.
  *
  * @example
  * ```ts
@@ -45,7 +85,7 @@ export interface GeometricMedianDecision extends Decision {
  * const rfa = geometricMedian(updates, { nu: 1e-6, maxIterations: 3 });
  * ```
  */
-export function geometricMedian(updates: Updates, options: GeometricMedianOptions = {}): Float32Array {
+export function geometricMedian(updates: Updates, options?: GeometricMedianOptions): Float32Array {
   return geometricMedianWithDecision(updates, options).aggregate;
 }
 
@@ -60,20 +100,14 @@ export function geometricMedian(updates: Updates, options: GeometricMedianOption
  */
 export function geometricMedianWithDecision(
   updates: Updates,
-  options: GeometricMedianOptions = {},
+  options?: GeometricMedianOptions,
 ): Aggregation<GeometricMedianDecision> {
   const rule = 'geometricMedian';
-  const maxIterations = requireInteger(rule, 'maxIterations', options.maxIterations ?? 80, 0);
-  const tolerance = requireNumber(rule, 'tolerance', options.tolerance ?? 1e-5, 0);
-  const nu = requireNumber(rule, 'nu', options.nu ?? 0, 0);
-  const clients = finiteClients(updates, rule, options.nonFinite);
+  const { nonFinite, ...settings } = readGeometricMedianOptions(rule, options);
+  const clients = finiteClients(updates, rule, nonFinite);
   const rows = clients.rows;
   const m = rows.length;
-  const { weights, iterations, converged } = weiszfeld(m === 1 ? null : gram(rows, 'robust'), m, {
-    maxIterations,
-    tolerance,
-    nu,
-  });
+  const { weights, iterations, converged } = weiszfeld(m === 1 ? null : gram(rows, 'robust'), m, settings);
   return {
     aggregate: combine(rows, weights),
     decision: {
@@ -88,45 +122,146 @@ export function geometricMedianWithDecision(
 }
 
 /**
- * Weiszfeld's iterations in client space on a centred Gram matrix. Returns the weights of the
- * final estimate over the m rows. Exported for rules that reuse it on their own Gram matrix.
+ * Reads and checks the options of {@link geometricMedian} once (see `readOptions`): Weiszfeld's
+ * settings with their defaults, and the non-finite policy. Throws `INVALID_OPTION` /
+ * `UNKNOWN_OPTION` naming `rule`. For rules that run {@link weiszfeld} on their own Gram matrix
+ * (the tensor variant).
+ *
+ * @example
+ * ```ts
+ * const { maxIterations, tolerance, nu } = readGeometricMedianOptions('tensorGeometricMedian', options);
+ * ```
+ */
+export function readGeometricMedianOptions(
+  rule: string,
+  options: GeometricMedianOptions | undefined,
+): WeiszfeldSettings & Pick<CommonOptions, 'nonFinite'> {
+  const opts = readOptions(rule, options, ['maxIterations', 'tolerance', 'nu', 'nonFinite']);
+  return {
+    maxIterations: requireInteger(rule, 'maxIterations', opts.maxIterations ?? 80, 0, GEOMETRIC_MEDIAN_MAX_ITERATIONS),
+    tolerance: requireNumber(rule, 'tolerance', opts.tolerance ?? 1e-5, 0),
+    nu: requireNumber(rule, 'nu', opts.nu ?? 0, 0),
+    nonFinite: opts.nonFinite,
+  };
+}
+
+/** A distance at most this fraction of the median distance counts as "on the estimate". */
+const ON_ESTIMATE = 1e-12;
+/** …and so does any distance below this (1/d then stays far from overflow). */
+const TINY_DISTANCE = 1e-290;
+/** A move below this fraction of the median distance is float64 rounding: the estimate has stopped. */
+const STALLED = 1e-13;
+
+/**
+ * Weiszfeld's iterations in client space on a centred Gram matrix `g` (m×m, row-major): returns
+ * the weights w (summing to 1) of the final estimate z = Σ wⱼ xⱼ. Exported for rules that reuse it
+ * on their own Gram matrix.
+ *
+ * - Start: the mean, or the client with the smallest Σⱼ ‖xᵢ − xⱼ‖ when that sum is smaller than
+ *   the mean's (the mean of the tied clients when several have it), so no minority can place the
+ *   start far away.
+ * - ν > 0 (RFA): βᵢ = 1/max(ν, dᵢ), z ← Σ βᵢxᵢ / Σ βᵢ.
+ * - ν = 0: the clients at distance ≤ 1e-12 × the median distance from z (η of them) are "on z";
+ *   with T the Weiszfeld point of the others and r = ‖Σ_{others} (xᵢ − z)/dᵢ‖, stop when r ≤ η
+ *   (z is optimal; always the case when η ≥ m/2), else z ← (1 − η/r)·T + (η/r)·z (Vardi & Zhang,
+ *   "The multivariate L1-median and associated data depth", PNAS 2000). No weight depends on the
+ *   largest distance, so a far client cannot blunt the others' weights.
+ * - Stop when the move ‖Δz‖ ≤ max(tolerance, 1e-13 × the median distance) (converged: below that
+ *   the moves are float64 rounding) or after maxIterations.
  */
 export function weiszfeld(
   g: Float64Array | null,
   m: number,
-  { maxIterations, tolerance, nu }: { maxIterations: number; tolerance: number; nu: number },
+  { maxIterations, tolerance, nu }: WeiszfeldSettings,
 ): { weights: Float64Array; iterations: number; converged: boolean } {
-  let w = new Float64Array(m).fill(1 / m);
-  if (g === null || m === 1) return { weights: w, iterations: 0, converged: true };
+  if (g === null || m === 1) return { weights: new Float64Array(m).fill(1 / m), iterations: 0, converged: true };
+  let w = startingWeights(g, m);
   const dist = new Float64Array(m);
+  const sorted = new Float64Array(m);
   let iterations = 0;
   let converged = false;
   while (iterations < maxIterations) {
     squaredDistancesToCombination(g, m, w, dist);
-    let largest = 0;
-    for (let i = 0; i < m; i++) {
-      dist[i] = Math.sqrt(dist[i]);
-      if (dist[i] > largest) largest = dist[i];
-    }
-    if (largest === 0) {
-      converged = true; // every client sits on the estimate
-      break;
-    }
-    const floor = Math.max(nu, 1e-12 * largest);
+    for (let i = 0; i < m; i++) dist[i] = Math.sqrt(dist[i]);
+    sorted.set(dist);
+    sorted.sort();
+    const median = sorted[m >> 1];
     const next = new Float64Array(m);
-    let total = 0;
-    for (let i = 0; i < m; i++) {
-      next[i] = 1 / Math.max(floor, dist[i]);
-      total += next[i];
+    if (nu > 0) {
+      let total = 0;
+      for (let i = 0; i < m; i++) {
+        next[i] = 1 / Math.max(nu, dist[i]);
+        total += next[i];
+      }
+      for (let i = 0; i < m; i++) next[i] /= total;
+    } else {
+      const zero = Math.max(ON_ESTIMATE * median, TINY_DISTANCE);
+      let onEstimate = 0;
+      let total = 0;
+      for (let i = 0; i < m; i++) {
+        if (dist[i] <= zero) {
+          onEstimate++;
+        } else {
+          next[i] = 1 / dist[i];
+          total += next[i];
+        }
+      }
+      if (onEstimate * 2 >= m) {
+        converged = true; // at least half the clients sit on z: it is the geometric median
+        break;
+      }
+      for (let i = 0; i < m; i++) next[i] /= total;
+      if (onEstimate > 0) {
+        // Vardi–Zhang: r = ‖Σ_{others} (xᵢ − z)/dᵢ‖ = total·‖T − z‖.
+        const r = total * Math.sqrt(squaredGramNormOfDifference(g, m, next, w));
+        if (!(r > onEstimate)) {
+          converged = true; // z is a client and satisfies the optimality condition
+          break;
+        }
+        const keep = onEstimate / r;
+        for (let i = 0; i < m; i++) next[i] = (1 - keep) * next[i] + keep * w[i];
+      }
     }
-    for (let i = 0; i < m; i++) next[i] /= total;
     const move = Math.sqrt(squaredGramNormOfDifference(g, m, next, w));
     w = next;
     iterations++;
-    if (move <= tolerance) {
+    if (move <= Math.max(tolerance, STALLED * median)) {
       converged = true;
       break;
     }
   }
   return { weights: w, iterations, converged };
+}
+
+/** Clients whose sum of distances is within this fraction of the smallest one tie for the start. */
+const START_TIE = 1e-10;
+
+/**
+ * Weiszfeld's start: uniform weights (the mean), unless some client has a smaller sum of distances
+ * to all clients, F(xᵢ) = Σⱼ ‖xᵢ − xⱼ‖, than the mean has; then the mean of the clients whose F is
+ * within a fraction 1e-10 of the smallest (one client, or all the tied ones: with collinear data
+ * the minimisers tie, and their mean keeps the start independent of the clients' order). By
+ * convexity F(start) ≤ (1 + 1e-10)·minᵢ F(xᵢ).
+ */
+function startingWeights(g: Float64Array, m: number): Float64Array {
+  const uniform = new Float64Array(m).fill(1 / m);
+  const toMean = squaredDistancesToCombination(g, m, uniform);
+  let meanCost = 0;
+  for (let i = 0; i < m; i++) meanCost += Math.sqrt(toMean[i]);
+  const pairs = squaredDistancesFromGram(g, m);
+  const cost = new Float64Array(m);
+  let smallest = Infinity;
+  for (let i = 0; i < m; i++) {
+    let c = 0;
+    for (let j = 0; j < m; j++) c += Math.sqrt(pairs[i * m + j]);
+    cost[i] = c;
+    if (c < smallest) smallest = c;
+  }
+  if (!(smallest < meanCost)) return uniform;
+  const limit = smallest * (1 + START_TIE);
+  const start = new Float64Array(m);
+  let tied = 0;
+  for (let i = 0; i < m; i++) if (cost[i] <= limit) tied++;
+  for (let i = 0; i < m; i++) if (cost[i] <= limit) start[i] = 1 / tied;
+  return start;
 }

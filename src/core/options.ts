@@ -1,4 +1,6 @@
 import { RobustAggError } from './errors.js';
+import { isFloat32Array } from './updates.js';
+import { isFiniteVector } from '../kernels/finite.js';
 
 /**
  * What a rule does with a client that sent NaN or ±Infinity. Such a client is Byzantine by definition.
@@ -98,4 +100,22 @@ export function describeValue(value: unknown): string {
   } catch {
     return typeof value;
   }
+}
+
+/**
+ * Checks a vector option (a centre, a server update, a global model): a `Float32Array` from any
+ * realm, of length d, holding only finite values. Throws `INVALID_OPTION` naming the rule and the
+ * option otherwise. Returns the caller's array (not a copy).
+ *
+ * @internal
+ */
+export function requireVector(rule: string, name: string, value: unknown, d: number): Float32Array {
+  if (!isFloat32Array(value) || value.length !== d) {
+    const got = isFloat32Array(value) ? `length ${value.length}` : describeValue(value);
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} must be a Float32Array of length d=${d}, got ${got}`);
+  }
+  if (!isFiniteVector(value)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} holds NaN or ±Infinity`);
+  }
+  return value;
 }

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { geometricMedian, geometricMedianWithDecision } from '../../src/aggregators/geometric-median.js';
+import fc from 'fast-check';
+import { RobustAggError } from '../../src/core/errors.js';
+import { getKernelBackend, setKernelBackend } from '../../src/kernels/backend.js';
+import { createRng } from '../../src/core/random.js';
 import { gaussianRows, rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
 
@@ -76,7 +80,9 @@ describe('geometricMedian', () => {
   it('handles one client, identical clients and stops at maxIterations', () => {
     expect(Array.from(geometricMedian(rowsOf([[3, 4]])))).toEqual([3, 4]);
     expect(Array.from(geometricMedian(rowsOf([[2, 2], [2, 2], [2, 2]])))).toEqual([2, 2]);
-    const { decision } = geometricMedianWithDecision(rowsOf([[0], [1], [10]]), { maxIterations: 2, tolerance: 0 });
+    // A triangle: its geometric median (the Fermat point) is no client and the mean is the start.
+    const triangle = rowsOf([[0, 0], [4, 0], [0, 3]]);
+    const { decision } = geometricMedianWithDecision(triangle, { maxIterations: 2, tolerance: 0 });
     expect(decision).toMatchObject({ iterations: 2, converged: false });
   });
 
@@ -84,6 +90,140 @@ describe('geometricMedian', () => {
     // ν larger than every distance: all weights equal, the output is the mean.
     const out = geometricMedian(rowsOf([[0], [1], [10]]), { nu: 1e6 });
     expect(out[0]).toBeCloseTo(11 / 3, 5);
+  });
+});
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(RobustAggError);
+    return (e as RobustAggError).code;
+  }
+  return undefined;
+}
+
+function distance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += (a[k] - b[k]) ** 2;
+  return Math.sqrt(s);
+}
+
+describe('geometricMedian: a client on the estimate (Vardi–Zhang) and the start', () => {
+  it('reaches a median that is a client exactly and stops (1-D, odd n)', () => {
+    // Start: client 1 has Σ distances 55 < the mean's 80; there r = |−1 + 1 + 1 − 1| = 0 ≤ 1: optimal.
+    const { aggregate, decision } = geometricMedianWithDecision(rowsOf([[0], [1], [2], [50], [-3]]));
+    expect(aggregate[0]).toBe(1);
+    expect(decision).toMatchObject({ converged: true, iterations: 0 });
+  });
+
+  it('stops when at least half the clients sit on the estimate', () => {
+    const { aggregate, decision } = geometricMedianWithDecision(rowsOf([[0, 0], [100, 3], [0, 0], [-7, 1e6], [0, 0]]));
+    expect(Array.from(aggregate)).toEqual([0, 0]);
+    expect(decision).toMatchObject({ converged: true, iterations: 0 });
+    expect(Array.from(decision.weights)).toEqual([1 / 3, 0, 1 / 3, 0, 1 / 3]);
+  });
+
+  it('leaves a client that is not optimal (Vardi–Zhang step) and converges to the median', () => {
+    // (0,0), (10,0), (0,10), (100,100): the start is (0,0) (Σ distances 161.4 < the mean's 208.6),
+    // where the three others pull with r = ‖(1,0) + (0,1) + (0.707,0.707)‖ = 2.41 > 1: not optimal.
+    const rows = rowsOf([[0, 0], [10, 0], [0, 10], [100, 100]]);
+    const { aggregate: z, decision } = geometricMedianWithDecision(rows, { maxIterations: 5000, tolerance: 1e-10 });
+    expect(decision.iterations).toBeGreaterThan(0);
+    const grad = [0, 0];
+    for (const r of rows) {
+      const dist = Math.hypot(z[0] - r[0], z[1] - r[1]);
+      for (let k = 0; k < 2; k++) grad[k] += (z[k] - r[k]) / dist;
+    }
+    expect(Math.hypot(...grad)).toBeLessThan(1e-3);
+  });
+});
+
+describe('geometricMedian: breakdown point ½ against huge finite clients', () => {
+  const backend = getKernelBackend();
+  afterEach(() => setKernelBackend(backend));
+
+  // Regression (issue 14, item 2): distances were floored at 1e-12 × the largest one, so one client
+  // at 1e30 among 10 moved the output to ≈ 1.1e17.
+  it('one client at 1e30 among ten does not move the output away from the others', () => {
+    const honest = gaussianRows(9, 4, 3);
+    const out = geometricMedian([...honest, new Float32Array(4).fill(1e30)]);
+    for (const v of out) expect(Math.abs(v)).toBeLessThan(3);
+  });
+
+  for (const kernels of ['js', 'wasm'] as const) {
+    it(`stays within the honest diameter of the honest median for B up to 3.4e38 (${kernels} kernels)`, () => {
+      setKernelBackend(kernels);
+      fc.assert(
+        fc.property(
+          fc.record({
+            n: fc.integer({ min: 3, max: 16 }),
+            d: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 250, max: 600 })),
+            hostileShare: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+            magnitude: fc.constantFrom(1e10, 1e30, 3.4e38),
+            pattern: fc.constantFrom('all', 'stride', 'signs', 'one'),
+            seed: fc.integer(),
+          }),
+          ({ n, d, hostileShare, magnitude, pattern, seed }) => {
+            const rng = createRng(seed);
+            const b = 1 + Math.floor(hostileShare * (Math.ceil(n / 2) - 1)); // 1 ≤ b < n/2
+            const honest = gaussianRows(n - b, d, seed);
+            const rows = [...honest];
+            for (let j = 0; j < b; j++) {
+              const x = new Float32Array(d);
+              for (let k = 0; k < d; k++) {
+                if (pattern === 'all') x[k] = magnitude;
+                else if (pattern === 'stride') x[k] = k % 7 === 0 ? -magnitude : 0;
+                else if (pattern === 'signs') x[k] = rng.next() < 0.5 ? magnitude : -magnitude;
+                else x[k] = k === d - 1 ? magnitude : 0;
+              }
+              rows.splice(j === 0 ? 0 : rng.nextInt(rows.length + 1), 0, x); // the first one at row 0
+            }
+            setKernelBackend('js');
+            const reference = geometricMedian(honest, { maxIterations: 2000, tolerance: 1e-9 });
+            setKernelBackend(kernels);
+            let diameter = 0;
+            for (const p of honest) for (const q of honest) diameter = Math.max(diameter, distance(p, q));
+            const out = geometricMedian(rows);
+            for (const v of out) expect(Number.isFinite(v)).toBe(true);
+            expect(distance(out, reference)).toBeLessThanOrEqual(diameter);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+  }
+});
+
+describe('geometricMedian: options', () => {
+  const rows = gaussianRows(5, 3, 1);
+
+  it('rejects null options and unknown keys', () => {
+    expect(codeOf(() => geometricMedian(rows, null as never))).toBe('INVALID_OPTION');
+    expect(codeOf(() => geometricMedian(rows, { tol: 1e-3 } as never))).toBe('UNKNOWN_OPTION');
+    expect(() => geometricMedian(rows, { tol: 1e-3 } as never)).toThrow(/unknown option 'tol'/);
+  });
+
+  it('reads each option once (a getter cannot pass validation with one value and run with another)', () => {
+    let reads = 0;
+    const options = {
+      get maxIterations() {
+        reads++;
+        return reads === 1 ? 5 : -3;
+      },
+    };
+    expect(() => geometricMedian(rows, options)).not.toThrow();
+    expect(reads).toBe(1);
+  });
+
+  it('caps maxIterations at 10 000 and checks tolerance and ν', () => {
+    expect(codeOf(() => geometricMedian(rows, { maxIterations: 1e12, tolerance: 0 }))).toBe('INVALID_OPTION');
+    expect(() => geometricMedian(rows, { maxIterations: 10_001 })).toThrow(/maxIterations must be an integer in \[0, 10000\]/);
+    expect(codeOf(() => geometricMedian(rows, { tolerance: -1 }))).toBe('INVALID_OPTION');
+    expect(codeOf(() => geometricMedian(rows, { tolerance: NaN }))).toBe('INVALID_OPTION');
+    expect(codeOf(() => geometricMedian(rows, { nu: Infinity }))).toBe('INVALID_OPTION');
+    const { decision } = geometricMedianWithDecision(rows, { maxIterations: 10_000, tolerance: 0 });
+    expect(decision.iterations).toBeLessThanOrEqual(10_000);
   });
 });
 

@@ -30,4 +30,58 @@ describe('mean', () => {
   });
 });
 
+describe('mean: hostile weights and options', () => {
+  const rows = rowsOf([[1, 2], [3, 4], [5, 9]]);
+
+  // Regression (issue 14, item 6): the sum of these weights overflows float64, and the mean was zeros.
+  it('normalises weights whose sum overflows instead of returning zeros', () => {
+    const { aggregate, decision } = meanWithDecision(rows, { weights: [1e308, 1e308, 0] });
+    expect(Array.from(aggregate)).toEqual([2, 3]);
+    expect(Array.from(decision.weights)).toEqual([0.5, 0.5, 0]);
+    const big = mean(rows, { weights: [Number.MAX_VALUE, Number.MAX_VALUE, Number.MAX_VALUE] });
+    expect(Array.from(big)).toEqual([3, 5]);
+    // After a dropped client too.
+    const withNaN = meanWithDecision(rowsOf([[1, 2], [NaN, 0], [5, 9]]), { weights: [1.5e308, 1, 1.5e308] });
+    expect(Array.from(withNaN.aggregate)).toEqual([3, 5.5]);
+  });
+
+  it('handles subnormal weights', () => {
+    expect(Array.from(mean(rows, { weights: [5e-324, 0, 5e-324] }))).toEqual([3, 5.5]);
+  });
+
+  it('rejects non-finite, negative, non-number and all-zero weights with INVALID_OPTION', () => {
+    for (const weights of [[1, Infinity, 1], [1, NaN, 1], [1, -1e-300, 1], [1, '2', 1], [0, 0, 0], 5, null, 'abc']) {
+      let code: string | undefined;
+      try {
+        mean(rows, { weights } as never);
+      } catch (e) {
+        expect(e).toBeInstanceOf(RobustAggError);
+        code = (e as RobustAggError).code;
+      }
+      expect(code, String(weights)).toBe('INVALID_OPTION');
+    }
+    expect(() => mean(rowsOf([[1], [NaN], [2]]), { weights: [0, 1, 0] })).toThrow(/finite clients sum to 0/);
+  });
+
+  it('reads each weight once', () => {
+    let reads = 0;
+    const weights = {
+      length: 3,
+      get 0() {
+        reads++;
+        return reads === 1 ? 1 : -5;
+      },
+      1: 1,
+      2: 0,
+    };
+    expect(Array.from(mean(rows, { weights }))).toEqual([2, 3]);
+    expect(reads).toBe(1);
+  });
+
+  it('rejects null options and unknown keys', () => {
+    expect(() => mean(rows, null as never)).toThrow('mean: options must be an object, got null');
+    expect(() => mean(rows, { weight: [1, 1, 1] } as never)).toThrow(/unknown option 'weight'/);
+  });
+});
+
 describeAggregatorProperties({ name: 'mean', run: (u) => mean(u), minClients: 1 });

@@ -7,7 +7,10 @@ import {
   requireClients,
   weightsOverInput,
 } from '../../src/core/finite-clients.js';
-import { validateUpdates } from '../../src/core/updates.js';
+import { isFloat32Array, validateUpdates } from '../../src/core/updates.js';
+import { runInNewContext } from 'node:vm';
+import { mean } from '../../src/aggregators/mean.js';
+import { krum } from '../../src/aggregators/krum.js';
 import { isFiniteVector } from '../../src/kernels/finite.js';
 import { rowsOf } from '../helpers/data.js';
 
@@ -44,6 +47,53 @@ describe('validateUpdates', () => {
     const rows = [new Float32Array(3), new Float32Array(3), new Float32Array(2)];
     expect(() => validateUpdates(rows, 'mean')).toThrow('mean: client 2 has length 2, client 0 has length 3');
     expect(codeOf(() => validateUpdates(rows, 'mean'))).toBe('LENGTH_MISMATCH');
+  });
+});
+
+describe('validateUpdates: what is not an array of updates', () => {
+  it('names a single Float32Array passed instead of an array of them (it used to say "got none")', () => {
+    const single = new Float32Array(4) as unknown as Float32Array[];
+    expect(() => validateUpdates(single, 'krum')).toThrow(
+      'krum: expected an array of Float32Array updates, got a single Float32Array',
+    );
+    expect(codeOf(() => validateUpdates(single, 'krum'))).toBe('NOT_FLOAT32');
+    expect(() => mean(single)).toThrow(/got a single Float32Array/);
+  });
+
+  it('rejects undefined and null with EMPTY_UPDATES, other non-arrays with NOT_FLOAT32', () => {
+    expect(codeOf(() => validateUpdates(undefined as never, 'mean'))).toBe('EMPTY_UPDATES');
+    expect(() => validateUpdates(null as never, 'mean')).toThrow('mean needs an array of client updates (Float32Array), got null');
+    expect(codeOf(() => krum(undefined as never, { f: 1 }))).toBe('EMPTY_UPDATES');
+    expect(() => validateUpdates(3 as never, 'mean')).toThrow('mean: expected an array of Float32Array updates, got number 3');
+    expect(() => validateUpdates({ length: 1, 0: new Float32Array(1) } as never, 'mean')).toThrow(/got Object/);
+    expect(() => validateUpdates(new Float64Array(2) as never, 'mean')).toThrow(/got Float64Array/);
+    expect(() => validateUpdates([] as never, 'mean')).toThrow('mean needs at least one client update, got an empty array');
+  });
+
+  it('names holes and non-objects among the clients', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    const holes = [new Float32Array(1), , new Float32Array(1)] as unknown as Float32Array[];
+    expect(() => validateUpdates(holes, 'mean')).toThrow('mean: client 1 is not a Float32Array (got undefined)');
+    expect(() => validateUpdates([new Float32Array(1), null] as never, 'mean')).toThrow(/client 1 .* \(got null\)/);
+    expect(() => validateUpdates([[1, 2]] as never, 'mean')).toThrow(/client 0 .* \(got an array\)/);
+  });
+
+  it('accepts a Float32Array from another realm (node:vm), which instanceof rejects', () => {
+    const foreign = runInNewContext('[Float32Array.of(1, 2), Float32Array.of(3, 6)]') as Float32Array[];
+    expect(foreign[0] instanceof Float32Array).toBe(false);
+    expect(isFloat32Array(foreign[0])).toBe(true);
+    expect(validateUpdates(foreign, 'mean')).toEqual({ n: 2, d: 2 });
+    expect(Array.from(mean(foreign))).toEqual([2, 4]);
+    expect(finiteClients(foreign, 'mean').rows).toHaveLength(2);
+  });
+
+  it('is not fooled by an object that calls itself Float32Array', () => {
+    const fake = { [Symbol.toStringTag]: 'Float32Array', length: 2, 0: 1, 1: 2 };
+    expect(Object.prototype.toString.call(fake)).toBe('[object Float32Array]');
+    expect(isFloat32Array(fake)).toBe(false);
+    expect(codeOf(() => validateUpdates([fake] as never, 'mean'))).toBe('NOT_FLOAT32');
+    expect(isFloat32Array(new Float64Array(1))).toBe(false);
+    expect(isFloat32Array(null)).toBe(false);
   });
 });
 
