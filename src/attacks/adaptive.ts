@@ -2,7 +2,9 @@ import type { Aggregator } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import type { Updates } from '../core/updates.js';
 import { resolveMixTailorPool, type MixTailorMember } from '../aggregators/mix-tailor.js';
-import { checkAttackInput, meanVector, type AttackOptions } from './common.js';
+import { describeValue, requireNumber } from '../core/options.js';
+import { isOverflowError, meanVector, readAttack, type AttackOptions } from './common.js';
+import { checkAggregate } from './optimal.js';
 import { resolveScaledAttack, type ScaledAttack, type ScaledAttackName } from './scaled.js';
 
 /** Options of {@link adaptive}. */
@@ -11,7 +13,11 @@ export interface AdaptiveOptions extends AttackOptions {
   target: Aggregator | readonly (Aggregator | MixTailorMember)[];
   /** Draw probabilities of the pool's members (as {@link mixTailor}'s default when omitted). */
   probabilities?: readonly number[];
-  /** Candidate ε values. Default [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]. */
+  /**
+   * Candidate ε values: a non-empty array of at most 256 finite numbers ≥ 0, with at most 4096
+   * (ε, pool member) evaluations in all. Default [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]. An ε at
+   * which a built-in family would overflow float32 throws `INVALID_OPTION` naming it.
+   */
   epsilons?: readonly number[];
   /** The attack family. Default `'epsilonReverse'`. */
   attack?: ScaledAttackName | ScaledAttack;
@@ -31,11 +37,23 @@ export interface AdaptiveSearchResult {
 
 const DEFAULT_EPSILONS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100];
 
+/** The most candidate ε values {@link adaptiveSearch} takes. */
+export const MAX_EPSILONS = 256;
+
+/** The most (ε, pool member) evaluations of the target one {@link adaptiveSearch} may run. */
+export const MAX_ADAPTIVE_EVALUATIONS = 4096;
+
+const ADAPTIVE_KEYS = ['target', 'probabilities', 'epsilons', 'attack'] as const;
+
 /**
  * The search behind {@link adaptive}: for every candidate ε, craft the attack and evaluate
  * J(ε) = Σₖ pₖ ⟨aggₖ(honest ∪ byz(ε)), μ⟩ (μ the honest mean; one rule: p = 1); keep the ε with
  * the smallest J (ties: the first). Against a pool this is the expected inner product over the
  * random draw, so the attacker tailors to every member at once, weighted by its probability.
+ *
+ * Limits: at most 256 candidates and 4096 evaluations (candidates × members with p > 0), checked
+ * before any is run. Every member must return a finite `Float32Array` of length d
+ * (else `INVALID_OPTION`), so every objective is finite.
  *
  * @example
  * ```ts
@@ -45,35 +63,54 @@ const DEFAULT_EPSILONS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100];
  */
 export function adaptiveSearch(honest: Updates, options: AdaptiveOptions): AdaptiveSearchResult {
   const rule = 'adaptive';
-  const { f } = checkAttackInput(honest, options, rule);
-  const attack = resolveScaledAttack(options.attack ?? 'epsilonReverse', rule);
-  const target = options.target;
+  const { d, f, o } = readAttack(honest, options, rule, ADAPTIVE_KEYS);
+  const attack = resolveScaledAttack(o.attack ?? 'epsilonReverse', rule);
+  const target = o.target;
+  if (typeof target !== 'function' && !Array.isArray(target)) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: target must be an aggregator function or a pool (array) of them, got ${describeValue(target)}`,
+    );
+  }
   const { members, probabilities } =
     typeof target === 'function'
       ? { members: [{ name: 'target', rule: target }], probabilities: Float64Array.of(1) }
-      : resolveMixTailorPool(target, options.probabilities);
-  const epsilons = options.epsilons ?? DEFAULT_EPSILONS;
-  if (!Array.isArray(epsilons) || epsilons.length === 0) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: epsilons must be a non-empty array`);
+      : resolveMixTailorPool(target as readonly (Aggregator | MixTailorMember)[], o.probabilities);
+  const given = o.epsilons ?? DEFAULT_EPSILONS;
+  if (!Array.isArray(given) || given.length === 0 || given.length > MAX_EPSILONS) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: epsilons must be a non-empty array of at most ${MAX_EPSILONS} numbers, got ${Array.isArray(given) ? `${given.length} values` : describeValue(given)}`,
+    );
   }
-  for (const e of epsilons) {
-    if (typeof e !== 'number' || !Number.isFinite(e) || e < 0) {
-      throw new RobustAggError('INVALID_OPTION', `${rule}: every epsilon must be finite and ≥ 0, got ${String(e)}`);
-    }
+  const epsilons = Float64Array.from(given, (e, c) => requireNumber(rule, `epsilons[${c}]`, e, 0));
+  let active = 0;
+  for (let k = 0; k < members.length; k++) if (probabilities[k] !== 0) active++;
+  if (epsilons.length * active > MAX_ADAPTIVE_EVALUATIONS) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: ${epsilons.length} epsilons × ${active} pool members = ${epsilons.length * active} evaluations exceed ${MAX_ADAPTIVE_EVALUATIONS}`,
+    );
   }
   const mu = meanVector(honest);
   const objectives = new Float64Array(epsilons.length);
   let best = 0;
   let bestByz: Float32Array[] = [];
   for (let c = 0; c < epsilons.length; c++) {
-    const byz = attack(honest, { f, scale: epsilons[c] });
+    let byz: Float32Array[];
+    try {
+      byz = attack(honest, { f, scale: epsilons[c] });
+    } catch (e) {
+      if (!isOverflowError(e)) throw e;
+      throw new RobustAggError('INVALID_OPTION', `${rule}: epsilons[${c}] = ${epsilons[c]} is too large for these honest vectors (${(e as Error).message})`);
+    }
     const all = [...honest, ...byz];
     let j = 0;
     for (let k = 0; k < members.length; k++) {
       if (probabilities[k] === 0) continue;
-      const out = members[k].rule(all);
+      const out = checkAggregate(rule, `pool member ${k} (${members[k].name})`, members[k].rule(all), d, `epsilon ${epsilons[c]}`);
       let dot = 0;
-      for (let t = 0; t < mu.length; t++) dot += out[t] * mu[t];
+      for (let t = 0; t < d; t++) dot += out[t] * mu[t];
       j += probabilities[k] * dot;
     }
     objectives[c] = j;

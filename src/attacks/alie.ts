@@ -1,7 +1,7 @@
 import { RobustAggError } from '../core/errors.js';
-import { requireInteger, requireNumber } from '../core/options.js';
+import { describeValue, requireInteger, requireNumber } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { checkAttackInput, copies, meanVector, requireHonest, stdVector, type AttackOptions } from './common.js';
+import { copies, meanVector, readAttack, requireHonest, stdVector, toFloat32, type AttackOptions } from './common.js';
 import { normalQuantile } from './normal-quantile.js';
 
 /** Which formula gives ALIE's z when it is not given (see {@link alieZ}). */
@@ -9,7 +9,11 @@ export type AlieVariant = 'paper' | 'code';
 
 /** Options of {@link alie}. */
 export interface AlieOptions extends AttackOptions {
-  /** The factor z in μ ± z·σ. Default: {@link alieZ}(n, f, variant) with n = honest + f. */
+  /**
+   * The factor z in μ ± z·σ. Default: {@link alieZ}(n, f, variant) with n = honest + f. Range: any
+   * finite number with |μₖ ± z·σₖ| ≤ 3.4028235e38 in every coordinate (else `INVALID_OPTION`
+   * naming the coordinate).
+   */
   z?: number;
   /** Formula for the default z: `'paper'` (default) or `'code'`, see {@link alieZ}. */
   variant?: AlieVariant;
@@ -36,7 +40,7 @@ export function alieZ(n: number, f: number, variant: AlieVariant = 'paper'): num
   requireInteger('alie', 'n', n, 1);
   requireInteger('alie', 'f', f, 0, n);
   if (variant !== 'paper' && variant !== 'code') {
-    throw new RobustAggError('INVALID_OPTION', `alie: variant must be 'paper' or 'code', got ${String(variant)}`);
+    throw new RobustAggError('INVALID_OPTION', `alie: variant must be 'paper' or 'code', got ${describeValue(variant)}`);
   }
   const s = Math.floor(n / 2 + 1) - f;
   if (s < 1) {
@@ -57,7 +61,8 @@ export function alieZ(n: number, f: number, variant: AlieVariant = 'paper'): num
  * μ + sign·z·σ, with μ and σ the coordinate-wise mean and sample standard deviation (ddof = 1, as
  * torch.std and ByzFL) of the honest vectors. The shift stays inside the honest spread in every
  * coordinate, so median- and distance-based rules keep it while it moves the aggregate by z·σ.
- * Defaults: z = {@link alieZ}(honest + f, f, 'paper'), sign +1. Needs 2 honest vectors.
+ * Defaults: z = {@link alieZ}(honest + f, f, 'paper'), sign +1. Needs 2 honest vectors. μ and σ in
+ * float64; an output that overflows float32 throws `INVALID_OPTION`; f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
  * @example
  * ```ts
@@ -68,17 +73,23 @@ export function alieZ(n: number, f: number, variant: AlieVariant = 'paper'): num
  * ```
  */
 export function alie(honest: Updates, options: AlieOptions): Float32Array[] {
-  const { h, f } = checkAttackInput(honest, options, 'alie');
+  const { h, f, o } = readAttack(honest, options, 'alie', ['z', 'variant', 'sign']);
   requireHonest('alie', h, 2, 'for a standard deviation');
-  const sign = options.sign ?? 1;
+  const sign = o.sign ?? 1;
   if (sign !== 1 && sign !== -1) {
-    throw new RobustAggError('INVALID_OPTION', `alie: sign must be 1 or -1, got ${String(sign)}`);
+    throw new RobustAggError('INVALID_OPTION', `alie: sign must be 1 or -1, got ${describeValue(sign)}`);
   }
+  const variant = o.variant ?? 'paper';
+  if (variant !== 'paper' && variant !== 'code') {
+    throw new RobustAggError('INVALID_OPTION', `alie: variant must be 'paper' or 'code', got ${describeValue(variant)}`);
+  }
+  const given = o.z;
+  if (given !== undefined) requireNumber('alie', 'z', given);
   if (f === 0) return [];
-  const z =
-    options.z !== undefined ? requireNumber('alie', 'z', options.z) : alieZ(h + f, f, options.variant ?? 'paper');
+  const z = given ?? alieZ(h + f, f, variant);
   const mu = meanVector(honest);
   const sd = stdVector(honest, mu, 1);
   for (let k = 0; k < mu.length; k++) mu[k] += sign * z * sd[k];
-  return copies(mu, f);
+  const byz = toFloat32(mu, 'alie', (k, v) => `μ ± z·σ = ${v} overflows float32 at coordinate ${k} (z = ${z}, σ = ${sd[k]})`);
+  return copies(byz, f);
 }

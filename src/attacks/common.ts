@@ -1,12 +1,28 @@
 import { RobustAggError } from '../core/errors.js';
-import { requireInteger } from '../core/options.js';
+import { readOptions, requireInteger, requireNumber } from '../core/options.js';
+import { resolveValidRng, validateRng, type Rng } from '../core/random.js';
 import { validateUpdates, type Updates } from '../core/updates.js';
 import { isFiniteVector } from '../kernels/finite.js';
 
-/** Options every attack takes: how many Byzantine vectors to craft. */
+/**
+ * Options every attack takes: how many Byzantine vectors to craft, plus the keys of the context
+ * `trainRobust` passes an attack (`rng`, `step`), so that every attack can be used there as is.
+ */
 export interface AttackOptions {
-  /** Number of Byzantine vectors to return (an integer ≥ 0). */
+  /**
+   * Number of Byzantine vectors to return: an integer in [0, 2²⁰ = 1 048 576] with
+   * f·d ≤ 2³⁰ (4 GiB of float32), checked before anything is allocated (`INVALID_OPTION`).
+   */
   f: number;
+  /**
+   * A seeded generator ({@link createRng}); randomized attacks draw from it, deterministic ones only
+   * check it. Checked by `validateRng`: a wrong generator is an `INVALID_OPTION` error.
+   */
+  rng?: Rng;
+  /** Seed of a fresh generator for randomized attacks (a finite number); deterministic ones only check it. */
+  seed?: number;
+  /** The training step `trainRobust` passes (an integer ≥ 0); attacks ignore it. */
+  step?: number;
 }
 
 /**
@@ -27,12 +43,59 @@ export interface HonestShape {
   f: number;
 }
 
+/** The largest finite float32, 2¹²⁸ − 2¹⁰⁴ ≈ 3.4028235e38. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
 /**
- * Validates the input of an attack: `honest` is a non-empty list of finite `Float32Array`s of one
- * length, and f is an integer ≥ 0. Throws {@link RobustAggError} naming the attack otherwise.
+ * The most Byzantine vectors one attack call returns (2²⁰): a larger f fails with `INVALID_OPTION`
+ * before anything is allocated (f = 5·10⁷ would otherwise exhaust the heap with small arrays).
  */
-export function checkAttackInput(honest: Updates, options: AttackOptions | undefined, attack: string): HonestShape {
+export const MAX_BYZANTINE = 1_048_576;
+
+/**
+ * The most float32 values one attack call returns, f·d ≤ 2³⁰ (4 GiB): a larger request fails with
+ * `INVALID_OPTION` before anything is allocated.
+ */
+export const MAX_ATTACK_VALUES = 1_073_741_824;
+
+/** The option keys every attack accepts, see {@link AttackOptions}. */
+export const ATTACK_KEYS = ['f', 'rng', 'seed', 'step'] as const;
+
+/** A checked attack call: the shape and the options snapshot (every key read once). */
+export interface AttackInput<O> extends HonestShape {
+  /** The options, each read exactly once; validate these, never the caller's object. */
+  readonly o: Partial<O>;
+}
+
+/**
+ * Reads and checks an attack's options and input, in this order, before anything is allocated:
+ * the options object (`readOptions`: null is `INVALID_OPTION`, a key outside {@link ATTACK_KEYS}
+ * and `keys` is `UNKNOWN_OPTION`), the shape of `honest`, f (an integer in
+ * [0, {@link MAX_BYZANTINE}] with f·d ≤ {@link MAX_ATTACK_VALUES}), `step`, `seed` and `rng` when
+ * given, then that every honest value is finite (`NON_FINITE_UPDATE`).
+ */
+export function readAttack<O extends AttackOptions>(
+  honest: Updates,
+  options: O | null | undefined,
+  attack: string,
+  keys: readonly (keyof O & string)[] = [],
+): AttackInput<O> {
+  const o = readOptions<O>(attack, options, [...ATTACK_KEYS, ...keys] as (keyof O & string)[]);
+  if (options === undefined) {
+    throw new RobustAggError('INVALID_OPTION', `${attack} needs an options object with f`);
+  }
   const { n, d } = validateUpdates(honest, attack);
+  const f = requireInteger(attack, 'f', o.f as number, 0, MAX_BYZANTINE);
+  if (f * d > MAX_ATTACK_VALUES) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${attack}: f·d = ${f}·${d} exceeds ${MAX_ATTACK_VALUES} output values (f ≤ ${Math.floor(MAX_ATTACK_VALUES / d)} for d=${d})`,
+    );
+  }
+  // `step` is trainRobust's step unless the attack has its own (optimalSearch's line-search step).
+  if (o.step !== undefined && !(keys as readonly string[]).includes('step')) requireInteger(attack, 'step', o.step, 0);
+  if (o.seed !== undefined) requireNumber(attack, 'seed', o.seed);
+  if (o.rng !== undefined) validateRng(o.rng, attack);
   for (let i = 0; i < n; i++) {
     if (!isFiniteVector(honest[i])) {
       throw new RobustAggError(
@@ -41,11 +104,43 @@ export function checkAttackInput(honest: Updates, options: AttackOptions | undef
       );
     }
   }
-  if (options === undefined || options === null || typeof options !== 'object') {
-    throw new RobustAggError('INVALID_OPTION', `${attack} needs an options object with f`);
+  return { h: n, d, f, o };
+}
+
+/** The generator of a randomized attack: `o.rng` checked, else a fresh one from `o.seed` (one is required). */
+export function attackRng(o: Partial<AttackOptions>, attack: string): Rng {
+  return resolveValidRng({ rng: o.rng, seed: o.seed }, attack);
+}
+
+const overflowErrors = new WeakSet<RobustAggError>();
+
+/**
+ * The error an attack throws when an option makes an output value overflow float32. Tagged, so
+ * that the searches of `optimal` can tell "this scale is too large" from other errors.
+ */
+export function overflowError(message: string): RobustAggError {
+  const e = new RobustAggError('INVALID_OPTION', message);
+  overflowErrors.add(e);
+  return e;
+}
+
+/** True for an error made by {@link overflowError}. */
+export function isOverflowError(e: unknown): boolean {
+  return e instanceof RobustAggError && overflowErrors.has(e);
+}
+
+/**
+ * Rounds float64 values to float32, throwing an {@link overflowError} at the first value whose
+ * float32 rounding is ±Infinity (or that is NaN). `why(k, value)` says, for the message, which
+ * option is out of range; the message starts with the attack's name.
+ */
+export function toFloat32(values: ArrayLike<number>, attack: string, why: (k: number, value: number) => string): Float32Array {
+  const out = Float32Array.from(values);
+  for (let k = 0; k < out.length; k++) {
+    const v = out[k];
+    if (v - v !== 0) throw overflowError(`${attack}: ${why(k, values[k])}`);
   }
-  const f = requireInteger(attack, 'f', options.f, 0);
-  return { h: n, d, f };
+  return out;
 }
 
 /** Coordinate-wise mean of the rows, accumulated in float64. */
@@ -64,6 +159,13 @@ export function sumVector(rows: readonly Float32Array[]): Float64Array {
   const out = new Float64Array(d);
   for (const row of rows) for (let k = 0; k < d; k++) out[k] += row[k];
   return out;
+}
+
+/** The largest |v_k|. */
+export function maxAbs(v: ArrayLike<number>): number {
+  let m = 0;
+  for (let k = 0; k < v.length; k++) m = Math.max(m, Math.abs(v[k]));
+  return m;
 }
 
 /**
@@ -98,4 +200,34 @@ export function requireHonest(attack: string, h: number, min: number, why: strin
   if (h < min) {
     throw new RobustAggError('TOO_FEW_CLIENTS', `${attack} needs at least ${min} honest vectors (${why}), got ${h}`);
   }
+}
+
+/**
+ * A bound on |ξ| for every N(0, 1) draw of the library's generator: Box–Muller with a 53-bit
+ * uniform u ≥ 2⁻⁵³ gives |ξ| ≤ √(−2 ln 2⁻⁵³) ≈ 8.5716.
+ */
+export const GAUSSIAN_TAIL = 8.6;
+
+/**
+ * f rows centre + σ·ξ with ξ ~ N(0, I) drawn from `rng` (float64, then float32). A custom
+ * generator whose draw makes a value overflow float32 throws `INVALID_OPTION`.
+ */
+export function gaussianRows(attack: string, centre: Float64Array, sigma: number, f: number, rng: Rng): Float32Array[] {
+  const d = centre.length;
+  const out: Float32Array[] = [];
+  for (let j = 0; j < f; j++) {
+    const v = new Float32Array(d);
+    for (let k = 0; k < d; k++) {
+      const xi = rng.gaussian();
+      const x = centre[k] + sigma * xi;
+      v[k] = x;
+      if (v[k] - v[k] !== 0) {
+        throw overflowError(
+          `${attack}: μ + σ·ξ = ${x} overflows float32 at vector ${j}, coordinate ${k} (sigma = ${sigma}, rng.gaussian() gave ${xi})`,
+        );
+      }
+    }
+    out.push(v);
+  }
+  return out;
 }

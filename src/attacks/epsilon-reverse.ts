@@ -1,10 +1,13 @@
 import { requireNumber } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { checkAttackInput, copies, sumVector, type AttackOptions } from './common.js';
+import { copies, FLOAT32_MAX, maxAbs, readAttack, sumVector, toFloat32, type AttackOptions } from './common.js';
 
 /** Options of {@link epsilonReverse}. */
 export interface EpsilonReverseOptions extends AttackOptions {
-  /** ε ≥ 0 in −ε·(Σ honest)/f. Default 0.1. */
+  /**
+   * ε ≥ 0 in −ε·(Σ honest)/f. Default 0.1. Range: finite, ≥ 0, with ε·|Σₖ|/f ≤ 3.4028235e38 in
+   * every coordinate (else `INVALID_OPTION` naming the coordinate and the largest ε allowed).
+   */
   epsilon?: number;
 }
 
@@ -22,14 +25,17 @@ export interface EpsilonReverseOptions extends AttackOptions {
  * ```
  */
 export function epsilonReverse(honest: Updates, options: EpsilonReverseOptions): Float32Array[] {
-  return reverseCore(honest, options, 'epsilonReverse', options?.epsilon ?? 0.1);
+  const { f, o } = readAttack(honest, options, 'epsilonReverse', ['epsilon']);
+  const eps = requireNumber('epsilonReverse', 'epsilon', o.epsilon ?? 0.1, 0);
+  return reverseCore(honest, f, 'epsilonReverse', eps);
 }
 
 /**
  * Reverse attack of MixTailor (Ramezani-Kebrya et al., TMLR 2022): {@link epsilonReverse} with
  * ε = 1, i.e. every Byzantine vector is −(Σ honest)/f and the n messages sum to zero. It sends the
  * same vectors as the seed notebook's {@link zeroGradient}; both names are kept because both
- * literatures use them. Returns `[]` for f = 0.
+ * literatures use them. Returns `[]` for f = 0. When |Σ honest|/f overflows float32 (honest vectors
+ * near ±3.4e38 and f too small) it throws `INVALID_OPTION` naming the coordinate and the least f.
  *
  * @example
  * ```ts
@@ -38,14 +44,20 @@ export function epsilonReverse(honest: Updates, options: EpsilonReverseOptions):
  * ```
  */
 export function reverse(honest: Updates, options: AttackOptions): Float32Array[] {
-  return reverseCore(honest, options, 'reverse', 1);
+  const { f } = readAttack(honest, options, 'reverse');
+  return reverseCore(honest, f, 'reverse', 1);
 }
 
-function reverseCore(honest: Updates, options: AttackOptions, name: string, epsilon: number): Float32Array[] {
-  const { f } = checkAttackInput(honest, options, name);
-  const eps = requireNumber(name, 'epsilon', epsilon, 0);
+/** f copies of −ε·(Σ honest)/f (float64, then float32), or an overflow error naming ε or f. */
+export function reverseCore(honest: Updates, f: number, name: string, eps: number): Float32Array[] {
   if (f === 0) return [];
   const s = sumVector(honest);
+  const peak = maxAbs(s);
   for (let k = 0; k < s.length; k++) s[k] = (-eps * s[k]) / f;
-  return copies(s, f);
+  const byz = toFloat32(s, name, (k, v) =>
+    eps === 1
+      ? `−(Σ honest)/f = ${v} overflows float32 at coordinate ${k}; f must be ≥ ${Math.ceil(peak / FLOAT32_MAX)} for these honest vectors, got ${f}`
+      : `−ε·(Σ honest)/f = ${v} overflows float32 at coordinate ${k} (epsilon = ${eps}, f = ${f}; these honest vectors allow epsilon ≤ ${(FLOAT32_MAX * f) / peak})`,
+  );
+  return copies(byz, f);
 }

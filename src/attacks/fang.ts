@@ -1,11 +1,11 @@
 import { krumWithDecision } from '../aggregators/krum.js';
 import { RobustAggError } from '../core/errors.js';
-import { requireNumber } from '../core/options.js';
-import { resolveRng, type RandomOptions } from '../core/random.js';
+import { describeValue, requireNumber } from '../core/options.js';
+import type { RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
 import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
 import { squaredNorm } from '../kernels/norms.js';
-import { checkAttackInput, copies, meanVector, type AttackOptions } from './common.js';
+import { attackRng, copies, FLOAT32_MAX, meanVector, readAttack, toFloat32, type AttackInput, type AttackOptions } from './common.js';
 
 /** The rule {@link fang}'s full-knowledge attack is built against. */
 export type FangTarget = 'krum' | 'trimmedMean' | 'median';
@@ -14,9 +14,16 @@ export type FangTarget = 'krum' | 'trimmedMean' | 'median';
 export interface FangOptions extends AttackOptions, RandomOptions {
   /** The attacked rule. Default `'krum'`. `'trimmedMean'` and `'median'` are randomized (pass `seed` or `rng`). */
   target?: FangTarget;
-  /** Trimmed mean / median: the factor b > 1 of the sampling intervals. Default 2 (the paper's). */
+  /**
+   * Trimmed mean / median: the factor b > 1 of the sampling intervals (finite). Default 2 (the
+   * paper's). b·|wₖ| must stay ≤ 3.4028235e38 for the honest extremes wₖ the attack scales, else
+   * `INVALID_OPTION` naming the coordinate.
+   */
   b?: number;
-  /** Krum: λ is halved from its upper bound until Krum picks the attack or λ < threshold. Default 1e-5. */
+  /**
+   * Krum: λ is halved from its upper bound until Krum picks the attack or λ < threshold (a finite
+   * number > 0). Default 1e-5. At most 64 halvings (65 Krum runs) whatever the threshold.
+   */
   threshold?: number;
 }
 
@@ -34,7 +41,9 @@ export interface FangOptions extends AttackOptions, RandomOptions {
  *   [wminⱼ/b, wminⱼ] (wminⱼ > 0) or [b·wminⱼ, wminⱼ] (otherwise) when sⱼ > 0, and from
  *   [wmaxⱼ, b·wmaxⱼ] (wmaxⱼ > 0) or [wmaxⱼ, wmaxⱼ/b] (otherwise) when sⱼ < 0; μⱼ when sⱼ = 0.
  *
- * Defaults: target `'krum'`, b = 2, threshold 1e-5. {@link fangLambda} returns Krum's λ.
+ * Defaults: target `'krum'`, b = 2, threshold 1e-5. {@link fangLambda} returns Krum's λ. λ̄ is
+ * capped at the largest float32 (3.4028235e38) so that −λ·s is always finite, and the search runs
+ * Krum at most 65 times. f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
  * @example
  * ```ts
@@ -44,11 +53,30 @@ export interface FangOptions extends AttackOptions, RandomOptions {
  * ```
  */
 export function fang(honest: Updates, options: FangOptions): Float32Array[] {
-  const { f } = checkAttackInput(honest, options, 'fang');
-  const target = options.target ?? 'krum';
-  if (target === 'krum') return copies(krumAttack(honest, f, options).vector, f);
-  if (target === 'trimmedMean' || target === 'median') return trimmedMeanAttack(honest, f, options);
-  throw new RobustAggError('INVALID_OPTION', `fang: target must be 'krum', 'trimmedMean' or 'median', got ${String(target)}`);
+  const input = readFang(honest, options);
+  const target = input.o.target ?? 'krum';
+  if (target === 'krum') return copies(krumAttack(honest, input).vector, input.f);
+  return trimmedMeanAttack(honest, input);
+}
+
+/**
+ * The most times {@link fang}'s Krum attack halves λ (64: λ̄·2⁻⁶⁴ is negligible against λ̄), so that
+ * a tiny `threshold` or a huge λ̄ cannot make it run Krum thousands of times.
+ */
+export const FANG_MAX_HALVINGS = 64;
+
+const FANG_KEYS = ['target', 'b', 'threshold'] as const;
+
+function readFang(honest: Updates, options: FangOptions): AttackInput<FangOptions> {
+  const input = readAttack(honest, options, 'fang', FANG_KEYS);
+  const target = input.o.target ?? 'krum';
+  if (target !== 'krum' && target !== 'trimmedMean' && target !== 'median') {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `fang: target must be 'krum', 'trimmedMean' or 'median', got ${describeValue(target)}`,
+    );
+  }
+  return input;
 }
 
 /**
@@ -60,8 +88,7 @@ export function fang(honest: Updates, options: FangOptions): Float32Array[] {
  * ```
  */
 export function fangLambda(honest: Updates, options: FangOptions): number {
-  const { f } = checkAttackInput(honest, options, 'fang');
-  return krumAttack(honest, f, options).lambda;
+  return krumAttack(honest, readFang(honest, options)).lambda;
 }
 
 /** The upper bound λ̄ of Fang et al.'s search against Krum (exported for tests). */
@@ -86,10 +113,9 @@ export function fangLambdaBound(honest: Updates, f: number): number {
   return minSum / ((n - 2 * f - 1) * Math.sqrt(d)) + maxNorm / Math.sqrt(d);
 }
 
-function krumAttack(honest: Updates, f: number, options: FangOptions): { vector: Float64Array; lambda: number } {
-  const h = honest.length;
-  const d = honest[0].length;
-  const threshold = requireNumber('fang', 'threshold', options.threshold ?? 1e-5, 0, Infinity, true);
+function krumAttack(honest: Updates, input: AttackInput<FangOptions>): { vector: Float64Array; lambda: number } {
+  const { h, d, f, o } = input;
+  const threshold = requireNumber('fang', 'threshold', o.threshold ?? 1e-5, 0, Infinity, true);
   const s = meanVector(honest).map(Math.sign);
   const vector = new Float64Array(d);
   if (f === 0) return { vector, lambda: 0 };
@@ -99,9 +125,10 @@ function krumAttack(honest: Updates, f: number, options: FangOptions): { vector:
       `fang against krum needs n = honest + f ≥ 2f+3, got n=${h + f}, f=${f}`,
     );
   }
-  let lambda = fangLambdaBound(honest, f);
+  const bound = fangLambdaBound(honest, f);
+  let lambda = Number.isFinite(bound) ? Math.min(bound, FLOAT32_MAX) : FLOAT32_MAX;
   let tried = lambda;
-  while (lambda >= threshold) {
+  for (let halvings = 0; lambda >= threshold && halvings <= FANG_MAX_HALVINGS; halvings++) {
     tried = lambda;
     for (let k = 0; k < d; k++) vector[k] = -lambda * s[k];
     const byz = copies(vector, f);
@@ -113,10 +140,10 @@ function krumAttack(honest: Updates, f: number, options: FangOptions): { vector:
   return { vector, lambda: tried };
 }
 
-function trimmedMeanAttack(honest: Updates, f: number, options: FangOptions): Float32Array[] {
-  const b = requireNumber('fang', 'b', options.b ?? 2, 1, Infinity, true);
-  const rng = resolveRng(options, 'fang');
-  const d = honest[0].length;
+function trimmedMeanAttack(honest: Updates, input: AttackInput<FangOptions>): Float32Array[] {
+  const { d, f, o } = input;
+  const b = requireNumber('fang', 'b', o.b ?? 2, 1, Infinity, true);
+  const rng = attackRng(o, 'fang');
   const mu = meanVector(honest);
   const lo = new Float64Array(d);
   const hi = new Float64Array(d);
@@ -135,6 +162,10 @@ function trimmedMeanAttack(honest: Updates, f: number, options: FangOptions): Fl
       lo[k] = hi[k] = mu[k];
     }
   }
+  // The interval ends are honest values or b times one; check the scaled ones once, not per draw
+  // (a value drawn between two finite float32 ends is finite).
+  toFloat32(lo, 'fang', (k, v) => `b·w = ${v} overflows float32 at coordinate ${k} (b = ${b}; |b·w| must be ≤ 3.4028235e38)`);
+  toFloat32(hi, 'fang', (k, v) => `b·w = ${v} overflows float32 at coordinate ${k} (b = ${b}; |b·w| must be ≤ 3.4028235e38)`);
   const out: Float32Array[] = [];
   for (let j = 0; j < f; j++) {
     const v = new Float32Array(d);

@@ -1,11 +1,17 @@
 import { requireNumber } from '../core/options.js';
-import { resolveRng, type RandomOptions } from '../core/random.js';
+import { RobustAggError } from '../core/errors.js';
+import type { RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
-import { checkAttackInput, meanVector, type AttackOptions } from './common.js';
+import { attackRng, FLOAT32_MAX, GAUSSIAN_TAIL, gaussianRows, maxAbs, meanVector, readAttack, type AttackOptions } from './common.js';
 
 /** Options of {@link gaussian}. */
 export interface GaussianAttackOptions extends AttackOptions, RandomOptions {
-  /** Standard deviation σ of the noise added to the honest mean. Default 30 (the seed notebook's "white" attack). */
+  /**
+   * Standard deviation σ of the noise added to the honest mean. Default 30 (the seed notebook's
+   * "white" attack). Range: σ ≥ 0 with maxₖ |μₖ| + 8.6·σ ≤ 3.4028235e38, so that no draw of the
+   * library's generator (|ξ| < 8.6) overflows float32; else `INVALID_OPTION` with the largest σ
+   * these honest vectors allow.
+   */
   sigma?: number;
 }
 
@@ -13,7 +19,9 @@ export interface GaussianAttackOptions extends AttackOptions, RandomOptions {
  * Gaussian ("white") attack of the Byrd-SAGA seed notebook (Wu, Ling, Chen & Giannakis,
  * "Federated variance-reduced stochastic gradient descent with robustness to Byzantine attacks",
  * IEEE TSP 2020): each Byzantine vector is the honest mean plus independent noise,
- * bⱼ = μ + σ·ξⱼ with ξⱼ ~ N(0, I). Default σ = 30. Seeded: pass `seed` or `rng`.
+ * bⱼ = μ + σ·ξⱼ with ξⱼ ~ N(0, I). Default σ = 30. Seeded: pass `seed` or `rng` (a wrong generator,
+ * or a custom one whose draw overflows float32, throws `INVALID_OPTION`). μ in float64;
+ * f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
  * @example
  * ```ts
@@ -23,15 +31,16 @@ export interface GaussianAttackOptions extends AttackOptions, RandomOptions {
  * ```
  */
 export function gaussian(honest: Updates, options: GaussianAttackOptions): Float32Array[] {
-  const { d, f } = checkAttackInput(honest, options, 'gaussian');
-  const sigma = requireNumber('gaussian', 'sigma', options.sigma ?? 30, 0);
-  const rng = resolveRng(options, 'gaussian');
+  const { f, o } = readAttack(honest, options, 'gaussian', ['sigma']);
+  const sigma = requireNumber('gaussian', 'sigma', o.sigma ?? 30, 0);
+  const rng = attackRng(o, 'gaussian');
   const mu = meanVector(honest);
-  const out: Float32Array[] = [];
-  for (let j = 0; j < f; j++) {
-    const v = new Float32Array(d);
-    for (let k = 0; k < d; k++) v[k] = mu[k] + sigma * rng.gaussian();
-    out.push(v);
+  const room = FLOAT32_MAX - maxAbs(mu);
+  if (sigma * GAUSSIAN_TAIL > room) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `gaussian: sigma = ${sigma} can push μ + σ·ξ past the largest float32 (these honest vectors allow sigma ≤ ${room / GAUSSIAN_TAIL})`,
+    );
   }
-  return out;
+  return gaussianRows('gaussian', mu, sigma, f, rng);
 }

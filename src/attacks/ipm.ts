@@ -1,10 +1,14 @@
 import { requireNumber } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { checkAttackInput, copies, meanVector, type AttackOptions } from './common.js';
+import { copies, FLOAT32_MAX, maxAbs, meanVector, readAttack, toFloat32, type AttackOptions } from './common.js';
 
 /** Options of {@link ipm}. */
 export interface IpmOptions extends AttackOptions {
-  /** ε ≥ 0 in −ε·μ. Default 0.1 (Xie et al.'s small-ε setting, aimed at Krum and the median). */
+  /**
+   * ε ≥ 0 in −ε·μ. Default 0.1 (Xie et al.'s small-ε setting, aimed at Krum and the median).
+   * Range: finite, ≥ 0, with ε·|μₖ| ≤ 3.4028235e38 in every coordinate (else `INVALID_OPTION`
+   * naming the coordinate and the largest ε these honest vectors allow).
+   */
   epsilon?: number;
 }
 
@@ -14,6 +18,7 @@ export interface IpmOptions extends AttackOptions {
  * reversed and scaled, so that the aggregate's inner product with the true gradient turns negative
  * while the vectors stay close to the honest ones for small ε. Default ε = 0.1; the paper also
  * uses large ε (e.g. 100) against the mean. ByzFL's "Fall of Empires" is the same with τ = 1 + ε.
+ * μ in float64; f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
  * @example
  * ```ts
@@ -23,9 +28,16 @@ export interface IpmOptions extends AttackOptions {
  * ```
  */
 export function ipm(honest: Updates, options: IpmOptions): Float32Array[] {
-  const { f } = checkAttackInput(honest, options, 'ipm');
-  const epsilon = requireNumber('ipm', 'epsilon', options.epsilon ?? 0.1, 0);
+  const { f, o } = readAttack(honest, options, 'ipm', ['epsilon']);
+  const epsilon = requireNumber('ipm', 'epsilon', o.epsilon ?? 0.1, 0);
+  if (f === 0) return [];
   const mu = meanVector(honest);
+  const largest = FLOAT32_MAX / maxAbs(mu);
   for (let k = 0; k < mu.length; k++) mu[k] *= -epsilon;
-  return copies(mu, f);
+  const byz = toFloat32(
+    mu,
+    'ipm',
+    (k, v) => `−ε·μ = ${v} overflows float32 at coordinate ${k} (epsilon = ${epsilon}; these honest vectors allow epsilon ≤ ${largest})`,
+  );
+  return copies(byz, f);
 }

@@ -1,5 +1,5 @@
 import { RobustAggError } from '../core/errors.js';
-import { requireInteger } from '../core/options.js';
+import { readOptions, requireInteger } from '../core/options.js';
 
 /** Typed arrays that can hold class labels. */
 export type LabelArray =
@@ -13,18 +13,37 @@ export type LabelArray =
   | Float32Array
   | Float64Array;
 
+const LABEL_TYPES = [
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+];
+
 /** Options of {@link labelFlip}. */
 export interface LabelFlipOptions {
-  /** Number of classes C; every label must be an integer in [0, C). */
+  /**
+   * Number of classes C: an integer in [1, 2⁵³ − 1]; every label must be an integer in [0, C), and
+   * C − 1 − y must fit the array type (else `INVALID_OPTION`).
+   */
   numClasses: number;
-  /** Positions whose label is flipped (e.g. the samples of a malicious client). Default: all. */
+  /**
+   * Positions whose label is flipped (e.g. the samples of a malicious client): an array of integers
+   * in [0, labels.length). Default: all.
+   */
   indices?: readonly number[];
 }
 
 /**
  * Label-flipping data poisoning: every label y becomes C − 1 − y (class 0 ↔ C−1, 1 ↔ C−2, …), the
  * variant used by Fang et al. (USENIX Security 2020) and in most Byzantine-robust FL benchmarks.
- * Returns a new array of the same type; `labels` is not modified.
+ * Returns a new array of the same type; `labels` is not modified. A flipped label the array type
+ * cannot hold (e.g. 299 in a `Uint8Array`) throws `INVALID_OPTION` instead of wrapping around.
  *
  * @example
  * ```ts
@@ -35,24 +54,36 @@ export interface LabelFlipOptions {
  */
 export function labelFlip<T extends LabelArray>(labels: T, options: LabelFlipOptions): T {
   const rule = 'labelFlip';
-  if (!ArrayBuffer.isView(labels)) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: labels must be a typed array`);
+  const kind = Object.prototype.toString.call(labels).slice(8, -1);
+  if (!ArrayBuffer.isView(labels) || !LABEL_TYPES.includes(kind)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: labels must be a typed array of numbers (${LABEL_TYPES.join(', ')})`);
   }
-  const c = requireInteger(rule, 'numClasses', options?.numClasses, 1);
+  const o = readOptions<LabelFlipOptions>(rule, options, ['numClasses', 'indices']);
+  const c = requireInteger(rule, 'numClasses', o.numClasses as number, 1, Number.MAX_SAFE_INTEGER);
+  const indices = o.indices;
+  if (indices !== undefined && !Array.isArray(indices)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: indices must be an array of positions`);
+  }
   const out = labels.slice() as T;
   const flip = (i: number): void => {
     const y = labels[i];
     if (!Number.isInteger(y) || y < 0 || y >= c) {
       throw new RobustAggError('INVALID_OPTION', `${rule}: label ${i} must be an integer in [0, ${c}), got ${y}`);
     }
-    out[i] = c - 1 - y;
+    const flipped = c - 1 - y;
+    out[i] = flipped;
+    if (out[i] !== flipped) {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `${rule}: the flipped label ${flipped} of position ${i} does not fit a ${kind} (numClasses = ${c})`,
+      );
+    }
   };
-  if (options.indices === undefined) {
+  if (indices === undefined) {
     for (let i = 0; i < labels.length; i++) flip(i);
   } else {
-    for (const i of options.indices) {
-      requireInteger(rule, 'indices[…]', i, 0, labels.length - 1);
-      flip(i);
+    for (let t = 0; t < indices.length; t++) {
+      flip(requireInteger(rule, `indices[${t}]`, indices[t], 0, labels.length - 1));
     }
   }
   return out;

@@ -1,10 +1,10 @@
 import { requireInteger } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { checkAttackInput, copies, type AttackOptions } from './common.js';
+import { copies, readAttack, type AttackOptions } from './common.js';
 
 /** Options of {@link mimic}. */
 export interface MimicOptions extends AttackOptions {
-  /** Which honest vector to copy. Default 0. */
+  /** Which honest vector to copy: an integer in [0, honest − 1]. Default 0. */
   index?: number;
 }
 
@@ -12,7 +12,8 @@ export interface MimicOptions extends AttackOptions {
  * Mimic attack (Karimireddy, He & Jaggi, "Byzantine-robust learning on heterogeneous datasets via
  * bucketing", ICLR 2022): every Byzantine vector is a copy of honest vector `index`, so that under
  * heterogeneous (non-IID) data one client's distribution is over-represented and the others' is
- * under-represented, without any vector looking abnormal. Default index 0.
+ * under-represented, without any vector looking abnormal. Default index 0. The copies are honest
+ * values, so always finite; f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
  * @example
  * ```ts
@@ -21,7 +22,7 @@ export interface MimicOptions extends AttackOptions {
  * ```
  */
 export function mimic(honest: Updates, options: MimicOptions): Float32Array[] {
-  const { h, f } = checkAttackInput(honest, options, 'mimic');
-  const index = requireInteger('mimic', 'index', options.index ?? 0, 0, h - 1);
+  const { h, f, o } = readAttack(honest, options, 'mimic', ['index']);
+  const index = requireInteger('mimic', 'index', o.index ?? 0, 0, h - 1);
   return copies(honest[index], f);
 }

@@ -1,8 +1,8 @@
 import { RobustAggError } from '../core/errors.js';
-import { requireNumber } from '../core/options.js';
+import { describeValue, requireNumber } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
-import { checkAttackInput, copies, meanVector, requireHonest, stdVector, type AttackOptions } from './common.js';
+import { copies, FLOAT32_MAX, meanVector, readAttack, requireHonest, stdVector, toFloat32, type AttackOptions } from './common.js';
 
 /**
  * The perturbation direction p of {@link minMax} and {@link minSum} (the Byzantine vector is
@@ -13,7 +13,7 @@ export type MinMaxDirection = 'unit' | 'sign' | 'std';
 
 /** Options of {@link minMax} and {@link minSum}. */
 export interface MinMaxOptions extends AttackOptions {
-  /** Perturbation direction. Default `'std'`. */
+  /** Perturbation direction: `'unit'`, `'sign'` or `'std'`. Default `'std'`. */
   direction?: MinMaxDirection;
   /**
    * `'bisection'` (default): the authors' search, γ starting at `gammaInit` and halving steps until
@@ -21,9 +21,12 @@ export interface MinMaxOptions extends AttackOptions {
    * solved in closed form (the constraints are quadratic in γ).
    */
   search?: 'bisection' | 'exact';
-  /** First γ of the bisection. Default 10. */
+  /** First γ of the bisection: a finite number > 0. Default 10. */
   gammaInit?: number;
-  /** Bisection stops once its step is below this. Default 1e-5. */
+  /**
+   * Bisection stops once its step is below this: a finite number > 0. Default 1e-5. The bisection
+   * takes ⌈log₂(gammaInit/tolerance)⌉ steps, at most ≈ 2100 whatever the two values.
+   */
   tolerance?: number;
 }
 
@@ -33,7 +36,9 @@ export interface MinMaxOptions extends AttackOptions {
  * is b = μ − γ·p with the largest γ such that b's farthest honest vector is no farther than the two
  * farthest honest vectors are from each other: maxᵢ ‖b − xᵢ‖ ≤ maxᵢⱼ ‖xᵢ − xⱼ‖. Defaults:
  * direction `'std'`, γ by bisection from 10 to a 1e-5 step (see {@link MinMaxOptions}).
- * Needs 2 honest vectors. {@link minMaxGamma} returns the γ.
+ * Needs 2 honest vectors. {@link minMaxGamma} returns the γ. Computed in float64; γ is also kept
+ * small enough that every value of b is a finite float32 (|bₖ| ≤ 3.4028235e38): a vector that
+ * cannot be sent is not feasible. f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
  * @example
  * ```ts
@@ -71,7 +76,7 @@ export function minSum(honest: Updates, options: MinMaxOptions): Float32Array[] 
  * ```
  */
 export function minMaxGamma(honest: Updates, options: MinMaxOptions): number {
-  return craft(honest, { ...options, f: 0 }, 'minMax').gamma;
+  return craft(honest, options, 'minMax', true).gamma;
 }
 
 /**
@@ -83,22 +88,31 @@ export function minMaxGamma(honest: Updates, options: MinMaxOptions): number {
  * ```
  */
 export function minSumGamma(honest: Updates, options: MinMaxOptions): number {
-  return craft(honest, { ...options, f: 0 }, 'minSum').gamma;
+  return craft(honest, options, 'minSum', true).gamma;
 }
 
-function craft(honest: Updates, options: MinMaxOptions, name: 'minMax' | 'minSum'): { byzantine: Float32Array[]; gamma: number } {
-  const { h, d, f } = checkAttackInput(honest, options, name);
+const MIN_MAX_KEYS = ['direction', 'search', 'gammaInit', 'tolerance'] as const;
+
+function craft(
+  honest: Updates,
+  options: MinMaxOptions,
+  name: 'minMax' | 'minSum',
+  gammaOnly = false,
+): { byzantine: Float32Array[]; gamma: number } {
+  const input = readAttack(honest, options, name, MIN_MAX_KEYS);
+  const { h, d, o } = input;
+  const f = gammaOnly ? 0 : input.f;
   requireHonest(name, h, 2, 'for the distance threshold');
-  const direction = options.direction ?? 'std';
+  const direction = o.direction ?? 'std';
   if (direction !== 'unit' && direction !== 'sign' && direction !== 'std') {
-    throw new RobustAggError('INVALID_OPTION', `${name}: direction must be 'unit', 'sign' or 'std', got ${String(direction)}`);
+    throw new RobustAggError('INVALID_OPTION', `${name}: direction must be 'unit', 'sign' or 'std', got ${describeValue(direction)}`);
   }
-  const search = options.search ?? 'bisection';
+  const search = o.search ?? 'bisection';
   if (search !== 'bisection' && search !== 'exact') {
-    throw new RobustAggError('INVALID_OPTION', `${name}: search must be 'bisection' or 'exact', got ${String(search)}`);
+    throw new RobustAggError('INVALID_OPTION', `${name}: search must be 'bisection' or 'exact', got ${describeValue(search)}`);
   }
-  const gammaInit = requireNumber(name, 'gammaInit', options.gammaInit ?? 10, 0, Infinity, true);
-  const tolerance = requireNumber(name, 'tolerance', options.tolerance ?? 1e-5, 0, Infinity, true);
+  const gammaInit = requireNumber(name, 'gammaInit', o.gammaInit ?? 10, 0, Infinity, true);
+  const tolerance = requireNumber(name, 'tolerance', o.tolerance ?? 1e-5, 0, Infinity, true);
 
   const mu = meanVector(honest);
   const p = perturbation(honest, mu, direction);
@@ -141,11 +155,21 @@ function craft(honest: Updates, options: MinMaxOptions, name: 'minMax' | 'minSum
     }
     constraints.push([h * pp, -2 * sumAp, sumAa - threshold]);
   }
-  const feasible = (g: number): boolean => constraints.every(([c2, c1, c0]) => (c2 * g + c1) * g + c0 <= 0);
-  const gamma = search === 'exact' ? largestRoot(constraints) : bisect(feasible, gammaInit, tolerance);
+  // Every bₖ = μₖ − γpₖ must stay a finite float32: γ ≤ (FLOAT32_MAX ± μₖ)/|pₖ|.
+  let representable = Infinity;
+  for (let k = 0; k < d; k++) {
+    if (p[k] > 0) representable = Math.min(representable, (FLOAT32_MAX + mu[k]) / p[k]);
+    else if (p[k] < 0) representable = Math.min(representable, (FLOAT32_MAX - mu[k]) / -p[k]);
+  }
+  const feasible = (g: number): boolean =>
+    g <= representable && constraints.every(([c2, c1, c0]) => (c2 * g + c1) * g + c0 <= 0);
+  const gamma =
+    search === 'exact' ? Math.min(largestRoot(constraints), representable) : bisect(feasible, gammaInit, tolerance);
+  if (f === 0) return { byzantine: [], gamma };
   const b = new Float64Array(d);
   for (let k = 0; k < d; k++) b[k] = mu[k] - gamma * p[k];
-  return { byzantine: copies(b, f), gamma };
+  const byz = toFloat32(b, name, (k, v) => `μ − γ·p = ${v} overflows float32 at coordinate ${k} (γ = ${gamma})`);
+  return { byzantine: copies(byz, f), gamma };
 }
 
 /** The perturbation vector p for a direction. */

@@ -1,13 +1,14 @@
 import { RobustAggError } from '../core/errors.js';
-import { requireInteger, requireNumber } from '../core/options.js';
+import { readOptions, requireInteger, requireNumber } from '../core/options.js';
+import { toFloat32 } from './common.js';
 
 /** Options of {@link modelReplacement}: give `n` (and optionally `eta`), or `gamma`. */
 export interface ModelReplacementOptions {
-  /** Number of clients whose updates the server averages in the round. */
+  /** Number of clients whose updates the server averages in the round: an integer ≥ 1. */
   n?: number;
-  /** The server's global learning rate η (FedAvg: G ← G + (η/n) Σ (Lᵢ − G)). Default 1. */
+  /** The server's global learning rate η (FedAvg: G ← G + (η/n) Σ (Lᵢ − G)): finite, > 0. Default 1. */
   eta?: number;
-  /** The boost γ itself, instead of n/η. */
+  /** The boost γ itself, instead of n/η: any finite number. */
   gamma?: number;
 }
 
@@ -17,6 +18,8 @@ export interface ModelReplacementOptions {
  * backdoored model it wants, G the current global model, n the clients per round and η the global
  * learning rate; when the honest updates nearly cancel, the averaged global model becomes ≈ X.
  * Default η = 1. In update space (send L̃ − G) pass a zero `global`: the result is γ·(X − G).
+ * Computed in float64; when a value of L̃ overflows float32 (γ·|Xₖ − Gₖ| too large) it throws
+ * `INVALID_OPTION` naming γ and the coordinate.
  *
  * @param local - the backdoored model X.
  * @param global - the current global model G (same length).
@@ -43,21 +46,33 @@ export function modelReplacement(
       `${rule}: local has length ${local.length}, global has length ${global.length}`,
     );
   }
+  const o = readOptions<ModelReplacementOptions>(rule, options, ['n', 'eta', 'gamma']);
   let gamma: number;
-  if (options?.gamma !== undefined) {
-    if (options.n !== undefined || options.eta !== undefined) {
+  if (o.gamma !== undefined) {
+    if (o.n !== undefined || o.eta !== undefined) {
       throw new RobustAggError('INVALID_OPTION', `${rule} takes { gamma } or { n, eta }, not both`);
     }
-    gamma = requireNumber(rule, 'gamma', options.gamma);
+    gamma = requireNumber(rule, 'gamma', o.gamma);
   } else {
-    if (options?.n === undefined) {
+    if (o.n === undefined) {
       throw new RobustAggError('INVALID_OPTION', `${rule} needs { n } (clients per round) or { gamma }`);
     }
-    const n = requireInteger(rule, 'n', options.n, 1);
-    const eta = requireNumber(rule, 'eta', options.eta ?? 1, 0, Infinity, true);
+    const n = requireInteger(rule, 'n', o.n, 1);
+    const eta = requireNumber(rule, 'eta', o.eta ?? 1, 0, Infinity, true);
     gamma = n / eta;
+    if (!Number.isFinite(gamma)) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: γ = n/η = ${n}/${eta} overflows; use a larger eta`);
+    }
   }
-  const out = new Float32Array(local.length);
+  for (let k = 0; k < local.length; k++) {
+    if (local[k] - local[k] !== 0 || global[k] - global[k] !== 0) {
+      throw new RobustAggError(
+        'NON_FINITE_UPDATE',
+        `${rule}: ${local[k] - local[k] !== 0 ? 'local' : 'global'} holds ${local[k] - local[k] !== 0 ? local[k] : global[k]} at coordinate ${k}`,
+      );
+    }
+  }
+  const out = new Float64Array(local.length);
   for (let k = 0; k < local.length; k++) out[k] = gamma * (local[k] - global[k]) + global[k];
-  return out;
+  return toFloat32(out, rule, (k, v) => `γ·(X − G) + G = ${v} overflows float32 at coordinate ${k} (γ = ${gamma})`);
 }

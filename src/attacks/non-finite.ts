@@ -1,7 +1,7 @@
 import { RobustAggError } from '../core/errors.js';
-import { requireInteger } from '../core/options.js';
+import { describeValue, requireInteger } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { checkAttackInput, meanVector, type AttackOptions } from './common.js';
+import { meanVector, readAttack, type AttackOptions } from './common.js';
 
 /** What {@link nonFinite} writes. */
 export type NonFiniteValue = 'nan' | 'inf' | '-inf' | 'mixed';
@@ -12,7 +12,7 @@ export interface NonFiniteOptions extends AttackOptions {
   value?: NonFiniteValue;
   /**
    * Poison only this coordinate and send the honest mean elsewhere (a stealthier fault that a
-   * norm or distance check sees as NaN/∞ too). Default: every coordinate.
+   * norm or distance check sees as NaN/∞ too): an integer in [0, d − 1]. Default: every coordinate.
    */
   coordinate?: number;
 }
@@ -21,7 +21,8 @@ export interface NonFiniteOptions extends AttackOptions {
  * Non-finite attack: the Byzantine vectors hold NaN or ±Infinity (ByzFL's "Inf" attack; also what a
  * crashed or overflowing client sends). Every robust-agg rule drops such clients and counts them
  * against f (DESIGN §5), so this attack checks that code path rather than moving any aggregate.
- * Default: every coordinate NaN.
+ * Default: every coordinate NaN. The one attack whose output is not finite, by design (with
+ * `coordinate`, the other coordinates are the honest mean, which is). f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
  * @example
  * ```ts
@@ -31,12 +32,12 @@ export interface NonFiniteOptions extends AttackOptions {
  * ```
  */
 export function nonFinite(honest: Updates, options: NonFiniteOptions): Float32Array[] {
-  const { d, f } = checkAttackInput(honest, options, 'nonFinite');
-  const value = options.value ?? 'nan';
+  const { d, f, o } = readAttack(honest, options, 'nonFinite', ['value', 'coordinate']);
+  const value = o.value ?? 'nan';
   if (!['nan', 'inf', '-inf', 'mixed'].includes(value)) {
-    throw new RobustAggError('INVALID_OPTION', `nonFinite: value must be 'nan', 'inf', '-inf' or 'mixed', got ${String(value)}`);
+    throw new RobustAggError('INVALID_OPTION', `nonFinite: value must be 'nan', 'inf', '-inf' or 'mixed', got ${describeValue(value)}`);
   }
-  const coordinate = options.coordinate === undefined ? -1 : requireInteger('nonFinite', 'coordinate', options.coordinate, 0, d - 1);
+  const coordinate = o.coordinate === undefined ? -1 : requireInteger('nonFinite', 'coordinate', o.coordinate, 0, d - 1);
   const cycle = [NaN, Infinity, -Infinity];
   const fixed = value === 'nan' ? NaN : value === 'inf' ? Infinity : -Infinity;
   const base = coordinate >= 0 ? meanVector(honest) : null;

@@ -1,20 +1,50 @@
 import type { Aggregator } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
-import { requireInteger, requireNumber } from '../core/options.js';
+import { describeValue, readOptions, requireInteger, requireNumber } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { checkAttackInput, meanVector, type Attack, type AttackOptions } from './common.js';
+import { isOverflowError, meanVector, readAttack, type Attack, type AttackOptions } from './common.js';
 import { resolveScaledAttack, type ScaledAttack, type ScaledAttackName } from './scaled.js';
 
 /** Settings of the line search of {@link optimal}. */
 export interface LineSearchOptions {
-  /** Evaluations of the aggregator allowed (≥ 1). Default 16. */
+  /** Evaluations of the aggregator allowed: an integer in [1, 256]. Default 16. */
   evaluations?: number;
-  /** First scale tried (≥ 0). Default 0. */
+  /** First scale tried: a finite number ≥ 0 small enough that the attack can be crafted. Default 0. */
   start?: number;
-  /** First step (> 0). Default 1. */
+  /** First step: a finite number > 0. Default 1. */
   step?: number;
   /** Factor in (0.5, 1) the step shrinks by in the contraction phase. Default 0.8. */
   ratio?: number;
+}
+
+/** The most aggregator evaluations one {@link optimalSearch} may spend (`evaluations` ≤ 256). */
+export const MAX_SEARCH_EVALUATIONS = 256;
+
+const LINE_SEARCH_KEYS = ['evaluations', 'start', 'step', 'ratio'] as const;
+const OPTIMAL_KEYS = [...LINE_SEARCH_KEYS, 'attack', 'aggregator'] as const;
+
+/**
+ * Checks what an aggregator returned: a `Float32Array` of length d holding finite values (the
+ * library's rules always do for finite input), else `INVALID_OPTION` naming `what` and `when`.
+ *
+ * @internal
+ */
+export function checkAggregate(rule: string, what: string, out: unknown, d: number, when: string): Float32Array {
+  if (!(out instanceof Float32Array) || out.length !== d) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: ${what} must return a Float32Array of length ${d}, got ${out instanceof Float32Array ? `length ${out.length}` : describeValue(out)} at ${when}`,
+    );
+  }
+  for (let k = 0; k < d; k++) {
+    if (out[k] - out[k] !== 0) {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `${rule}: ${what} returned ${out[k]} at coordinate ${k} at ${when} (it must return finite values for finite input)`,
+      );
+    }
+  }
+  return out;
 }
 
 /** Options of {@link optimalSearch}. */
@@ -47,6 +77,13 @@ export interface OptimalSearchResult {
  * ByzFL's "LineMaximize" optimizer for its Optimal IPM/ALIE attacks (Allouah, Guerraoui, Gupta,
  * Pinot & Stephan, AISTATS 2023; ByzFL, EPFL).
  *
+ * Limits: at most 256 evaluations. A scale at which the attack cannot be crafted (a built-in family
+ * throws `INVALID_OPTION` when a value would overflow float32; a scale that overflows float64) counts
+ * as an evaluation that did not improve; only the start must be craftable. The aggregator must
+ * return a finite `Float32Array` of length d (else `INVALID_OPTION`), so the deviation is finite.
+ * Here `step` is the line search's first step (a bound {@link optimal} attack ignores the training
+ * step `trainRobust` passes).
+ *
  * @example
  * ```ts
  * import { optimalSearch, trimmedMean } from 'robust-agg';
@@ -56,34 +93,52 @@ export interface OptimalSearchResult {
  */
 export function optimalSearch(honest: Updates, options: OptimalSearchOptions): OptimalSearchResult {
   const rule = 'optimal';
-  const { f } = checkAttackInput(honest, options, rule);
-  const attack = resolveScaledAttack(options.attack, rule);
-  if (typeof options.aggregator !== 'function') {
+  const { d, f, o } = readAttack(honest, options, rule, OPTIMAL_KEYS);
+  if (o.attack === undefined) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: attack must be 'ipm', 'alie', 'epsilonReverse', 'signFlip' or a function`);
+  }
+  const attack = resolveScaledAttack(o.attack, rule);
+  const aggregator = o.aggregator;
+  if (typeof aggregator !== 'function') {
     throw new RobustAggError('INVALID_OPTION', `${rule}: aggregator must be a function (updates) => Float32Array`);
   }
-  const budget = requireInteger(rule, 'evaluations', options.evaluations ?? 16, 1);
-  const start = requireNumber(rule, 'start', options.start ?? 0, 0);
-  let step = requireNumber(rule, 'step', options.step ?? 1, 0, Infinity, true);
-  const ratio = requireNumber(rule, 'ratio', options.ratio ?? 0.8, 0.5, 1, true);
+  const budget = requireInteger(rule, 'evaluations', o.evaluations ?? 16, 1, MAX_SEARCH_EVALUATIONS);
+  const start = requireNumber(rule, 'start', o.start ?? 0, 0);
+  let step = requireNumber(rule, 'step', o.step ?? 1, 0, Infinity, true);
+  const ratio = requireNumber(rule, 'ratio', o.ratio ?? 0.8, 0.5, 1, true);
   const mu = meanVector(honest);
   let used = 0;
-  const evaluate = (scale: number): { byz: Float32Array[]; dev: number } => {
+  /** The attack at `scale` and its deviation; null when the scale is too large to craft (overflow). */
+  const evaluate = (scale: number): { byz: Float32Array[]; dev: number } | null => {
     used++;
-    const byz = attack(honest, { f, scale });
-    const out = options.aggregator([...honest, ...byz]);
-    let s = 0;
-    for (let k = 0; k < mu.length; k++) {
-      const u = out[k] - mu[k];
-      s += u * u;
+    if (!Number.isFinite(scale)) return null;
+    let byz: Float32Array[];
+    try {
+      byz = attack(honest, { f, scale });
+    } catch (e) {
+      if (isOverflowError(e)) return null;
+      throw e;
     }
-    return { byz, dev: Number.isNaN(s) ? -Infinity : Math.sqrt(s) };
+    const out = checkAggregate(rule, 'aggregator', aggregator([...honest, ...byz]), d, `scale ${scale}`);
+    let sum = 0;
+    for (let k = 0; k < d; k++) {
+      const u = out[k] - mu[k];
+      sum += u * u;
+    }
+    return { byz, dev: Math.sqrt(sum) };
   };
   let x = start;
-  let best = evaluate(x);
+  const first = evaluate(x);
+  if (first === null) {
+    // Say why: craft again at the start, outside the catch, so the overflow error reaches the caller.
+    attack(honest, { f, scale: x });
+    throw new RobustAggError('INVALID_OPTION', `${rule}: start = ${x} is too large to craft the attack`);
+  }
+  let best = first;
   // Expansion.
   while (used < budget) {
     const trial = evaluate(x + step);
-    if (trial.dev > best.dev) {
+    if (trial !== null && trial.dev > best.dev) {
       x += step;
       best = trial;
       step *= 2;
@@ -97,7 +152,7 @@ export function optimalSearch(honest: Updates, options: OptimalSearchOptions): O
     for (const candidate of [x + step, x - step]) {
       if (used >= budget || candidate < 0) continue;
       const trial = evaluate(candidate);
-      if (trial.dev > best.dev) {
+      if (trial !== null && trial.dev > best.dev) {
         best = trial;
         x = candidate;
         break;
@@ -123,8 +178,22 @@ export function optimalSearch(honest: Updates, options: OptimalSearchOptions): O
 export function optimal(
   attack: ScaledAttackName | ScaledAttack,
   aggregator: Aggregator,
-  search: LineSearchOptions = {},
+  search?: LineSearchOptions,
 ): Attack {
-  resolveScaledAttack(attack, 'optimal'); // fail early on an unknown name
-  return (honest, options) => optimalSearch(honest, { ...search, f: options?.f, attack, aggregator }).byzantine;
+  const rule = 'optimal';
+  resolveScaledAttack(attack, rule); // fail early on an unknown name
+  if (typeof aggregator !== 'function') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: aggregator must be a function (updates) => Float32Array`);
+  }
+  // Read the search settings once, now, and check them before any call.
+  const settings = readOptions<LineSearchOptions>(rule, search, LINE_SEARCH_KEYS);
+  requireInteger(rule, 'evaluations', settings.evaluations ?? 16, 1, MAX_SEARCH_EVALUATIONS);
+  requireNumber(rule, 'start', settings.start ?? 0, 0);
+  requireNumber(rule, 'step', settings.step ?? 1, 0, Infinity, true);
+  requireNumber(rule, 'ratio', settings.ratio ?? 0.8, 0.5, 1, true);
+  return (honest, options) => {
+    // The bound attack takes the keys of every attack (f, and trainRobust's rng, seed and step, ignored).
+    const { f } = readAttack(honest, options, rule);
+    return optimalSearch(honest, { ...settings, f, attack, aggregator }).byzantine;
+  };
 }

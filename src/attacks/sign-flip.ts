@@ -1,12 +1,14 @@
 import { requireNumber } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { checkAttackInput, copies, meanVector, type AttackOptions } from './common.js';
+import { copies, FLOAT32_MAX, maxAbs, meanVector, readAttack, toFloat32, type AttackOptions } from './common.js';
 
 /** Options of {@link signFlip} and {@link maxValue}. */
 export interface SignFlipOptions extends AttackOptions {
   /**
    * The factor u in u·μ. Default −3 for {@link signFlip} (the Byrd-SAGA paper), −10 for
-   * {@link maxValue} (the seed notebook).
+   * {@link maxValue} (the seed notebook). Range: any finite number with |u|·|μₖ| ≤ 3.4028235e38
+   * (the largest float32) in every coordinate; a larger |u| throws `INVALID_OPTION` naming the
+   * coordinate and the largest |u| these honest vectors allow.
    */
   scale?: number;
 }
@@ -15,7 +17,9 @@ export interface SignFlipOptions extends AttackOptions {
  * Sign-flipping attack (Wu et al., "Federated variance-reduced stochastic gradient descent with
  * robustness to Byzantine attacks" (Byrd-SAGA), IEEE TSP 2020): every Byzantine vector is u·μ, the
  * honest mean μ scaled by a negative factor u. Default u = −3, the paper's value; the seed
- * notebook's "max value" attack is the same with u = −10 (see {@link maxValue}).
+ * notebook's "max value" attack is the same with u = −10 (see {@link maxValue}). μ is computed in
+ * float64; an output that would overflow float32 throws `INVALID_OPTION` (see {@link SignFlipOptions}).
+ * f ≤ 2²⁰ and f·d ≤ 2³⁰ (`INVALID_OPTION` before anything is allocated).
  *
  * @example
  * ```ts
@@ -43,9 +47,16 @@ export function maxValue(honest: Updates, options: SignFlipOptions): Float32Arra
 }
 
 function scaledMean(honest: Updates, options: SignFlipOptions, name: string, fallback: number): Float32Array[] {
-  const { f } = checkAttackInput(honest, options, name);
-  const u = requireNumber(name, 'scale', options.scale ?? fallback);
+  const { f, o } = readAttack(honest, options, name, ['scale']);
+  const u = requireNumber(name, 'scale', o.scale ?? fallback);
+  if (f === 0) return [];
   const mu = meanVector(honest);
+  const largest = FLOAT32_MAX / maxAbs(mu);
   for (let k = 0; k < mu.length; k++) mu[k] *= u;
-  return copies(mu, f);
+  const byz = toFloat32(
+    mu,
+    name,
+    (k, v) => `scale·μ = ${v} overflows float32 at coordinate ${k} (scale = ${u}; these honest vectors allow |scale| ≤ ${largest})`,
+  );
+  return copies(byz, f);
 }

@@ -1,5 +1,5 @@
 import { RobustAggError } from '../core/errors.js';
-import { requireInteger, requireNumber } from '../core/options.js';
+import { describeValue, readOptions, requireInteger, requireNumber } from '../core/options.js';
 
 /** Typed arrays that can hold a batch of images. */
 export type ImageArray = Float32Array | Float64Array | Uint8Array | Uint8ClampedArray | Uint16Array | Int32Array;
@@ -9,19 +9,19 @@ export type TriggerCorner = 'top-left' | 'top-right' | 'bottom-left' | 'bottom-r
 
 /** Options of {@link stampTrigger}. */
 export interface StampTriggerOptions {
-  /** Image height H in pixels. */
+  /** Image height H in pixels: an integer ≥ 1 (H·W·C must divide the batch length). */
   height: number;
-  /** Image width W in pixels. */
+  /** Image width W in pixels: an integer ≥ 1. */
   width: number;
-  /** Channels C per pixel. Default 1. */
+  /** Channels C per pixel: an integer ≥ 1. Default 1. */
   channels?: number;
   /** Memory layout of the batch: `'NHWC'` (TF.js, default) or `'NCHW'` (PyTorch). */
   layout?: 'NHWC' | 'NCHW';
-  /** Side k of the square patch. Default 3. */
+  /** Side k of the square patch: an integer ≥ 1 with k + margin ≤ min(H, W). Default 3. */
   size?: number;
   /** Corner of the patch. Default `'bottom-right'` (BadNets). */
   corner?: TriggerCorner;
-  /** Pixels left between the patch and the two image borders at its corner. Default 0. */
+  /** Pixels left between the patch and the two image borders at its corner: an integer ≥ 0. Default 0. */
   margin?: number;
   /**
    * The patch: `'solid'` (every pixel `value`, default), `'checkerboard'` (`value` where row + column
@@ -29,11 +29,15 @@ export interface StampTriggerOptions {
    * channel) or k·k·C numbers ordered (row, column, channel).
    */
   pattern?: 'solid' | 'checkerboard' | ArrayLike<number>;
-  /** Value of an "on" pixel. Default 1 (images scaled to [0, 1]; pass 255 for 8-bit images). */
+  /**
+   * Value of an "on" pixel. Default 1 (images scaled to [0, 1]; pass 255 for 8-bit images). Every
+   * patch value must be finite and fit the batch's type: an integer in the type's range for
+   * integer arrays, a value that stays finite in float32 for a `Float32Array` (else `INVALID_OPTION`).
+   */
   value?: number;
-  /** Value of an "off" checkerboard pixel. Default 0. */
+  /** Value of an "off" checkerboard pixel. Default 0. Same range as `value`. */
   off?: number;
-  /** Which images of the batch to stamp. Default: all of them. */
+  /** Which images of the batch to stamp: an array of integers in [0, N). Default: all of them. */
   images?: readonly number[];
 }
 
@@ -56,30 +60,35 @@ export interface StampTriggerOptions {
  */
 export function stampTrigger<T extends ImageArray>(batch: T, options: StampTriggerOptions): T {
   const rule = 'stampTrigger';
-  if (!ArrayBuffer.isView(batch)) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: batch must be a typed array`);
+  const kind = Object.prototype.toString.call(batch).slice(8, -1);
+  if (!ArrayBuffer.isView(batch) || !IMAGE_TYPES.includes(kind)) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: batch must be a ${IMAGE_TYPES.join(', ')}, got ${describeValue(batch)}`,
+    );
   }
-  const h = requireInteger(rule, 'height', options?.height, 1);
-  const w = requireInteger(rule, 'width', options.width, 1);
-  const c = requireInteger(rule, 'channels', options.channels ?? 1, 1);
-  const layout = options.layout ?? 'NHWC';
+  const o = readOptions<StampTriggerOptions>(rule, options, STAMP_KEYS);
+  const h = requireInteger(rule, 'height', o.height as number, 1);
+  const w = requireInteger(rule, 'width', o.width as number, 1);
+  const c = requireInteger(rule, 'channels', o.channels ?? 1, 1);
+  const layout = o.layout ?? 'NHWC';
   if (layout !== 'NHWC' && layout !== 'NCHW') {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: layout must be 'NHWC' or 'NCHW', got ${String(layout)}`);
+    throw new RobustAggError('INVALID_OPTION', `${rule}: layout must be 'NHWC' or 'NCHW', got ${describeValue(layout)}`);
   }
-  const k = requireInteger(rule, 'size', options.size ?? 3, 1);
-  const margin = requireInteger(rule, 'margin', options.margin ?? 0, 0);
+  const k = requireInteger(rule, 'size', o.size ?? 3, 1);
+  const margin = requireInteger(rule, 'margin', o.margin ?? 0, 0);
   if (k + margin > h || k + margin > w) {
     throw new RobustAggError(
       'INVALID_OPTION',
       `${rule}: size + margin must fit the image, got size=${k}, margin=${margin}, image ${h}×${w}`,
     );
   }
-  const corner = options.corner ?? 'bottom-right';
-  if (!['top-left', 'top-right', 'bottom-left', 'bottom-right'].includes(corner)) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: unknown corner ${String(corner)}`);
+  const corner = o.corner ?? 'bottom-right';
+  if (!(CORNERS as readonly unknown[]).includes(corner)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: unknown corner ${describeValue(corner)}`);
   }
-  const value = requireNumber(rule, 'value', options.value ?? 1);
-  const off = requireNumber(rule, 'off', options.off ?? 0);
+  const value = requireNumber(rule, 'value', o.value ?? 1);
+  const off = requireNumber(rule, 'off', o.off ?? 0);
   const pixels = h * w * c;
   if (batch.length === 0 || batch.length % pixels !== 0) {
     throw new RobustAggError(
@@ -88,13 +97,18 @@ export function stampTrigger<T extends ImageArray>(batch: T, options: StampTrigg
     );
   }
   const count = batch.length / pixels;
-  const patch = patchValues(options.pattern ?? 'solid', k, c, value, off, rule);
+  const patch = patchValues(o.pattern ?? 'solid', k, c, value, off, rule);
+  checkFits(rule, batch, patch);
   const top = corner.startsWith('top') ? margin : h - margin - k;
   const left = corner.endsWith('left') ? margin : w - margin - k;
-  const targets = options.images ?? Array.from({ length: count }, (_, i) => i);
+  const images = o.images;
+  if (images !== undefined && !Array.isArray(images)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: images must be an array of image indices`);
+  }
+  const targets = images ?? Array.from({ length: count }, (_, i) => i);
   const out = batch.slice() as T;
-  for (const img of targets) {
-    requireInteger(rule, 'images[…]', img, 0, count - 1);
+  for (let t = 0; t < targets.length; t++) {
+    const img = requireInteger(rule, `images[${t}]`, targets[t], 0, count - 1);
     for (let r = 0; r < k; r++) {
       for (let col = 0; col < k; col++) {
         const y = top + r;
@@ -108,6 +122,40 @@ export function stampTrigger<T extends ImageArray>(batch: T, options: StampTrigg
     }
   }
   return out;
+}
+
+const STAMP_KEYS = [
+  'height',
+  'width',
+  'channels',
+  'layout',
+  'size',
+  'corner',
+  'margin',
+  'pattern',
+  'value',
+  'off',
+  'images',
+] as const;
+
+const IMAGE_TYPES = ['Float32Array', 'Float64Array', 'Uint8Array', 'Uint8ClampedArray', 'Uint16Array', 'Int32Array'];
+
+const CORNERS = ['top-left', 'top-right', 'bottom-left', 'bottom-right'] as const;
+
+/** Throws unless every patch value is stored unchanged (integer arrays) or finite (float arrays). */
+function checkFits(rule: string, batch: ImageArray, patch: Float64Array): void {
+  const probe = new (batch.constructor as new (n: number) => ImageArray)(1);
+  const float = probe instanceof Float32Array || probe instanceof Float64Array;
+  for (let p = 0; p < patch.length; p++) {
+    probe[0] = patch[p];
+    const ok = float ? Number.isFinite(probe[0]) : probe[0] === patch[p];
+    if (!ok) {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `${rule}: patch value ${patch[p]} does not fit a ${Object.prototype.toString.call(batch).slice(8, -1)} (check value, off and pattern)`,
+      );
+    }
+  }
 }
 
 /** The patch as k·k·C values in (row, column, channel) order. */
@@ -129,7 +177,7 @@ function patchValues(
     }
     return out;
   }
-  if (typeof pattern !== 'object' || pattern === null || typeof pattern.length !== 'number') {
+  if (typeof pattern !== 'object' || pattern === null || !Number.isSafeInteger(pattern.length)) {
     throw new RobustAggError('INVALID_OPTION', `${rule}: pattern must be 'solid', 'checkerboard' or an array of values`);
   }
   const perChannel = pattern.length === k * k * c;

@@ -164,3 +164,114 @@ function hashDouble(x: number): number {
   view.setFloat64(0, x);
   return (view.getUint32(0) ^ Math.imul(view.getUint32(4), 0x9e3779b1)) | 0;
 }
+
+/** Generators {@link validateRng} built or {@link resolveValidRng} created from a seed: already checked. */
+const checkedRngs = new WeakSet<Rng>();
+
+/**
+ * Checks a caller-supplied generator and returns a guarded view of it. `rng` must be an object with
+ * the four {@link Rng} methods (each read once); the view forwards every call to them and checks
+ * each result — `nextUint32()` an integer in [0, 2³²), `next()` a number in [0, 1),
+ * `nextInt(bound)` an integer in [0, bound), `gaussian()` a finite number — so that a wrong
+ * generator fails with a {@link RobustAggError} (`INVALID_OPTION`, naming `rule` and the method)
+ * instead of a `TypeError` or a silent NaN. A view is returned unchanged when passed again.
+ *
+ * @param rng - the value the caller passed as `rng`.
+ * @param rule - the function name used in error messages.
+ * @example
+ * ```ts
+ * const rng = validateRng(options.rng, 'gaussian');
+ * rng.gaussian();
+ * ```
+ */
+export function validateRng(rng: unknown, rule: string): Rng {
+  if (rng === null || (typeof rng !== 'object' && typeof rng !== 'function')) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: rng must be a generator with nextUint32, next, nextInt and gaussian (e.g. createRng(seed)), got ${rng === null ? 'null' : typeof rng}`,
+    );
+  }
+  if (checkedRngs.has(rng as Rng)) return rng as Rng;
+  const source = rng as Record<string, unknown>;
+  const method = (name: keyof Rng): ((...args: number[]) => unknown) => {
+    let fn: unknown;
+    try {
+      fn = source[name];
+    } catch (e) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: reading rng.${name} threw (${e instanceof Error ? e.message : String(e)})`);
+    }
+    if (typeof fn !== 'function') {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `${rule}: rng.${name} must be a function (an Rng has nextUint32, next, nextInt and gaussian), got ${typeof fn}`,
+      );
+    }
+    return fn as (...args: number[]) => unknown;
+  };
+  const rawUint32 = method('nextUint32');
+  const rawNext = method('next');
+  const rawInt = method('nextInt');
+  const rawGaussian = method('gaussian');
+  const bad = (call: string, want: string, got: unknown): never => {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: rng.${call} must return ${want}, got ${typeof got === 'number' ? String(got) : typeof got}`,
+    );
+  };
+  const view: Rng = {
+    nextUint32(): number {
+      const x = rawUint32.call(rng);
+      if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x >= TWO_POW_32) bad('nextUint32()', 'an integer in [0, 2^32)', x);
+      return x as number;
+    },
+    next(): number {
+      const x = rawNext.call(rng);
+      if (typeof x !== 'number' || !(x >= 0 && x < 1)) bad('next()', 'a number in [0, 1)', x);
+      return x as number;
+    },
+    nextInt(bound: number): number {
+      if (!Number.isInteger(bound) || bound < 1 || bound > TWO_POW_32) {
+        throw new RobustAggError('INVALID_OPTION', `Rng.nextInt: bound must be an integer in [1, 2^32], got ${bound}`);
+      }
+      const x = rawInt.call(rng, bound);
+      if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x >= bound) bad(`nextInt(${bound})`, `an integer in [0, ${bound})`, x);
+      return x as number;
+    },
+    gaussian(): number {
+      const x = rawGaussian.call(rng);
+      if (typeof x !== 'number' || !Number.isFinite(x)) bad('gaussian()', 'a finite number', x);
+      return x as number;
+    },
+  };
+  checkedRngs.add(view);
+  return view;
+}
+
+/**
+ * Like {@link resolveRng}, with every input checked: `random.rng` (when given) goes through
+ * {@link validateRng}; `random.seed` (when given, even next to an `rng`) must be a finite number;
+ * neither given throws `INVALID_OPTION` naming the function. Every failure is a
+ * {@link RobustAggError} whose message names `rule`, never a `TypeError`. Pass the options snapshot
+ * returned by `readOptions`, so each value is read once.
+ *
+ * @example
+ * ```ts
+ * const rng = resolveValidRng({ seed: 7 }, 'gaussian');
+ * ```
+ */
+export function resolveValidRng(random: RandomOptions, rule: string): Rng {
+  const { seed, rng } = random;
+  if (seed !== undefined && (typeof seed !== 'number' || !Number.isFinite(seed))) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: seed must be a finite number, got ${typeof seed === 'number' ? String(seed) : typeof seed}`);
+  }
+  if (rng !== undefined) return validateRng(rng, rule);
+  if (seed !== undefined) {
+    const fresh = createRng(seed);
+    checkedRngs.add(fresh);
+    return fresh;
+  }
+  throw new RobustAggError(
+    'INVALID_OPTION',
+    `${rule} is randomized: pass { seed } or { rng } (robust-agg never uses Math.random)`,
+  );
+}
