@@ -1,23 +1,30 @@
 import type { Aggregation, Decision } from '../core/decision.js';
-import { RobustAggError } from '../core/errors.js';
 import { finiteClients, weightsOverInput } from '../core/finite-clients.js';
-import { requireInteger, requireNumber, type CommonOptions } from '../core/options.js';
+import { readOptions, requireInteger, requireNumber, requireVector, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { squaredDistance } from '../kernels/norms.js';
 
 /** Options of {@link centeredClipping}. */
 export interface CenteredClippingOptions extends CommonOptions {
-  /** Clipping radius τ > 0. Default 10 (the Blades benchmark suite's default). */
+  /** Clipping radius τ: a finite number > 0. Default 10 (the Blades benchmark suite's default). */
   tau?: number;
-  /** Number of clipping iterations L. Default 5 (Blades' default; the paper's analysis uses L = 1). */
+  /**
+   * Number of clipping iterations L: an integer in [1, 100] (each costs two passes over the data;
+   * the cap keeps a call from running for minutes). Default 5 (Blades' default; the paper's
+   * analysis uses L = 1).
+   */
   iterations?: number;
   /**
-   * The starting point v₀, typically the previous round's aggregate or server momentum. Passed
-   * explicitly: the rule keeps no state between calls. Default: the zero vector.
+   * The starting point v₀, typically the previous round's aggregate or server momentum: a finite
+   * `Float32Array` of length d. Passed explicitly: the rule keeps no state between calls. Default:
+   * the zero vector.
    */
   center?: Float32Array;
 }
+
+/** The largest `iterations` {@link centeredClipping} accepts. */
+export const CENTERED_CLIPPING_MAX_ITERATIONS = 100;
 
 /** Decision of {@link centeredClipping}. */
 export interface CenteredClippingDecision extends Decision {
@@ -34,7 +41,11 @@ export interface CenteredClippingDecision extends Decision {
  * optimization", ICML 2021): starting from the given centre v₀, L times
  * v ← v + (1/n) Σᵢ (xᵢ − v)·min(1, τ/‖xᵢ − v‖).
  * Each iteration is one pass for the distances and one combine pass; with the default L = 5 this is
- * cheaper than a Gram matrix once n > 20, so the rule works on the data directly.
+ * cheaper than a Gram matrix once n > 20, so the rule works on the data directly. Every iterate is
+ * a convex combination of v₀ and the clients, so the output is finite and within their range.
+ *
+ * Options: τ > 0 finite (default 10), iterations ∈ [1, 100] (default 5), center (finite, length d;
+ * default 0), nonFinite; unknown keys throw `UNKNOWN_OPTION`.
  *
  * @example
  * ```ts
@@ -43,7 +54,7 @@ export interface CenteredClippingDecision extends Decision {
  * momentum = centeredClipping(updates, { tau: 1, iterations: 1, center: momentum });
  * ```
  */
-export function centeredClipping(updates: Updates, options: CenteredClippingOptions = {}): Float32Array {
+export function centeredClipping(updates: Updates, options?: CenteredClippingOptions): Float32Array {
   return centeredClippingWithDecision(updates, options).aggregate;
 }
 
@@ -57,17 +68,15 @@ export function centeredClipping(updates: Updates, options: CenteredClippingOpti
  */
 export function centeredClippingWithDecision(
   updates: Updates,
-  options: CenteredClippingOptions = {},
+  options?: CenteredClippingOptions,
 ): Aggregation<CenteredClippingDecision> {
   const rule = 'centeredClipping';
-  const tau = requireNumber(rule, 'tau', options.tau ?? 10, 0, Infinity, true);
-  const iterations = requireInteger(rule, 'iterations', options.iterations ?? 5, 1);
-  const clients = finiteClients(updates, rule, options.nonFinite);
+  const opts = readOptions(rule, options, ['tau', 'iterations', 'center', 'nonFinite']);
+  const tau = requireNumber(rule, 'tau', opts.tau ?? 10, 0, Infinity, true);
+  const iterations = requireInteger(rule, 'iterations', opts.iterations ?? 5, 1, CENTERED_CLIPPING_MAX_ITERATIONS);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
   const { rows, d } = clients;
-  const center = options.center ?? new Float32Array(d);
-  if (!(center instanceof Float32Array) || center.length !== d) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: center must be a Float32Array of length d=${d}`);
-  }
+  const center = opts.center === undefined ? new Float32Array(d) : requireVector(rule, 'center', opts.center, d);
   const m = rows.length;
   // v = centerWeight·v₀ + Σ a_k x_k throughout; each step v ← (1 − Σc/m)·v + Σ (c_k/m)·x_k.
   let v: Float32Array = Float32Array.from(center);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { centeredClipping, centeredClippingWithDecision } from '../../src/aggregators/centered-clipping.js';
+import { runInNewContext } from 'node:vm';
+import { RobustAggError } from '../../src/core/errors.js';
 import { rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
 
@@ -38,6 +40,57 @@ describe('centeredClipping', () => {
   it('rejects a centre of the wrong length and τ ≤ 0', () => {
     expect(() => centeredClipping(rows, { center: new Float32Array(3) })).toThrow(/center must be a Float32Array of length d=2/);
     expect(() => centeredClipping(rows, { tau: 0 })).toThrow(/tau/);
+  });
+});
+
+describe('centeredClipping: hostile numbers and options', () => {
+  const rows = rowsOf([[3, 4], [0.6, 0.8], [1, 1]]);
+
+  // Regression (issue 14, item 7): a NaN centre gave a NaN output, an infinite one an infinite output.
+  it('rejects a centre holding NaN or ±Infinity, or that is not a Float32Array', () => {
+    for (const center of [Float32Array.of(NaN, 0), Float32Array.of(0, Infinity), Float32Array.of(-Infinity, 0)]) {
+      expect(() => centeredClipping(rows, { center })).toThrow('centeredClipping: center holds NaN or ±Infinity');
+    }
+    expect(() => centeredClipping(rows, { center: [0, 0] as never })).toThrow(/center must be a Float32Array of length d=2, got an array/);
+    expect(() => centeredClipping(rows, { center: new Float64Array(2) as never })).toThrow(/center must be a Float32Array/);
+  });
+
+  it('accepts a centre from another realm', () => {
+    const center = runInNewContext('Float32Array.of(3, 4)') as Float32Array;
+    expect(Array.from(centeredClipping(rows, { center, tau: 1e6, iterations: 1 }))).toEqual(
+      Array.from(centeredClipping(rows, { center: Float32Array.of(3, 4), tau: 1e6, iterations: 1 })),
+    );
+  });
+
+  it('caps iterations at 100', () => {
+    expect(() => centeredClipping(rows, { iterations: 101 })).toThrow(/iterations must be an integer in \[1, 100\]/);
+    expect(() => centeredClipping(rows, { iterations: 1e9 })).toThrow(RobustAggError);
+    expect(centeredClipping(rows, { iterations: 100 })).toHaveLength(2);
+  });
+
+  it('rejects null options and unknown keys, and reads each option once', () => {
+    expect(() => centeredClipping(rows, null as never)).toThrow('centeredClipping: options must be an object, got null');
+    expect(() => centeredClipping(rows, { centre: Float32Array.of(0, 0) } as never)).toThrow(/unknown option 'centre'/);
+    let reads = 0;
+    const options = {
+      get tau() {
+        reads++;
+        return reads === 1 ? 1 : -1;
+      },
+    };
+    expect(() => centeredClipping(rows, options)).not.toThrow();
+    expect(reads).toBe(1);
+  });
+
+  it('stays finite and inside the clients’ range with values up to ±3.4e38', () => {
+    const huge = rowsOf([[3.4e38, -3.4e38], [-3.4e38, 3.4e38], [1, 1]]);
+    for (const center of [Float32Array.of(3.4e38, 3.4e38), Float32Array.of(-3.4e38, 0), undefined]) {
+      const out = centeredClipping(huge, { tau: 3e38, iterations: 7, center });
+      for (const v of out) {
+        expect(Number.isFinite(v)).toBe(true);
+        expect(Math.abs(v)).toBeLessThanOrEqual(3.4e38);
+      }
+    }
   });
 });
 
