@@ -8,7 +8,7 @@ import {
   requireClients,
   weightsOverInput,
 } from '../core/finite-clients.js';
-import { requireInteger, requireNumber, type CommonOptions } from '../core/options.js';
+import { readOptions, requireInteger, requireNumber, type CommonOptions } from '../core/options.js';
 import { resolveRng, type RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
@@ -16,18 +16,33 @@ import { gram } from '../kernels/gram.js';
 import { lowestScores } from './krum-scores.js';
 import { sampleIndices } from './catalogue-similarity.js';
 
-/** Options of {@link dnc}. Randomized: pass `seed` or `rng`. */
+/**
+ * Most subsamples {@link dnc} runs (`iterations`): each costs up to one Gram pass over the data
+ * (n²·min(b, d)/2 multiply-adds) and an O(n³) eigen-decomposition, so a call costs at most 100
+ * Gram passes.
+ */
+export const DNC_MAX_ITERATIONS = 100;
+
+/** Options of {@link dnc}. Randomized: pass `seed` or `rng`. Unknown keys throw `UNKNOWN_OPTION`. */
 export interface DncOptions extends CommonOptions, RandomOptions {
-  /** Declared number of Byzantine clients f. */
+  /** Declared number of Byzantine clients f: an integer ≥ 0 with n ≥ f + 1. */
   f: number;
-  /** Number of random coordinate subsamples, niters. Default 5 (FLPoison's default). */
+  /**
+   * Number of random coordinate subsamples, niters: an integer in [1, {@link DNC_MAX_ITERATIONS}]
+   * (100). Default 5 (FLPoison's default).
+   */
   iterations?: number;
   /**
-   * Coordinates per subsample, b (drawn without replacement; all d when b ≥ d). Default
-   * min(d, 10 000), the order of magnitude the paper uses.
+   * Coordinates per subsample, b (drawn without replacement): an integer ≥ 1; values ≥ d take all
+   * d coordinates (so memory stays n·min(b, d)). Default min(d, 10 000), the order of magnitude
+   * the paper uses.
    */
   subsampleDimension?: number;
-  /** Filtering fraction c: each subsample removes the ⌈c·f⌉ highest scores. Default 1. */
+  /**
+   * Filtering fraction c: each subsample removes the ⌈c·f'⌉ highest scores. A finite number ≥ 0
+   * with ⌈c·f'⌉ < n' (n' finite clients, f' Byzantine among them); otherwise `TOO_FEW_CLIENTS`.
+   * Default 1.
+   */
   filterFraction?: number;
 }
 
@@ -61,6 +76,15 @@ export interface DncDecision extends Decision {
  * order of the clients. Non-finite clients are dropped and count against f. Needs n ≥ f+1 and
  * n > ⌈c·f'⌉.
  *
+ * Hostile numbers: the scores come from a float64 Gram matrix of the subsample centred on a
+ * reference no minority can choose (`'robust'`), so any finite float32 updates (up to ±3.4·10³⁸,
+ * a sparse 10³⁰ "blinder", the attacker at row 0) give finite scores and a client far along the
+ * top direction gets the top score; the output is the mean of kept clients, finite and inside
+ * their per-coordinate range. With c·f' at least the number of such clients they are all removed
+ * (tested on both kernels). DnC only sees the sampled coordinates: a client that differs from the
+ * others only off the sample passes that subsample, which is why `iterations` > 1 and the
+ * intersection matter when b < d. Identical clients score 0 and the lower indices are kept.
+ *
  * Cost: per subsample a gather of n·b values, a Gram of n²b/2 multiply-adds and an O(n³) EVD;
  * one combine pass over the data.
  *
@@ -86,26 +110,28 @@ export function dnc(updates: Updates, options: DncOptions): Float32Array {
  */
 export function dncWithDecision(updates: Updates, options: DncOptions): Aggregation<DncDecision> {
   const rule = 'dnc';
-  const iterations = requireInteger(rule, 'iterations', options?.iterations ?? 5, 1);
-  const filterFraction = requireNumber(rule, 'filterFraction', options?.filterFraction ?? 1, 0);
-  const clients = finiteClients(updates, rule, options?.nonFinite);
-  requireClients(rule, clients.n, options?.f, 1, 1);
+  const opts = readOptions(rule, options, ['f', 'iterations', 'subsampleDimension', 'filterFraction', 'seed', 'rng', 'nonFinite']);
+  const iterations = requireInteger(rule, 'iterations', opts.iterations ?? 5, 1, DNC_MAX_ITERATIONS);
+  const filterFraction = requireNumber(rule, 'filterFraction', opts.filterFraction ?? 1, 0);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
+  const f = opts.f as number;
+  requireClients(rule, clients.n, f, 1, 1);
   const { rows, d } = clients;
-  const b = requireInteger(rule, 'subsampleDimension', options.subsampleDimension ?? Math.min(d, 10000), 1);
-  const rng = resolveRng(options, rule);
+  const b = Math.min(d, requireInteger(rule, 'subsampleDimension', opts.subsampleDimension ?? Math.min(d, 10000), 1));
+  const rng = resolveRng(opts, rule);
   const m = rows.length;
-  const removed = Math.ceil(filterFraction * remainingByzantine(options.f, clients) - 1e-12);
+  const removed = Math.ceil(filterFraction * remainingByzantine(f, clients) - 1e-12);
   const keep = m - removed;
   if (keep < 1) {
     throw new RobustAggError(
       'TOO_FEW_CLIENTS',
-      `${rule} needs more than ⌈c·f⌉ finite clients, got ${m} finite clients with c=${filterFraction}, f=${options.f}`,
+      `${rule} needs more than ⌈c·f⌉ finite clients, got ${m} finite clients with c=${filterFraction}, f=${f}`,
     );
   }
 
   const timesKept = new Int32Array(m);
   let scores: Float64Array = new Float64Array(m);
-  const sub = rows.map(() => new Float32Array(Math.min(b, d)));
+  const sub = rows.map(() => new Float32Array(b));
   for (let it = 0; it < iterations; it++) {
     const columns = sampleIndices(d, b, rng);
     for (let k = 0; k < m; k++) {

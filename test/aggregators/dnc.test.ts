@@ -1,9 +1,18 @@
 import { SingularValueDecomposition, Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
-import { dnc, dncWithDecision } from '../../src/aggregators/dnc.js';
+import { DNC_MAX_ITERATIONS, dnc, dncWithDecision, type DncOptions } from '../../src/aggregators/dnc.js';
 import { RobustAggError } from '../../src/core/errors.js';
 import { createRng } from '../../src/core/random.js';
 import { gaussianRows, rowsOf } from '../helpers/data.js';
+import {
+  attackerPositions,
+  distanceInHonestRadii,
+  expectError,
+  expectFinite,
+  hostileKinds,
+  insertAt,
+  onBothBackends,
+} from '../helpers/hostile.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
 
 describe('dnc', () => {
@@ -74,7 +83,7 @@ describe('dnc', () => {
     const options = { f: 2, subsampleDimension: 5, iterations: 3 };
     expect(Array.from(dnc(rows, { ...options, seed: 9 }))).toEqual(Array.from(dnc(rows, { ...options, seed: 9 })));
     expect(() => dnc(rows, options)).toThrow(/dnc is randomized: pass \{ seed \} or \{ rng \}/);
-    expect(() => dnc(rows, { ...options, seed: 1, iterations: 0 })).toThrow(/iterations must be an integer ≥ 1/);
+    expect(() => dnc(rows, { ...options, seed: 1, iterations: 0 })).toThrow(/iterations must be an integer in \[1, 100\]/);
     expect(() => dnc(rows.slice(0, 2), { f: 1, filterFraction: 2, seed: 1 })).toThrow(RobustAggError);
     expect(() => dnc(rows.slice(0, 2), { f: 2, seed: 1 })).toThrow('dnc needs n ≥ f+1, got n=2, f=2');
     const poisoned = [...rows, Float32Array.from(rows[0], (v, k) => (k === 3 ? NaN : v))];
@@ -84,6 +93,61 @@ describe('dnc', () => {
     expect(Array.from(decision.timesKept).reduce((a, b) => a + b, 0)).toBe(3 * 7);
     expect(decision.timesKept[8]).toBe(0);
     expect(Number.isNaN(decision.scores[8])).toBe(true);
+  });
+
+  it('caps iterations at DNC_MAX_ITERATIONS and reads options once (null, unknown keys, getters)', () => {
+    const rows = gaussianRows(6, 8, 4);
+    expectError(() => dnc(rows, { f: 1, seed: 1, iterations: 1e12 }), 'INVALID_OPTION', /iterations must be an integer in \[1, 100\], got 1000000000000/);
+    expectError(() => dnc(rows, { f: 1, seed: 1, iterations: DNC_MAX_ITERATIONS + 1 }), 'INVALID_OPTION', /iterations/);
+    expect(dnc(rows, { f: 1, seed: 1, iterations: DNC_MAX_ITERATIONS, subsampleDimension: 2 })).toHaveLength(8);
+    expectError(() => dnc(rows, null as unknown as DncOptions), 'INVALID_OPTION', /options must be an object, got null/);
+    expectError(() => dnc(rows, { f: 1, seed: 1, iteration: 3 } as unknown as DncOptions), 'UNKNOWN_OPTION', /unknown option 'iteration'/);
+    expectError(() => dnc(rows, { seed: 1 } as unknown as DncOptions), 'INVALID_OPTION', /f must be a non-negative integer, got undefined/);
+    expectError(() => dnc(rows, { f: 1, seed: 1, filterFraction: 1e308 }), 'TOO_FEW_CLIENTS', /more than ⌈c·f⌉/);
+    // A subsample larger than d takes all d coordinates (no n·b allocation).
+    expect(Array.from(dnc(rows, { f: 1, seed: 1, subsampleDimension: 2 ** 40 }))).toEqual(
+      Array.from(dnc(rows, { f: 1, seed: 1, subsampleDimension: 8 })),
+    );
+    let reads = 0;
+    const tricky = {
+      seed: 3,
+      get f() {
+        reads++;
+        return reads === 1 ? 1 : -3;
+      },
+    } as DncOptions;
+    expect(() => dnc(rows, tricky)).not.toThrow();
+    expect(reads).toBe(1);
+  });
+
+  it('removes f huge or blinding clients wherever they sit, on both kernels: the output is the honest mean', () => {
+    const d = 1024;
+    const f = 3;
+    const honest = gaussianRows(8, d, 31, 1, 0.1);
+    onBothBackends((backend) => {
+      for (const { name, row } of hostileKinds(d)) {
+        for (const positions of attackerPositions(honest.length + f, f)) {
+          const rows = insertAt(honest, row, positions);
+          const { aggregate, decision } = dncWithDecision(rows, { f, seed: 5 });
+          const honestIndex = rows.flatMap((_, i) => (positions.includes(i) ? [] : [i]));
+          expect(decision.selected, `${backend} ${name} at ${positions.join(',')}`).toEqual(honestIndex);
+          expectFinite(aggregate);
+          expectFinite(decision.scores, 'scores');
+          expect(distanceInHonestRadii(aggregate, honest)).toBeLessThanOrEqual(1);
+        }
+      }
+    });
+  });
+
+  it('pins identical and zero clients: all equal gives that vector with every score 0', () => {
+    const x = Float32Array.from({ length: 6 }, (_, k) => k - 2);
+    const same = [x, x, x, x].map((r) => Float32Array.from(r));
+    const { aggregate, decision } = dncWithDecision(same, { f: 1, seed: 2 });
+    expect(Array.from(aggregate)).toEqual(Array.from(x));
+    expect(Array.from(decision.scores)).toEqual([0, 0, 0, 0]);
+    expect(decision.selected).toEqual([0, 1, 2]); // ties keep the lower indices
+    const zeros = [0, 1, 2, 3].map(() => new Float32Array(6));
+    expect(Array.from(dnc(zeros, { f: 1, seed: 2 }))).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });
 

@@ -75,3 +75,20 @@ export function expectError(run: () => unknown, code: string, message: RegExp): 
   expect((caught as RobustAggError).code).toBe(code);
   expect((caught as RobustAggError).message).toMatch(message);
 }
+
+/** The hostile clients every rule is tried against: huge everywhere (both signs), a blinder, a zero row. */
+export function hostileKinds(d: number): { name: string; row: Float32Array }[] {
+  return [
+    { name: 'huge', row: hugeRow(d) },
+    { name: '-huge', row: hugeRow(d, -1) },
+    { name: 'blinder', row: blinderRow(d) },
+  ];
+}
+
+/** Positions of f attackers among n: at the front (row 0 included), spread out, at the end. */
+export function attackerPositions(n: number, f: number): number[][] {
+  const front = Array.from({ length: f }, (_, k) => k);
+  const spread = Array.from({ length: f }, (_, k) => Math.floor(((k + 0.5) * n) / f));
+  const back = Array.from({ length: f }, (_, k) => n - f + k);
+  return [front, spread, back];
+}
