@@ -1,14 +1,14 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { finiteClients, remainingByzantine, requireClients, weightsOverInput } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { gram } from '../kernels/gram.js';
 import { largestEigenpair } from './dnc.js';
 
-/** Options of {@link caf}. */
+/** Options of {@link caf}. Unknown keys throw `UNKNOWN_OPTION`. */
 export interface CafOptions extends CommonOptions {
-  /** Declared number of Byzantine clients f; needs n ≥ 2f+1. */
+  /** Declared number of Byzantine clients f: an integer ≥ 0 with n ≥ 2f+1. */
   f: number;
 }
 
@@ -45,6 +45,14 @@ export interface CafDecision extends Decision {
  * Non-finite clients are dropped and count against f (the loop runs while Σ c > n' − 2f' on the
  * n' finite rows).
  *
+ * Hostile numbers: every quantity is float64 from a Gram matrix centred on a reference no
+ * minority can choose (`'robust'`), so finite float32 updates up to ±3.4·10³⁸ (or a sparse 10³⁰
+ * blinder, at row 0 or anywhere) give finite eigenpairs; such a client dominates λ and τ and is
+ * zeroed at once, exactly (cᵢ = 0), so it drops out of later means. The output is a convex
+ * combination of the finite updates (finite, inside their per-coordinate range); with f' such
+ * clients it is a weighted mean of the honest ones (tested on both kernels). Identical clients
+ * give λ = 0 and their plain mean.
+ *
  * In client space: with Y the rows minus μ_c and D = diag(c), the non-zero spectrum of Σ_c is that
  * of D^½ Y Yᵀ D^½ / Σc (n×n), Y Yᵀ follows from the centred Gram matrix, and
  * τᵢ = ((Y Yᵀ D^½ u)ᵢ)² / (λ Σc) for the top eigenvector u. Cost: one Gram pass (n²d/2), at
@@ -71,11 +79,13 @@ export function caf(updates: Updates, options: CafOptions): Float32Array {
  */
 export function cafWithDecision(updates: Updates, options: CafOptions): Aggregation<CafDecision> {
   const rule = 'caf';
-  const clients = finiteClients(updates, rule, options?.nonFinite);
-  requireClients(rule, clients.n, options?.f, 2, 1);
+  const opts = readOptions(rule, options, ['f', 'nonFinite']);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
+  const f = opts.f as number;
+  requireClients(rule, clients.n, f, 2, 1);
   const rows = clients.rows;
   const m = rows.length;
-  const fLeft = remainingByzantine(options.f, clients);
+  const fLeft = remainingByzantine(f, clients);
   const threshold = m - 2 * fLeft;
   const g = m > 1 ? gram(rows, 'robust') : new Float64Array(1);
 

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { caf, cafWithDecision } from '../../src/aggregators/caf.js';
+import { caf, cafWithDecision, type CafOptions } from '../../src/aggregators/caf.js';
 import { createRng } from '../../src/core/random.js';
 import { gaussianRows, rowsOf } from '../helpers/data.js';
+import {
+  attackerPositions,
+  distanceInHonestRadii,
+  expectError,
+  expectFinite,
+  hostileKinds,
+  insertAt,
+  onBothBackends,
+} from '../helpers/hostile.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
 
 /** Top eigenpair of a symmetric 1×1 or 2×2 matrix in closed form. */
@@ -99,6 +108,49 @@ describe('caf', () => {
     expect(withNaN.decision.dropped).toEqual([4]);
     expect(Array.from(withNaN.aggregate)).toEqual([8.25]); // f' = 0
     expect(() => caf(rows, { f: 2 })).toThrow('caf needs n ≥ 2f+1, got n=4, f=2');
+  });
+
+  it('reads options once: null, unknown keys and a missing f are RobustAggErrors', () => {
+    const rows = gaussianRows(5, 4, 2);
+    expectError(() => caf(rows, null as unknown as CafOptions), 'INVALID_OPTION', /options must be an object, got null/);
+    expectError(() => caf(rows, { f: 1, F: 2 } as unknown as CafOptions), 'UNKNOWN_OPTION', /unknown option 'F'/);
+    expectError(() => caf(rows, {} as CafOptions), 'INVALID_OPTION', /f must be a non-negative integer/);
+    let reads = 0;
+    const tricky = {
+      get f() {
+        reads++;
+        return reads === 1 ? 1 : 7;
+      },
+    } as CafOptions;
+    expect(() => caf(rows, tricky)).not.toThrow();
+    expect(reads).toBe(1);
+  });
+
+  it('gives f huge or blinding clients weight 0 wherever they sit, on both kernels', () => {
+    const d = 1024;
+    const f = 3;
+    const honest = gaussianRows(8, d, 41, 1, 0.1);
+    onBothBackends((backend) => {
+      for (const { name, row } of hostileKinds(d)) {
+        for (const positions of attackerPositions(honest.length + f, f)) {
+          const rows = insertAt(honest, row, positions);
+          const { aggregate, decision } = cafWithDecision(rows, { f });
+          for (const p of positions) expect(decision.weights[p], `${backend} ${name} at ${positions.join(',')}`).toBe(0);
+          expectFinite(aggregate);
+          expect(Number.isFinite(decision.largestEigenvalue)).toBe(true);
+          expect(distanceInHonestRadii(aggregate, honest)).toBeLessThanOrEqual(1);
+        }
+      }
+    });
+  });
+
+  it('pins identical and zero clients: λ = 0 at once and their plain mean', () => {
+    const x = Float32Array.from({ length: 5 }, (_, k) => 2 * k - 3);
+    const { aggregate, decision } = cafWithDecision([x, x, x].map((r) => Float32Array.from(r)), { f: 1 });
+    expect(Array.from(aggregate)).toEqual(Array.from(x));
+    expect(decision.largestEigenvalue).toBe(0);
+    expect(decision.iterations).toBe(1);
+    expect(Array.from(caf([0, 1, 2].map(() => new Float32Array(5)), { f: 1 }))).toEqual([0, 0, 0, 0, 0]);
   });
 });
 
