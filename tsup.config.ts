@@ -6,7 +6,7 @@ export default defineConfig({
   entry: { index: 'src/index.ts', 'tfjs/index': 'src/tfjs/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
-  sourcemap: true,
+  sourcemap: false, // not shipped: the tarball stays small and no map points to sources it does not contain
   clean: true,
   treeshake: true,
   splitting: true,
