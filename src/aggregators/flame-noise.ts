@@ -1,5 +1,6 @@
 import { RobustAggError } from '../core/errors.js';
-import type { Layout, SegmentKind } from '../core/layout.js';
+import type { Layout, LayoutSegment, SegmentKind } from '../core/layout.js';
+import { describeValue } from '../core/options.js';
 import type { Rng } from '../core/random.js';
 
 /** Segment kinds that FLAME's per-segment noise leaves alone (the seed code skips biases and batch norm). */
@@ -16,28 +17,51 @@ export function addGaussianNoise(out: Float32Array, sigma: number, rng: Rng): vo
   for (let k = 0; k < out.length; k++) out[k] += sigma * rng.gaussian();
 }
 
+/** The kinds a layout segment may have. */
+const SEGMENT_KINDS: ReadonlySet<string> = new Set<SegmentKind>([
+  'kernel',
+  'bias',
+  'batchnorm-gamma',
+  'batchnorm-beta',
+  'batchnorm-statistic',
+  'other',
+]);
+
 /**
  * Checks that a layout covers [0, d) with consecutive segments, so that per-segment noise touches
- * every value exactly once. Throws `INVALID_OPTION` naming the first bad segment.
+ * every value exactly once, and returns a snapshot of it (each segment's name, offset, size and
+ * kind read once: what was checked is what runs). Throws `INVALID_OPTION` naming the first bad
+ * segment.
  */
-export function requireLayoutOf(rule: string, layout: Layout, d: number): void {
+export function requireLayoutOf(rule: string, layout: Layout, d: number): Layout {
   if (!Array.isArray(layout)) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: layout must be an array of segments`);
+    throw new RobustAggError('INVALID_OPTION', `${rule}: layout must be an array of segments, got ${describeValue(layout)}`);
   }
+  const count = layout.length;
+  const out: LayoutSegment[] = [];
   let offset = 0;
-  for (let s = 0; s < layout.length; s++) {
-    const seg = layout[s];
-    if (seg.offset !== offset || !Number.isInteger(seg.size) || seg.size < 0) {
+  for (let s = 0; s < count; s++) {
+    const seg: unknown = layout[s];
+    if (seg === null || typeof seg !== 'object') {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: layout segment ${s} must be an object, got ${describeValue(seg)}`);
+    }
+    const { name, shape, offset: start, size, trainable, kind } = seg as LayoutSegment;
+    if (start !== offset || !Number.isInteger(size) || size < 0) {
       throw new RobustAggError(
         'INVALID_OPTION',
-        `${rule}: layout segment ${s} ('${seg.name}') starts at ${seg.offset} with size ${seg.size}; expected offset ${offset}`,
+        `${rule}: layout segment ${s} ('${String(name)}') starts at ${describeValue(start)} with size ${describeValue(size)}; expected offset ${offset}`,
       );
     }
-    offset += seg.size;
+    if (!SEGMENT_KINDS.has(kind)) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: layout segment ${s} ('${String(name)}') has unknown kind ${describeValue(kind)}`);
+    }
+    out.push({ name, shape, offset: start, size, trainable, kind });
+    offset += size;
   }
   if (offset !== d) {
     throw new RobustAggError('INVALID_OPTION', `${rule}: layout covers ${offset} values, the updates have d=${d}`);
   }
+  return out;
 }
 
 /**

@@ -3,8 +3,8 @@ import type { Aggregation, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import { finiteClients, indicesOverInput, weightsOverInput } from '../core/finite-clients.js';
 import type { Layout } from '../core/layout.js';
-import { requireNumber, type CommonOptions } from '../core/options.js';
-import { resolveRng, type RandomOptions } from '../core/random.js';
+import { describeValue, readOptions, requireNumber, requireVector, type CommonOptions } from '../core/options.js';
+import { resolveValidRng, type RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
 import { columnMedian } from '../kernels/column-select.js';
 import { combine } from '../kernels/combine.js';
@@ -17,8 +17,9 @@ import { addGaussianNoise, addSegmentNoise, requireLayoutOf } from './flame-nois
 export interface FlameOptions extends CommonOptions, RandomOptions {
   /**
    * Noise level λ: the aggregate gets N(0, (λS)²) per coordinate, S the median update norm.
-   * Default 0.001 (the paper's value for image classification); 0 disables the noise (and then
-   * no seed is needed). With λ > 0, pass `seed` or `rng`.
+   * A number in [0, 1] (noise of standard deviation up to S per coordinate; the paper uses 0.001
+   * for image classification and 0.01 for text). Default 0.001; 0 disables the noise (and then no
+   * seed is needed). With λ > 0, pass `seed` or `rng`.
    */
   lambda?: number;
   /**
@@ -29,14 +30,16 @@ export interface FlameOptions extends CommonOptions, RandomOptions {
    * `'updates'` and in none with `'models'`. The default stays `'updates'` to match the seed code.
    */
   clusterOn?: 'updates' | 'models';
-  /** The current global model G (length d). Needed for `clusterOn: 'models'`; with `layout`, the
-   * per-segment noise takes its standard deviations from G + aggregate. */
+  /** The current global model G: a finite `Float32Array` of length d. Needed for
+   * `clusterOn: 'models'`; with `layout`, the per-segment noise takes its standard deviations from
+   * G + aggregate. */
   global?: Float32Array;
   /**
    * Per-segment noise (the seed code's variant): each segment s that is not a bias or batch-norm
    * segment gets N(0, (λ·S·std_s)²), std_s the sample standard deviation of that segment of the
    * new parameters (G + aggregate with `global`, else the aggregate); biases and batch-norm
-   * segments get none. Without a layout, every coordinate gets N(0, (λS)²).
+   * segments get none. Without a layout, every coordinate gets N(0, (λS)²). The layout must cover
+   * [0, d) with consecutive segments of known kinds; it is read once.
    */
   layout?: Layout;
 }
@@ -85,6 +88,11 @@ export interface FlameDecision extends Decision {
  * update is clipped to the mean of the two norms (no protection is possible with two clients).
  * All-zero updates: distances 1, S = 0, output 0, no noise, no division by zero.
  *
+ * Options: λ ∈ [0, 1] (default 0.001), clusterOn `'updates'` | `'models'`, global (finite, length
+ * d), layout, seed or rng (checked draws), nonFinite; unknown keys throw `UNKNOWN_OPTION`. The
+ * output is finite: the clipped mean is a convex combination of finite updates, and when the noise
+ * would overflow float32 (λ·S near 3.4e38) the call throws `INVALID_OPTION` naming λ and S instead.
+ *
  * Cost: one uncentred float64 Gram pass (m²d/2 multiply-adds; norms come from its diagonal), O(m²)
  * clustering, one combine pass, one noise pass. Returns the aggregated update (add it to G).
  *
@@ -96,7 +104,7 @@ export interface FlameDecision extends Decision {
  * decision.admitted; decision.medianNorm; decision.labels;
  * ```
  */
-export function flame(updates: Updates, options: FlameOptions = {}): Float32Array {
+export function flame(updates: Updates, options?: FlameOptions): Float32Array {
   return flameWithDecision(updates, options).aggregate;
 }
 
@@ -110,25 +118,23 @@ export function flame(updates: Updates, options: FlameOptions = {}): Float32Arra
  * console.log(decision.admitted, decision.medianNorm, decision.sigma, decision.dropped);
  * ```
  */
-export function flameWithDecision(updates: Updates, options: FlameOptions = {}): Aggregation<FlameDecision> {
+export function flameWithDecision(updates: Updates, options?: FlameOptions): Aggregation<FlameDecision> {
   const rule = 'flame';
-  const lambda = requireNumber(rule, 'lambda', options.lambda ?? 0.001, 0);
-  const clusterOn = options.clusterOn ?? 'updates';
+  const opts = readOptions(rule, options, ['lambda', 'clusterOn', 'global', 'layout', 'seed', 'rng', 'nonFinite']);
+  const lambda = requireNumber(rule, 'lambda', opts.lambda ?? 0.001, 0, 1);
+  const clusterOn = opts.clusterOn ?? 'updates';
   if (clusterOn !== 'updates' && clusterOn !== 'models') {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: clusterOn must be 'updates' or 'models', got ${String(clusterOn)}`);
+    throw new RobustAggError('INVALID_OPTION', `${rule}: clusterOn must be 'updates' or 'models', got ${describeValue(clusterOn)}`);
   }
-  const clients = finiteClients(updates, rule, options.nonFinite);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
   const { rows, d } = clients;
-  const global = options.global ?? null;
-  if (global !== null) {
-    if (!(global instanceof Float32Array) || global.length !== d || !isFiniteVector(global)) {
-      throw new RobustAggError('INVALID_OPTION', `${rule}: global must be a finite Float32Array of length d=${d}`);
-    }
-  } else if (clusterOn === 'models') {
+  const global = opts.global === undefined ? null : requireVector(rule, 'global', opts.global, d);
+  if (global === null && clusterOn === 'models') {
     throw new RobustAggError('INVALID_OPTION', `${rule}: clusterOn 'models' needs the global model (option global)`);
   }
-  if (options.layout !== undefined) requireLayoutOf(rule, options.layout, d);
-  const rng = lambda > 0 ? resolveRng(options, rule) : null;
+  const layout = opts.layout === undefined ? undefined : requireLayoutOf(rule, opts.layout, d);
+  const rng =
+    lambda > 0 || opts.rng !== undefined || opts.seed !== undefined ? resolveValidRng({ seed: opts.seed, rng: opts.rng }, rule) : null;
   const m = rows.length;
 
   // Statistics: one uncentred Gram pass (with G appended when clustering the models).
@@ -157,11 +163,17 @@ export function flameWithDecision(updates: Updates, options: FlameOptions = {}):
   const aggregate = combine(rows, w);
   const sigma = lambda * medianNorm;
   let segmentSigmas: Float64Array | undefined;
-  if (rng !== null) {
-    if (options.layout !== undefined) segmentSigmas = addSegmentNoise(aggregate, options.layout, sigma, global, rng);
+  if (rng !== null && lambda > 0) {
+    if (layout !== undefined) segmentSigmas = addSegmentNoise(aggregate, layout, sigma, global, rng);
     else addGaussianNoise(aggregate, sigma, rng);
-  } else if (options.layout !== undefined) {
-    segmentSigmas = new Float64Array(options.layout.length);
+    if (!isFiniteVector(aggregate)) {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `${rule}: the noise (σ = λ·S = ${lambda}·${medianNorm}) overflowed float32 in the aggregate; lower lambda (S, the median update norm, is ${medianNorm})`,
+      );
+    }
+  } else if (layout !== undefined) {
+    segmentSigmas = new Float64Array(layout.length);
   }
 
   const labels = new Int32Array(clients.n).fill(-1);

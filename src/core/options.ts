@@ -112,10 +112,13 @@ export function describeValue(value: unknown): string {
 export function requireVector(rule: string, name: string, value: unknown, d: number): Float32Array {
   if (!isFloat32Array(value) || value.length !== d) {
     const got = isFloat32Array(value) ? `length ${value.length}` : describeValue(value);
-    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} must be a Float32Array of length d=${d}, got ${got}`);
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} must be a finite Float32Array of length d=${d}, got ${got}`);
   }
   if (!isFiniteVector(value)) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} holds NaN or ±Infinity`);
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: ${name} must be a finite Float32Array of length d=${d}, got one holding NaN or ±Infinity`,
+    );
   }
   return value;
 }

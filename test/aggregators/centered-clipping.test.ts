@@ -38,7 +38,7 @@ describe('centeredClipping', () => {
   });
 
   it('rejects a centre of the wrong length and τ ≤ 0', () => {
-    expect(() => centeredClipping(rows, { center: new Float32Array(3) })).toThrow(/center must be a Float32Array of length d=2/);
+    expect(() => centeredClipping(rows, { center: new Float32Array(3) })).toThrow(/center must be a finite Float32Array of length d=2/);
     expect(() => centeredClipping(rows, { tau: 0 })).toThrow(/tau/);
   });
 });
@@ -49,10 +49,10 @@ describe('centeredClipping: hostile numbers and options', () => {
   // Regression (issue 14, item 7): a NaN centre gave a NaN output, an infinite one an infinite output.
   it('rejects a centre holding NaN or ±Infinity, or that is not a Float32Array', () => {
     for (const center of [Float32Array.of(NaN, 0), Float32Array.of(0, Infinity), Float32Array.of(-Infinity, 0)]) {
-      expect(() => centeredClipping(rows, { center })).toThrow('centeredClipping: center holds NaN or ±Infinity');
+      expect(() => centeredClipping(rows, { center })).toThrow('centeredClipping: center must be a finite Float32Array of length d=2, got one holding NaN or ±Infinity');
     }
-    expect(() => centeredClipping(rows, { center: [0, 0] as never })).toThrow(/center must be a Float32Array of length d=2, got an array/);
-    expect(() => centeredClipping(rows, { center: new Float64Array(2) as never })).toThrow(/center must be a Float32Array/);
+    expect(() => centeredClipping(rows, { center: [0, 0] as never })).toThrow(/center must be a finite Float32Array of length d=2, got an array/);
+    expect(() => centeredClipping(rows, { center: new Float64Array(2) as never })).toThrow(/center must be a finite Float32Array/);
   });
 
   it('accepts a centre from another realm', () => {

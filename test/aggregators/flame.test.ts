@@ -289,6 +289,80 @@ describe('flame: options', () => {
   });
 });
 
+describe('flame: hostile numbers and options', () => {
+  // Regression (issue 14, item 8): λ = 1e300 turned finite updates into a ±Infinity aggregate.
+  it('rejects λ outside [0, 1] (λ = 1e300 gave ±Infinity)', () => {
+    for (const lambda of [1e300, 1.5, Infinity, NaN, -0.1]) {
+      expect(() => flame(hand, { lambda, seed: 1 }), String(lambda)).toThrow(/lambda must be a finite number in \[0, 1\]/);
+    }
+    const out = flame(hand, { lambda: 1, seed: 1 });
+    for (const v of out) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  it('throws INVALID_OPTION naming λ and S when the noise would overflow float32', () => {
+    const huge = gaussianRows(7, 4, 3).map((r) => r.map((v) => Math.sign(v) * 3e38 + v));
+    let error: unknown;
+    try {
+      flame(huge, { lambda: 1, seed: 2 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RobustAggError);
+    expect((error as RobustAggError).code).toBe('INVALID_OPTION');
+    expect((error as Error).message).toMatch(/noise .*overflowed float32.*lower lambda/);
+    // Without noise the same updates give a finite aggregate (a convex combination of them).
+    for (const v of flame(huge, { lambda: 0 })) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  it('keeps every output finite with clients up to ±3.4e38 and the default λ', () => {
+    const rows = [...gaussianRows(6, 5, 4), new Float32Array(5).fill(3.4e38), new Float32Array(5).fill(-3.4e38)];
+    for (const v of flame(rows, { seed: 3 })) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  it('rejects null options and unknown keys, and reads each option once', () => {
+    expect(() => flame(hand, null as never)).toThrow('flame: options must be an object, got null');
+    expect(() => flame(hand, { lamda: 0 } as never)).toThrow(/unknown option 'lamda'/);
+    let reads = 0;
+    const layout = createLayout([{ name: 'w', shape: [2], kind: 'kernel' }]);
+    const options = {
+      seed: 1,
+      get layout() {
+        reads++;
+        return reads === 1 ? layout : (null as never);
+      },
+    };
+    expect(flameWithDecision(hand, options).decision.segmentSigmas).toHaveLength(1);
+    expect(reads).toBe(1);
+  });
+
+  it('rejects an invalid rng with a RobustAggError (not a TypeError)', () => {
+    for (const rng of [{}, null, 5, { nextUint32: () => 0, next: () => 0, nextInt: () => 0 }]) {
+      expect(() => flame(hand, { rng: rng as never }), JSON.stringify(rng)).toThrow(RobustAggError);
+    }
+    const nanRng = { ...createRng(1), gaussian: () => NaN };
+    expect(() => flame(hand, { rng: nanRng })).toThrow(/rng\.gaussian\(\) must return a finite number/);
+    expect(() => flame(hand, { seed: 'x' as never })).toThrow(/seed must be a finite number/);
+  });
+
+  it('rejects malformed layout segments with a RobustAggError and reads each segment once', () => {
+    expect(() => flame(hand, { lambda: 0, layout: [null] as never })).toThrow(/layout segment 0 must be an object/);
+    expect(() => flame(hand, { lambda: 0, layout: 'w' as never })).toThrow(RobustAggError);
+    const kinds = createLayout([{ name: 'w', shape: [2], kind: 'kernel' }]);
+    expect(() => flame(hand, { lambda: 0, layout: [{ ...kinds[0], kind: 'weights' as never }] })).toThrow(/unknown kind/);
+    let reads = 0;
+    const segment = {
+      ...kinds[0],
+      get size() {
+        reads++;
+        return reads === 1 ? 2 : 1e9;
+      },
+    };
+    const { decision } = flameWithDecision(hand, { seed: 1, layout: [segment] });
+    expect(decision.segmentSigmas).toHaveLength(1);
+    expect(reads).toBe(1);
+  });
+});
+
 describe('flame: agrees with the reference on the FLAME-style fixture cases', () => {
   // The fixture's FLAME-style cases were clustered by the hdbscan package on sklearn's cosine
   // distances of `points`; flame recomputes the cosine distances itself (float32 updates, float64
