@@ -1,16 +1,20 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { finiteClients, indicesOverInput, weightsOverInput } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { RobustAggError } from '../core/errors.js';
+import { readOptions, requireVector, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { squaredNorm } from '../kernels/norms.js';
-import { requireVector } from './catalogue-similarity.js';
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Options of {@link fltrust}. */
 export interface FltrustOptions extends CommonOptions {
   /**
-   * The server's own update g₀ for this round, computed on its small clean root data set (same
-   * length d as the client updates, finite). Required: FLTrust's trust comes from it.
+   * The server's own update g₀ for this round, computed on its small clean root data set: a finite
+   * `Float32Array` of length d with ‖g₀‖ ≤ 3.4028234663852886e38 (the largest float32; the output's
+   * norm is at most ‖g₀‖, so it always fits). Required: FLTrust's trust comes from it.
    */
   serverUpdate: Float32Array;
 }
@@ -38,6 +42,9 @@ export interface FltrustDecision extends Decision {
  * trust (Σ TS = 0, e.g. every update opposes g₀, or g₀ = 0) the output is the zero vector — the
  * server does not move; the decision reports `totalTrust: 0`.
  *
+ * Options: serverUpdate (required; finite, length d, ‖g₀‖ ≤ 3.4028234663852886e38), nonFinite;
+ * unknown keys throw `UNKNOWN_OPTION`. The output is finite whatever finite values the clients send.
+ *
  * Cost: one pass for the n inner products with g₀ and the norms, one combine pass.
  *
  * @example
@@ -62,11 +69,18 @@ export function fltrust(updates: Updates, options: FltrustOptions): Float32Array
  */
 export function fltrustWithDecision(updates: Updates, options: FltrustOptions): Aggregation<FltrustDecision> {
   const rule = 'fltrust';
-  const clients = finiteClients(updates, rule, options?.nonFinite);
-  const g0 = requireVector(rule, 'serverUpdate', options?.serverUpdate, clients.d);
+  const opts = readOptions(rule, options, ['serverUpdate', 'nonFinite']);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
+  const g0 = requireVector(rule, 'serverUpdate', opts.serverUpdate, clients.d);
   const rows = clients.rows;
   const m = rows.length;
   const g0Norm = Math.sqrt(squaredNorm(g0));
+  if (g0Norm > FLOAT32_MAX) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: serverUpdate has norm ${g0Norm}, above the largest float32 ${FLOAT32_MAX}: every client is rescaled to that norm, so the output would overflow`,
+    );
+  }
   const trust = new Float64Array(m);
   const scale = new Float64Array(m);
   let totalTrust = 0;

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { fltrust, fltrustWithDecision } from '../../src/aggregators/fltrust.js';
 import { RobustAggError } from '../../src/core/errors.js';
@@ -55,9 +56,57 @@ describe('fltrust', () => {
     const { decision } = fltrustWithDecision(rows, { serverUpdate: g0 });
     expect(decision.dropped).toEqual([1]);
     expect(decision.trustScores[1]).toBe(0);
-    expect(() => fltrust(rows, { serverUpdate: Float32Array.of(1) })).toThrow(/serverUpdate must be a Float32Array of length d=2/);
+    expect(() => fltrust(rows, { serverUpdate: Float32Array.of(1) })).toThrow(/serverUpdate must be a finite Float32Array of length d=2/);
     expect(() => fltrust(rows, { serverUpdate: Float32Array.of(NaN, 1) })).toThrow(RobustAggError);
     expect(() => fltrust(rows, {} as never)).toThrow(RobustAggError);
+  });
+});
+
+describe('fltrust: hostile numbers and options', () => {
+  // Regression (issue 14, item 8): g₀ = (3e38, 3e38) has norm 4.2e38 > the largest float32; a client
+  // along (1, 0) was rescaled to that norm and the output was +Infinity.
+  it('rejects a server update whose norm exceeds the float32 range (it gave ±Infinity)', () => {
+    const rows = rowsOf([[1, 0], [1, 1], [0, 1]]);
+    const serverUpdate = Float32Array.of(3e38, 3e38);
+    expect(() => fltrust(rows, { serverUpdate })).toThrow(/serverUpdate has norm 4\.2\d*e\+38, above the largest float32/);
+    let code: string | undefined;
+    try {
+      fltrust(rows, { serverUpdate });
+    } catch (e) {
+      code = (e as RobustAggError).code;
+    }
+    expect(code).toBe('INVALID_OPTION');
+  });
+
+  it('stays finite at the edge of the range, whatever finite values the clients send', () => {
+    const serverUpdate = Float32Array.of(3.4028234663852886e38, 0, 0);
+    const rows = rowsOf([
+      [1, 0, 0],
+      [1.4e-45, 0, 0],
+      [3.4e38, -3.4e38, 3.4e38],
+      [1e-30, 1e-45, 0],
+      [-3.4e38, 0, 0],
+    ]);
+    const out = fltrust(rows, { serverUpdate });
+    for (const v of out) expect(Number.isFinite(v)).toBe(true);
+    expect(Math.hypot(...out)).toBeLessThanOrEqual(3.4028234663852886e38 * (1 + 1e-7));
+  });
+
+  it('rejects null options and unknown keys, reads each option once, accepts g₀ from another realm', () => {
+    const rows = rowsOf([[6, 8], [1, 1]]);
+    expect(() => fltrust(rows, null as never)).toThrow('fltrust: options must be an object, got null');
+    expect(() => fltrust(rows, { serverUpdate: g0, serverWeight: 1 } as never)).toThrow(/unknown option 'serverWeight'/);
+    let reads = 0;
+    const options = {
+      get serverUpdate() {
+        reads++;
+        return reads === 1 ? g0 : Float32Array.of(NaN, NaN);
+      },
+    };
+    expect(Array.from(fltrust(rows, options))).toEqual(Array.from(fltrust(rows, { serverUpdate: g0 })));
+    expect(reads).toBe(1);
+    const foreign = runInNewContext('Float32Array.of(3, 4)') as Float32Array;
+    expect(Array.from(fltrust(rows, { serverUpdate: foreign }))).toEqual(Array.from(fltrust(rows, { serverUpdate: g0 })));
   });
 });
 
