@@ -6,6 +6,26 @@ import { Workspace } from './workspace.js';
 let compiled: WasmModule | null | undefined;
 let failure: unknown = null;
 let main: Workspace | null = null;
+let warned = false;
+
+/**
+ * Says once, on the console, that the fast kernels could not load and why. A silent fallback hid
+ * a 15–35× slowdown: a browser page whose Content-Security-Policy lacks 'wasm-unsafe-eval'
+ * refuses to compile any WebAssembly module. Environments without WebAssembly at all are not
+ * warned about (nothing can be done there); `kernelStatus().wasmError` keeps the reason.
+ */
+function noteFailure(error: unknown): void {
+  failure = error;
+  if (warned || wasmApi() === null) return;
+  warned = true;
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const hint = /unsafe-eval|Content Security Policy|CSP/i.test(reason)
+    ? " Allow 'wasm-unsafe-eval' in the page's Content-Security-Policy (script-src) to enable them."
+    : /main thread|4\s?KB|synchronous/i.test(reason)
+      ? ' On a browser main thread, call `await initKernels()` once before the first rule.'
+      : '';
+  console.warn(`robust-agg: the WebAssembly kernels could not load (${reason}); using the plain kernels, which are much slower.${hint}`);
+}
 
 function wasmBytes(): Uint8Array<ArrayBuffer> {
   const text = atob(WASM_BASE64);
@@ -29,7 +49,7 @@ export function wasmModule(): WasmModule | null {
     compiled = new api.Module(wasmBytes());
   } catch (error) {
     compiled = null;
-    failure = error;
+    noteFailure(error);
   }
   return compiled;
 }
@@ -52,7 +72,7 @@ export async function loadWasmModule(): Promise<boolean> {
     return true;
   } catch (error) {
     compiled = null;
-    failure = error;
+    noteFailure(error);
     return false;
   }
 }
@@ -71,7 +91,7 @@ export function mainWorkspace(): Workspace | null {
     const instance = new (wasmApi()!.Instance)(module, {});
     main = new Workspace(instance.exports as unknown as KernelExports);
   } catch (error) {
-    failure = error;
+    noteFailure(error);
     return null;
   }
   return main;
