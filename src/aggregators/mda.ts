@@ -7,23 +7,30 @@ import {
   requireClients,
   weightsOverInput,
 } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { readOptions, requireInteger, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
-import { requireLimit } from './catalogue-similarity.js';
 
 /** Default most subsets {@link mda} agrees to search: C(n, f) above it throws `UNSUPPORTED`. */
 export const MDA_DEFAULT_MAX_SUBSETS = 1_000_000;
 
-/** Options of {@link mda}. */
+/**
+ * Largest `maxSubsets` {@link mda} accepts: 10⁸ subsets, about a minute of search in the worst
+ * case measured (0.5 µs a subset when every distance is equal and nothing is pruned), so no call
+ * can run for hours.
+ */
+export const MDA_MAX_SUBSETS_LIMIT = 100_000_000;
+
+/** Options of {@link mda}. Unknown keys throw `UNKNOWN_OPTION`. */
 export interface MdaOptions extends CommonOptions {
-  /** Declared number of Byzantine clients f; needs n ≥ 2f+1. */
+  /** Declared number of Byzantine clients f: an integer ≥ 0 with n ≥ 2f+1. */
   f: number;
   /**
    * Most candidate subsets the exact search may face: when C(n', f') exceeds it (n' finite clients,
    * f' Byzantine left) the rule throws `UNSUPPORTED` instead of running for an exponential time.
-   * Default {@link MDA_DEFAULT_MAX_SUBSETS} (10⁶); pass `Infinity` to lift the guard.
+   * An integer in [1, {@link MDA_MAX_SUBSETS_LIMIT}] (10⁸; `Infinity` is no longer accepted).
+   * Default {@link MDA_DEFAULT_MAX_SUBSETS} (10⁶).
    */
   maxSubsets?: number;
 }
@@ -53,8 +60,15 @@ export interface MdaDecision extends Decision {
  * Exact: a depth-first search over subsets in lexicographic order, pruned as soon as a partial
  * subset is no better than the best one found (its diameter and spread only grow). Its worst
  * case is C(n, f) subsets, so the rule refuses (`UNSUPPORTED`)
- * when C(n', f') > `maxSubsets` (default 10⁶; e.g. n = 30, f = 5 is 142 506, n = 40, f = 8 is
- * 7.7·10⁷). Non-finite clients are dropped and count against f.
+ * when C(n', f') > `maxSubsets` (default 10⁶, at most 10⁸; e.g. n = 30, f = 5 is 142 506,
+ * n = 40, f = 8 is 7.7·10⁷). Non-finite clients are dropped and count against f.
+ *
+ * Hostile numbers: the distances are float64, from a Gram matrix centred on a reference no
+ * minority can choose (`'robust'`), so finite updates up to ±3.4·10³⁸ (or a sparse 10³⁰
+ * blinder, at row 0 or anywhere) neither overflow nor hide the honest distances: f such clients
+ * widen every subset holding one, the honest subset is selected and the output is the honest
+ * mean (tested on both kernels). Identical clients form a subset of diameter 0 (the lowest
+ * indices among equals).
  *
  * Cost: one centred Gram pass (n²d/2), the search on the n×n distances, one combine pass.
  *
@@ -62,7 +76,7 @@ export interface MdaDecision extends Decision {
  * ```ts
  * import { mda } from 'robust-agg';
  * const out = mda(updates, { f: 2 });
- * const big = mda(manyUpdates, { f: 8, maxSubsets: Infinity }); // accept a long search
+ * const big = mda(manyUpdates, { f: 8, maxSubsets: 1e8 }); // accept a longer search (C(40, 8) = 7.7e7)
  * ```
  */
 export function mda(updates: Updates, options: MdaOptions): Float32Array {
@@ -80,19 +94,21 @@ export function mda(updates: Updates, options: MdaOptions): Float32Array {
  */
 export function mdaWithDecision(updates: Updates, options: MdaOptions): Aggregation<MdaDecision> {
   const rule = 'mda';
-  const maxSubsets = requireLimit(rule, 'maxSubsets', options?.maxSubsets ?? MDA_DEFAULT_MAX_SUBSETS, 1);
-  const clients = finiteClients(updates, rule, options?.nonFinite);
-  requireClients(rule, clients.n, options?.f, 2, 1);
+  const opts = readOptions(rule, options, ['f', 'maxSubsets', 'nonFinite']);
+  const maxSubsets = requireInteger(rule, 'maxSubsets', opts.maxSubsets ?? MDA_DEFAULT_MAX_SUBSETS, 1, MDA_MAX_SUBSETS_LIMIT);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
+  const f = opts.f as number;
+  requireClients(rule, clients.n, f, 2, 1);
   const rows = clients.rows;
   const m = rows.length;
-  const fLeft = remainingByzantine(options.f, clients);
+  const fLeft = remainingByzantine(f, clients);
   const size = m - fLeft;
   const count = binomial(m, fLeft);
   if (count > maxSubsets) {
     throw new RobustAggError(
       'UNSUPPORTED',
       `${rule}: the exact search faces C(${m}, ${fLeft}) = ${count.toPrecision(3)} subsets, more than ` +
-        `maxSubsets=${maxSubsets}; raise maxSubsets (Infinity lifts the guard) or use a polynomial rule`,
+        `maxSubsets=${maxSubsets}; raise maxSubsets (at most ${MDA_MAX_SUBSETS_LIMIT}) or use a polynomial rule`,
     );
   }
   const dist = m > 1 ? squaredDistancesFromGram(gram(rows, 'robust'), m) : new Float64Array(1);

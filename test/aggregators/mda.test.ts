@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { mda, mdaWithDecision, MDA_DEFAULT_MAX_SUBSETS } from '../../src/aggregators/mda.js';
+import {
+  mda,
+  mdaWithDecision,
+  MDA_DEFAULT_MAX_SUBSETS,
+  MDA_MAX_SUBSETS_LIMIT,
+  type MdaOptions,
+} from '../../src/aggregators/mda.js';
 import { createRng } from '../../src/core/random.js';
 import { RobustAggError } from '../../src/core/errors.js';
 import { nnm } from '../../src/pre-aggregators/nnm.js';
 import { pipeline } from '../../src/pre-aggregators/pipeline.js';
 import { gaussianRows, rowsOf } from '../helpers/data.js';
+import {
+  attackerPositions,
+  distanceInHonestRadii,
+  expectError,
+  expectFinite,
+  hostileKinds,
+  insertAt,
+  onBothBackends,
+} from '../helpers/hostile.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
 
 const points = rowsOf([[0], [1], [2], [10], [11]]);
@@ -95,8 +110,57 @@ describe('mda', () => {
     // C(7, 3) = 35.
     expect(() => mda(seven, { f: 3, maxSubsets: 34 })).toThrow(RobustAggError);
     expect(mda(seven, { f: 3, maxSubsets: 35 })).toHaveLength(2);
-    expect(mda(seven, { f: 3, maxSubsets: Infinity })).toHaveLength(2); // the guard lifted
+    expect(mda(seven, { f: 3, maxSubsets: MDA_MAX_SUBSETS_LIMIT })).toHaveLength(2);
     expect(() => mda(seven, { f: 3, maxSubsets: 0 })).toThrow(/maxSubsets/);
+  });
+
+  it('caps maxSubsets at MDA_MAX_SUBSETS_LIMIT (Infinity once allowed a search of hours) and reads options once', () => {
+    const seven = gaussianRows(7, 2, 4);
+    expectError(() => mda(seven, { f: 3, maxSubsets: Infinity }), 'INVALID_OPTION', /maxSubsets must be an integer in \[1, 100000000\], got Infinity/);
+    expectError(() => mda(seven, { f: 3, maxSubsets: MDA_MAX_SUBSETS_LIMIT + 1 }), 'INVALID_OPTION', /maxSubsets/);
+    expectError(() => mda(seven, { f: 3, maxSubsets: 2.5 }), 'INVALID_OPTION', /maxSubsets/);
+    // C(60, 20) = 4.2e15: refused at once, whatever maxSubsets.
+    expectError(() => mda(gaussianRows(60, 1, 5), { f: 20, maxSubsets: MDA_MAX_SUBSETS_LIMIT }), 'UNSUPPORTED', /at most 100000000/);
+    expectError(() => mda(seven, null as unknown as MdaOptions), 'INVALID_OPTION', /options must be an object, got null/);
+    expectError(() => mda(seven, { f: 1, maxSubset: 9 } as unknown as MdaOptions), 'UNKNOWN_OPTION', /unknown option 'maxSubset'/);
+    let reads = 0;
+    const tricky = {
+      get f() {
+        reads++;
+        return reads === 1 ? 1 : -3;
+      },
+    } as MdaOptions;
+    expect(() => mda(seven, tricky)).not.toThrow();
+    expect(reads).toBe(1);
+  });
+
+  it('selects the honest subset whatever f huge or blinding clients send, wherever they sit, on both kernels', () => {
+    const d = 1024;
+    const f = 3;
+    const honest = gaussianRows(8, d, 51, 1, 0.1);
+    onBothBackends((backend) => {
+      for (const { name, row } of hostileKinds(d)) {
+        for (const positions of attackerPositions(honest.length + f, f)) {
+          const rows = insertAt(honest, row, positions);
+          const { aggregate, decision } = mdaWithDecision(rows, { f });
+          const honestIndex = rows.flatMap((_, i) => (positions.includes(i) ? [] : [i]));
+          expect(decision.selected, `${backend} ${name} at ${positions.join(',')}`).toEqual(honestIndex);
+          expect(Number.isFinite(decision.diameter)).toBe(true);
+          expectFinite(aggregate);
+          expect(distanceInHonestRadii(aggregate, honest)).toBeLessThanOrEqual(1);
+        }
+      }
+    });
+  });
+
+  it('pins duplicates and zero clients: a subset of diameter 0, the lowest indices among equals', () => {
+    const x = Float32Array.of(1, -2, 3);
+    const { aggregate, decision } = mdaWithDecision([x, x, x, x].map((r) => Float32Array.from(r)), { f: 1 });
+    expect(decision.selected).toEqual([0, 1, 2]);
+    expect(decision.diameter).toBe(0);
+    expect(Array.from(aggregate)).toEqual([1, -2, 3]);
+    const rows = [new Float32Array(3), new Float32Array(3), Float32Array.of(5, 5, 5)];
+    expect(mdaWithDecision(rows, { f: 1 }).decision.selected).toEqual([0, 1]);
   });
 
   it('states its constraint, drops non-finite clients and counts them against f', () => {
