@@ -3,6 +3,7 @@
  * clippedClustering, …). Not re-exported from the package: each rule documents what it uses.
  */
 import { RobustAggError } from '../core/errors.js';
+import { describeValue } from '../core/options.js';
 import type { Rng } from '../core/random.js';
 import { isFiniteVector } from '../kernels/finite.js';
 
@@ -57,17 +58,20 @@ export function sampleIndices(d: number, count: number, rng: Rng): Int32Array {
 }
 
 /**
- * Checks a vector option (a server update, a trusted vector): a finite `Float32Array` of length d.
- * Throws `INVALID_OPTION` naming the rule and the option otherwise.
+ * Checks a vector option (a server update, a trusted vector): a finite `Float32Array` of length d,
+ * from this realm or another (vm, iframe). Throws `INVALID_OPTION` naming the rule and the option
+ * otherwise.
  */
 export function requireVector(rule: string, name: string, value: unknown, d: number): Float32Array {
-  if (!(value instanceof Float32Array) || value.length !== d) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} must be a Float32Array of length d=${d}`);
+  const typed = ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Float32Array]';
+  if (!typed || (value as Float32Array).length !== d) {
+    const got = typed ? `length ${(value as Float32Array).length}` : describeValue(value);
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} must be a Float32Array of length d=${d}, got ${got}`);
   }
-  if (!isFiniteVector(value)) {
+  if (!isFiniteVector(value as Float32Array)) {
     throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} holds NaN or ±Infinity`);
   }
-  return value;
+  return value as Float32Array;
 }
 
 

@@ -7,22 +7,28 @@ import {
   requireClients,
   weightsOverInput,
 } from '../core/finite-clients.js';
-import { requireInteger, type CommonOptions } from '../core/options.js';
+import { readOptions, requireInteger, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { squaredDistance } from '../kernels/norms.js';
 import { lowestScores } from './krum-scores.js';
 import { requireVector } from './catalogue-similarity.js';
 
-/** Options of {@link monna}: give exactly one of `trusted` and `trustedIndex`. */
+/**
+ * Options of {@link monna}: give exactly one of `trusted` and `trustedIndex`. Unknown keys throw
+ * `UNKNOWN_OPTION`.
+ */
 export interface MonnaOptions extends CommonOptions {
-  /** Declared number of Byzantine clients f; needs n ≥ 2f+1. */
+  /** Declared number of Byzantine clients f: an integer ≥ 0 with n ≥ 2f+1. */
   f: number;
-  /** The trusted vector t (e.g. the aggregating node's own update), length d, finite. */
+  /**
+   * The trusted vector t (e.g. the aggregating node's own update): a `Float32Array` of length d
+   * holding finite values (any float32 magnitude).
+   */
   trusted?: Float32Array;
   /**
-   * Alternatively, the index of the trusted client among `updates` (ByzFL's `idx`); that client
-   * must send a finite update.
+   * Alternatively, the index of the trusted client among `updates` (ByzFL's `idx`): an integer in
+   * [0, n − 1]; that client must send a finite update.
    */
   trustedIndex?: number;
 }
@@ -45,6 +51,13 @@ export interface MonnaDecision extends Decision {
  * as `trustedIndex` when it is one of the updates (then it is always among its own neighbours).
  * Needs n ≥ 2f+1. Distance ties keep the lower index. Non-finite clients are dropped and count
  * against f.
+ *
+ * Hostile numbers: the distances to t are float64 sums of float64 squares (a float32 difference
+ * squared is at most 4.7·10⁷⁷, far from overflow), so finite updates up to ±3.4·10³⁸ never
+ * overflow and never change another client's distance; f such clients are the f farthest from
+ * an honest t, and the output is the honest clients' mean (tested on both kernels). The output
+ * is a mean of finite updates: finite, inside their per-coordinate range. Duplicates of t (or
+ * zero clients at equal distance) tie and the lower indices are kept.
  *
  * Cost: one pass for the n distances to t, one combine pass.
  *
@@ -70,12 +83,14 @@ export function monna(updates: Updates, options: MonnaOptions): Float32Array {
  */
 export function monnaWithDecision(updates: Updates, options: MonnaOptions): Aggregation<MonnaDecision> {
   const rule = 'monna';
-  const clients = finiteClients(updates, rule, options?.nonFinite);
-  requireClients(rule, clients.n, options?.f, 2, 1);
-  const trusted = trustedVector(rule, options, updates, clients.n, clients.d, clients.dropped);
+  const opts = readOptions(rule, options, ['f', 'trusted', 'trustedIndex', 'nonFinite']);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
+  const f = opts.f as number;
+  requireClients(rule, clients.n, f, 2, 1);
+  const trusted = trustedVector(rule, opts, updates, clients.n, clients.d, clients.dropped);
   const rows = clients.rows;
   const m = rows.length;
-  const keep = m - remainingByzantine(options.f, clients);
+  const keep = m - remainingByzantine(f, clients);
   const dist2 = rows.map((x) => squaredDistance(x, trusted));
   const chosen = lowestScores(dist2, keep);
   const w = new Float64Array(m);
@@ -97,7 +112,7 @@ export function monnaWithDecision(updates: Updates, options: MonnaOptions): Aggr
 
 function trustedVector(
   rule: string,
-  options: MonnaOptions,
+  options: Partial<MonnaOptions>,
   updates: Updates,
   n: number,
   d: number,
