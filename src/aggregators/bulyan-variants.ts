@@ -6,7 +6,7 @@ import {
   remainingByzantine,
   requireClients,
 } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { describeValue, readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { columnMedian, meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
 import { combine, meanOfRows } from '../kernels/combine.js';
@@ -14,7 +14,7 @@ import { gram, squaredDistancesFromGram, squaredDistancesToCombination } from '.
 import { squaredDistance } from '../kernels/norms.js';
 import type { BulyanDecision } from './bulyan.js';
 import { bulyanSelection } from './bulyan.js';
-import { weiszfeld } from './geometric-median.js';
+import { weiszfeld, type WeiszfeldSettings } from './geometric-median.js';
 import { krumScores, lowestScores } from './krum-scores.js';
 
 /** The rule applied recursively in Bulyan's selection phase. */
@@ -28,7 +28,7 @@ export type BulyanAggregationRule = 'meamed' | 'krum' | 'geometricMedian' | 'coo
 
 /** Options of {@link bulyanVariant}. */
 export interface BulyanVariantOptions extends CommonOptions {
-  /** Declared number of Byzantine clients; needs n ≥ 4f+3. */
+  /** Declared number of Byzantine clients: an integer ≥ 0 with n ≥ 4f+3. Required. */
   f: number;
   /** Selection rule. Default `'krum'`. */
   selection?: BulyanSelectionRule;
@@ -43,6 +43,9 @@ export interface BulyanVariantDecision extends BulyanDecision {
   /** The aggregation rule used. */
   readonly aggregation: BulyanAggregationRule;
 }
+
+/** geometricMedian's defaults (the Byrd-SAGA reference), used by the GM selection and aggregation. */
+const GEOMETRIC_MEDIAN_DEFAULTS: WeiszfeldSettings = { maxIterations: 80, tolerance: 1e-5, nu: 0 };
 
 const SELECTIONS: readonly BulyanSelectionRule[] = ['krum', 'geometricMedian', 'coordinateMedian', 'mean'];
 const AGGREGATIONS: readonly BulyanAggregationRule[] = ['meamed', 'krum', 'geometricMedian', 'coordinateMedian', 'mean'];
@@ -82,22 +85,23 @@ export function bulyanVariantWithDecision(
   options: BulyanVariantOptions,
 ): Aggregation<BulyanVariantDecision> {
   const rule = 'bulyanVariant';
-  const selection = options?.selection ?? 'krum';
-  const aggregation = options?.aggregation ?? 'meamed';
+  const opts = readOptions(rule, options, ['f', 'selection', 'aggregation', 'nonFinite']);
+  const selection = opts.selection ?? 'krum';
+  const aggregation = opts.aggregation ?? 'meamed';
   if (!SELECTIONS.includes(selection)) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: selection must be one of ${SELECTIONS.join(', ')}, got ${String(selection)}`);
+    throw new RobustAggError('INVALID_OPTION', `${rule}: selection must be one of ${SELECTIONS.join(', ')}, got ${describeValue(selection)}`);
   }
   if (!AGGREGATIONS.includes(aggregation)) {
     throw new RobustAggError(
       'INVALID_OPTION',
-      `${rule}: aggregation must be one of ${AGGREGATIONS.join(', ')}, got ${String(aggregation)}`,
+      `${rule}: aggregation must be one of ${AGGREGATIONS.join(', ')}, got ${describeValue(aggregation)}`,
     );
   }
-  const clients = finiteClients(updates, rule, options?.nonFinite);
-  requireClients(rule, clients.n, options?.f, 4, 3);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
+  requireClients(rule, clients.n, opts.f as number, 4, 3);
   const rows = clients.rows;
   const count = rows.length;
-  const f = remainingByzantine(options.f, clients);
+  const f = remainingByzantine(opts.f as number, clients);
   const theta = count - 2 * f;
   const beta = theta - 2 * f;
   const g = gram(rows, 'robust');
@@ -118,7 +122,7 @@ export function bulyanVariantWithDecision(
       const [best] = lowestScores(krumScores(sub, theta, theta - f - 2), 1);
       aggregate = Float32Array.from(picked[best]);
     } else {
-      const { weights } = weiszfeld(subMatrix(g, count, order), theta, { maxIterations: 80, tolerance: 1e-5, nu: 0 });
+      const { weights } = weiszfeld(subMatrix(g, count, order), theta, GEOMETRIC_MEDIAN_DEFAULTS);
       aggregate = combine(picked, weights);
     }
   }
@@ -162,7 +166,7 @@ function recursiveSelection(
       if (selection === 'mean') {
         local = new Float64Array(members.length).fill(1 / members.length);
       } else {
-        local = weiszfeld(subMatrix(g, n, members), members.length, { maxIterations: 80, tolerance: 1e-5, nu: 0 }).weights;
+        local = weiszfeld(subMatrix(g, n, members), members.length, GEOMETRIC_MEDIAN_DEFAULTS).weights;
       }
       const w = new Float64Array(n);
       members.forEach((i, k) => (w[i] = local[k]));

@@ -5,7 +5,7 @@ import {
   remainingByzantine,
   requireClients,
 } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
 import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
@@ -13,7 +13,7 @@ import { krumScores, lowestScores } from './krum-scores.js';
 
 /** Options of {@link bulyan}. */
 export interface BulyanOptions extends CommonOptions {
-  /** Declared number of Byzantine clients; needs n ≥ 4f+3. */
+  /** Declared number of Byzantine clients: an integer ≥ 0 with n ≥ 4f+3. Required. */
   f: number;
 }
 
@@ -62,11 +62,12 @@ export function bulyan(updates: Updates, options: BulyanOptions): Float32Array {
  * ```
  */
 export function bulyanWithDecision(updates: Updates, options: BulyanOptions): Aggregation<BulyanDecision> {
-  const clients = finiteClients(updates, 'bulyan', options?.nonFinite);
-  requireClients('bulyan', clients.n, options?.f, 4, 3);
+  const opts = readOptions('bulyan', options, ['f', 'nonFinite']);
+  const clients = finiteClients(updates, 'bulyan', opts.nonFinite);
+  requireClients('bulyan', clients.n, opts.f as number, 4, 3);
   const rows = clients.rows;
   const count = rows.length;
-  const f = remainingByzantine(options.f, clients);
+  const f = remainingByzantine(opts.f as number, clients);
   const theta = count - 2 * f;
   const beta = theta - 2 * f;
   const order = bulyanSelection(squaredDistancesFromGram(gram(rows, 'robust'), count), count, f, theta);

@@ -1,6 +1,6 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { finiteClients } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { columnMedian, reduceColumns } from '../kernels/column-select.js';
 
@@ -11,7 +11,8 @@ export type CoordinateMedianOptions = CommonOptions;
  * Coordinate-wise median (Yin et al., "Byzantine-robust distributed learning: towards optimal
  * statistical rates", ICML 2018): out_k = median_i x_{i,k}. With an even number of clients, the mean
  * of the two middle values (numpy's convention; torch.median returns the lower one). Robust while
- * fewer than half the clients are Byzantine; needs no f.
+ * fewer than half the clients are Byzantine; needs no f. Options: nonFinite only (null options and
+ * unknown keys throw).
  *
  * Cost: blocks of 256 columns copied transposed, one quickselect per coordinate (expected O(n·d)).
  *
@@ -21,7 +22,7 @@ export type CoordinateMedianOptions = CommonOptions;
  * const med = coordinateMedian(updates);
  * ```
  */
-export function coordinateMedian(updates: Updates, options: CoordinateMedianOptions = {}): Float32Array {
+export function coordinateMedian(updates: Updates, options?: CoordinateMedianOptions): Float32Array {
   return coordinateMedianWithDecision(updates, options).aggregate;
 }
 
@@ -35,9 +36,10 @@ export function coordinateMedian(updates: Updates, options: CoordinateMedianOpti
  */
 export function coordinateMedianWithDecision(
   updates: Updates,
-  options: CoordinateMedianOptions = {},
+  options?: CoordinateMedianOptions,
 ): Aggregation<Decision> {
-  const clients = finiteClients(updates, 'coordinateMedian', options.nonFinite);
+  const opts = readOptions('coordinateMedian', options, ['nonFinite']);
+  const clients = finiteClients(updates, 'coordinateMedian', opts.nonFinite);
   const aggregate = reduceColumns(clients.rows, columnMedian);
   return { aggregate, decision: { rule: 'coordinateMedian', n: clients.n, dropped: clients.dropped } };
 }

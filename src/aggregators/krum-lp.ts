@@ -7,7 +7,7 @@ import {
   requireClients,
   weightsOverInput,
 } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { describeValue, readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
 import { lpDistances } from '../kernels/lp-distances.js';
@@ -16,9 +16,9 @@ import { krumScores, lowestScores } from './krum-scores.js';
 
 /** Options of {@link krumLp}. */
 export interface KrumLpOptions extends CommonOptions {
-  /** Declared number of Byzantine clients; needs n ≥ 2f+3. */
+  /** Declared number of Byzantine clients: an integer ≥ 0 with n ≥ 2f+3. Required. */
   f: number;
-  /** The norm: p ≥ 1 or `Infinity`. Default 2 (plain Krum). */
+  /** The norm: a number p ≥ 1 (any size: distances are computed with scaling) or `Infinity`. Default 2 (plain Krum). */
   p?: number;
 }
 
@@ -59,15 +59,16 @@ export function krumLp(updates: Updates, options: KrumLpOptions): Float32Array {
  */
 export function krumLpWithDecision(updates: Updates, options: KrumLpOptions): Aggregation<KrumLpDecision> {
   const rule = 'krumLp';
-  const p = options?.p ?? 2;
+  const opts = readOptions(rule, options, ['f', 'p', 'nonFinite']);
+  const p = opts.p ?? 2;
   if (typeof p !== 'number' || !(p >= 1)) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: p must be a number ≥ 1 or Infinity, got ${String(p)}`);
+    throw new RobustAggError('INVALID_OPTION', `${rule}: p must be a number ≥ 1 or Infinity, got ${describeValue(p)}`);
   }
-  const clients = finiteClients(updates, rule, options?.nonFinite);
-  requireClients(rule, clients.n, options?.f, 2, 3);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
+  requireClients(rule, clients.n, opts.f as number, 2, 3);
   const rows = clients.rows;
   const count = rows.length;
-  const f = remainingByzantine(options.f, clients);
+  const f = remainingByzantine(opts.f as number, clients);
   let dist: Float64Array;
   if (p === 2) {
     dist = squaredDistancesFromGram(gram(rows, 'robust'), count);

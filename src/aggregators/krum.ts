@@ -6,7 +6,7 @@ import {
   requireClients,
   weightsOverInput,
 } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { readOptions, requireInteger, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
@@ -14,7 +14,7 @@ import { krumScores, lowestScores } from './krum-scores.js';
 
 /** Options of {@link krum}. */
 export interface KrumOptions extends CommonOptions {
-  /** Declared number of Byzantine clients; needs n ≥ 2f+3. */
+  /** Declared number of Byzantine clients: an integer ≥ 0 with n ≥ 2f+3. Required. */
   f: number;
 }
 
@@ -33,6 +33,8 @@ export interface KrumDecision extends Decision {
  * tolerant gradient descent", NeurIPS 2017): score_i = Σ of the squared distances from xᵢ to its
  * n − f − 2 nearest other clients; return the client with the lowest score (ties: lowest index).
  * Needs n ≥ 2f+3. Non-finite clients are dropped and count against f.
+ *
+ * Options: f (required), nonFinite; null options and unknown keys throw.
  *
  * Cost: one centred float64 Gram pass (n²d/2 multiply-adds), O(n²) selection, one copy.
  *
@@ -57,10 +59,15 @@ export function krum(updates: Updates, options: KrumOptions): Float32Array {
  * ```
  */
 export function krumWithDecision(updates: Updates, options: KrumOptions): Aggregation<KrumDecision> {
-  return multiKrumCore('krum', updates, options?.f, 1, options?.nonFinite);
+  const opts = readOptions('krum', options, ['f', 'nonFinite']);
+  return multiKrumCore('krum', updates, opts.f as number, 1, opts.nonFinite);
 }
 
-/** Shared by krum and multiKrum: scores once on the centred Gram matrix, averages the m best. */
+/**
+ * Shared by krum and multiKrum: scores once on the centred Gram matrix, averages the m best.
+ * `f` and `m` are the values read from the options (checked here: f an integer ≥ 0 with
+ * n ≥ 2f+3, m an integer in [1, n] or undefined).
+ */
 export function multiKrumCore(
   rule: string,
   updates: Updates,
@@ -70,6 +77,7 @@ export function multiKrumCore(
 ): Aggregation<KrumDecision> {
   const clients = finiteClients(updates, rule, nonFinite);
   requireClients(rule, clients.n, f, 2, 3);
+  if (m !== undefined) requireInteger(rule, 'm', m, 1, clients.n);
   const rows = clients.rows;
   const count = rows.length;
   const fLeft = remainingByzantine(f, clients);

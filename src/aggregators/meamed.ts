@@ -1,12 +1,12 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { finiteClients, remainingByzantine, requireClients } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
 
 /** Options of {@link meamed}. */
 export interface MeamedOptions extends CommonOptions {
-  /** Declared number of Byzantine clients; n − f values are kept per coordinate. */
+  /** Declared number of Byzantine clients: an integer ≥ 0 with n ≥ 2f+1; n − f values are kept per coordinate. Required. */
   f: number;
 }
 
@@ -36,10 +36,12 @@ export function meamed(updates: Updates, options: MeamedOptions): Float32Array {
  * ```
  */
 export function meamedWithDecision(updates: Updates, options: MeamedOptions): Aggregation<Decision> {
-  const clients = finiteClients(updates, 'meamed', options?.nonFinite);
-  requireClients('meamed', clients.n, options?.f, 2, 1);
+  const opts = readOptions('meamed', options, ['f', 'nonFinite']);
+  const clients = finiteClients(updates, 'meamed', opts.nonFinite);
+  const f = opts.f as number;
+  requireClients('meamed', clients.n, f, 2, 1);
   const m = clients.rows.length;
-  const keep = m - remainingByzantine(options.f, clients);
+  const keep = m - remainingByzantine(f, clients);
   const aggregate = reduceColumns(clients.rows, meanAroundMedianReducer(keep));
   return { aggregate, decision: { rule: 'meamed', n: clients.n, dropped: clients.dropped } };
 }

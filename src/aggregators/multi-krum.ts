@@ -1,14 +1,16 @@
 import type { Aggregation } from '../core/decision.js';
-import { RobustAggError } from '../core/errors.js';
-import type { CommonOptions } from '../core/options.js';
+import { readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { multiKrumCore, type KrumDecision } from './krum.js';
 
 /** Options of {@link multiKrum}. */
 export interface MultiKrumOptions extends CommonOptions {
-  /** Declared number of Byzantine clients; needs n ≥ 2f+3. */
+  /** Declared number of Byzantine clients: an integer ≥ 0 with n ≥ 2f+3. Required. */
   f: number;
-  /** How many of the best-scored clients to average. Default n − f (after dropping non-finite rows: n' − f'). */
+  /**
+   * How many of the best-scored clients to average: an integer in [1, n]. Default n − f (after
+   * dropping non-finite rows: n' − f'); at most the number of finite clients is used.
+   */
   m?: number;
 }
 
@@ -39,12 +41,6 @@ export function multiKrum(updates: Updates, options: MultiKrumOptions): Float32A
  * ```
  */
 export function multiKrumWithDecision(updates: Updates, options: MultiKrumOptions): Aggregation<KrumDecision> {
-  const m = options?.m;
-  if (m !== undefined && (!Number.isInteger(m) || m < 1 || m > updates.length)) {
-    throw new RobustAggError(
-      'INVALID_OPTION',
-      `multiKrum: m must be an integer in [1, n], got m=${String(m)}, n=${updates.length}`,
-    );
-  }
-  return multiKrumCore('multiKrum', updates, options?.f, m, options?.nonFinite);
+  const opts = readOptions('multiKrum', options, ['f', 'm', 'nonFinite']);
+  return multiKrumCore('multiKrum', updates, opts.f as number, opts.m, opts.nonFinite);
 }

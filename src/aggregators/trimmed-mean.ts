@@ -1,13 +1,16 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import { finiteClients, remainingByzantine, requireClients } from '../core/finite-clients.js';
-import { requireNumber, type CommonOptions } from '../core/options.js';
+import { readOptions, requireNumber, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { reduceColumns, trimmedMeanReducer } from '../kernels/column-select.js';
 
 /** Options of {@link trimmedMean}: give exactly one of `f` and `beta`. */
 export interface TrimmedMeanOptions extends CommonOptions {
-  /** Values trimmed from each tail per coordinate (the declared number of Byzantine clients). */
+  /**
+   * Values trimmed from each tail per coordinate (the declared number of Byzantine clients): an
+   * integer ≥ 0 with n ≥ 2f+1.
+   */
   f?: number;
   /** Fraction in [0, 0.5) trimmed from each tail: ⌊β·n⌋ values per tail. */
   beta?: number;
@@ -49,19 +52,20 @@ export function trimmedMeanWithDecision(
   updates: Updates,
   options: TrimmedMeanOptions,
 ): Aggregation<TrimmedMeanDecision> {
-  const clients = finiteClients(updates, 'trimmedMean', options?.nonFinite);
+  const opts = readOptions('trimmedMean', options, ['f', 'beta', 'nonFinite']);
+  const clients = finiteClients(updates, 'trimmedMean', opts.nonFinite);
   let f: number;
-  if (options?.beta !== undefined && options?.f !== undefined) {
+  if (opts.beta !== undefined && opts.f !== undefined) {
     throw new RobustAggError('INVALID_OPTION', 'trimmedMean takes { f } or { beta }, not both');
   }
-  if (options?.beta !== undefined) {
-    requireNumber('trimmedMean', 'beta', options.beta, 0, 0.5);
-    if (options.beta === 0.5) {
+  if (opts.beta !== undefined) {
+    const beta = requireNumber('trimmedMean', 'beta', opts.beta, 0, 0.5);
+    if (beta === 0.5) {
       throw new RobustAggError('INVALID_OPTION', 'trimmedMean: beta must be < 0.5, got 0.5');
     }
-    f = Math.floor(options.beta * clients.n);
-  } else if (options?.f !== undefined) {
-    f = options.f;
+    f = Math.floor(beta * clients.n);
+  } else if (opts.f !== undefined) {
+    f = opts.f;
   } else {
     throw new RobustAggError('INVALID_OPTION', 'trimmedMean needs { f } or { beta }');
   }

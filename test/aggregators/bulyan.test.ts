@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bulyan, bulyanWithDecision } from '../../src/aggregators/bulyan.js';
 import { rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 
 describe('bulyan', () => {
   it('selects θ = n − 2f clients by repeated Krum, then averages β = θ − 2f around the median', () => {
@@ -51,4 +52,13 @@ describeAggregatorProperties({
   run: (u) => bulyan(u, { f: 1 }),
   minClients: 7,
   permutationInvariant: false,
+});
+
+describeOptionReading({
+  name: 'bulyan',
+  call: (u, o) => bulyan(u, o as never),
+  updates: rowsOf([[0], [1], [2], [3], [4], [5], [6]]),
+  valid: { f: 1 },
+  getter: { key: 'f', values: [1, -3] },
+  required: true,
 });

@@ -4,6 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { RobustAggError } from '../../src/core/errors.js';
 import { rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 
 describe('centeredClipping', () => {
   // Hand-computed, centre 0, τ = 1: ‖[3,4]‖ = 5 -> factor 0.2; ‖[0.6,0.8]‖ = 1 -> factor 1.
@@ -105,4 +106,12 @@ describeAggregatorProperties({
   run: (u) => centeredClipping(u, { tau: 2, center: u[0] }),
   minClients: 1,
   permutationInvariant: false, // the centre is the first row
+});
+
+describeOptionReading({
+  name: 'centeredClipping',
+  call: (u, o) => centeredClipping(u, o as never),
+  updates: rowsOf([[0], [1], [2]]),
+  valid: { tau: 1 },
+  getter: { key: 'iterations', values: [2, 1e9] },
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { coordinateMedian, coordinateMedianWithDecision } from '../../src/aggregators/coordinate-median.js';
 import { rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 
 describe('coordinateMedian', () => {
   it('takes the median per coordinate (hand-computed)', () => {
@@ -29,4 +30,12 @@ describeAggregatorProperties({
   run: (u) => coordinateMedian(u),
   minClients: 5,
   coordinateRange: { byzantine: 2 },
+});
+
+describeOptionReading({
+  name: 'coordinateMedian',
+  call: (u, o) => coordinateMedian(u, o as never),
+  updates: rowsOf([[0], [1], [NaN]]),
+  valid: {},
+  getter: { key: 'nonFinite', values: ['drop', 'throw'] },
 });

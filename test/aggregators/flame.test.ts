@@ -9,6 +9,7 @@ import { cosineDistancesFromGram, shiftedGram } from '../../src/kernels/cosine-d
 import { gram } from '../../src/kernels/gram.js';
 import { gaussianRows, rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 
 /** Cosine distance of two vectors in float64, straight from the definition (zero vector: 1). */
 function cosineDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -431,4 +432,12 @@ describeAggregatorProperties({
   run: (u) => flame(u, { seed: 17 }),
   minClients: 1,
   translationEquivariant: false,
+});
+
+describeOptionReading({
+  name: 'flame',
+  call: (u, o) => flame(u, o as never),
+  updates: hand,
+  valid: { seed: 1 },
+  getter: { key: 'lambda', values: [0.01, 1e300] },
 });

@@ -4,6 +4,7 @@ import { fltrust, fltrustWithDecision } from '../../src/aggregators/fltrust.js';
 import { RobustAggError } from '../../src/core/errors.js';
 import { gaussianRows, rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 
 const g0 = Float32Array.of(3, 4); // ‖g₀‖ = 5
 
@@ -116,4 +117,13 @@ describeAggregatorProperties({
   run: (u) => fltrust(u, { serverUpdate: serverFor(u[0].length) }),
   minClients: 1,
   translationEquivariant: false, // trust is measured against a fixed g₀
+});
+
+describeOptionReading({
+  name: 'fltrust',
+  call: (u, o) => fltrust(u, o as never),
+  updates: rowsOf([[6, 8], [1, 1]]),
+  valid: { serverUpdate: g0 },
+  getter: { key: 'serverUpdate', values: [g0, new Float32Array(1)] },
+  required: true,
 });

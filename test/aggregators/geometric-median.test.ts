@@ -6,6 +6,7 @@ import { getKernelBackend, setKernelBackend } from '../../src/kernels/backend.js
 import { createRng } from '../../src/core/random.js';
 import { gaussianRows, rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 
 /** The Byrd-SAGA notebook's loop, written directly on the vectors (the formulation we replace). */
 function directWeiszfeld(rows: Float32Array[], maxIter = 80, tol = 1e-5): Float64Array {
@@ -232,4 +233,12 @@ describeAggregatorProperties({
   run: (u) => geometricMedian(u),
   minClients: 1,
   tolerance: 1e-3,
+});
+
+describeOptionReading({
+  name: 'geometricMedian',
+  call: (u, o) => geometricMedian(u, o as never),
+  updates: rowsOf([[0], [1], [2]]),
+  valid: { maxIterations: 10 },
+  getter: { key: 'tolerance', values: [1e-3, -1] },
 });

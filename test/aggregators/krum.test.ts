@@ -4,6 +4,7 @@ import { multiKrum, multiKrumWithDecision } from '../../src/aggregators/multi-kr
 import { RobustAggError } from '../../src/core/errors.js';
 import { rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 
 // 1-D points 0, 1, 2, 10, 11 with n=5, f=1: each score sums the n−f−2 = 2 smallest squared
 // distances to the others (by hand): 0 -> 1+4 = 5, 1 -> 1+1 = 2, 2 -> 1+4 = 5, 10 -> 1+64 = 65,
@@ -60,7 +61,7 @@ describe('multiKrum', () => {
   });
 
   it('rejects m outside [1, n]', () => {
-    expect(() => multiKrum(points, { f: 1, m: 0 })).toThrow(/m must be an integer in \[1, n\]/);
+    expect(() => multiKrum(points, { f: 1, m: 0 })).toThrow("multiKrum: m must be an integer in [1, 5], got 0");
     expect(() => multiKrum(points, { f: 1, m: 6 })).toThrow(RobustAggError);
   });
 });
@@ -72,3 +73,20 @@ describeAggregatorProperties({
   returnsInputRow: true,
 });
 describeAggregatorProperties({ name: 'multiKrum(f=1)', run: (u) => multiKrum(u, { f: 1 }), minClients: 5 });
+
+describeOptionReading({
+  name: 'krum',
+  call: (u, o) => krum(u, o as never),
+  updates: points,
+  valid: { f: 1 },
+  getter: { key: 'f', values: [1, -3] },
+  required: true,
+});
+describeOptionReading({
+  name: 'multiKrum',
+  call: (u, o) => multiKrumWithDecision(u, o as never),
+  updates: points,
+  valid: { f: 1, m: 2 },
+  getter: { key: 'm', values: [2, 0] },
+  required: true,
+});

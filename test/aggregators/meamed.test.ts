@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { meamed } from '../../src/aggregators/meamed.js';
 import { rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 
 describe('meamed', () => {
   it('averages the n−f values closest to the median (hand-computed)', () => {
@@ -22,3 +23,12 @@ describe('meamed', () => {
 });
 
 describeAggregatorProperties({ name: 'meamed(f=2)', run: (u) => meamed(u, { f: 2 }), minClients: 5 });
+
+describeOptionReading({
+  name: 'meamed',
+  call: (u, o) => meamed(u, o as never),
+  updates: rowsOf([[0], [1], [2], [3], [40]]),
+  valid: { f: 1 },
+  getter: { key: 'f', values: [1, -3] },
+  required: true,
+});

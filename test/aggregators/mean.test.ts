@@ -3,6 +3,7 @@ import { mean, meanWithDecision } from '../../src/aggregators/mean.js';
 import { RobustAggError } from '../../src/core/errors.js';
 import { rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 
 describe('mean', () => {
   it('averages (hand-computed: ([1,2]+[3,4]+[5,9])/3 = [3,5])', () => {
@@ -85,3 +86,11 @@ describe('mean: hostile weights and options', () => {
 });
 
 describeAggregatorProperties({ name: 'mean', run: (u) => mean(u), minClients: 1 });
+
+describeOptionReading({
+  name: 'mean',
+  call: (u, o) => mean(u, o as never),
+  updates: rowsOf([[0], [1], [NaN]]),
+  valid: { weights: [1, 1, 1] },
+  getter: { key: 'nonFinite', values: ['drop', 'throw'] },
+});

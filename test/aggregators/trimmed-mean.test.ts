@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { trimmedMean, trimmedMeanWithDecision } from '../../src/aggregators/trimmed-mean.js';
 import { rowsOf } from '../helpers/data.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 
 describe('trimmedMean', () => {
   const rows = rowsOf([[1], [2], [3], [100], [-50]]);
@@ -36,4 +37,13 @@ describeAggregatorProperties({
   run: (u) => trimmedMean(u, { f: 2 }),
   minClients: 5,
   coordinateRange: { byzantine: 2 },
+});
+
+describeOptionReading({
+  name: 'trimmedMean',
+  call: (u, o) => trimmedMean(u, o as never),
+  updates: rowsOf([[1], [2], [3], [100], [-50]]),
+  valid: { beta: 0.2 },
+  getter: { key: 'beta', values: [0.2, 0.6] },
+  required: true,
 });
