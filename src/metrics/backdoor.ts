@@ -142,14 +142,24 @@ export interface BackdoorScores {
  */
 export function defenseEffectivenessRating(before: BackdoorScores, after: BackdoorScores): number {
   const rule = 'defenseEffectivenessRating';
-  for (const [name, s] of [['before', before], ['after', after]] as const) {
-    if (s == null || !inUnit(s.acc) || !inUnit(s.asr)) {
-      throw new RobustAggError('INVALID_OPTION', `${rule}: ${name}.acc and ${name}.asr must be numbers in [0, 1]`);
-    }
-  }
-  const dAsr = before.asr - after.asr;
-  const dAcc = before.acc - after.acc;
+  const b = readScores(rule, 'before', before);
+  const a = readScores(rule, 'after', after);
+  const dAsr = b.asr - a.asr;
+  const dAcc = b.acc - a.acc;
   return (Math.max(0, dAsr) - Math.max(0, dAcc) + 1) / 2;
+}
+
+/** Reads acc and asr once each (a getter cannot pass the check with one value and count with another). */
+function readScores(rule: string, name: string, scores: BackdoorScores): BackdoorScores {
+  if (scores === null || typeof scores !== 'object') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} must be an object { acc, asr }, got ${scores === null ? 'null' : typeof scores}`);
+  }
+  const acc = scores.acc;
+  const asr = scores.asr;
+  if (!inUnit(acc) || !inUnit(asr)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name}.acc and ${name}.asr must be numbers in [0, 1]`);
+  }
+  return { acc, asr };
 }
 
 function inUnit(x: number): boolean {

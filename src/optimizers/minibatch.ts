@@ -1,11 +1,11 @@
-import { requireInteger } from '../core/options.js';
-import { resolveRng, type RandomOptions } from '../core/random.js';
+import { readOptions, requireInteger } from '../core/options.js';
+import { resolveValidRng, type RandomOptions } from '../core/random.js';
 import { allIndices, checkGradient, drawWithoutReplacement, requireWorker } from './sampling.js';
 import type { GradientEstimator, WorkerOracle } from './types.js';
 
 /** Options of {@link minibatch}. */
 export interface MinibatchOptions extends RandomOptions {
-  /** Samples per call, b ∈ [1, J]. Default 50 (the Byrd-SAGA paper's BSGD). */
+  /** Samples per call: an integer ≥ 1, used as min(b, J). Default 50 (the Byrd-SAGA paper's BSGD). */
   batchSize?: number;
 }
 
@@ -27,9 +27,10 @@ export interface MinibatchOptions extends RandomOptions {
  */
 export function minibatch(worker: WorkerOracle, options: MinibatchOptions): GradientEstimator {
   const rule = 'minibatch';
+  const o = readOptions<MinibatchOptions>(rule, options, ['batchSize', 'seed', 'rng']);
   const count = requireWorker(rule, worker);
-  const batchSize = Math.min(requireInteger(rule, 'batchSize', options.batchSize ?? 50, 1), count);
-  const rng = resolveRng(options, rule);
+  const batchSize = Math.min(requireInteger(rule, 'batchSize', o.batchSize ?? 50, 1), count);
+  const rng = resolveValidRng(o, rule);
   const scratch = allIndices(count);
   let evaluations = 0;
   return {

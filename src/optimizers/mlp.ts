@@ -1,7 +1,7 @@
 import { RobustAggError } from '../core/errors.js';
 import { createLayout, type Layout } from '../core/layout.js';
-import { requireInteger } from '../core/options.js';
-import type { Rng } from '../core/random.js';
+import { describeValue, requireInteger } from '../core/options.js';
+import { validateRng, type Rng } from '../core/random.js';
 import type { Evaluation } from './train-robust.js';
 import { flushToFloat32 } from './sampling.js';
 import type { FactoredGradientOracle } from './types.js';
@@ -57,12 +57,13 @@ export function mlpLayout(shape: MlpShape): Layout {
  */
 export function initMlp(shape: MlpShape, rng: Rng): Float32Array {
   const { inputSize: p, hidden: h, classes: k } = checkShape('initMlp', shape);
+  const draw = validateRng(rng, 'initMlp');
   const x = new Float32Array(p * h + h + h * k + k);
   const a1 = Math.sqrt(6 / (p + h));
-  for (let i = 0; i < p * h; i++) x[i] = (2 * rng.next() - 1) * a1;
+  for (let i = 0; i < p * h; i++) x[i] = (2 * draw.next() - 1) * a1;
   const a2 = Math.sqrt(6 / (h + k));
   const o2 = p * h + h;
-  for (let i = 0; i < h * k; i++) x[o2 + i] = (2 * rng.next() - 1) * a2;
+  for (let i = 0; i < h * k; i++) x[o2 + i] = (2 * draw.next() - 1) * a2;
   return x;
 }
 
@@ -76,30 +77,38 @@ class SparseSamples {
 
   constructor(rule: string, data: LabeledSet, shape: MlpShape) {
     const p = shape.inputSize;
-    const count = data.labels.length;
-    if (!(data.features instanceof Float32Array) || data.features.length !== count * p) {
+    if (data === null || typeof data !== 'object') {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: data must be an object { features, labels }, got ${describeValue(data)}`);
+    }
+    const features = data.features;
+    const labels = data.labels;
+    if (labels === null || typeof labels !== 'object' || !Number.isSafeInteger(labels.length)) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: labels must be an array of class indices, got ${describeValue(labels)}`);
+    }
+    const count = labels.length;
+    if (!(features instanceof Float32Array) || features.length !== count * p) {
       throw new RobustAggError(
         'LENGTH_MISMATCH',
-        `${rule}: features must be a Float32Array of count × inputSize = ${count} × ${p}, got length ${data.features?.length}`,
+        `${rule}: features must be a Float32Array of count × inputSize = ${count} × ${p}, got ${features instanceof Float32Array ? `length ${features.length}` : describeValue(features)}`,
       );
     }
     this.count = count;
     this.labels = new Int32Array(count);
     this.start = new Int32Array(count + 1);
     let nnz = 0;
-    for (let i = 0; i < data.features.length; i++) if (data.features[i] !== 0) nnz++;
+    for (let i = 0; i < features.length; i++) if (features[i] !== 0) nnz++;
     this.index = new Int32Array(nnz);
     this.value = new Float32Array(nnz);
     let at = 0;
     for (let j = 0; j < count; j++) {
-      const y = data.labels[j];
+      const y = labels[j];
       if (!Number.isInteger(y) || y < 0 || y >= shape.classes) {
         throw new RobustAggError('INVALID_OPTION', `${rule}: label of sample ${j} must be an integer in [0, ${shape.classes}), got ${y}`);
       }
       this.labels[j] = y;
       this.start[j] = at;
       for (let i = 0; i < p; i++) {
-        const v = data.features[j * p + i];
+        const v = features[j * p + i];
         if (v !== 0) {
           this.index[at] = i;
           this.value[at] = v;
@@ -325,9 +334,25 @@ function dimensionOf({ inputSize: p, hidden: h, classes: k }: MlpShape): number 
   return p * h + h + h * k + k;
 }
 
+/** The most parameters d = ph + h + hk + k of an {@link mlpOracle} network (2²⁸, 1 GiB of float32). */
+export const MAX_MLP_PARAMETERS = 268_435_456;
+
+/** A checked copy of the shape (each size read once), d ≤ {@link MAX_MLP_PARAMETERS}. */
 function checkShape(rule: string, shape: MlpShape): MlpShape {
-  requireInteger(rule, 'inputSize', shape?.inputSize, 1);
-  requireInteger(rule, 'hidden', shape?.hidden, 1);
-  requireInteger(rule, 'classes', shape?.classes, 2);
-  return shape;
+  if (shape === null || typeof shape !== 'object') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: shape must be an object { inputSize, hidden, classes }, got ${describeValue(shape)}`);
+  }
+  const checked: MlpShape = {
+    inputSize: requireInteger(rule, 'inputSize', shape.inputSize, 1, MAX_MLP_PARAMETERS),
+    hidden: requireInteger(rule, 'hidden', shape.hidden, 1, MAX_MLP_PARAMETERS),
+    classes: requireInteger(rule, 'classes', shape.classes, 2, MAX_MLP_PARAMETERS),
+  };
+  const d = dimensionOf(checked);
+  if (d > MAX_MLP_PARAMETERS) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: the network has d = ph + h + hk + k = ${d} parameters, more than ${MAX_MLP_PARAMETERS}`,
+    );
+  }
+  return checked;
 }

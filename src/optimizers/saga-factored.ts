@@ -1,6 +1,6 @@
 import { RobustAggError } from '../core/errors.js';
-import { requireInteger } from '../core/options.js';
-import { resolveRng } from '../core/random.js';
+import { describeValue, readOptions, requireInteger } from '../core/options.js';
+import { resolveValidRng } from '../core/random.js';
 import type { SagaInit, SagaOptions } from './saga.js';
 import { float32Flushed, requireWorker } from './sampling.js';
 import type { FactoredGradientOracle, GradientEstimator } from './types.js';
@@ -32,16 +32,17 @@ export type SagaFactoredOptions = Omit<SagaOptions, 'storage'>;
  */
 export function sagaFactored(oracle: FactoredGradientOracle, options: SagaFactoredOptions): GradientEstimator {
   const rule = 'sagaFactored';
+  const o = readOptions<SagaFactoredOptions>(rule, options, ['init', 'seed', 'rng']);
   const count = requireWorker(rule, oracle);
   const c = requireInteger(rule, 'codeSize', oracle.codeSize, 1);
   if (typeof oracle.code !== 'function' || typeof oracle.addGradient !== 'function') {
     throw new RobustAggError('INVALID_OPTION', 'sagaFactored: the oracle needs code() and addGradient()');
   }
-  const init: SagaInit = options.init ?? 'gradients';
+  const init: SagaInit = o.init ?? 'gradients';
   if (init !== 'gradients' && init !== 'zeros') {
-    throw new RobustAggError('INVALID_OPTION', `sagaFactored: init must be 'gradients' or 'zeros', got ${String(init)}`);
+    throw new RobustAggError('INVALID_OPTION', `sagaFactored: init must be 'gradients' or 'zeros', got ${describeValue(init)}`);
   }
-  const rng = resolveRng(options, rule);
+  const rng = resolveValidRng(o, rule);
   const codes = new Float32Array(count * c);
   const fresh = new Float32Array(c);
   let average: Float64Array | null = null;

@@ -1,5 +1,6 @@
 import { RobustAggError } from '../core/errors.js';
-import { resolveRng, type RandomOptions } from '../core/random.js';
+import { describeValue, readOptions } from '../core/options.js';
+import { resolveValidRng, type RandomOptions } from '../core/random.js';
 import { checkGradient, requireWorker } from './sampling.js';
 import type { GradientEstimator, WorkerOracle } from './types.js';
 
@@ -52,16 +53,17 @@ export interface SagaOptions extends RandomOptions {
  */
 export function saga(worker: WorkerOracle, options: SagaOptions): GradientEstimator {
   const rule = 'saga';
+  const o = readOptions<SagaOptions>(rule, options, ['storage', 'init', 'seed', 'rng']);
   const count = requireWorker(rule, worker);
-  const storage = options.storage ?? 'float32';
-  const init = options.init ?? 'gradients';
+  const storage = o.storage ?? 'float32';
+  const init = o.init ?? 'gradients';
   if (storage !== 'float32' && storage !== 'bfloat16') {
-    throw new RobustAggError('INVALID_OPTION', `saga: storage must be 'float32' or 'bfloat16', got ${String(storage)}`);
+    throw new RobustAggError('INVALID_OPTION', `saga: storage must be 'float32' or 'bfloat16', got ${describeValue(storage)}`);
   }
   if (init !== 'gradients' && init !== 'zeros') {
-    throw new RobustAggError('INVALID_OPTION', `saga: init must be 'gradients' or 'zeros', got ${String(init)}`);
+    throw new RobustAggError('INVALID_OPTION', `saga: init must be 'gradients' or 'zeros', got ${describeValue(init)}`);
   }
-  const rng = resolveRng(options, rule);
+  const rng = resolveValidRng(o, rule);
   let table: TableStore | null = null;
   let average: Float64Array | null = null;
   let evaluations = 0;

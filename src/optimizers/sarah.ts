@@ -1,11 +1,12 @@
-import { requireInteger } from '../core/options.js';
-import { resolveRng, type RandomOptions } from '../core/random.js';
+import { describeValue, readOptions, requireInteger } from '../core/options.js';
+import { RobustAggError } from '../core/errors.js';
+import { resolveValidRng, type RandomOptions } from '../core/random.js';
 import { allIndices, checkGradient, requireWorker } from './sampling.js';
 import type { GradientEstimator, WorkerOracle } from './types.js';
 
 /** Options of {@link sarah}. */
 export interface SarahOptions extends RandomOptions {
-  /** Longest inner loop m ≥ 1 (calls between restarts). Default J. */
+  /** Longest inner loop m (calls between restarts): an integer in [1, 2³²]. Default J. */
   epochLength?: number;
   /**
    * Draw each inner loop's length uniformly from {1, …, m} (true) or use m every time (false).
@@ -37,10 +38,14 @@ export interface SarahOptions extends RandomOptions {
  */
 export function sarah(worker: WorkerOracle, options: SarahOptions): GradientEstimator {
   const rule = 'sarah';
+  const o = readOptions<SarahOptions>(rule, options, ['epochLength', 'randomRestart', 'seed', 'rng']);
   const count = requireWorker(rule, worker);
-  const epochLength = requireInteger(rule, 'epochLength', options.epochLength ?? count, 1);
-  const randomRestart = options.randomRestart ?? true;
-  const rng = resolveRng(options, rule);
+  const epochLength = requireInteger(rule, 'epochLength', o.epochLength ?? count, 1, 2 ** 32);
+  const randomRestart = o.randomRestart ?? true;
+  if (typeof randomRestart !== 'boolean') {
+    throw new RobustAggError('INVALID_OPTION', `sarah: randomRestart must be true or false, got ${describeValue(randomRestart)}`);
+  }
+  const rng = resolveValidRng(o, rule);
   const all = allIndices(count);
   let previous: Float32Array | null = null;
   let estimate: Float32Array | null = null;

@@ -1,4 +1,5 @@
-import { resolveRng, type RandomOptions } from '../core/random.js';
+import { readOptions } from '../core/options.js';
+import { resolveValidRng, type RandomOptions } from '../core/random.js';
 import { checkGradient, requireWorker } from './sampling.js';
 import type { GradientEstimator, WorkerOracle } from './types.js';
 
@@ -13,7 +14,8 @@ export type SgdOptions = RandomOptions;
  * One gradient evaluation per call.
  *
  * @param worker - the worker's samples and oracle.
- * @param options - `seed` or `rng` (required; nothing uses Math.random).
+ * @param options - `seed` or `rng` (required; nothing uses Math.random). A wrong generator, a
+ *   non-finite seed, null options or an unknown key throw a `RobustAggError`.
  * @example
  * ```ts
  * import { sgd } from 'robust-agg';
@@ -23,8 +25,9 @@ export type SgdOptions = RandomOptions;
  */
 export function sgd(worker: WorkerOracle, options: SgdOptions): GradientEstimator {
   const rule = 'sgd';
+  const o = readOptions<SgdOptions>(rule, options, ['seed', 'rng']);
   const count = requireWorker(rule, worker);
-  const rng = resolveRng(options, rule);
+  const rng = resolveValidRng(o, rule);
   let evaluations = 0;
   return {
     name: rule,

@@ -1,12 +1,12 @@
 import { RobustAggError } from '../core/errors.js';
-import { requireInteger } from '../core/options.js';
-import { resolveRng, type RandomOptions } from '../core/random.js';
+import { describeValue, readOptions, requireInteger } from '../core/options.js';
+import { resolveValidRng, type RandomOptions, type Rng } from '../core/random.js';
 import { allIndices, checkGradient, requireWorker } from './sampling.js';
 import type { GradientEstimator, WorkerOracle } from './types.js';
 
 /** Options of {@link svrg}. */
 export interface SvrgOptions extends RandomOptions {
-  /** Calls between snapshots, m ≥ 1. Default J (one local pass per epoch). */
+  /** Calls between snapshots m: an integer ≥ 1. Default J (one local pass per epoch). */
   epochLength?: number;
 }
 
@@ -28,9 +28,10 @@ export interface SvrgOptions extends RandomOptions {
  */
 export function svrg(worker: WorkerOracle, options: SvrgOptions): GradientEstimator {
   const rule = 'svrg';
+  const o = readOptions<SvrgOptions>(rule, options, ['epochLength', 'seed', 'rng']);
   const count = requireWorker(rule, worker);
-  const epochLength = requireInteger(rule, 'epochLength', options.epochLength ?? count, 1);
-  const rng = resolveRng(options, rule);
+  const epochLength = requireInteger(rule, 'epochLength', o.epochLength ?? count, 1);
+  const rng = resolveValidRng(o, rule);
   return snapshotEstimator(rule, worker, count, rng, (call) => call % epochLength === 0);
 }
 
@@ -58,12 +59,13 @@ export interface LooplessSvrgOptions extends RandomOptions {
  */
 export function looplessSvrg(worker: WorkerOracle, options: LooplessSvrgOptions): GradientEstimator {
   const rule = 'looplessSvrg';
+  const o = readOptions<LooplessSvrgOptions>(rule, options, ['probability', 'seed', 'rng']);
   const count = requireWorker(rule, worker);
-  const p = options.probability ?? 1 / count;
+  const p = o.probability ?? 1 / count;
   if (typeof p !== 'number' || !(p > 0 && p <= 1)) {
-    throw new RobustAggError('INVALID_OPTION', `looplessSvrg: probability must be in (0, 1], got ${String(p)}`);
+    throw new RobustAggError('INVALID_OPTION', `looplessSvrg: probability must be in (0, 1], got ${describeValue(p)}`);
   }
-  const rng = resolveRng(options, rule);
+  const rng = resolveValidRng(o, rule);
   // The coin for "refresh after call t" is tossed at the start of call t+1, before the sample draw.
   return snapshotEstimator(rule, worker, count, rng, (call) => call === 0 || rng.next() < p);
 }
@@ -73,7 +75,7 @@ function snapshotEstimator(
   rule: string,
   worker: WorkerOracle,
   count: number,
-  rng: ReturnType<typeof resolveRng>,
+  rng: Rng,
   refresh: (call: number) => boolean,
 ): GradientEstimator {
   const all = allIndices(count);

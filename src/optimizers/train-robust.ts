@@ -1,7 +1,7 @@
 import type { Aggregator } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
-import { requireInteger } from '../core/options.js';
-import { createRng, resolveRng, type RandomOptions, type Rng } from '../core/random.js';
+import { describeValue, readOptions, requireInteger, requireNumber } from '../core/options.js';
+import { createRng, resolveValidRng, type RandomOptions, type Rng } from '../core/random.js';
 import { serverStep } from './server-step.js';
 import type { EstimatorFactory, GradientEstimator, WorkerOracle } from './types.js';
 
@@ -53,7 +53,7 @@ export interface TrainProgress {
 export interface TrainRobustOptions<W extends WorkerOracle = WorkerOracle> extends RandomOptions {
   /** The honest workers (H of them). */
   workers: readonly W[];
-  /** Number f of Byzantine workers. Default 0. */
+  /** Number f of Byzantine workers: an integer in [0, 2²⁰]. Default 0. */
   byzantineCount?: number;
   /**
    * The Byzantine messages of each step; omitted or null: there is no attack and the Byzantine
@@ -64,15 +64,15 @@ export interface TrainRobustOptions<W extends WorkerOracle = WorkerOracle> exten
   aggregator: Aggregator;
   /** Builds each honest worker's estimator, e.g. `(w, { rng }) => saga(w, { rng })`. */
   estimator: EstimatorFactory<W>;
-  /** Step size γ, or a schedule γ(step) with step 0-based. */
+  /** Step size γ (finite), or a schedule γ(step) with step 0-based that returns a finite number. */
   lr: number | ((step: number) => number);
-  /** Number of server steps. */
+  /** Number of server steps: an integer in [0, 10⁷]. */
   steps: number;
   /** Initial parameters x⁰ (copied, never modified). */
   init: Float32Array;
   /** Evaluates the parameters; called at step 0 and every `evalEvery` steps (and after the last). */
   evaluate?: (params: Float32Array) => Evaluation;
-  /** Steps between evaluations. Default max(1, ⌊steps/100⌋). */
+  /** Steps between evaluations: an integer ≥ 1. Default max(1, ⌊steps/100⌋). */
   evalEvery?: number;
   /** Called after every step. */
   onProgress?: (progress: TrainProgress) => void;
@@ -120,6 +120,12 @@ export interface TrainRobustResult {
  * `seed` (or `rng`), so the same seed gives the same path. Defaults: byzantineCount 0, no attack,
  * evalEvery max(1, ⌊steps/100⌋). Stops early, with `diverged: true`, if x becomes non-finite.
  *
+ * Checks: the options are read once (null options or an unknown key is a `RobustAggError`);
+ * steps ≤ 10⁷ and byzantineCount ≤ 2²⁰; `seed`/`rng` as `resolveValidRng` checks them; each step,
+ * the attack must return f `Float32Array`s of length d, the aggregator one `Float32Array` of
+ * length d, and `lr(step)` a finite number (else `INVALID_OPTION`). The attack's context
+ * `{ f, rng, step }` is accepted by every library attack as is.
+ *
  * @example
  * ```ts
  * import { trainRobust, sagaFactored, geometricMedian, mlpOracle, mlpEvaluator, initMlp, createRng } from 'robust-agg';
@@ -138,29 +144,53 @@ export interface TrainRobustResult {
  */
 export function trainRobust<W extends WorkerOracle>(options: TrainRobustOptions<W>): TrainRobustResult {
   const rule = 'trainRobust';
-  const { workers, aggregator, estimator, evaluate, onProgress } = options;
+  const o = readOptions<TrainRobustOptions<W>>(rule, options, TRAIN_KEYS);
+  const { workers, aggregator, estimator, evaluate, onProgress } = o;
   if (!Array.isArray(workers) || workers.length === 0) {
     throw new RobustAggError('INVALID_OPTION', 'trainRobust: workers must be a non-empty array of honest workers');
   }
   if (typeof aggregator !== 'function' || typeof estimator !== 'function') {
     throw new RobustAggError('INVALID_OPTION', 'trainRobust: aggregator and estimator must be functions');
   }
-  if (!(options.init instanceof Float32Array) || options.init.length === 0) {
+  if (evaluate !== undefined && typeof evaluate !== 'function') {
+    throw new RobustAggError('INVALID_OPTION', `trainRobust: evaluate must be a function, got ${describeValue(evaluate)}`);
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw new RobustAggError('INVALID_OPTION', `trainRobust: onProgress must be a function, got ${describeValue(onProgress)}`);
+  }
+  const init = o.init;
+  if (!(init instanceof Float32Array) || init.length === 0) {
     throw new RobustAggError('INVALID_OPTION', 'trainRobust: init must be a non-empty Float32Array');
   }
-  const f = requireInteger(rule, 'byzantineCount', options.byzantineCount ?? 0, 0);
-  const steps = requireInteger(rule, 'steps', options.steps, 0);
-  const evalEvery = requireInteger(rule, 'evalEvery', options.evalEvery ?? Math.max(1, Math.floor(steps / 100)), 1);
-  const attack = options.attack ?? null;
-  const lrAt = typeof options.lr === 'function' ? options.lr : (): number => options.lr as number;
-  const master = resolveRng(options, rule);
-  const estimators: GradientEstimator[] = workers.map((w, index) =>
-    estimator(w, { index, rng: createRng(master.nextUint32() | 0) }),
-  );
+  const f = requireInteger(rule, 'byzantineCount', o.byzantineCount ?? 0, 0, MAX_BYZANTINE_WORKERS);
+  const steps = requireInteger(rule, 'steps', o.steps as number, 0, MAX_TRAIN_STEPS);
+  const evalEvery = requireInteger(rule, 'evalEvery', o.evalEvery ?? Math.max(1, Math.floor(steps / 100)), 1);
+  const attack = o.attack ?? null;
+  if (attack !== null && typeof attack !== 'function') {
+    throw new RobustAggError('INVALID_OPTION', `trainRobust: attack must be a function or null, got ${describeValue(attack)}`);
+  }
+  const lr = o.lr;
+  if (typeof lr !== 'function') requireNumber(rule, 'lr', lr as number);
+  const lrAt = (t: number): number => {
+    if (typeof lr !== 'function') return lr as number;
+    const value = lr(t);
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new RobustAggError('INVALID_OPTION', `trainRobust: lr(${t}) must return a finite number, got ${describeValue(value)}`);
+    }
+    return value;
+  };
+  const master = resolveValidRng(o, rule);
+  const estimators: GradientEstimator[] = workers.map((w, index) => {
+    const e = estimator(w, { index, rng: createRng(master.nextUint32() | 0) });
+    if (e === null || typeof e !== 'object' || typeof e.next !== 'function') {
+      throw new RobustAggError('INVALID_OPTION', `trainRobust: the estimator factory must return a GradientEstimator (worker ${index})`);
+    }
+    return e;
+  });
   const attackRng = createRng(master.nextUint32() | 0);
 
-  const d = options.init.length;
-  let params = Float32Array.from(options.init);
+  const d = init.length;
+  let params = Float32Array.from(init);
   let next = new Float32Array(d);
   const path: TrainingPath = { step: [], loss: [], accuracy: [], variance: [] };
   let last: Evaluation | undefined;
@@ -191,6 +221,12 @@ export function trainRobust<W extends WorkerOracle>(options: TrainRobustOptions<
       messages = honest.concat(byzantine);
     }
     const direction = aggregator(messages);
+    if (!(direction instanceof Float32Array) || direction.length !== d) {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `trainRobust: the aggregator must return a Float32Array of length ${d}, got ${direction instanceof Float32Array ? `length ${direction.length}` : describeValue(direction)}`,
+      );
+    }
     serverStep(params, direction, lrAt(t), next);
     if (!allFinite(next)) {
       diverged = true;
@@ -209,6 +245,28 @@ export function trainRobust<W extends WorkerOracle>(options: TrainRobustOptions<
     gradientEvaluations: estimators.reduce((s, e) => s + e.gradientEvaluations, 0),
   };
 }
+
+/** The most server steps one {@link trainRobust} call runs. */
+export const MAX_TRAIN_STEPS = 10_000_000;
+
+/** The most Byzantine workers {@link trainRobust} simulates (as the attacks' f ≤ 2²⁰). */
+export const MAX_BYZANTINE_WORKERS = 1_048_576;
+
+const TRAIN_KEYS = [
+  'workers',
+  'byzantineCount',
+  'attack',
+  'aggregator',
+  'estimator',
+  'lr',
+  'steps',
+  'init',
+  'evaluate',
+  'evalEvery',
+  'onProgress',
+  'seed',
+  'rng',
+] as const;
 
 /** (1/H) Σᵢ ‖mᵢ − m̄‖² in float64. */
 function honestVariance(messages: readonly Float32Array[]): number {
