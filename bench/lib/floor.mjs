@@ -173,6 +173,17 @@ export async function measureFloor() {
   return { bandwidthGBs, peakGmadds, threads, measured: m, notes, measuredAt: new Date().toISOString() };
 }
 
+/** The cached floor of this machine, or null (nothing measured here yet). Reads one small file. */
+export function readCachedFloor() {
+  if (!existsSync(CACHE_FILE)) return null;
+  try {
+    const cached = JSON.parse(readFileSync(CACHE_FILE, 'utf8'));
+    return cached.key === machineKey() ? { ...cached.floor, cached: true } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The cached floor of this machine, measured now when absent or when `refresh`. */
 export async function loadFloor({ refresh = false } = {}) {
   const key = machineKey();

@@ -70,12 +70,11 @@ try {
   report.hwmBeforeKiB = hwmBefore;
   result = null;
 
-  if (firstMs > args.budgetMs) {
-    report.timing = { medianMs: firstMs, madMs: 0, minMs: firstMs, maxMs: firstMs, samples: 1, warmup: false, rmePct: null };
-  } else {
-    gc();
-    report.timing = await timeCell(fn, { ...planCell(firstMs, args.budgetMs), warmup: false });
-  }
+  // the measured call is the first timed one (after the warm-up on a slice); the cell goes on under
+  // the same sampling rule as every other
+  gc();
+  const plan = { ...planCell(firstMs, { budgetMs: args.budgetMs, minSamples: args.minSamples, maxCellMs: args.maxCellMs }), warmup: false };
+  report.timing = await timeCell(fn, plan, { first: [firstMs] });
 } catch (e) {
   report.error = e?.message?.split('\n')[0] ?? String(e);
   if (e?.code) report.errorCode = e.code;

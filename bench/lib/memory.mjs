@@ -7,8 +7,8 @@
 // rule once, read the new peak. "Beyond output" = peak RSS growth − the bytes of what the rule
 // returned; a rule is flagged when that exceeds a quarter of the input, n·d·4 bytes: O(n² + d)
 // scratch (an n×n float64 matrix, a few d-vectors, column blocks) is far below it at these sizes,
-// a copy of the data is not. The same first call is the cell's timing when it is slower than the
-// budget; otherwise tinybench repeats it under the budget as everywhere else.
+// a copy of the data is not. The same first call is the cell's first timed call; the cell then
+// samples under the same rule as everywhere else (bench/lib/timing.mjs).
 // (A rule is flagged only when the extra also exceeds an O(n² + d) allowance, see memoryAllowance.)
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -37,24 +37,26 @@ export function memoryVerdict({ peakRssGrowthBytes, outputBytes, n, d }) {
 }
 
 /**
- * Runs one child; resolves its JSON report (or { error }). A child that crashes (rather than
+ * Runs one child; resolves its JSON report (or { error }). `track` gets the child process (the
+ * harness kills it on Ctrl-C). A child that crashes (rather than
  * reporting an error) is retried once: in a shared working tree a concurrent `npm run build` can
  * briefly remove dist/ under it.
  */
-export async function runMemoryChild(args) {
-  const first = await runChildOnce(args);
+export async function runMemoryChild(args, track = () => {}) {
+  const first = await runChildOnce(args, track);
   if (!first.crashed) return first;
   await new Promise((r) => setTimeout(r, 3000));
-  const second = await runChildOnce(args);
+  const second = await runChildOnce(args, track);
   delete second.crashed;
   return second;
 }
 
-function runChildOnce(args) {
+function runChildOnce(args, track) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--expose-gc', CHILD, JSON.stringify(args)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    track(child);
     let out = '';
     let err = '';
     child.stdout.on('data', (b) => (out += b.toString()));

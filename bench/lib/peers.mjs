@@ -1,7 +1,7 @@
 // The Python peers: numpy and torch formulations (bench/peers/reference.py) timed on the same
 // float32 matrices, in the same run. Nothing here is a dependency: when no python3 can import
 // numpy or torch the bench says so and carries on.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -50,24 +50,49 @@ export function peerEnvironment(env = process.env, threads = null) {
   return { env: out, removed, set };
 }
 
+/** Runs `python -c PROBE`; resolves its JSON or null. `track` gets the child (to kill it on Ctrl-C). */
+function probe(python, env, track) {
+  return new Promise((resolve) => {
+    let child;
+    try {
+      child = spawn(python, ['-c', PROBE], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      resolve(null);
+      return;
+    }
+    track(child);
+    let out = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (b) => (out += b.toString()));
+    child.on('error', () => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return resolve(null);
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()));
+      } catch {
+        resolve(null);
+      }
+    });
+  });
+}
+
 /**
- * Finds interpreters for numpy and torch: the first candidate that imports each.
- * @returns {{ groups: Array<{ python: string, libs: string[], probe: object }>, message: string | null }}
+ * Finds interpreters for numpy and torch: the first candidate that imports each. Asynchronous
+ * (importing torch takes seconds), so that Ctrl-C is answered meanwhile.
+ * @returns {Promise<{ groups: Array<{ python: string, libs: string[], probe: object }>, message: string | null }>}
  */
-export function detectPeers(candidates, env) {
+export async function detectPeers(candidates, env, track = () => {}) {
   const probes = [];
   const seen = new Set();
   for (const python of candidates) {
-    const r = spawnSync(python, ['-c', PROBE], { encoding: 'utf8', env, timeout: 60_000 });
-    if (r.status !== 0 || !r.stdout) continue;
-    try {
-      const probe = JSON.parse(r.stdout.trim().split('\n').pop());
-      if (seen.has(probe.executable)) continue;
-      seen.add(probe.executable);
-      probes.push({ python, probe });
-    } catch {
-      // not a usable python
-    }
+    const p = await probe(python, env, track);
+    if (!p || seen.has(p.executable)) continue;
+    seen.add(p.executable);
+    probes.push({ python, probe: p });
   }
   const groups = [];
   for (const lib of ['numpy', 'torch']) {
@@ -91,15 +116,55 @@ export function detectPeers(candidates, env) {
 }
 
 /**
- * Runs one interpreter's peers on one matrix file. `onRecord` gets each timing record as it comes.
+ * The peers to run at the next sizes when only the fastest matters (the default run): for each
+ * rule, a library that took more than `factor` times the best library's time on the largest cell
+ * of this run where both were timed (or that was skipped there while another was timed) is
+ * dropped. Pure.
+ * @param records  this run's peer records so far
+ * @param libsByRule  rule → the libraries that formulate it and are present
+ * @returns {{ keep: Record<string, string[]>, dropped: Array<{ rule, lib, ratio, n, d }> }}
+ *   keep: rule → libraries still to run
+ */
+export function fastestPeers(records, libsByRule, factor = 2) {
+  const keep = {};
+  const dropped = [];
+  for (const [rule, libs] of Object.entries(libsByRule)) {
+    keep[rule] = [...libs];
+    if (libs.length < 2) continue;
+    const mine = records.filter((r) => r.rule === rule && libs.includes(r.impl));
+    const cells = [...new Set(mine.map((r) => `${r.d}|${r.n}`))]
+      .map((k) => k.split('|').map(Number))
+      .sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+    for (const [d, n] of cells) {
+      const here = mine.filter((r) => r.n === n && r.d === d);
+      const timed = here.filter((r) => !r.error && r.medianMs > 0);
+      if (timed.length === 0 || here.length < 2) continue;
+      const best = Math.min(...timed.map((r) => r.medianMs));
+      for (const r of here) {
+        const skipped = r.error && String(r.error).startsWith('skipped');
+        if (skipped || (!r.error && r.medianMs > factor * best)) {
+          keep[rule] = keep[rule].filter((l) => l !== r.impl);
+          dropped.push({ rule, lib: r.impl, ratio: skipped ? null : r.medianMs / best, n, d });
+        }
+      }
+      break;
+    }
+  }
+  return { keep, dropped };
+}
+
+/**
+ * Runs one interpreter's peers on one matrix file. `onRecord` gets each timing record as it comes;
+ * `track` gets the child process (the harness kills it on Ctrl-C).
  * @returns {Promise<{ info: object | null, records: object[], stderr: string }>}
  */
-export function runPeerGroup(group, config, env, onRecord = () => {}) {
+export function runPeerGroup(group, config, env, onRecord = () => {}, track = () => {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(group.python, [SCRIPT, JSON.stringify({ ...config, libs: group.libs })], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    track(child);
     let stderr = '';
     let info = null;
     const records = [];
@@ -118,8 +183,10 @@ export function runPeerGroup(group, config, env, onRecord = () => {}) {
       }
     });
     child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0 && records.length === 0) {
+    child.on('close', (code, signal) => {
+      if (signal) {
+        reject(new Error(`${group.python} ${SCRIPT} stopped by ${signal}`));
+      } else if (code !== 0 && records.length === 0) {
         reject(new Error(`${group.python} ${SCRIPT} exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' / ')}`));
       } else resolve({ info, records, stderr });
     });

@@ -112,14 +112,48 @@ export function errorLabel(r) {
   return 'error';
 }
 
+/**
+ * The dispersion as printed: the median absolute deviation when it was measured (two calls up),
+ * a dash otherwise — never "0" for a single call.
+ */
+export function madText(r) {
+  if (r.error) return '';
+  if (!(r.samples >= 2) || r.madMs === null || r.madMs === undefined || !Number.isFinite(r.madMs)) return '—';
+  return formatMs(r.madMs);
+}
+
+/** Whether a cell took fewer timed calls than the run's target (marked in the table). */
+export function isFewSamples(r) {
+  if (r.error) return false;
+  if (typeof r.fewSamples === 'boolean') return r.fewSamples;
+  return typeof r.samplesTarget === 'number' && r.samples < r.samplesTarget;
+}
+
+/** The samples column: "7", or "2 of 5" for a cell marked with fewer calls than the target. */
+export function samplesText(r) {
+  if (r.error || r.samples === undefined || r.samples === null) return '';
+  return isFewSamples(r) ? `${r.samples} of ${r.samplesTarget}` : String(r.samples);
+}
+
+/** The line under a table that explains the "k of K" marks, or null when no cell is marked. */
+export function fewSamplesLegend(records) {
+  const few = records.filter(isFewSamples);
+  if (few.length === 0) return null;
+  const target = few[0].samplesTarget;
+  const slow = few.find((r) => r.slowCallMs > 0)?.slowCallMs;
+  return `"k of ${target}": ${few.length} cell(s) took fewer than ${target} timed calls because one call took more than ` +
+    `${slow ? formatMs(slow) : 'the slow-call threshold'} (a cell stops sampling before ${slow ? formatMs(slow * target) : 'its cap'}); ` +
+    'their median rests on those calls only, and one call has no dispersion (—).';
+}
+
 const COLUMNS = [
   ['rule', (r) => r.rule],
   ['impl', (r) => r.impl],
   ['n', (r) => String(r.n)],
   ['d', (r) => formatD(r.d)],
   ['median', (r) => (r.error ? errorLabel(r) : formatMs(r.medianMs))],
-  ['±MAD', (r) => (r.error ? '' : formatMs(r.madMs))],
-  ['runs', (r) => (r.error ? '' : String(r.samples))],
+  ['±MAD', madText],
+  ['samples', samplesText],
   ['floor', (r) => formatMs(r.floorMs)],
   ['% floor', (r) => (r.floorPct === null || r.floorPct === undefined ? '—' : `${r.floorPct < 1 ? r.floorPct.toFixed(2) : r.floorPct.toFixed(1)}%`)],
   ['numpy', (r) => formatMs(r.peers.numpy?.medianMs)],
@@ -134,14 +168,17 @@ export function tableCells(records) {
   return [COLUMNS.map((c) => c[0]), ...rows.map((r) => COLUMNS.map((c) => c[1](r)))];
 }
 
-/** Plain-text table for stdout. */
-export function textTable(records) {
-  const cells = tableCells(records);
+/** Plain-text rendering of cells (header first); `left` = indices of left-aligned columns. */
+export function textGrid(cells, left = new Set([0, 1])) {
   const widths = cells[0].map((_, j) => Math.max(...cells.map((row) => [...row[j]].length)));
-  const left = new Set([0, 1]);
   const line = (row) =>
     row.map((c, j) => (left.has(j) ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ').trimEnd();
   return [line(cells[0]), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+/** Plain-text table for stdout. */
+export function textTable(records) {
+  return textGrid(tableCells(records));
 }
 
 /** Markdown table. */

@@ -166,6 +166,9 @@ export function selectRules(lib, only, skip = []) {
   return { rules, missing, unknown };
 }
 
+/** The id of one (backend or peer, rule, n, d) cell: the progress bar's task and the timing process's message key. */
+export const cellId = (impl, rule, n, d) => `cell|${impl}|${rule}|${n}|${d}`;
+
 /** Relative cost at (n, d), to predict a cell's time from a smaller one of the same rule. */
 export function costScale(cost, n, d) {
   if (cost === 'n2d') return n * n * d + 8 * n * d;

@@ -1,9 +1,12 @@
 // The chart: one small panel per rule, time against d on log–log axes, one line per backend or
-// peer, at one n (the largest of the run unless --chart-n), and the rule's physical floor as a dotted
-// grey line. Written by hand, no plotting library.
+// peer, at one n (the headline n or the largest of the run unless --chart-n), and the rule's
+// physical floor as a dotted grey line. A rule whose input is the n×n distance matrix (cost 'n2':
+// hdbscan) does not depend on d: its panel plots time against n instead (one point per n, from the
+// largest d timed there). Written by hand, no plotting library.
 // Every point carries its record (data-rule, data-impl, data-n, data-d, data-ms) so a test can check
 // that the chart says what the table and the JSON say.
 import { formatD, formatMs } from './report.mjs';
+import { RULES } from './rules.mjs';
 
 export const IMPL_STYLE = {
   ts: { color: '#1f77b4', dash: '' },
@@ -27,11 +30,31 @@ export function chartN(records, requested = null) {
   return ns.length ? Math.max(...ns) : null;
 }
 
-/** The points the chart plots: { rule, impl, n, d, ms }, in record order. */
+/** The cost class of a record: its own, else the registry's, else one pass ('nd'). */
+export function costOf(r) {
+  return r.cost ?? RULES.find((e) => e.name === r.rule)?.cost ?? 'nd';
+}
+
+/** Whether a rule's panel is plotted against n (its input is n×n, d plays no part). */
+export const plottedAgainstN = (r) => costOf(r) === 'n2';
+
+/** The points of the panels against d: { rule, impl, n, d, ms } at one n, in record order. */
 export function chartPoints(records, n) {
   return records
-    .filter((r) => r.n === n && !r.error && r.medianMs > 0)
+    .filter((r) => r.n === n && !r.error && r.medianMs > 0 && !plottedAgainstN(r))
     .map((r) => ({ rule: r.rule, impl: r.impl, n: r.n, d: r.d, ms: r.medianMs }));
+}
+
+/** The points of the panels against n: per (rule, impl, n) the record at the largest d timed there. */
+export function chartPointsByN(records) {
+  const best = new Map();
+  for (const r of records) {
+    if (r.error || !(r.medianMs > 0) || !plottedAgainstN(r)) continue;
+    const k = `${r.rule}|${r.impl}|${r.n}`;
+    const prev = best.get(k);
+    if (!prev || r.d > prev.d) best.set(k, r);
+  }
+  return [...best.values()].map((r) => ({ rule: r.rule, impl: r.impl, n: r.n, d: r.d, ms: r.medianMs }));
 }
 
 /** A decade as a short label: 1e-3 ms → "1 µs", 100 → "100 ms", 1e4 → "10 s". */
@@ -52,7 +75,10 @@ function decadeTicks(lo, hi) {
 export function renderSvg(records, { n = null, title = 'robust-agg benchmark', subtitle = '' } = {}) {
   const N = chartN(records, n);
   const points = N === null ? [] : chartPoints(records, N);
-  const rules = [...new Set(points.map((p) => p.rule))];
+  const nPoints = chartPointsByN(records);
+  const nRules = [...new Set(nPoints.map((p) => p.rule))];
+  const rules = [...new Set(points.map((p) => p.rule)), ...nRules];
+  const allPoints = [...points, ...nPoints];
   // the physical floor of each rule at this n, one value per d (the same for every backend)
   const floors = new Map();
   for (const r of records) {
@@ -60,7 +86,7 @@ export function renderSvg(records, { n = null, title = 'robust-agg benchmark', s
     if (!floors.has(r.rule)) floors.set(r.rule, new Map());
     floors.get(r.rule).set(r.d, r.floorMs);
   }
-  const impls = [...new Set(points.map((p) => p.impl))];
+  const impls = [...new Set(allPoints.map((p) => p.impl))];
   const style = (impl) => IMPL_STYLE[impl] ?? { color: FALLBACK[impls.indexOf(impl) % FALLBACK.length], dash: '' };
 
   const cols = Math.min(4, Math.max(1, rules.length));
@@ -70,14 +96,19 @@ export function renderSvg(records, { n = null, title = 'robust-agg benchmark', s
   const width = cols * pw + 20;
   const height = top + Math.ceil(rules.length / cols) * ph + 20;
 
-  const ds = points.map((p) => Math.log10(p.d));
-  let dlo = Math.min(...ds), dhi = Math.max(...ds);
-  if (!(dhi > dlo)) { dlo -= 0.5; dhi += 0.5; }
+  const range = (xs) => {
+    let lo = Math.min(...xs), hi = Math.max(...xs);
+    if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
+    return [lo, hi];
+  };
+  const [dlo, dhi] = range(points.map((p) => Math.log10(p.d)));
+  const [nlo, nhi] = range(nPoints.map((p) => Math.log10(p.n)));
   const out = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="11">`);
   out.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
   out.push(`<text x="10" y="20" font-size="15" font-weight="600">${esc(title)}</text>`);
-  out.push(`<text x="10" y="38" fill="#444">${esc(subtitle ? `${subtitle} · ` : '')}n = ${N ?? '—'} clients · median time per call against d, log–log</text>`);
+  const against = nRules.length > 0 ? ` (${nRules.join(', ')}: against n, its input is n×n)` : '';
+  out.push(`<text x="10" y="38" fill="#444">${esc(`${subtitle ? `${subtitle} · ` : ''}n = ${N ?? '—'} clients · median time per call against d, log–log${against}`)}</text>`);
   // legend
   let lx = 10;
   if (floors.size > 0) {
@@ -93,14 +124,17 @@ export function renderSvg(records, { n = null, title = 'robust-agg benchmark', s
   }
   rules.forEach((rule, k) => {
     const ox = 10 + (k % cols) * pw, oy = top + Math.floor(k / cols) * ph;
-    const mine = points.filter((p) => p.rule === rule);
-    const floorLine = [...(floors.get(rule) ?? new Map()).entries()].sort((a, b) => a[0] - b[0]);
+    const byN = nRules.includes(rule);
+    const mine = (byN ? nPoints : points).filter((p) => p.rule === rule);
+    const xOf = (p) => (byN ? p.n : p.d);
+    const [xlo, xhi] = byN ? [nlo, nhi] : [dlo, dhi];
+    const floorLine = byN ? [] : [...(floors.get(rule) ?? new Map()).entries()].sort((a, b) => a[0] - b[0]);
     const ys = [...mine.map((p) => p.ms), ...floorLine.map(([, ms]) => ms)].map((ms) => Math.log10(ms));
     let ylo = Math.floor(Math.min(...ys)), yhi = Math.ceil(Math.max(...ys));
     if (yhi === ylo) yhi = ylo + 1;
-    const X = (d) => ox + ml + ((Math.log10(d) - dlo) / (dhi - dlo)) * (pw - ml - mr);
+    const X = (x) => ox + ml + ((Math.log10(x) - xlo) / (xhi - xlo)) * (pw - ml - mr);
     const Y = (ms) => oy + ph - mb - ((Math.log10(ms) - ylo) / (yhi - ylo)) * (ph - mt - mb);
-    out.push(`<g data-panel="${esc(rule)}">`);
+    out.push(`<g data-panel="${esc(rule)}" data-x="${byN ? 'n' : 'd'}">`);
     out.push(`<text x="${ox + ml}" y="${oy + 16}" font-weight="600">${esc(rule)}</text>`);
     out.push(`<rect x="${ox + ml}" y="${oy + mt}" width="${pw - ml - mr}" height="${ph - mt - mb}" fill="none" stroke="#bbb"/>`);
     for (const e of decadeTicks(ylo, yhi)) {
@@ -108,27 +142,28 @@ export function renderSvg(records, { n = null, title = 'robust-agg benchmark', s
       out.push(`<line x1="${ox + ml}" y1="${y}" x2="${ox + pw - mr}" y2="${y}" stroke="#eee"/>`);
       out.push(`<text x="${ox + ml - 4}" y="${y + 4}" text-anchor="end" fill="#555">${esc(decadeLabel(10 ** e))}</text>`);
     }
-    for (const e of decadeTicks(dlo, dhi)) {
-      const x = X(10 ** e);
+    const xTicks = byN ? [...new Set(mine.map((p) => p.n))].sort((a, b) => a - b) : decadeTicks(dlo, dhi).map((e) => 10 ** e);
+    for (const t of xTicks) {
+      const x = X(t);
       out.push(`<line x1="${x}" y1="${oy + mt}" x2="${x}" y2="${oy + ph - mb}" stroke="#eee"/>`);
-      out.push(`<text x="${x}" y="${oy + ph - mb + 14}" text-anchor="middle" fill="#555">${esc(formatD(10 ** e))}</text>`);
+      out.push(`<text x="${x}" y="${oy + ph - mb + 14}" text-anchor="middle" fill="#555">${esc(byN ? String(t) : formatD(t))}</text>`);
     }
-    out.push(`<text x="${ox + ml + (pw - ml - mr) / 2}" y="${oy + ph - 6}" text-anchor="middle" fill="#777">d</text>`);
+    out.push(`<text x="${ox + ml + (pw - ml - mr) / 2}" y="${oy + ph - 6}" text-anchor="middle" fill="#777">${byN ? 'n (input n×n, any d)' : 'd'}</text>`);
     if (floorLine.length > 1) {
       const path = floorLine.map(([d, ms], i) => `${i ? 'L' : 'M'}${X(d).toFixed(1)},${Y(ms).toFixed(1)}`).join(' ');
       out.push(`<path d="${path}" fill="none" stroke="#999" stroke-width="1.5" stroke-dasharray="1 3" data-kind="floor"/>`);
     }
     for (const impl of impls) {
-      const line = mine.filter((p) => p.impl === impl).sort((a, b) => a.d - b.d);
+      const line = mine.filter((p) => p.impl === impl).sort((a, b) => xOf(a) - xOf(b));
       if (line.length === 0) continue;
       const s = style(impl);
       if (line.length > 1) {
-        const path = line.map((p, i) => `${i ? 'L' : 'M'}${X(p.d).toFixed(1)},${Y(p.ms).toFixed(1)}`).join(' ');
+        const path = line.map((p, i) => `${i ? 'L' : 'M'}${X(xOf(p)).toFixed(1)},${Y(p.ms).toFixed(1)}`).join(' ');
         out.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2" stroke-dasharray="${s.dash}"/>`);
       }
       for (const p of line) {
         out.push(
-          `<circle cx="${X(p.d).toFixed(1)}" cy="${Y(p.ms).toFixed(1)}" r="3" fill="${s.color}" ` +
+          `<circle cx="${X(xOf(p)).toFixed(1)}" cy="${Y(p.ms).toFixed(1)}" r="3" fill="${s.color}" ` +
             `data-rule="${esc(p.rule)}" data-impl="${esc(p.impl)}" data-n="${p.n}" data-d="${p.d}" data-ms="${p.ms}">` +
             `<title>${esc(`${p.rule} · ${p.impl} · n=${p.n} d=${formatD(p.d)}: ${formatMs(p.ms)}`)}</title></circle>`,
         );

@@ -5,15 +5,18 @@ row). Run by the bench harness; prints one JSON object per line on stdout.
     python3 bench/peers/reference.py '<json config>'
 
 config: {"file", "nMax", "d", "ns": [...], "fs": {"n": f}, "libs": ["numpy", "torch"],
-         "rules": [...], "costs": {"rule": "nd" | "n2d"}, "budgets_ms": {"n": ms}, "maxCallMs": ms,
+         "rules": [...], "rulesByLib": {"lib": [...]} (optional, else "rules"),
+         "costs": {"rule": "nd" | "n2d"}, "budgets_ms": {"n": ms}, "maxCallMs": ms,
+         "minSamples": 5, "maxCellMs": ms, "predicted": {"lib|rule|n": {"ms", "fromRun"}},
          "threads": null | N}
 
 Every formulation below is the plain, idiomatic one (no custom kernels): numpy's mean / median /
 sort and matmul, torch.median / sort / cdist, and a Weiszfeld loop on the data as in the Byrd-SAGA
-notebook. Timing as in the harness: one untimed warm-up call unless the call is predicted (from the
-previous n, by the same cost model) to exceed the budget, then timed calls until the budget is spent
-(at least one); a call predicted above maxCallMs is skipped. Median and median absolute deviation
-in ms.
+notebook. Timing as in the harness (bench/lib/timing.mjs): one untimed warm-up call unless the call
+is predicted slow (from the previous n by the same cost model, else from the harness's prediction),
+then at least minSamples timed calls and the budget spent, fewer only when one call exceeds
+maxCellMs / minSamples (the record says fewSamples); a call predicted above maxCallMs (from this run's
+timings) is skipped. Median, and the median absolute deviation from two calls up, in ms.
 """
 import json
 import os
@@ -21,32 +24,56 @@ import sys
 import time
 
 
-def stats(samples):
+MAX_SAMPLES = 10000
+
+
+def median_of(s):
+    m = len(s)
+    return s[m // 2] if m % 2 else 0.5 * (s[m // 2 - 1] + s[m // 2])
+
+
+def stats(samples, min_samples, max_cell_ms):
+    """Median, and the median absolute deviation only when it was measured (two calls up)."""
     s = sorted(samples)
     m = len(s)
-    med = s[m // 2] if m % 2 else 0.5 * (s[m // 2 - 1] + s[m // 2])
-    dev = sorted(abs(x - med) for x in s)
-    mad = dev[m // 2] if m % 2 else 0.5 * (dev[m // 2 - 1] + dev[m // 2])
-    return {"medianMs": med, "madMs": mad, "minMs": s[0], "maxMs": s[-1], "samples": m}
+    med = median_of(s)
+    mad = median_of(sorted(abs(x - med) for x in s)) if m >= 2 else None
+    out = {"medianMs": med, "madMs": mad, "minMs": s[0], "maxMs": s[-1], "meanMs": sum(s) / m,
+           "samples": m, "samplesTarget": min_samples, "fewSamples": m < min_samples}
+    if m < min_samples:
+        out["slowCallMs"] = max_cell_ms / min_samples
+    return out
 
 
-def timed(fn, budget_ms, predicted_ms):
-    """The harness's rule: one untimed warm-up call unless the call is predicted to exceed the
-    budget, then timed calls until the budget is spent (at least one)."""
-    samples = []
-    warm = predicted_ms is None or predicted_ms <= budget_ms
+def want_more(samples, min_samples, budget_ms, max_cell_ms):
+    """The harness's stop rule (bench/lib/timing.mjs wantMore): at least min_samples calls and the
+    budget spent; fewer only when the median call exceeds max_cell_ms / min_samples and the next
+    call would take the cell past max_cell_ms."""
+    k = len(samples)
+    if k == 0:
+        return True
+    if k >= MAX_SAMPLES:
+        return False
+    spent = sum(samples)
+    typical = median_of(sorted(samples))
+    if k >= min_samples:
+        return spent < budget_ms and spent + typical <= max_cell_ms
+    slow = typical > max_cell_ms / min_samples
+    return not (slow and spent + typical > max_cell_ms)
+
+
+def timed(fn, budget_ms, predicted_ms, min_samples, max_cell_ms):
+    """One untimed warm-up call unless the call is predicted slow, then timed calls under the
+    harness's stop rule."""
+    warm = predicted_ms is None or predicted_ms <= max_cell_ms / min_samples
     if warm:
         fn()
-    spent = 0.0
-    while True:
+    samples = []
+    while want_more(samples, min_samples, budget_ms, max_cell_ms):
         t = time.perf_counter()
         fn()
-        ms = (time.perf_counter() - t) * 1e3
-        samples.append(ms)
-        spent += ms
-        if spent >= budget_ms:
-            break
-    return stats(samples), warm
+        samples.append((time.perf_counter() - t) * 1e3)
+    return stats(samples, min_samples, max_cell_ms), warm
 
 
 def cost_scale(cost, n, d):
@@ -237,21 +264,28 @@ def main():
         Xn = data[:n]
         for lib_name, rules in libs.items():
             X = torch.from_numpy(Xn) if lib_name == "torch" else Xn
-            for rule in cfg["rules"]:
+            for rule in cfg.get("rulesByLib", {}).get(lib_name, cfg["rules"]):
                 if rule not in rules:
                     continue
                 fn = rules[rule]
                 prev = last.get((lib_name, rule))
                 cost = cfg.get("costs", {}).get(rule, "n2d")
-                predicted = None if prev is None else prev[1] * cost_scale(cost, n, d) / cost_scale(cost, prev[0], d)
-                if predicted is not None and predicted > cfg.get("maxCallMs", float("inf")):
+                given = cfg.get("predicted", {}).get(f"{lib_name}|{rule}|{n}")
+                if prev is not None:
+                    predicted, from_run = prev[1] * cost_scale(cost, n, d) / cost_scale(cost, prev[0], d), True
+                elif given is not None:
+                    predicted, from_run = given["ms"], bool(given.get("fromRun"))
+                else:
+                    predicted, from_run = None, False
+                if from_run and predicted > cfg.get("maxCallMs", float("inf")):
                     rec = {"impl": lib_name, "rule": rule, "n": n, "d": d, "f": f,
                            "error": f"skipped: predicted {predicted / 1e3:.1f} s > {cfg['maxCallMs'] / 1e3:.0f} s per call"}
                     print(json.dumps(rec), flush=True)
                     continue
                 rec = {"impl": lib_name, "rule": rule, "n": n, "d": d, "f": f, "note": NOTES.get((lib_name, rule), "")}
                 try:
-                    st, warm = timed(lambda: fn(X, f), budget, predicted)
+                    st, warm = timed(lambda: fn(X, f), budget, predicted,
+                                     int(cfg.get("minSamples", 5)), float(cfg.get("maxCellMs", 2500)))
                     rec.update(st)
                     rec["warmup"] = warm
                     last[(lib_name, rule)] = (n, st["medianMs"])
