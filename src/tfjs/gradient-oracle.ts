@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { RobustAggError } from '../core/errors.js';
 import type { Layout } from '../core/layout.js';
+import { describeValue, readOptions } from '../core/options.js';
+import { isFloat32Array } from '../core/updates.js';
 import type { WorkerOracle } from '../optimizers/types.js';
-import { assignWeights, flattenWeights } from './weights.js';
+import { assignWeights, flattenWeights, modelWeights } from './weights.js';
 
 /** A loss of a batch: mean over the batch of the per-sample loss, e.g. `tf.losses.softmaxCrossEntropy`. */
 export type TensorLoss = (labels: tf.Tensor, predictions: tf.Tensor) => tf.Scalar;
@@ -18,8 +20,18 @@ export interface TensorData {
 
 /** Options of {@link gradientOracle}. */
 export interface GradientOracleOptions {
-  /** Run the model in training mode (dropout, batch statistics), as `fit` does. Default true. */
+  /** Run the model in training mode (dropout, batch statistics), as `fit` does. A boolean; default true. */
   training?: boolean;
+}
+
+/** Throws `INVALID_OPTION` unless `t` is a live tensor of rank ≥ 1. */
+function requireDataTensor(rule: string, name: string, t: unknown): tf.Tensor {
+  if (!(t instanceof tf.Tensor)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: data.${name} must be a tf.Tensor, got ${describeValue(t)}`);
+  }
+  if (t.isDisposed) throw new RobustAggError('INVALID_OPTION', `${rule}: data.${name} is a disposed tensor`);
+  if (t.rank < 1) throw new RobustAggError('INVALID_OPTION', `${rule}: data.${name} needs a sample axis (rank ≥ 1), got a scalar`);
+  return t;
 }
 
 /**
@@ -43,6 +55,11 @@ export interface TensorGradientOracle extends WorkerOracle {
  * `trainRobust`. Side effect: the model holds `x` afterwards. Every call runs in `tf.tidy` and reads
  * the gradients with `dataSync`, so `tf.memory().numTensors` is unchanged after it.
  *
+ * Bad arguments throw a `RobustAggError`: a non-model or disposed model, a loss that is not a
+ * function, `xs` / `ys` that are not live tensors with the same non-zero number of samples, options
+ * that are not an object or hold unknown keys; at call time, params that are not a `Float32Array`
+ * of the model's size, indices that are not a non-empty array of sample indices, disposed data.
+ *
  * @param model - the network (shared by all workers built on it; calls are sequential).
  * @param loss - a batch-mean loss `(labels, predictions) => Scalar`.
  * @param data - the worker's `xs` and `ys` tensors.
@@ -61,30 +78,51 @@ export function gradientOracle(
   model: LayersModel,
   loss: TensorLoss,
   data: TensorData,
-  options: GradientOracleOptions = {},
+  options?: GradientOracleOptions,
 ): TensorGradientOracle {
   const rule = 'gradientOracle';
-  const { xs, ys } = data;
+  modelWeights(rule, model);
+  if (typeof loss !== 'function') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: loss must be a function (labels, predictions) => Scalar, got ${describeValue(loss)}`);
+  }
+  if (data === null || typeof data !== 'object') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: data must be an object { xs, ys } of tensors, got ${describeValue(data)}`);
+  }
+  const xs = requireDataTensor(rule, 'xs', data.xs);
+  const ys = requireDataTensor(rule, 'ys', data.ys);
   const sampleCount = xs.shape[0];
-  if (xs.rank < 1 || ys.rank < 1 || ys.shape[0] !== sampleCount || !(sampleCount > 0)) {
+  if (ys.shape[0] !== sampleCount || !(sampleCount > 0)) {
     throw new RobustAggError(
       'LENGTH_MISMATCH',
       `${rule}: xs and ys need the same non-zero number of samples along axis 0, got ${xs.shape[0]} and ${ys.shape[0]}`,
     );
   }
-  const training = options.training ?? true;
+  const o = readOptions(rule, options, ['training']);
+  if (o.training !== undefined && typeof o.training !== 'boolean') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: training must be a boolean, got ${describeValue(o.training)}`);
+  }
+  const training = o.training ?? true;
   const { layout, flat } = flattenWeights(model);
   const d = flat.length;
 
   const checkCall = (params: Float32Array, indices: readonly number[]): void => {
-    if (!(params instanceof Float32Array) || params.length !== d) {
-      throw new RobustAggError('LENGTH_MISMATCH', `${rule}: params must be a Float32Array of length ${d}`);
+    if (!isFloat32Array(params) || params.length !== d) {
+      const got = isFloat32Array(params) ? `length ${params.length}` : describeValue(params);
+      throw new RobustAggError('LENGTH_MISMATCH', `${rule}: params must be a Float32Array of length ${d}, got ${got}`);
     }
-    if (indices.length === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: needs at least one sample index`);
+    if (!Array.isArray(indices) || indices.length === 0) {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `${rule}: indices must be an array of at least one sample index, got ${Array.isArray(indices) ? 'an empty array' : describeValue(indices)}`,
+      );
+    }
     for (const j of indices) {
       if (!Number.isInteger(j) || j < 0 || j >= sampleCount) {
-        throw new RobustAggError('INVALID_OPTION', `${rule}: sample index ${j} is outside [0, ${sampleCount})`);
+        throw new RobustAggError('INVALID_OPTION', `${rule}: sample index ${describeValue(j)} is outside [0, ${sampleCount})`);
       }
+    }
+    if (xs.isDisposed || ys.isDisposed) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: the oracle's data.${xs.isDisposed ? 'xs' : 'ys'} was disposed`);
     }
   };
 

@@ -2,8 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import { indicesOverInput, remainingByzantine, requireClients, weightsOverInput } from '../core/finite-clients.js';
-import { requireInteger, requireNumber, type CommonOptions } from '../core/options.js';
-import { weiszfeld, type GeometricMedianDecision, type GeometricMedianOptions } from '../aggregators/geometric-median.js';
+import { describeValue, readOptions, requireNumber, type CommonOptions } from '../core/options.js';
+import {
+  readGeometricMedianOptions,
+  weiszfeld,
+  type GeometricMedianDecision,
+  type GeometricMedianOptions,
+} from '../aggregators/geometric-median.js';
 import { krumScores, lowestScores } from '../aggregators/krum-scores.js';
 import type { KrumDecision, KrumOptions } from '../aggregators/krum.js';
 import type { MeanDecision, MeanOptions } from '../aggregators/mean.js';
@@ -11,11 +16,11 @@ import type { MultiKrumOptions } from '../aggregators/multi-krum.js';
 import type { TrimmedMeanDecision, TrimmedMeanOptions } from '../aggregators/trimmed-mean.js';
 import { squaredDistancesFromGram } from '../kernels/gram.js';
 import {
+  combineRows,
   finiteTensorRows,
+  gramOfFiniteRows,
   tensorColumnMedian,
   tensorColumnTrimmedMean,
-  tensorCombine,
-  tensorGram,
   type FiniteTensorRows,
 } from './tensor-kernels.js';
 
@@ -37,15 +42,64 @@ export interface TensorAggregation<D extends Decision = Decision> {
 async function withFiniteRows<T>(
   x: tf.Tensor2D,
   rule: string,
-  options: CommonOptions | undefined,
+  options: CommonOptions,
   body: (f: FiniteTensorRows) => Promise<T> | T,
 ): Promise<T> {
-  const finite = await finiteTensorRows(x, rule, options?.nonFinite);
+  const finite = await finiteTensorRows(x, rule, options.nonFinite);
   try {
     return await body(finite);
   } finally {
     if (finite.owned) finite.rows.dispose();
   }
+}
+
+/** Options of a rule without its own: only `nonFinite`. */
+const COMMON_KEYS = ['nonFinite'] as const;
+
+/** Copies a `weights` option into a Float64Array (each entry read once), or throws INVALID_OPTION. */
+function readWeights(rule: string, given: unknown, n: number): Float64Array {
+  if (given === null || typeof given !== 'object' || typeof (given as ArrayLike<number>).length !== 'number') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: weights must be an array of numbers, got ${describeValue(given)}`);
+  }
+  const source = given as ArrayLike<unknown>;
+  const length = source.length;
+  if (length !== n) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: weights has length ${length}, expected one weight per client (n=${n})`);
+  }
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = source[i];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: weight of client ${i} must be finite and ≥ 0, got ${describeValue(v)}`);
+    }
+    w[i] = v;
+  }
+  return w;
+}
+
+/**
+ * The given weights of the finite clients, normalised to sum to 1. When their sum overflows
+ * float64 (weights near 1.8e308) they are divided by the largest one first, so the result is
+ * never a silent 0.
+ */
+function normalisedWeights(rule: string, given: Float64Array, index: readonly number[]): Float64Array {
+  const m = index.length;
+  let total = 0;
+  let largest = 0;
+  for (let k = 0; k < m; k++) {
+    total += given[index[k]];
+    largest = Math.max(largest, given[index[k]]);
+  }
+  if (largest === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: the weights of the finite clients sum to 0`);
+  const w = new Float64Array(m);
+  if (Number.isFinite(total)) {
+    for (let k = 0; k < m; k++) w[k] = given[index[k]] / total;
+  } else {
+    let scaled = 0;
+    for (let k = 0; k < m; k++) scaled += given[index[k]] / largest;
+    for (let k = 0; k < m; k++) w[k] = given[index[k]] / largest / scaled;
+  }
+  return w;
 }
 
 /**
@@ -59,34 +113,19 @@ async function withFiniteRows<T>(
  */
 export async function tensorMeanWithDecision(
   x: tf.Tensor2D,
-  options: MeanOptions = {},
+  options?: MeanOptions,
 ): Promise<TensorAggregation<MeanDecision>> {
-  return withFiniteRows(x, 'mean', options, ({ rows, clients }) => {
+  const rule = 'mean';
+  const o = readOptions(rule, options, ['weights', 'nonFinite']);
+  return withFiniteRows(x, rule, o, ({ rows, clients }) => {
     const m = clients.index.length;
-    const w = new Float64Array(m);
-    if (options.weights === undefined) {
-      w.fill(1 / m);
-    } else {
-      const given = options.weights;
-      if (given.length !== clients.n) {
-        throw new RobustAggError(
-          'INVALID_OPTION',
-          `mean: weights has length ${given.length}, expected one weight per client (n=${clients.n})`,
-        );
-      }
-      let total = 0;
-      for (let i = 0; i < clients.n; i++) {
-        if (!Number.isFinite(given[i]) || given[i] < 0) {
-          throw new RobustAggError('INVALID_OPTION', `mean: weight of client ${i} must be finite and ≥ 0, got ${given[i]}`);
-        }
-      }
-      for (let k = 0; k < m; k++) total += given[clients.index[k]];
-      if (total <= 0) throw new RobustAggError('INVALID_OPTION', 'mean: the weights of the finite clients sum to 0');
-      for (let k = 0; k < m; k++) w[k] = given[clients.index[k]] / total;
-    }
+    const w =
+      o.weights === undefined
+        ? new Float64Array(m).fill(1 / m)
+        : normalisedWeights(rule, readWeights(rule, o.weights, clients.n), clients.index);
     return {
-      aggregate: tensorCombine(rows, w),
-      decision: { rule: 'mean', n: clients.n, dropped: clients.dropped, weights: weightsOverInput(w, clients) },
+      aggregate: combineRows(rows, w),
+      decision: { rule, n: clients.n, dropped: clients.dropped, weights: weightsOverInput(w, clients) },
     };
   });
 }
@@ -94,7 +133,12 @@ export async function tensorMeanWithDecision(
 /**
  * The (weighted) mean of the rows of an n×d tensor, FedAvg's aggregation (McMahan et al.,
  * AISTATS 2017), as one matMul on the tensor's backend: the tensor counterpart of `mean`.
- * Rows with NaN/±Infinity are dropped (their weight too).
+ * Rows with NaN/±Infinity are dropped (their weight too). Not robust: one client moves it
+ * arbitrarily far, but a finite input always gives a finite output (the exact mean lies in the
+ * float32 range; rounding past ±3.4028235e38 is clamped).
+ *
+ * Options: `weights` (n finite numbers ≥ 0, not all 0 among the finite clients; default equal),
+ * `nonFinite` (`'drop'` default, or `'throw'`). Unknown keys throw `UNKNOWN_OPTION`.
  *
  * @example
  * ```ts
@@ -104,14 +148,17 @@ export async function tensorMeanWithDecision(
  * const avg = await tensorMean(x);                 // Tensor1D, stays on the GPU
  * ```
  */
-export async function tensorMean(x: tf.Tensor2D, options: MeanOptions = {}): Promise<tf.Tensor1D> {
+export async function tensorMean(x: tf.Tensor2D, options?: MeanOptions): Promise<tf.Tensor1D> {
   return (await tensorMeanWithDecision(x, options)).aggregate;
 }
 
 /**
  * Coordinate-wise median (Yin et al., ICML 2018) of the rows of an n×d tensor, by `topk` on the
  * transpose on the tensor's backend; even n: the mean of the two middle values (numpy's
- * convention). The tensor counterpart of `coordinateMedian`.
+ * convention). The tensor counterpart of `coordinateMedian`. Breakdown point ½ per coordinate;
+ * the output is finite for any finite input.
+ *
+ * Options: `nonFinite` (`'drop'` default, or `'throw'`).
  *
  * @example
  * ```ts
@@ -119,8 +166,10 @@ export async function tensorMean(x: tf.Tensor2D, options: MeanOptions = {}): Pro
  * const med = await tensorCoordinateMedian(x); // Tensor1D of length d
  * ```
  */
-export async function tensorCoordinateMedian(x: tf.Tensor2D, options: CommonOptions = {}): Promise<tf.Tensor1D> {
-  return withFiniteRows(x, 'coordinateMedian', options, ({ rows }) => tensorColumnMedian(rows));
+export async function tensorCoordinateMedian(x: tf.Tensor2D, options?: CommonOptions): Promise<tf.Tensor1D> {
+  const rule = 'coordinateMedian';
+  const o = readOptions(rule, options, COMMON_KEYS);
+  return withFiniteRows(x, rule, o, ({ rows }) => tensorColumnMedian(rows));
 }
 
 /**
@@ -136,25 +185,23 @@ export async function tensorTrimmedMeanWithDecision(
   x: tf.Tensor2D,
   options: TrimmedMeanOptions,
 ): Promise<TensorAggregation<TrimmedMeanDecision>> {
-  return withFiniteRows(x, 'trimmedMean', options, ({ rows, clients }) => {
-    if (options?.beta !== undefined && options?.f !== undefined) {
-      throw new RobustAggError('INVALID_OPTION', 'trimmedMean takes { f } or { beta }, not both');
-    }
-    let f: number;
-    if (options?.beta !== undefined) {
-      requireNumber('trimmedMean', 'beta', options.beta, 0, 0.5);
-      if (options.beta === 0.5) throw new RobustAggError('INVALID_OPTION', 'trimmedMean: beta must be < 0.5, got 0.5');
-      f = Math.floor(options.beta * clients.n);
-    } else if (options?.f !== undefined) {
-      f = options.f;
-    } else {
-      throw new RobustAggError('INVALID_OPTION', 'trimmedMean needs { f } or { beta }');
-    }
-    requireClients('trimmedMean', clients.n, f, 2, 1);
+  const rule = 'trimmedMean';
+  const o = readOptions(rule, options, ['f', 'beta', 'nonFinite']);
+  if (o.beta !== undefined && o.f !== undefined) {
+    throw new RobustAggError('INVALID_OPTION', `${rule} takes { f } or { beta }, not both`);
+  }
+  if (o.beta === undefined && o.f === undefined) throw new RobustAggError('INVALID_OPTION', `${rule} needs { f } or { beta }`);
+  if (o.beta !== undefined) {
+    requireNumber(rule, 'beta', o.beta, 0, 0.5);
+    if (o.beta === 0.5) throw new RobustAggError('INVALID_OPTION', `${rule}: beta must be < 0.5, got 0.5`);
+  }
+  return withFiniteRows(x, rule, o, ({ rows, clients }) => {
+    const f = o.beta !== undefined ? Math.floor(o.beta * clients.n) : (o.f as number);
+    requireClients(rule, clients.n, f, 2, 1);
     const trim = remainingByzantine(f, clients);
     return {
       aggregate: tensorColumnTrimmedMean(rows, trim),
-      decision: { rule: 'trimmedMean', n: clients.n, dropped: clients.dropped, trimmed: trim },
+      decision: { rule, n: clients.n, dropped: clients.dropped, trimmed: trim },
     };
   });
 }
@@ -162,7 +209,8 @@ export async function tensorTrimmedMeanWithDecision(
 /**
  * Coordinate-wise trimmed mean (Yin et al., ICML 2018) of the rows of an n×d tensor: per column
  * drop the f smallest and f largest values and average the rest (`topk` on the transpose). Needs
- * n ≥ 2f+1; give `f` or `beta` (⌊β·n⌋ per tail). The tensor counterpart of `trimmedMean`.
+ * n ≥ 2f+1; give `f` (an integer ≥ 0) or `beta` (in [0, 0.5): ⌊β·n⌋ per tail). The tensor
+ * counterpart of `trimmedMean`; the output is finite for any finite input.
  *
  * @example
  * ```ts
@@ -178,26 +226,34 @@ export async function tensorTrimmedMean(x: tf.Tensor2D, options: TrimmedMeanOpti
 async function tensorMultiKrumCore(
   rule: string,
   x: tf.Tensor2D,
-  f: number,
-  m: number | undefined,
-  options: CommonOptions | undefined,
+  f: unknown,
+  m: unknown,
+  options: CommonOptions,
 ): Promise<TensorAggregation<KrumDecision>> {
+  if (m !== undefined && (typeof m !== 'number' || !Number.isInteger(m) || m < 1)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: m must be an integer in [1, n], got ${describeValue(m)}`);
+  }
   return withFiniteRows(x, rule, options, async ({ rows, clients }) => {
-    requireClients(rule, clients.n, f, 2, 3);
+    requireClients(rule, clients.n, f as number, 2, 3);
+    if (m !== undefined && (m as number) > clients.n) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: m must be an integer in [1, n], got m=${m as number}, n=${clients.n}`);
+    }
     const count = clients.index.length;
-    const fLeft = remainingByzantine(f, clients);
-    const dist = squaredDistancesFromGram(await tensorGram(rows, true), count);
+    const fLeft = remainingByzantine(f as number, clients);
+    const dist = squaredDistancesFromGram(await gramOfFiniteRows(rows, true, rule), count);
     const local = krumScores(dist, count, count - fLeft - 2);
-    const picks = Math.min(m ?? count - fLeft, count);
+    // A NaN score (impossible from a finite Gram matrix, but cheap to rule out) never wins.
+    for (let k = 0; k < count; k++) if (Number.isNaN(local[k])) local[k] = Infinity;
+    const picks = Math.min((m as number | undefined) ?? count - fLeft, count);
     const chosen = lowestScores(local, picks);
     const w = new Float64Array(count);
     for (const k of chosen) w[k] = 1 / picks;
+    const scores = new Float64Array(clients.n).fill(Infinity);
+    for (let k = 0; k < count; k++) scores[clients.index[k]] = local[k];
     const aggregate =
       picks === 1
         ? tf.tidy(() => tf.reshape(tf.slice(rows, [chosen[0], 0], [1, -1]), [-1]) as tf.Tensor1D)
-        : tensorCombine(rows, w);
-    const scores = new Float64Array(clients.n).fill(Infinity);
-    for (let k = 0; k < count; k++) scores[clients.index[k]] = local[k];
+        : combineRows(rows, w);
     return {
       aggregate,
       decision: {
@@ -225,14 +281,17 @@ export async function tensorKrumWithDecision(
   x: tf.Tensor2D,
   options: KrumOptions,
 ): Promise<TensorAggregation<KrumDecision>> {
-  return tensorMultiKrumCore('krum', x, options?.f, 1, options);
+  const o = readOptions('krum', options, ['f', 'nonFinite']);
+  return tensorMultiKrumCore('krum', x, o.f, 1, o);
 }
 
 /**
  * Krum (Blanchard et al., NeurIPS 2017) on an n×d tensor: score_i = Σ of the squared distances
  * to the n − f − 2 nearest other clients, from the centred Gram matrix computed by one matMul on
- * the tensor's backend (n² values downloaded, float32 on GPUs); returns the row with the lowest
- * score (ties: lowest index). Needs n ≥ 2f+3. The tensor counterpart of `krum`.
+ * the tensor's backend (n² values downloaded, float32 on GPUs; rows scaled per row by a power of
+ * two, see `tensorGram`, so no finite client can overflow it or blind the other pairs); returns
+ * the row with the lowest score (ties: lowest index; a NaN score counts as +∞). Needs n ≥ 2f+3
+ * (f an integer ≥ 0) and n ≤ 8192. The tensor counterpart of `krum`.
  *
  * @example
  * ```ts
@@ -256,18 +315,14 @@ export async function tensorMultiKrumWithDecision(
   x: tf.Tensor2D,
   options: MultiKrumOptions,
 ): Promise<TensorAggregation<KrumDecision>> {
-  const m = options?.m;
-  const n = x instanceof tf.Tensor && x.rank === 2 ? x.shape[0] : 0;
-  if (m !== undefined && (!Number.isInteger(m) || m < 1 || m > n)) {
-    throw new RobustAggError('INVALID_OPTION', `multiKrum: m must be an integer in [1, n], got m=${String(m)}, n=${n}`);
-  }
-  return tensorMultiKrumCore('multiKrum', x, options?.f, m, options);
+  const o = readOptions('multiKrum', options, ['f', 'm', 'nonFinite']);
+  return tensorMultiKrumCore('multiKrum', x, o.f, o.m, o);
 }
 
 /**
  * Multi-Krum (Blanchard et al., NeurIPS 2017) on an n×d tensor: the mean of the m clients with
- * the lowest Krum scores (default m = n − f), scores from one matMul, the mean by another. Needs
- * n ≥ 2f+3. The tensor counterpart of `multiKrum`.
+ * the lowest Krum scores (default m = n − f; m an integer in [1, n]), scores from one matMul, the
+ * mean by another. Needs n ≥ 2f+3 and n ≤ 8192. The tensor counterpart of `multiKrum`.
  *
  * @example
  * ```ts
@@ -290,18 +345,21 @@ export async function tensorMultiKrum(x: tf.Tensor2D, options: MultiKrumOptions)
  */
 export async function tensorGeometricMedianWithDecision(
   x: tf.Tensor2D,
-  options: GeometricMedianOptions = {},
+  options?: GeometricMedianOptions,
 ): Promise<TensorAggregation<GeometricMedianDecision>> {
   const rule = 'geometricMedian';
-  const maxIterations = requireInteger(rule, 'maxIterations', options.maxIterations ?? 80, 0);
-  const tolerance = requireNumber(rule, 'tolerance', options.tolerance ?? 1e-5, 0);
-  const nu = requireNumber(rule, 'nu', options.nu ?? 0, 0);
-  return withFiniteRows(x, rule, options, async ({ rows, clients }) => {
+  const { nonFinite, ...settings } = readGeometricMedianOptions(rule, options);
+  return withFiniteRows(x, rule, { nonFinite }, async ({ rows, clients }) => {
     const m = clients.index.length;
-    const g = m === 1 ? null : await tensorGram(rows, true);
-    const { weights, iterations, converged } = weiszfeld(g, m, { maxIterations, tolerance, nu });
+    const g = m === 1 ? null : await gramOfFiniteRows(rows, true, rule);
+    const { weights, iterations, converged } = weiszfeld(g, m, settings);
+    for (let k = 0; k < m; k++) {
+      if (!Number.isFinite(weights[k])) {
+        throw new RobustAggError('UNSUPPORTED', `${rule}: Weiszfeld's weights left the float64 range (client ${clients.index[k]})`);
+      }
+    }
     return {
-      aggregate: tensorCombine(rows, weights),
+      aggregate: combineRows(rows, weights),
       decision: {
         rule,
         n: clients.n,
@@ -315,11 +373,17 @@ export async function tensorGeometricMedianWithDecision(
 }
 
 /**
- * Geometric median (Weiszfeld from the mean; Chen, Su & Xu 2017; RFA, Pillutla et al. 2022) of
- * the rows of an n×d tensor: one matMul for the centred Gram matrix, the iterations in client
- * space on the host (O(n²) each), one matMul for the final combination. Defaults as
- * `geometricMedian`: tolerance 1e-5, at most 80 iterations, ν = 0. With a float32 Gram matrix
- * (GPUs) a tolerance far below 1e-7·‖x‖ cannot be met and the loop runs to maxIterations.
+ * Geometric median (Weiszfeld; Chen, Su & Xu 2017; RFA, Pillutla et al. 2022) of the rows of an
+ * n×d tensor: one matMul for the centred, per-row scaled Gram matrix (see `tensorGram`), the
+ * iterations in client space on the host (O(n²) each: the same `weiszfeld` as `geometricMedian`,
+ * with its robust start and its handling of a client on the estimate), one matMul for the final
+ * combination. Breakdown point ½: fewer than half of the clients, of any finite magnitude up to
+ * ±3.4e38, cannot carry the output away from the others; the output is finite.
+ *
+ * Options (as `geometricMedian`): `maxIterations` an integer in [0, 10 000] (default 80),
+ * `tolerance` a finite number ≥ 0 (default 1e-5), `nu` a finite number ≥ 0 (default 0),
+ * `nonFinite`. With a float32 Gram matrix (GPUs) a tolerance far below 1e-7·‖x‖ cannot be met and
+ * the loop runs to maxIterations. At most 8192 clients.
  *
  * @example
  * ```ts
@@ -327,6 +391,6 @@ export async function tensorGeometricMedianWithDecision(
  * const gm = await tensorGeometricMedian(x, { maxIterations: 20 });
  * ```
  */
-export async function tensorGeometricMedian(x: tf.Tensor2D, options: GeometricMedianOptions = {}): Promise<tf.Tensor1D> {
+export async function tensorGeometricMedian(x: tf.Tensor2D, options?: GeometricMedianOptions): Promise<tf.Tensor1D> {
   return (await tensorGeometricMedianWithDecision(x, options)).aggregate;
 }

@@ -1,5 +1,11 @@
 // The tensor (GPU) path of robust-agg/tfjs, re-exported by src/tfjs/index.ts.
-export { tensorColumnMedian, tensorColumnTrimmedMean, tensorCombine, tensorGram } from './tensor-kernels.js';
+export {
+  MAX_TENSOR_GRAM_CLIENTS,
+  tensorColumnMedian,
+  tensorColumnTrimmedMean,
+  tensorCombine,
+  tensorGram,
+} from './tensor-kernels.js';
 export {
   tensorCoordinateMedian,
   tensorGeometricMedian,

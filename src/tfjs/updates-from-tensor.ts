@@ -1,9 +1,13 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { RobustAggError } from '../core/errors.js';
+import { requireTensor2D } from './tensor-kernels.js';
 
 /**
  * Splits an n×d tensor of client updates (one row per client) into the `Float32Array[]` every
  * robust-agg rule takes. Reads the tensor once (`dataSync`); does not dispose it.
+ *
+ * The tensor must be a live (not disposed) rank-2 float32 tensor with n ≥ 1 and d ≥ 1; otherwise a
+ * `RobustAggError` says what is wrong (`INVALID_OPTION`, `NOT_FLOAT32` — cast with `tf.cast` —,
+ * `EMPTY_UPDATES`, `EMPTY_VECTOR`).
  *
  * @example
  * ```ts
@@ -15,11 +19,7 @@ import { RobustAggError } from '../core/errors.js';
  * ```
  */
 export function updatesFromTensor(x: Tensor): Float32Array[] {
-  if (x.rank !== 2) {
-    throw new RobustAggError('INVALID_OPTION', `updatesFromTensor needs a rank-2 tensor (n × d), got rank ${x.rank}`);
-  }
-  const [n, d] = x.shape as [number, number];
-  const data = x.dataSync();
-  const flat = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+  const [n, d] = requireTensor2D(x, 'updatesFromTensor');
+  const flat = x.dataSync() as Float32Array;
   return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
 }

@@ -2,6 +2,59 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { RobustAggError } from '../core/errors.js';
 import type { Layout, LayoutSegment, SegmentKind } from '../core/layout.js';
+import { describeValue } from '../core/options.js';
+import { isFloat32Array } from '../core/updates.js';
+
+/** What the adapters use of a TF.js `LayerVariable`. */
+type ModelWeight = LayersModel['weights'][number];
+
+/**
+ * The weights of `model` (`model.weights`) after checking that it is a live TF.js LayersModel:
+ * an object whose `weights` is an array of layer variables (a name, a shape, a dtype, `read()`),
+ * none of them disposed. Throws `INVALID_OPTION` naming `rule` otherwise.
+ *
+ * @internal
+ */
+export function modelWeights(rule: string, model: unknown): ModelWeight[] {
+  if (model === null || typeof model !== 'object') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: model must be a tf.LayersModel, got ${describeValue(model)}`);
+  }
+  let weights: unknown;
+  try {
+    weights = (model as { weights?: unknown }).weights;
+  } catch {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: model.weights could not be read (not a tf.LayersModel?)`);
+  }
+  if (!Array.isArray(weights)) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: model must be a tf.LayersModel (an object with a weights array), got weights = ${describeValue(weights)}`,
+    );
+  }
+  weights.forEach((w: unknown, i) => {
+    const v = w as Partial<ModelWeight> | null;
+    if (
+      v === null ||
+      typeof v !== 'object' ||
+      typeof v.read !== 'function' ||
+      typeof v.name !== 'string' ||
+      !Array.isArray(v.shape) ||
+      !v.shape.every((s) => Number.isInteger(s) && (s as number) >= 0)
+    ) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: model.weights[${i}] is not a layer variable (name, shape, read())`);
+    }
+    let value: unknown;
+    try {
+      value = v.read();
+    } catch {
+      value = null;
+    }
+    if (!(value instanceof tf.Tensor) || value.isDisposed) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: weight ${v.name} is disposed (was the model disposed?)`);
+    }
+  });
+  return weights as ModelWeight[];
+}
 
 /** A model's weights as one flat vector and the {@link Layout} that names its ranges. */
 export interface FlatWeights {
@@ -31,7 +84,8 @@ function kindOf(name: string): SegmentKind {
  * into one `Float32Array` with its {@link Layout}: segment i is
  * `flat.subarray(layout[i].offset, layout[i].offset + layout[i].size)`, row-major in the weight's
  * shape. Reads each weight once (`dataSync`); creates no tensors, so `tf.memory().numTensors` is
- * unchanged.
+ * unchanged. Anything but a live LayersModel (`{}`, null, a disposed model) throws
+ * `INVALID_OPTION`; a weight of another dtype than float32 throws `UNSUPPORTED`.
  *
  * @example
  * ```ts
@@ -41,7 +95,7 @@ function kindOf(name: string): SegmentKind {
  * ```
  */
 export function flattenWeights(model: LayersModel): FlatWeights {
-  const weights = model.weights;
+  const weights = modelWeights('flattenWeights', model);
   const layout: LayoutSegment[] = [];
   let offset = 0;
   for (const w of weights) {
@@ -64,8 +118,9 @@ export function flattenWeights(model: LayersModel): FlatWeights {
  * the layers apply, as in any TF.js weight update. Temporary tensors are disposed; the count of
  * live tensors is unchanged.
  *
- * @param model - the model to update in place.
- * @param flat - d values, d = the total size of `model.weights`.
+ * @param model - the model to update in place (a live tf.LayersModel, else `INVALID_OPTION`).
+ * @param flat - a `Float32Array` (from any realm) of d finite values, d = the total size of
+ *   `model.weights` (else `LENGTH_MISMATCH`; NaN or ±Infinity: `NON_FINITE_UPDATE`, nothing written).
  * @example
  * ```ts
  * import { assignWeights, flattenWeights } from 'robust-agg/tfjs';
@@ -75,11 +130,16 @@ export function flattenWeights(model: LayersModel): FlatWeights {
  * ```
  */
 export function assignWeights(model: LayersModel, flat: Float32Array): void {
-  const weights = model.weights;
+  const weights = modelWeights('assignWeights', model);
   const total = weights.reduce((s, w) => s + w.shape.reduce((a: number, b) => a * (b ?? 0), 1), 0);
-  if (!(flat instanceof Float32Array) || flat.length !== total) {
-    const got = flat instanceof Float32Array ? `length ${flat.length}` : String(flat);
+  if (!isFloat32Array(flat) || flat.length !== total) {
+    const got = isFloat32Array(flat) ? `a Float32Array of length ${flat.length}` : describeValue(flat);
     throw new RobustAggError('LENGTH_MISMATCH', `assignWeights: the model has ${total} weights, got ${got}`);
+  }
+  for (let k = 0; k < flat.length; k++) {
+    if (!Number.isFinite(flat[k])) {
+      throw new RobustAggError('NON_FINITE_UPDATE', `assignWeights: the vector holds ${flat[k]} at index ${k}; nothing was written`);
+    }
   }
   tf.tidy(() => {
     let offset = 0;
