@@ -1,9 +1,10 @@
 import type { Aggregation, Aggregator, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
-import { finiteClients, requireClients } from '../core/finite-clients.js';
-import { requireInteger, type CommonOptions } from '../core/options.js';
-import { resolveRng, type RandomOptions, type Rng } from '../core/random.js';
-import type { Updates } from '../core/updates.js';
+import { finiteClients, requireClients, requireNonFinitePolicy } from '../core/finite-clients.js';
+import { describeValue, readOptions, requireInteger, type CommonOptions } from '../core/options.js';
+import { resolveValidRng, type RandomOptions, type Rng } from '../core/random.js';
+import { isFloat32Array, type Updates } from '../core/updates.js';
+import { isFiniteVector } from '../kernels/finite.js';
 import { bulyanVariant, type BulyanAggregationRule, type BulyanSelectionRule } from './bulyan-variants.js';
 import { coordinateMedian } from './coordinate-median.js';
 import { geometricMedian } from './geometric-median.js';
@@ -24,21 +25,36 @@ export type MixTailorFamily = 'krum' | 'coordinateMedian' | 'geometricMedian' | 
 
 /** Options of {@link mixTailorPool}. */
 export interface MixTailorPoolOptions extends CommonOptions {
-  /** Which families to include. Default all four: krum (ℓp), coordinateMedian, geometricMedian, bulyan. */
+  /**
+   * Which families to include, each at most once. Default all four: krum (ℓp), coordinateMedian,
+   * geometricMedian, bulyan.
+   */
   families?: readonly MixTailorFamily[];
-  /** The norms of the Krum family. Default p = 1, 2, …, 16. */
+  /** The norms of the Krum family: 1 to 64 numbers p ≥ 1 (or Infinity). Default p = 1, 2, …, 16. */
   norms?: readonly number[];
 }
 
+/** The most norms {@link mixTailorPool} accepts for its Krum family. */
+export const MIX_TAILOR_MAX_NORMS = 64;
+
 /** Options of {@link mixTailor}. */
 export interface MixTailorOptions extends CommonOptions, RandomOptions {
-  /** Declared number of Byzantine clients; builds the default pool (needed when `pool` is not given). */
+  /**
+   * Declared number of Byzantine clients, an integer ≥ 0 with n ≥ 4f+3; builds the default pool
+   * (needed when `pool` is not given; ignored with a `pool`).
+   */
   f?: number;
-  /** The aggregators to draw from (functions or named members). Default {@link mixTailorPool}(f). */
+  /**
+   * The aggregators to draw from (functions or named members), a non-empty array. Default
+   * {@link mixTailorPool}(f). Each member must return a finite `Float32Array` of length d; one that
+   * returns anything else (NaN, ±Infinity, a wrong length) makes the call throw `INVALID_OPTION`
+   * naming the member — its output is never passed on.
+   */
   pool?: readonly (Aggregator | MixTailorMember)[];
   /**
-   * One non-negative weight per pool member, normalised to sum to 1. Default: equal weight per
-   * family, uniform within a family (uniform over the pool when no member names a family).
+   * One finite weight ≥ 0 per pool member, not all 0, normalised to sum to 1. Default: equal
+   * weight per family, uniform within a family (uniform over the pool when no member names a
+   * family).
    */
   probabilities?: readonly number[];
 }
@@ -89,21 +105,31 @@ const BULYAN_RULES: readonly (BulyanSelectionRule & BulyanAggregationRule)[] = [
  * mixTailor(updates, { pool, seed: 1 });
  * ```
  */
-export function mixTailorPool(f: number, options: MixTailorPoolOptions = {}): MixTailorMember[] {
-  requireInteger('mixTailorPool', 'f', f, 0);
-  const families = options.families ?? ALL_FAMILIES;
-  for (const fam of families) {
+export function mixTailorPool(f: number, options?: MixTailorPoolOptions): MixTailorMember[] {
+  const rule = 'mixTailorPool';
+  requireInteger(rule, 'f', f, 0);
+  const opts = readOptions(rule, options, ['families', 'norms', 'nonFinite']);
+  const families = opts.families === undefined ? ALL_FAMILIES : readArray(rule, 'families', opts.families, ALL_FAMILIES.length);
+  for (let k = 0; k < families.length; k++) {
+    const fam = families[k];
     if (!ALL_FAMILIES.includes(fam)) {
-      throw new RobustAggError('INVALID_OPTION', `mixTailorPool: unknown family ${String(fam)}`);
+      throw new RobustAggError('INVALID_OPTION', `${rule}: unknown family ${describeValue(fam)} (known: ${ALL_FAMILIES.join(', ')})`);
+    }
+    if (families.indexOf(fam) !== k) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: family '${fam}' is listed twice`);
     }
   }
-  const norms = options.norms ?? Array.from({ length: 16 }, (_, i) => i + 1);
+  const norms =
+    opts.norms === undefined
+      ? Array.from({ length: 16 }, (_, i) => i + 1)
+      : readArray(rule, 'norms', opts.norms, MIX_TAILOR_MAX_NORMS);
   for (const p of norms) {
     if (typeof p !== 'number' || !(p >= 1)) {
-      throw new RobustAggError('INVALID_OPTION', `mixTailorPool: every norm must be ≥ 1, got ${String(p)}`);
+      throw new RobustAggError('INVALID_OPTION', `${rule}: every norm must be a number ≥ 1 or Infinity, got ${describeValue(p)}`);
     }
   }
-  const nonFinite = options.nonFinite;
+  const nonFinite = opts.nonFinite;
+  requireNonFinitePolicy(rule, nonFinite);
   const pool: MixTailorMember[] = [];
   for (const family of families) {
     if (family === 'krum') {
@@ -127,6 +153,18 @@ export function mixTailorPool(f: number, options: MixTailorPoolOptions = {}): Mi
   return pool;
 }
 
+/** A copy of an array option of at most `max` entries (each read once); INVALID_OPTION otherwise. */
+function readArray<T>(rule: string, name: string, value: readonly T[], max: number): T[] {
+  if (!Array.isArray(value)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} must be an array, got ${describeValue(value)}`);
+  }
+  const length = value.length;
+  if (length === 0 || length > max) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} must hold 1 to ${max} entries, got ${length}`);
+  }
+  return Array.from({ length }, (_, k) => value[k]);
+}
+
 /**
  * The pool as named members and the normalised draw probabilities {@link mixTailor} uses: the given
  * `probabilities`, or equal weight per family and uniform within a family, or uniform when no member
@@ -144,36 +182,67 @@ export function resolveMixTailorPool(
 ): ResolvedMixTailorPool {
   const rule = 'mixTailor';
   if (!Array.isArray(pool) || pool.length === 0) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: pool must be a non-empty array of aggregators`);
+    throw new RobustAggError('INVALID_OPTION', `${rule}: pool must be a non-empty array of aggregators, got ${describeValue(pool)}`);
   }
-  const members = pool.map((m, k): MixTailorMember => {
-    if (typeof m === 'function') return { name: m.name || `member ${k}`, rule: m };
-    if (m !== null && typeof m === 'object' && typeof m.rule === 'function') return m;
-    throw new RobustAggError('INVALID_OPTION', `${rule}: pool member ${k} is neither a function nor { name, rule }`);
-  });
-  const probs = new Float64Array(members.length);
+  const size = pool.length;
+  const members: MixTailorMember[] = [];
+  for (let k = 0; k < size; k++) {
+    const m: unknown = pool[k];
+    if (typeof m === 'function') {
+      const name = (m as Aggregator).name;
+      members.push({ name: typeof name === 'string' && name !== '' ? name : `member ${k}`, rule: m as Aggregator });
+      continue;
+    }
+    if (m === null || typeof m !== 'object') {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: pool member ${k} is neither a function nor { name, rule }, got ${describeValue(m)}`);
+    }
+    // Each field read once: what is checked is what runs.
+    const { name, rule: fn, family } = m as MixTailorMember;
+    if (typeof fn !== 'function') {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: pool member ${k} is neither a function nor { name, rule } (rule is ${describeValue(fn)})`);
+    }
+    if (typeof name !== 'string') {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: pool member ${k} needs a string name, got ${describeValue(name)}`);
+    }
+    if (family !== undefined && typeof family !== 'string') {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: pool member ${k} ('${name}') has a family that is not a string: ${describeValue(family)}`);
+    }
+    members.push(family === undefined ? { name, rule: fn } : { name, rule: fn, family });
+  }
+  const probs = new Float64Array(size);
   if (probabilities !== undefined) {
-    if (probabilities.length !== members.length) {
+    if (!Array.isArray(probabilities)) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: probabilities must be an array, got ${describeValue(probabilities)}`);
+    }
+    if (probabilities.length !== size) {
       throw new RobustAggError(
         'INVALID_OPTION',
-        `${rule}: probabilities has length ${probabilities.length}, the pool has ${members.length} members`,
+        `${rule}: probabilities has length ${probabilities.length}, the pool has ${size} members`,
       );
     }
     let total = 0;
-    for (let k = 0; k < members.length; k++) {
-      const p = probabilities[k];
+    let largest = 0;
+    for (let k = 0; k < size; k++) {
+      const p: unknown = probabilities[k];
       if (typeof p !== 'number' || !Number.isFinite(p) || p < 0) {
-        throw new RobustAggError('INVALID_OPTION', `${rule}: probability of member ${k} must be finite and ≥ 0, got ${String(p)}`);
+        throw new RobustAggError('INVALID_OPTION', `${rule}: probability of member ${k} must be finite and ≥ 0, got ${describeValue(p)}`);
       }
+      probs[k] = p;
       total += p;
+      if (p > largest) largest = p;
     }
     if (!(total > 0)) throw new RobustAggError('INVALID_OPTION', `${rule}: probabilities sum to 0`);
-    for (let k = 0; k < members.length; k++) probs[k] = probabilities[k] / total;
+    if (total === Infinity) {
+      // Weights near Number.MAX_VALUE: rescale by the largest first (the sum is then ≤ size).
+      total = 0;
+      for (let k = 0; k < size; k++) total += (probs[k] /= largest);
+    }
+    for (let k = 0; k < size; k++) probs[k] /= total;
     return { members, probabilities: probs };
   }
   const sizes = new Map<string, number>();
   for (const m of members) sizes.set(m.family ?? '', (sizes.get(m.family ?? '') ?? 0) + 1);
-  for (let k = 0; k < members.length; k++) {
+  for (let k = 0; k < size; k++) {
     const fam = members[k].family ?? '';
     probs[k] = 1 / (sizes.size * (sizes.get(fam) as number));
   }
@@ -189,6 +258,13 @@ export function resolveMixTailorPool(
  * change it. Seeded: pass `seed` or `rng` (an `rng` advances, so successive rounds draw afresh).
  * The default pool needs n ≥ 4f+3. Non-finite clients are reported in the decision and left to
  * the drawn member, which drops them and counts them against its f.
+ *
+ * The drawn member's output is checked: it must be a finite `Float32Array` of length d, or the
+ * call throws `INVALID_OPTION` naming the member (a custom member's NaN, ±Infinity or wrong
+ * length never passes through); an output that is one of the input arrays is copied.
+ *
+ * Options: f, pool, probabilities, seed or rng (every draw checked), nonFinite; null options and
+ * unknown keys throw.
  *
  * Cost: that of the drawn member, one uniform draw.
  *
@@ -216,21 +292,22 @@ export function mixTailor(updates: Updates, options: MixTailorOptions): Float32A
  */
 export function mixTailorWithDecision(updates: Updates, options: MixTailorOptions): Aggregation<MixTailorDecision> {
   const rule = 'mixTailor';
-  const clients = finiteClients(updates, rule, options?.nonFinite);
-  let pool = options?.pool;
+  const opts = readOptions(rule, options, ['f', 'pool', 'probabilities', 'seed', 'rng', 'nonFinite']);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
+  let pool = opts.pool;
   if (pool === undefined) {
-    if (options?.f === undefined) {
+    if (opts.f === undefined) {
       throw new RobustAggError('INVALID_OPTION', `${rule} needs { f } to build its default pool, or a { pool }`);
     }
-    requireClients(rule, clients.n, options.f, 4, 3);
-    pool = mixTailorPool(options.f, { nonFinite: options.nonFinite });
+    requireClients(rule, clients.n, opts.f, 4, 3);
+    pool = mixTailorPool(opts.f, { nonFinite: opts.nonFinite });
   }
-  const { members, probabilities } = resolveMixTailorPool(pool, options.probabilities);
-  const rng = resolveRng(options, rule);
+  const { members, probabilities } = resolveMixTailorPool(pool, opts.probabilities);
+  const rng = resolveValidRng({ seed: opts.seed, rng: opts.rng }, rule);
   const drawn = drawIndex(probabilities, rng);
   const member = members[drawn];
   return {
-    aggregate: member.rule(updates),
+    aggregate: checkedOutput(rule, member, drawn, member.rule(updates), updates, clients.d),
     decision: {
       rule,
       n: clients.n,
@@ -242,6 +319,32 @@ export function mixTailorWithDecision(updates: Updates, options: MixTailorOption
       poolSize: members.length,
     },
   };
+}
+
+/**
+ * The drawn member's output, checked: a finite Float32Array of length d (copied when it is one of
+ * the input arrays, so the caller never gets an alias of an update). Throws INVALID_OPTION naming
+ * the member otherwise.
+ */
+function checkedOutput(
+  rule: string,
+  member: MixTailorMember,
+  drawn: number,
+  out: unknown,
+  updates: Updates,
+  d: number,
+): Float32Array {
+  const who = `pool member ${drawn} ('${member.name}')`;
+  if (!isFloat32Array(out)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${who} returned ${describeValue(out)}, expected a Float32Array of length d=${d}`);
+  }
+  if (out.length !== d) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${who} returned a vector of length ${out.length}, expected d=${d}`);
+  }
+  if (!isFiniteVector(out)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: ${who} returned NaN or ±Infinity`);
+  }
+  return updates.includes(out) ? Float32Array.from(out) : out;
 }
 
 /** Inverse-CDF draw of an index with the given probabilities (summing to 1). */

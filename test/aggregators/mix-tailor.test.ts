@@ -14,7 +14,9 @@ import {
   resolveMixTailorPool,
 } from '../../src/aggregators/mix-tailor.js';
 import type { Aggregator } from '../../src/core/decision.js';
+import { RobustAggError } from '../../src/core/errors.js';
 import { createRng } from '../../src/core/random.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 import { lpDistances } from '../../src/kernels/lp-distances.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
 import { cloneRows, gaussianRows, rowsOf } from '../helpers/data.js';
@@ -269,6 +271,134 @@ describe('mixTailor', () => {
     translationEquivariant: false, // ditto under rounding
     tolerance: 1e-3,
   });
+});
+
+describe('mixTailor: hostile members, numbers and options', () => {
+  const rows = gaussianRows(7, 3, 8);
+
+  // Regression (issue 14, item 13): a custom member's NaN or wrong-length output passed through.
+  it('never passes on a member output that is non-finite, of the wrong length or not a Float32Array', () => {
+    const cases: [Aggregator, RegExp][] = [
+      [(u) => new Float32Array(u[0].length).fill(NaN), /pool member 0 \('nan'\) returned NaN or ±Infinity/],
+      [(u) => new Float32Array(u[0].length).fill(-Infinity), /pool member 0 \('nan'\) returned NaN or ±Infinity/],
+      [() => new Float32Array(2), /pool member 0 \('nan'\) returned a vector of length 2, expected d=3/],
+      [() => [1, 2, 3] as never, /pool member 0 \('nan'\) returned an array, expected a Float32Array of length d=3/],
+      [() => undefined as never, /returned undefined/],
+    ];
+    for (const [rule, message] of cases) {
+      expect(() => mixTailor(rows, { pool: [{ name: 'nan', rule }], seed: 1 })).toThrow(message);
+      try {
+        mixTailor(rows, { pool: [{ name: 'nan', rule }], seed: 1 });
+      } catch (e) {
+        expect((e as RobustAggError).code).toBe('INVALID_OPTION');
+      }
+    }
+  });
+
+  it('copies a member output that is one of the inputs', () => {
+    const out = mixTailor(rows, { pool: [(u) => u[0]], seed: 1 });
+    expect(out).not.toBe(rows[0]);
+    expect(Array.from(out)).toEqual(Array.from(rows[0]));
+  });
+
+  it('rejects an invalid rng or seed with a RobustAggError, never a TypeError', () => {
+    for (const rng of [{}, null, 3, { next: () => 0.5 }]) {
+      expect(() => mixTailor(rows, { f: 1, rng: rng as never }), JSON.stringify(rng)).toThrow(RobustAggError);
+    }
+    const outOfRange = { ...createRng(1), next: () => 1.5 };
+    expect(() => mixTailor(rows, { f: 1, rng: outOfRange })).toThrow(/rng\.next\(\) must return a number in \[0, 1\)/);
+    expect(() => mixTailor(rows, { f: 1, seed: NaN })).toThrow(/seed must be a finite number/);
+  });
+
+  it('checks the pool’s members and probabilities, reading each once', () => {
+    expect(() => mixTailor(rows, { pool: [{ name: 3, rule: mean } as never], seed: 1 })).toThrow(/needs a string name/);
+    expect(() => mixTailor(rows, { pool: [null as never], seed: 1 })).toThrow(/pool member 0 is neither/);
+    expect(() => mixTailor(rows, { pool: 'krum' as never, seed: 1 })).toThrow(/pool must be a non-empty array/);
+    expect(() => mixTailor(rows, { pool: [mean], probabilities: [NaN], seed: 1 })).toThrow(/probability of member 0/);
+    expect(Array.from(mixTailor(rows, { pool: [constant(1), constant(2)], probabilities: [Number.MAX_VALUE, 0], seed: 1 }))).toEqual([1, 1, 1]);
+    let reads = 0;
+    const member = {
+      name: 'm',
+      get rule(): Aggregator {
+        reads++;
+        return reads === 1 ? constant(4) : () => new Float32Array(3).fill(NaN);
+      },
+    };
+    expect(Array.from(mixTailor(rows, { pool: [member], seed: 1 }))).toEqual([4, 4, 4]);
+    expect(reads).toBe(1);
+  });
+
+  it('its geometric-median member keeps breakdown point ½ against clients up to 3.4e38', () => {
+    const honest = gaussianRows(7, 4, 9);
+    const pool = mixTailorPool(2, { families: ['geometricMedian'] });
+    for (const magnitude of [1e10, 1e30, 3.4e38]) {
+      const hostile = [new Float32Array(4).fill(magnitude), Float32Array.of(-magnitude, 0, magnitude, 0)];
+      const out = mixTailor([hostile[0], ...honest, hostile[1]], { pool, seed: 1 });
+      for (const v of out) expect(Math.abs(v)).toBeLessThan(4);
+    }
+  });
+
+  it('mixTailorPool checks its options: families once each, 1 to 64 norms, no unknown keys', () => {
+    expect(() => mixTailorPool(1, null as never)).toThrow('mixTailorPool: options must be an object, got null');
+    expect(() => mixTailorPool(1, { family: ['krum'] } as never)).toThrow(/unknown option 'family'/);
+    expect(() => mixTailorPool(1, { families: ['krum', 'krum'] })).toThrow(/listed twice/);
+    expect(() => mixTailorPool(1, { norms: Array.from({ length: 65 }, (_, i) => i + 1) })).toThrow(/1 to 64 entries/);
+    expect(() => mixTailorPool(1, { norms: [] })).toThrow(/1 to 64 entries/);
+    expect(() => mixTailorPool(1, { norms: [0.5] })).toThrow(/every norm must be/);
+    expect(() => mixTailorPool(1, { nonFinite: 'keep' as never })).toThrow(/nonFinite must be/);
+    expect(mixTailorPool(1, { norms: [1, Infinity], families: ['krum'] }).map((m) => m.name)).toEqual(['krum-l1', 'krum-lInfinity']);
+  });
+});
+
+describe('bulyanVariant and krumLp: huge finite clients', () => {
+  it('every (selection, aggregation) pair stays inside the honest range with f clients up to ±3.4e38', () => {
+    const honest = gaussianRows(9, 5, 13, 0, 1);
+    const rules = ['krum', 'geometricMedian', 'coordinateMedian', 'mean'] as const;
+    for (const magnitude of [1e10, 1e30, 3.4e38]) {
+      const byz = [Float32Array.of(magnitude, -magnitude, magnitude, 0, 0), new Float32Array(5).fill(-magnitude)];
+      for (const selection of rules) {
+        for (const aggregation of [...rules, 'meamed'] as const) {
+          const out = bulyanVariant([byz[0], ...honest, byz[1]], { f: 2, selection, aggregation });
+          for (let k = 0; k < 5; k++) {
+            const col = honest.map((r) => r[k]);
+            const label = `${magnitude} ${selection},${aggregation}`;
+            expect(out[k], label).toBeGreaterThanOrEqual(Math.min(...col) - 1e-6);
+            expect(out[k], label).toBeLessThanOrEqual(Math.max(...col) + 1e-6);
+          }
+        }
+      }
+      for (const p of [1, 2, 3, 16, Infinity]) {
+        const { decision } = krumLpWithDecision([byz[0], ...honest, byz[1]], { f: 2, p });
+        expect(decision.selected[0], `p=${p}`).toBeGreaterThan(0);
+        expect(decision.selected[0], `p=${p}`).toBeLessThan(10);
+      }
+    }
+  });
+});
+
+describeOptionReading({
+  name: 'mixTailor',
+  call: (u, o) => mixTailor(u, o as never),
+  updates: gaussianRows(7, 2, 1),
+  valid: { f: 1, seed: 1 },
+  getter: { key: 'f', values: [1, -3] },
+  required: true,
+});
+describeOptionReading({
+  name: 'krumLp',
+  call: (u, o) => krumLp(u, o as never),
+  updates: gaussianRows(5, 2, 1),
+  valid: { f: 1, p: 3 },
+  getter: { key: 'f', values: [1, -3] },
+  required: true,
+});
+describeOptionReading({
+  name: 'bulyanVariant',
+  call: (u, o) => bulyanVariant(u, o as never),
+  updates: gaussianRows(7, 2, 1),
+  valid: { f: 1, selection: 'mean' },
+  getter: { key: 'f', values: [1, -3] },
+  required: true,
 });
 
 describe('the adaptive attack hurts a fixed rule more than the MixTailor pool', () => {
