@@ -1,22 +1,35 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import { finiteClients, indicesOverInput, weightsOverInput } from '../core/finite-clients.js';
-import { requireNumber, type CommonOptions } from '../core/options.js';
+import { readOptions, requireNumber, type CommonOptions } from '../core/options.js';
 import { resolveRng, type RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { rowNorms } from '../kernels/norms.js';
 import { medianOf } from './catalogue-similarity.js';
 
-/** Options of {@link signGuard}. Randomized (the coordinate window): pass `seed` or `rng`. */
+/**
+ * Options of {@link signGuard}. Randomized (the coordinate window): pass `seed` or `rng`. Unknown
+ * keys throw `UNKNOWN_OPTION`.
+ */
 export interface SignGuardOptions extends CommonOptions, RandomOptions {
-  /** Norm filter keeps clients with ‖xᵢ‖ > lowerRatio·M (M the median norm). Default 0.1. */
+  /**
+   * Norm filter keeps clients with ‖xᵢ‖ > lowerRatio·M (M the median norm): a finite number ≥ 0.
+   * Default 0.1.
+   */
   lowerRatio?: number;
-  /** Norm filter keeps clients with ‖xᵢ‖ < upperRatio·M. Default 3. */
+  /** Norm filter keeps clients with ‖xᵢ‖ < upperRatio·M: a finite number > lowerRatio. Default 3. */
   upperRatio?: number;
-  /** Fraction of the d coordinates, one random contiguous window, for the sign statistics. Default 0.1. */
+  /**
+   * Fraction of the d coordinates, one random contiguous window, for the sign statistics: a
+   * number in (0, 1] (the window holds ⌊fraction·d⌋ coordinates, at least 1, at most d).
+   * Default 0.1.
+   */
   coordinateFraction?: number;
-  /** Quantile of the mean-shift bandwidth estimate (scikit-learn's `estimate_bandwidth`). Default 0.5. */
+  /**
+   * Quantile of the mean-shift bandwidth estimate (scikit-learn's `estimate_bandwidth`): a number
+   * in [0, 1]. Default 0.5.
+   */
   bandwidthQuantile?: number;
 }
 
@@ -62,6 +75,15 @@ export interface SignGuardDecision extends Decision {
  * values for even n (DESIGN §3; the authors' torch median takes the lower one). When no client
  * passes both filters the output is the zero vector. Non-finite clients are dropped.
  *
+ * Hostile numbers and edge cases: norms are float64 (no finite float32 update overflows them), so
+ * a client of magnitude up to 3.4·10³⁸, or a sparse 10³⁰ blinder, fails the norm filter while
+ * the honest clients hold the median; the output is a mean of updates clipped to norm M, each
+ * coordinate within the range of the selected updates (finite). A zero client never passes the
+ * norm filter (‖0‖ > lowerRatio·M is false), and when the median norm is 0 no client passes and
+ * the output is the zero vector. Identical clients have identical sign statistics (one mode).
+ * Limits: the window holds at most d coordinates; mean shift runs at most 300 iterations per
+ * seed, O(300·n²) in all.
+ *
  * Cost: one pass for the norms, one over the window for the signs, O(n²) mean shift per
  * iteration in 3-D, one combine pass.
  *
@@ -86,16 +108,25 @@ export function signGuard(updates: Updates, options: SignGuardOptions): Float32A
  */
 export function signGuardWithDecision(updates: Updates, options: SignGuardOptions): Aggregation<SignGuardDecision> {
   const rule = 'signGuard';
-  const lower = requireNumber(rule, 'lowerRatio', options?.lowerRatio ?? 0.1, 0);
-  const upper = requireNumber(rule, 'upperRatio', options?.upperRatio ?? 3, 0);
+  const opts = readOptions(rule, options, [
+    'lowerRatio',
+    'upperRatio',
+    'coordinateFraction',
+    'bandwidthQuantile',
+    'seed',
+    'rng',
+    'nonFinite',
+  ]);
+  const lower = requireNumber(rule, 'lowerRatio', opts.lowerRatio ?? 0.1, 0);
+  const upper = requireNumber(rule, 'upperRatio', opts.upperRatio ?? 3, 0);
   if (upper <= lower) {
     throw new RobustAggError('INVALID_OPTION', `${rule}: upperRatio (${upper}) must exceed lowerRatio (${lower})`);
   }
-  const fraction = requireNumber(rule, 'coordinateFraction', options?.coordinateFraction ?? 0.1, 0, 1);
+  const fraction = requireNumber(rule, 'coordinateFraction', opts.coordinateFraction ?? 0.1, 0, 1);
   if (fraction === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: coordinateFraction must be > 0`);
-  const quantile = requireNumber(rule, 'bandwidthQuantile', options?.bandwidthQuantile ?? 0.5, 0, 1);
-  const rng = resolveRng(options, rule);
-  const clients = finiteClients(updates, rule, options.nonFinite);
+  const quantile = requireNumber(rule, 'bandwidthQuantile', opts.bandwidthQuantile ?? 0.5, 0, 1);
+  const rng = resolveRng(opts, rule);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
   const { rows, d } = clients;
   const m = rows.length;
 

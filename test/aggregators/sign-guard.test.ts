@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { signGuard, signGuardWithDecision } from '../../src/aggregators/sign-guard.js';
+import { signGuard, signGuardWithDecision, type SignGuardOptions } from '../../src/aggregators/sign-guard.js';
 import { RobustAggError } from '../../src/core/errors.js';
 import { createRng } from '../../src/core/random.js';
 import { gaussianRows, rowsOf } from '../helpers/data.js';
+import {
+  attackerPositions,
+  distanceInHonestRadii,
+  expectError,
+  expectFinite,
+  hostileKinds,
+  insertAt,
+  onBothBackends,
+} from '../helpers/hostile.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
 
 // Three honest clients with signs (+,+,+,−), a sign-flipper (−,−,−,+) and a huge update with the
@@ -65,6 +74,55 @@ describe('signGuard', () => {
     const { decision } = signGuardWithDecision([...rows, Float32Array.of(NaN, 0, 0, 0)], { seed: 1 });
     expect(decision.dropped).toEqual([5]);
     expect(decision.labels[5]).toBe(-1);
+  });
+
+  it('reads options once and rejects null and unknown keys', () => {
+    const rows4 = gaussianRows(5, 6, 2);
+    expectError(() => signGuard(rows4, null as unknown as SignGuardOptions), 'INVALID_OPTION', /options must be an object, got null/);
+    expectError(() => signGuard(rows4, { seed: 1, upperRatios: 2 } as unknown as SignGuardOptions), 'UNKNOWN_OPTION', /unknown option 'upperRatios'/);
+    expectError(() => signGuard(rows4, { seed: 1, lowerRatio: Infinity }), 'INVALID_OPTION', /lowerRatio/);
+    expectError(() => signGuard(rows4, { seed: 1, coordinateFraction: 2 }), 'INVALID_OPTION', /coordinateFraction/);
+    let reads = 0;
+    const tricky = {
+      seed: 1,
+      get upperRatio() {
+        reads++;
+        return reads === 1 ? 3 : -1;
+      },
+    } as SignGuardOptions;
+    expect(() => signGuard(rows4, tricky)).not.toThrow();
+    expect(reads).toBe(1);
+  });
+
+  it('norm-filters f huge or blinding clients wherever they sit, on both kernels; the output stays near the honest ones', () => {
+    const d = 1024;
+    const f = 3;
+    const honest = gaussianRows(8, d, 71, 1, 0.1);
+    onBothBackends((backend) => {
+      for (const { name, row } of hostileKinds(d)) {
+        for (const positions of attackerPositions(honest.length + f, f)) {
+          const rows = insertAt(honest, row, positions);
+          const { aggregate, decision } = signGuardWithDecision(rows, { seed: 4, coordinateFraction: 1 });
+          for (const p of positions) expect(decision.normFiltered, `${backend} ${name} at ${positions.join(',')}`).not.toContain(p);
+          expect(decision.selected.length).toBeGreaterThan(0);
+          expectFinite(aggregate);
+          expect(distanceInHonestRadii(aggregate, honest)).toBeLessThanOrEqual(2);
+        }
+      }
+    });
+  });
+
+  it('pins zero clients: they never pass the norm filter, and a zero median norm gives the zero vector', () => {
+    const honest = gaussianRows(5, 8, 9, 1, 0.1);
+    const withZeros = insertAt(honest, new Float32Array(8), [0, 3]);
+    const { decision } = signGuardWithDecision(withZeros, { seed: 2 });
+    expect(decision.normFiltered).not.toContain(0);
+    expect(decision.normFiltered).not.toContain(3);
+    const mostlyZero = insertAt(honest.slice(0, 2), new Float32Array(8), [0, 1, 2]);
+    const result = signGuardWithDecision(mostlyZero, { seed: 2 });
+    expect(result.decision.medianNorm).toBe(0);
+    expect(result.decision.selected).toEqual([]);
+    expect(Array.from(result.aggregate)).toEqual(new Array(8).fill(0));
   });
 });
 
