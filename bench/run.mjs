@@ -404,7 +404,7 @@ let cellsDone = 0;
 const bar = opts.progress && process.stderr.isTTY
   ? new cliProgress.SingleBar(
     {
-      format: '  {bar} {percentage}% | {elapsed} | {eta} | {cells} cells | {task}',
+      format: '  {bar} {percentage}% | {elapsedText} | {etaText} | {cells} cells | {task}',
       hideCursor: true,
       clearOnComplete: true,
       stream: process.stderr,
@@ -419,13 +419,13 @@ function refresh() {
   const rest = progress.remainingMs(now());
   bar.setTotal(Math.max(1, Math.round((elapsed + rest) / 100)));
   bar.update(Math.round(elapsed / 100), {
-    elapsed: `${formatDuration(elapsed)} elapsed`,
-    eta: etaText(rest),
+    elapsedText: `${formatDuration(elapsed)} elapsed`,
+    etaText: etaText(rest),
     cells: `${cellsDone}/${cellTotal}`,
     task: currentTask,
   });
 }
-bar?.start(Math.max(1, Math.round(upfrontMs / 100)), 0, { elapsed: '0 s elapsed', eta: etaText(upfrontMs), cells: `0/${cellTotal}`, task: currentTask });
+bar?.start(Math.max(1, Math.round(upfrontMs / 100)), 0, { elapsedText: '0 s elapsed', etaText: etaText(upfrontMs), cells: `0/${cellTotal}`, task: currentTask });
 const ticker = bar ? setInterval(refresh, 1000) : null;
 stopProgress = () => {
   if (ticker) clearInterval(ticker);

@@ -40,7 +40,7 @@ function samplingLines(result) {
       '- **samples**: timed calls of the cell. **This run predates the ≥ 5 samples rule**: a cell ran its',
       `  rule until a budget was spent (${formatMs(result.budgets?.base)} at d = 1e6, a third at 1e5, a sixth at 1e4) and at`,
       '  least once, so a call slower than the budget was timed **once**; such a cell shows no dispersion',
-      '  (—), and its median is that one call, cold caches and all. Runs of today\'s harness take at least',
+      '  (—), and its median is that one call. Runs of today\'s harness take at least',
       '  five calls per cell (see *Time budget*).',
     ];
   }
