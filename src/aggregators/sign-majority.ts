@@ -1,10 +1,10 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { finiteClients } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { reduceColumns } from '../kernels/column-select.js';
 
-/** Options of {@link signMajority}. */
+/** Options of {@link signMajority}: only `nonFinite`. Unknown keys throw `UNKNOWN_OPTION`. */
 export type SignMajorityOptions = CommonOptions;
 
 /** Decision of {@link signMajority}. */
@@ -21,6 +21,10 @@ export interface SignMajorityDecision extends Decision {
  * {−1, 0, 1}; multiply it by the server's step size. Needs no f: a minority of clients cannot flip
  * a coordinate on which the honest majority agrees.
  *
+ * Magnitudes never count, so no finite value (3.4·10³⁸, a sparse blinder, a subnormal) weighs
+ * more than one vote; −0 and +0 both vote 0, and a tied coordinate gives +0. Both kernels give the
+ * same bits (the vote is an exact count).
+ *
  * Cost: blocks of 256 columns copied transposed, one count per coordinate, O(n·d).
  *
  * @example
@@ -30,7 +34,7 @@ export interface SignMajorityDecision extends Decision {
  * for (let k = 0; k < params.length; k++) params[k] -= lr * direction[k];
  * ```
  */
-export function signMajority(updates: Updates, options: SignMajorityOptions = {}): Float32Array {
+export function signMajority(updates: Updates, options?: SignMajorityOptions): Float32Array {
   return signMajorityWithDecision(updates, options).aggregate;
 }
 
@@ -45,10 +49,11 @@ export function signMajority(updates: Updates, options: SignMajorityOptions = {}
  */
 export function signMajorityWithDecision(
   updates: Updates,
-  options: SignMajorityOptions = {},
+  options?: SignMajorityOptions,
 ): Aggregation<SignMajorityDecision> {
   const rule = 'signMajority';
-  const clients = finiteClients(updates, rule, options.nonFinite);
+  const opts = readOptions(rule, options, ['nonFinite']);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
   let ties = 0;
   const aggregate = reduceColumns(clients.rows, (col, lo, m) => {
     let vote = 0;
