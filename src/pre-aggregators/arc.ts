@@ -1,11 +1,11 @@
 import { finiteClients, remainingByzantine, requireClients } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { rowNorms, scaled } from '../kernels/norms.js';
 
 /** Options of {@link arc}. */
 export interface ArcOptions extends CommonOptions {
-  /** Declared number of Byzantine clients. */
+  /** Declared number of Byzantine clients: an integer ≥ 0 with n ≥ f+1. Required. */
   f: number;
 }
 
@@ -22,11 +22,12 @@ export interface ArcOptions extends CommonOptions {
  * ```
  */
 export function arc(updates: Updates, options: ArcOptions): Float32Array[] {
-  const clients = finiteClients(updates, 'arc', options?.nonFinite);
-  requireClients('arc', clients.n, options?.f, 1, 1);
+  const opts = readOptions('arc', options, ['f', 'nonFinite']);
+  const clients = finiteClients(updates, 'arc', opts.nonFinite);
+  requireClients('arc', clients.n, opts.f as number, 1, 1);
   const rows = clients.rows;
   const m = rows.length;
-  const f = remainingByzantine(options.f, clients);
+  const f = remainingByzantine(opts.f as number, clients);
   const k = Math.min(m - 1, Math.floor((2 * f * (m - f)) / m));
   const norms = rowNorms(rows);
   const byNorm = Array.from({ length: m }, (_, i) => i).sort((a, b) => norms[b] - norms[a] || a - b);

@@ -1,12 +1,15 @@
 import { finiteClients } from '../core/finite-clients.js';
-import { requireInteger, type CommonOptions } from '../core/options.js';
-import { randomPermutation, resolveRng, type RandomOptions } from '../core/random.js';
+import { readOptions, requireInteger, type CommonOptions } from '../core/options.js';
+import { randomPermutation, resolveValidRng, type RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 
 /** Options of {@link bucketing}. */
 export interface BucketingOptions extends CommonOptions, RandomOptions {
-  /** Bucket size s ≥ 1. Default 2 (the paper's choice). */
+  /**
+   * Bucket size s: an integer ≥ 1 (any size up to 2⁵³; s ≥ n gives one bucket, the mean). Default 2
+   * (the paper's choice).
+   */
   bucketSize?: number;
 }
 
@@ -25,9 +28,10 @@ export interface BucketingOptions extends CommonOptions, RandomOptions {
  * ```
  */
 export function bucketing(updates: Updates, options: BucketingOptions): Float32Array[] {
-  const s = requireInteger('bucketing', 'bucketSize', options?.bucketSize ?? 2, 1);
-  const rng = resolveRng(options, 'bucketing');
-  const { rows } = finiteClients(updates, 'bucketing', options?.nonFinite);
+  const opts = readOptions('bucketing', options, ['bucketSize', 'seed', 'rng', 'nonFinite']);
+  const s = requireInteger('bucketing', 'bucketSize', opts.bucketSize ?? 2, 1, Number.MAX_SAFE_INTEGER);
+  const rng = resolveValidRng({ seed: opts.seed, rng: opts.rng }, 'bucketing');
+  const { rows } = finiteClients(updates, 'bucketing', opts.nonFinite);
   const order = randomPermutation(rows.length, rng);
   const out: Float32Array[] = [];
   for (let start = 0; start < rows.length; start += s) {

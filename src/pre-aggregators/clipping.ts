@@ -1,11 +1,11 @@
 import { finiteClients } from '../core/finite-clients.js';
-import { requireNumber, type CommonOptions } from '../core/options.js';
+import { readOptions, requireNumber, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { rowNorms, scaled } from '../kernels/norms.js';
 
 /** Options of {@link clipping}. */
 export interface ClippingOptions extends CommonOptions {
-  /** The norm bound τ > 0. */
+  /** The norm bound τ: a finite number > 0. Required. */
   tau: number;
 }
 
@@ -22,8 +22,9 @@ export interface ClippingOptions extends CommonOptions {
  * ```
  */
 export function clipping(updates: Updates, options: ClippingOptions): Float32Array[] {
-  const tau = requireNumber('clipping', 'tau', options?.tau, 0, Infinity, true);
-  const { rows } = finiteClients(updates, 'clipping', options.nonFinite);
+  const opts = readOptions('clipping', options, ['tau', 'nonFinite']);
+  const tau = requireNumber('clipping', 'tau', opts.tau as number, 0, Infinity, true);
+  const { rows } = finiteClients(updates, 'clipping', opts.nonFinite);
   const norms = rowNorms(rows);
   return rows.map((x, i) => scaled(x, norms[i] > tau ? tau / norms[i] : 1));
 }

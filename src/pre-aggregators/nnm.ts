@@ -1,5 +1,5 @@
 import { finiteClients, remainingByzantine, requireClients } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
@@ -7,7 +7,10 @@ import { lowestScores } from '../aggregators/krum-scores.js';
 
 /** Options of {@link nnm}. */
 export interface NnmOptions extends CommonOptions {
-  /** Declared number of Byzantine clients; each update is replaced by the mean of its n − f nearest. */
+  /**
+   * Declared number of Byzantine clients, an integer ≥ 0 with n ≥ f+1; each update is replaced by
+   * the mean of its n − f nearest. Required.
+   */
   f: number;
 }
 
@@ -27,11 +30,13 @@ export interface NnmOptions extends CommonOptions {
  * ```
  */
 export function nnm(updates: Updates, options: NnmOptions): Float32Array[] {
-  const clients = finiteClients(updates, 'nnm', options?.nonFinite);
-  requireClients('nnm', clients.n, options?.f, 1, 1);
+  const opts = readOptions('nnm', options, ['f', 'nonFinite']);
+  const f = opts.f as number;
+  const clients = finiteClients(updates, 'nnm', opts.nonFinite);
+  requireClients('nnm', clients.n, f, 1, 1);
   const rows = clients.rows;
   const m = rows.length;
-  const keep = m - remainingByzantine(options.f, clients);
+  const keep = m - remainingByzantine(f, clients);
   if (m === 1) return [Float32Array.from(rows[0])];
   const dist = squaredDistancesFromGram(gram(rows, 'robust'), m);
   const w = new Float64Array(m);

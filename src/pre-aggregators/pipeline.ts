@@ -1,9 +1,18 @@
 import type { Aggregator, PreAggregator } from '../core/decision.js';
+import { RobustAggError } from '../core/errors.js';
+import { describeValue } from '../core/options.js';
+import { isFloat32Array } from '../core/updates.js';
+import { isFiniteVector } from '../kernels/finite.js';
 
 /**
  * Composes pre-aggregators with a final aggregator: `pipeline(p₁, …, p_k, agg)(updates)` is
  * `agg(p_k(…p₁(updates)))`. Each stage is a function of the updates alone, so bind options with an
  * arrow function; every stage drops non-finite rows itself.
+ *
+ * Checks: at least one stage, every stage a function (`INVALID_OPTION` naming the stage, when the
+ * pipeline is built); when it runs, each pre-aggregator must return an array and the final
+ * aggregator a finite `Float32Array` of the length its input rows have (`INVALID_OPTION` naming the
+ * stage otherwise), so a faulty custom stage cannot pass NaN or a wrong shape on.
  *
  * @example
  * ```ts
@@ -18,7 +27,43 @@ import type { Aggregator, PreAggregator } from '../core/decision.js';
  * ```
  */
 export function pipeline(...stages: [...PreAggregator[], Aggregator]): Aggregator {
+  const rule = 'pipeline';
+  if (stages.length === 0) {
+    throw new RobustAggError('INVALID_OPTION', `${rule} needs at least one stage (the final aggregator), got none`);
+  }
+  for (let k = 0; k < stages.length; k++) {
+    if (typeof stages[k] !== 'function') {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: stage ${k} must be a function of the updates, got ${describeValue(stages[k])}`);
+    }
+  }
   const pre = stages.slice(0, -1) as PreAggregator[];
   const last = stages[stages.length - 1] as Aggregator;
-  return (updates) => last(pre.reduce<readonly Float32Array[]>((u, stage) => stage(u), updates));
+  const lastIndex = stages.length - 1;
+  return (updates) => {
+    let current: readonly Float32Array[] = updates;
+    for (let k = 0; k < pre.length; k++) {
+      const next: unknown = pre[k](current);
+      if (!Array.isArray(next)) {
+        throw new RobustAggError(
+          'INVALID_OPTION',
+          `${rule}: stage ${k} (a pre-aggregator) returned ${describeValue(next)}, expected an array of Float32Array updates`,
+        );
+      }
+      current = next as Float32Array[];
+    }
+    const out: unknown = last(current);
+    const first: unknown = Array.isArray(current) ? current[0] : undefined;
+    const d = isFloat32Array(first) ? first.length : undefined;
+    if (!isFloat32Array(out) || (d !== undefined && out.length !== d)) {
+      const got = isFloat32Array(out) ? `a vector of length ${out.length}` : describeValue(out);
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `${rule}: stage ${lastIndex} (the aggregator) returned ${got}, expected a Float32Array of length d=${String(d)}`,
+      );
+    }
+    if (!isFiniteVector(out)) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: stage ${lastIndex} (the aggregator) returned NaN or ±Infinity`);
+    }
+    return out;
+  };
 }

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { coordinateMedian } from '../../src/aggregators/coordinate-median.js';
 import { krum } from '../../src/aggregators/krum.js';
 import { mean } from '../../src/aggregators/mean.js';
+import { RobustAggError } from '../../src/core/errors.js';
 import { createRng } from '../../src/core/random.js';
+import { describeOptionReading } from '../helpers/option-checks.js';
 import { arc } from '../../src/pre-aggregators/arc.js';
 import { bucketing } from '../../src/pre-aggregators/bucketing.js';
 import { clipping } from '../../src/pre-aggregators/clipping.js';
@@ -94,4 +96,83 @@ describe('pipeline', () => {
     const rows = gaussianRows(5, 2, 1);
     expect(Array.from(pipeline((u) => krum(u, { f: 1 }))(rows))).toEqual(Array.from(krum(rows, { f: 1 })));
   });
+});
+
+describe('pipeline: malformed stages', () => {
+  const rows = rowsOf([[0], [1], [10]]);
+
+  it('needs at least one stage, and every stage a function (a TypeError before)', () => {
+    expect(() => (pipeline as (...s: unknown[]) => unknown)()).toThrow('pipeline needs at least one stage (the final aggregator), got none');
+    expect(() => (pipeline as (...s: unknown[]) => unknown)((u: Float32Array[]) => u, 3)).toThrow(
+      'pipeline: stage 1 must be a function of the updates, got 3',
+    );
+    expect(() => (pipeline as (...s: unknown[]) => unknown)(null, mean)).toThrow(/stage 0 must be a function/);
+  });
+
+  it('names a stage that returns something other than updates, or a bad aggregate', () => {
+    const single = pipeline((() => Float32Array.of(1)) as never, (u) => mean(u));
+    expect(() => single(rows)).toThrow(/stage 0 \(a pre-aggregator\) returned an object \(Float32Array\), expected an array/);
+    const nan = pipeline((u) => nnm(u, { f: 1 }), () => Float32Array.of(NaN));
+    expect(() => nan(rows)).toThrow('pipeline: stage 1 (the aggregator) returned NaN or ±Infinity');
+    const short = pipeline(() => new Float32Array(2));
+    expect(() => short(rows)).toThrow(/stage 0 \(the aggregator\) returned a vector of length 2, expected a Float32Array of length d=1/);
+    const notVector = pipeline(() => [1] as never);
+    expect(() => notVector(rows)).toThrow(RobustAggError);
+  });
+});
+
+describe('pre-aggregators: hostile numbers and an invalid rng', () => {
+  it('keep every output finite with clients up to ±3.4e38', () => {
+    const rows = [...gaussianRows(5, 3, 7), new Float32Array(3).fill(3.4e38), new Float32Array(3).fill(-3.4e38)];
+    const outputs = [
+      ...nnm(rows, { f: 2 }),
+      ...arc(rows, { f: 2 }),
+      ...clipping(rows, { tau: 1e38 }),
+      ...clipping(rows, { tau: 1 }),
+      ...bucketing(rows, { bucketSize: 2, seed: 1 }),
+      ...bucketing(rows, { bucketSize: 7, seed: 1 }),
+    ];
+    for (const out of outputs) for (const v of out) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  it('bucketing rejects an invalid rng with a RobustAggError', () => {
+    const rows = gaussianRows(6, 2, 2);
+    for (const rng of [{}, null, 'x']) expect(() => bucketing(rows, { rng: rng as never }), String(rng)).toThrow(RobustAggError);
+    const bad = { ...createRng(1), nextInt: () => 99 };
+    expect(() => bucketing(rows, { rng: bad })).toThrow(/rng\.nextInt\(\d+\) must return an integer in \[0, \d+\)/);
+    expect(() => bucketing(rows, { bucketSize: 1.5, seed: 1 })).toThrow(/bucketSize must be an integer/);
+  });
+});
+
+describeOptionReading({
+  name: 'nnm',
+  call: (u, o) => nnm(u, o as never),
+  updates: rowsOf([[0], [1], [10]]),
+  valid: { f: 1 },
+  getter: { key: 'f', values: [1, -3] },
+  required: true,
+});
+describeOptionReading({
+  name: 'arc',
+  call: (u, o) => arc(u, o as never),
+  updates: rowsOf([[0], [1], [10]]),
+  valid: { f: 1 },
+  getter: { key: 'f', values: [1, -3] },
+  required: true,
+});
+describeOptionReading({
+  name: 'clipping',
+  call: (u, o) => clipping(u, o as never),
+  updates: rowsOf([[0], [1], [10]]),
+  valid: { tau: 1 },
+  getter: { key: 'tau', values: [1, -1] },
+  required: true,
+});
+describeOptionReading({
+  name: 'bucketing',
+  call: (u, o) => bucketing(u, o as never),
+  updates: rowsOf([[0], [1], [10]]),
+  valid: { seed: 1 },
+  getter: { key: 'bucketSize', values: [2, 0] },
+  required: true,
 });
