@@ -28,7 +28,7 @@ export interface GeometricMedianOptions extends CommonOptions {
   /**
    * Smoothing ν of RFA (Pillutla, Kakade & Harchaoui, IEEE TSP 2022): weights 1/max(ν, ‖xᵢ − z‖).
    * A finite number ≥ 0. Default 0: plain Weiszfeld, where a client sitting on the estimate is
-   * handled as Vardi & Zhang do (see {@link weiszfeld}) instead of being floored.
+   * handled as Vardi & Zhang do (see {@link geometricMedian}) instead of being floored.
    */
   nu?: number;
 }
