@@ -1,0 +1,111 @@
+// The library in a real browser: headless Chromium (the system one, from Debian's `chromium`
+// package, driven by playwright-core) loads the built package bundled for the browser and runs
+// the main rules on the default (fast) kernels, on the page's main thread and in a Web Worker.
+// Results must equal Node's bit for bit, the fast kernels must really have loaded, and the page
+// must log no error. CI installs Chromium (.ci/run); elsewhere the test is skipped with a reason
+// when no Chromium is found.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCases } from './cases.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+  (p) => p !== undefined && p !== '' && existsSync(p),
+);
+const built = existsSync(join(root, 'dist/index.js'));
+if (chromiumPath === undefined) {
+  if (process.env.CI) throw new Error('browser test: no Chromium found (CI must install it: apt-get install -y chromium)');
+  console.log('browser test skipped: no Chromium at /usr/bin/chromium (apt-get install -y chromium, or set CHROMIUM_PATH)');
+}
+
+interface Run {
+  results: Record<string, string>;
+  status: { wasm: boolean };
+}
+
+describe.runIf(chromiumPath !== undefined && built)('in headless Chromium', () => {
+  let dir = '';
+  let server: Server;
+  let origin = '';
+  let browser: import('playwright-core').Browser;
+  const problems: string[] = [];
+  let node: Record<string, string> = {};
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'robust-agg-browser-'));
+    await build({
+      entryPoints: [join(root, 'test/browser/page-entry.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      outfile: join(dir, 'bundle.js'),
+      logLevel: 'error',
+    });
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="bundle.js"></script>');
+    server = createServer((req, res) => {
+      if (req.url === '/favicon.ico') {
+        res.writeHead(204).end(); // browsers ask for it; a 404 would be logged as a console error
+        return;
+      }
+      const file = req.url === '/' ? 'index.html' : (req.url ?? '').replace(/^\//, '').split('?')[0];
+      const path = join(dir, file);
+      if (!/^[\w.-]+$/.test(file) || !existsSync(path)) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/html' });
+      res.end(readFileSync(path));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--headless=new'] });
+    const lib = await import(join(root, 'dist/index.js'));
+    node = runCases(lib);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function openPage() {
+    problems.length = 0;
+    const page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => 'runInPage' in globalThis);
+    return page;
+  }
+
+  it('Node computes every case (no case throws)', () => {
+    for (const [name, bits] of Object.entries(node)) expect(bits, name).not.toMatch(/^error/);
+  });
+
+  it('the main thread of a page gives the same bits as Node, on the WebAssembly kernels', async () => {
+    const page = await openPage();
+    const run = (await page.evaluate('runInPage()')) as Run;
+    expect(run.status.wasm).toBe(true);
+    expect(run.results).toEqual(node);
+    await page.close();
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('a Web Worker gives the same bits as Node, on the WebAssembly kernels', async () => {
+    const page = await openPage();
+    const run = (await page.evaluate('runInWorker()')) as Run;
+    expect(run.status.wasm).toBe(true);
+    expect(run.results).toEqual(node);
+    await page.close();
+    expect(problems).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,27 @@
+// Bundled for the browser: in a page, runs the cases on the main thread (after the asynchronous
+// compile a browser's main thread requires) and in a Web Worker started from this same bundle.
+import * as lib from '../../dist/index.js';
+import { runCases } from './cases.js';
+
+declare const self: { postMessage(m: unknown): void; onmessage: ((e: MessageEvent) => void) | null };
+
+const inWorker = typeof (globalThis as { document?: unknown }).document === 'undefined';
+
+if (inWorker) {
+  self.onmessage = () => {
+    // Workers may compile synchronously: no initKernels needed here.
+    self.postMessage({ results: runCases(lib as never), status: lib.kernelStatus() });
+  };
+} else {
+  (globalThis as Record<string, unknown>).runInPage = async () => {
+    await lib.initKernels();
+    return { results: runCases(lib as never), status: lib.kernelStatus() };
+  };
+  (globalThis as Record<string, unknown>).runInWorker = () =>
+    new Promise((resolve, reject) => {
+      const worker = new Worker(new URL(import.meta.url), { type: 'module' });
+      worker.onmessage = (e) => resolve(e.data);
+      worker.onerror = (e) => reject(new Error(e.message));
+      worker.postMessage('run');
+    });
+}
