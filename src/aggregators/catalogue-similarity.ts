@@ -6,6 +6,7 @@ import { RobustAggError } from '../core/errors.js';
 import { describeValue } from '../core/options.js';
 import type { Rng } from '../core/random.js';
 import { isFiniteVector } from '../kernels/finite.js';
+import { maxOf, quickselect } from '../kernels/quickselect.js';
 
 /**
  * Cosine similarities from an uncentred Gram matrix G = XXᵀ (row-major n×n):
@@ -31,15 +32,19 @@ export function cosinesFromGram(g: Float64Array, n: number): Float64Array {
 }
 
 /**
- * Median of a list of numbers; for an even count the mean of the two middle values (numpy's
- * convention, DESIGN §3). Does not modify its input. Empty input gives NaN.
+ * Median of a list of numbers (not NaN); for an even count the mean of the two middle values
+ * (numpy's convention, DESIGN §3), computed as a/2 + b/2 so that two values near ±1.8·10³⁰⁸ do
+ * not overflow. Does not modify its input. Empty input gives NaN. O(m) expected (quickselect).
  */
 export function medianOf(values: ArrayLike<number>): number {
-  const sorted = Float64Array.from(values).sort();
-  const m = sorted.length;
+  const m = values.length;
   if (m === 0) return NaN;
+  const a = Float64Array.from(values);
   const h = m >>> 1;
-  return (m & 1) === 1 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
+  quickselect(a, 0, m - 1, h);
+  if ((m & 1) === 1) return a[h];
+  const lower = maxOf(a, 0, h - 1);
+  return lower / 2 + a[h] / 2;
 }
 
 /**

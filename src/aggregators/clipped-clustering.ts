@@ -1,21 +1,30 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import { finiteClients, indicesOverInput, weightsOverInput } from '../core/finite-clients.js';
-import type { CommonOptions } from '../core/options.js';
+import { describeValue, readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { gram } from '../kernels/gram.js';
 import { cosinesFromGram, medianOf, requireLimit } from './catalogue-similarity.js';
 
-/** Options of {@link clippedClustering}. */
+/**
+ * Most norms a {@link clippedClustering} history holds: a `normHistory` passed in may hold at most
+ * this many, and the one returned keeps the most recent this many (older norms are dropped), so
+ * the median stays O(H log H) with H ≤ 10⁶ however many rounds run.
+ */
+export const CLIPPED_CLUSTERING_MAX_HISTORY = 1_000_000;
+
+/** Options of {@link clippedClustering}. Unknown keys throw `UNKNOWN_OPTION`. */
 export interface ClippedClusteringOptions extends CommonOptions {
   /**
    * Norms of the updates of earlier rounds (as returned in `normHistory` by
-   * {@link clippedClusteringWithDecision}). The clipping bound is the median of these and this
-   * round's norms. Default: none, so the bound is the median norm of this round.
+   * {@link clippedClusteringWithDecision}): an array of at most
+   * {@link CLIPPED_CLUSTERING_MAX_HISTORY} (10⁶) finite numbers ≥ 0. The clipping bound is the
+   * median of these and this round's norms. Default: none, so the bound is the median norm of
+   * this round.
    */
   normHistory?: readonly number[];
-  /** Upper cap on the clipping bound. Default +∞ (Blades uses 1e5). */
+  /** Upper cap on the clipping bound: a number ≥ 0, `Infinity` allowed. Default +∞ (Blades uses 1e5). */
   maxTau?: number;
 }
 
@@ -35,7 +44,10 @@ export interface ClippedClusteringDecision extends Decision {
 
 /** What {@link clippedClusteringWithDecision} returns: the aggregation and the norm history. */
 export interface ClippedClusteringAggregation extends Aggregation<ClippedClusteringDecision> {
-  /** `normHistory` with this round's finite norms appended; pass it back next round. */
+  /**
+   * `normHistory` with this round's finite norms appended, the most recent
+   * {@link CLIPPED_CLUSTERING_MAX_HISTORY} kept; pass it back next round.
+   */
   readonly normHistory: number[];
 }
 
@@ -49,11 +61,20 @@ export interface ClippedClusteringAggregation extends Aggregation<ClippedCluster
  * Needs no f; assumes an honest majority that points in similar directions.
  *
  * Our choices: the norm history is explicit (`normHistory` in, `normHistory` out), never hidden
- * state; a zero vector has cosine 0 with everything (distance 1), as torch's ε gives; merges join
- * the closest pair of clusters, exact distance ties going to the pair with the lowest client
- * indices. When the two clusters have the same size, the one with the smaller mean within-cluster
- * distance is kept; if that ties too (e.g. n = 2) both are kept. With one client, it is kept.
- * Non-finite clients are dropped and their norms are not recorded.
+ * state; a zero vector has cosine 0 with every non-zero update (distance 1), as torch's ε gives,
+ * but distance 0 to another zero vector (identical updates are at distance 0, whatever they are;
+ * Blades puts two zero updates at distance 1, which lets zero-sending clients join the honest
+ * cluster and shrink its mean); merges join the closest pair of clusters, exact distance ties
+ * going to the pair with the lowest client indices. When the two clusters have the same size, the
+ * one with the smaller mean within-cluster distance is kept; if that ties too (e.g. n = 2) both
+ * are kept. With one client, it is kept. Non-finite clients are dropped and their norms are not
+ * recorded.
+ *
+ * Hostile numbers: norms and cosines come from a float64 Gram matrix (per pair, no client's
+ * magnitude changes another pair's cosine), so finite updates up to ±3.4·10³⁸ or a sparse 10³⁰
+ * blinder give finite norms and distances in [0, 2]. The output is a mean of updates each
+ * clipped to norm τ (weights min(1, τ/‖xᵢ‖)/|S|), so its norm is at most τ and it is finite.
+ * Limits: the history holds at most 10⁶ norms; average linkage is O(n³).
  *
  * Cost: one uncentred Gram pass (n²d/2; the norms are its diagonal), O(n³) clustering, one combine
  * pass.
@@ -69,7 +90,7 @@ export interface ClippedClusteringAggregation extends Aggregation<ClippedCluster
  * }
  * ```
  */
-export function clippedClustering(updates: Updates, options: ClippedClusteringOptions = {}): Float32Array {
+export function clippedClustering(updates: Updates, options?: ClippedClusteringOptions): Float32Array {
   return clippedClusteringWithDecision(updates, options).aggregate;
 }
 
@@ -85,27 +106,44 @@ export function clippedClustering(updates: Updates, options: ClippedClusteringOp
  */
 export function clippedClusteringWithDecision(
   updates: Updates,
-  options: ClippedClusteringOptions = {},
+  options?: ClippedClusteringOptions,
 ): ClippedClusteringAggregation {
   const rule = 'clippedClustering';
-  const maxTau = requireLimit(rule, 'maxTau', options.maxTau ?? Infinity, 0);
-  const past = options.normHistory ?? [];
-  if (!Array.isArray(past)) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory must be an array of norms`);
+  const opts = readOptions(rule, options, ['normHistory', 'maxTau', 'nonFinite']);
+  const maxTau = requireLimit(rule, 'maxTau', opts.maxTau ?? Infinity, 0);
+  const given: unknown = opts.normHistory ?? [];
+  if (!Array.isArray(given)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory must be an array of norms, got ${describeValue(given)}`);
   }
-  for (let t = 0; t < past.length; t++) {
-    if (typeof past[t] !== 'number' || !Number.isFinite(past[t]) || past[t] < 0) {
-      throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory[${t}] must be a finite norm ≥ 0`);
+  if (given.length > CLIPPED_CLUSTERING_MAX_HISTORY) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: normHistory holds ${given.length} norms, more than ${CLIPPED_CLUSTERING_MAX_HISTORY}; keep the most recent ones`,
+    );
+  }
+  const history = given as readonly unknown[];
+  const count = history.length;
+  const past = new Float64Array(count); // each entry read once
+  for (let t = 0; t < count; t++) {
+    const v = history[t];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory[${t}] must be a finite norm ≥ 0, got ${describeValue(v)}`);
     }
+    past[t] = v;
   }
-  const clients = finiteClients(updates, rule, options.nonFinite);
+  const clients = finiteClients(updates, rule, opts.nonFinite);
   const rows = clients.rows;
   const m = rows.length;
   const g = gram(rows, null);
   const norms = new Float64Array(m);
   for (let k = 0; k < m; k++) norms[k] = Math.sqrt(Math.max(0, g[k * m + k]));
-  const normHistory = [...past, ...norms];
-  const tau = Math.min(maxTau, medianOf(normHistory));
+  const all = new Float64Array(count + m);
+  all.set(past);
+  all.set(norms, count);
+  const tau = Math.min(maxTau, medianOf(all));
+  const from = Math.max(0, all.length - CLIPPED_CLUSTERING_MAX_HISTORY);
+  const normHistory = new Array<number>(all.length - from);
+  for (let t = from; t < all.length; t++) normHistory[t - from] = all[t];
   const clip = new Float64Array(m);
   for (let k = 0; k < m; k++) clip[k] = norms[k] > tau ? tau / norms[k] : 1;
 
@@ -113,6 +151,11 @@ export function clippedClusteringWithDecision(
   const dist = new Float64Array(m * m);
   for (let t = 0; t < m * m; t++) dist[t] = 1 - cos[t];
   for (let k = 0; k < m; k++) dist[k * m + k] = 0;
+  // Zero vectors are identical to each other: distance 0 (cosinesFromGram gives them cosine 0).
+  for (let i = 0; i < m; i++) {
+    if (norms[i] !== 0) continue;
+    for (let j = 0; j < m; j++) if (norms[j] === 0) dist[i * m + j] = 0;
+  }
   const labels = averageLinkageTwoClusters(dist, m);
   const chosen = keptCluster(dist, m, labels);
 

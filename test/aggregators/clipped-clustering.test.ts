@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { clippedClustering, clippedClusteringWithDecision } from '../../src/aggregators/clipped-clustering.js';
+import {
+  CLIPPED_CLUSTERING_MAX_HISTORY,
+  clippedClustering,
+  clippedClusteringWithDecision,
+  type ClippedClusteringOptions,
+} from '../../src/aggregators/clipped-clustering.js';
 import { RobustAggError } from '../../src/core/errors.js';
-import { rowsOf } from '../helpers/data.js';
+import { gaussianRows, rowsOf } from '../helpers/data.js';
+import {
+  attackerPositions,
+  distanceInHonestRadii,
+  expectError,
+  expectFinite,
+  hostileKinds,
+  insertAt,
+  onBothBackends,
+} from '../helpers/hostile.js';
 import { describeAggregatorProperties } from '../helpers/properties.js';
 
 // Cosines: (0,1) 0.6, (0,2) 0.8, (1,2) 0.96, (0,3) −1, (0,4) 0, (1,3) −0.6, (1,4) −0.8,
@@ -73,6 +87,62 @@ describe('clippedClustering', () => {
     expect(decision.dropped).toEqual([5]);
     expect(decision.labels[5]).toBe(-1);
     expect(normHistory).toHaveLength(5);
+  });
+
+  it('reads options once, rejects null and unknown keys, and caps the norm history at 10⁶', () => {
+    expectError(() => clippedClustering(rows, null as unknown as ClippedClusteringOptions), 'INVALID_OPTION', /options must be an object, got null/);
+    expectError(() => clippedClustering(rows, { maxtau: 1 } as unknown as ClippedClusteringOptions), 'UNKNOWN_OPTION', /unknown option 'maxtau'/);
+    expectError(() => clippedClustering(rows, { normHistory: ['1'] as unknown as number[] }), 'INVALID_OPTION', /normHistory\[0\] must be a finite norm ≥ 0, got "1"/);
+    expectError(() => clippedClustering(rows, { normHistory: 3 as unknown as number[] }), 'INVALID_OPTION', /normHistory must be an array of norms, got 3/);
+    const long = new Array<number>(CLIPPED_CLUSTERING_MAX_HISTORY + 1).fill(1);
+    expectError(() => clippedClustering(rows, { normHistory: long }), 'INVALID_OPTION', /normHistory holds 1000001 norms, more than 1000000/);
+    // At the cap, the returned history keeps the most recent 10⁶ norms (this round's last).
+    const full = new Array<number>(CLIPPED_CLUSTERING_MAX_HISTORY).fill(7);
+    const { normHistory, decision } = clippedClusteringWithDecision(rows, { normHistory: full });
+    expect(normHistory).toHaveLength(CLIPPED_CLUSTERING_MAX_HISTORY);
+    expect(normHistory.slice(-5)).toEqual([2, 5, 5, 1, 3].map((v) => expect.closeTo(v, 12)));
+    expect(decision.tau).toBe(7);
+    let reads = 0;
+    const tricky = {
+      get maxTau() {
+        reads++;
+        return reads === 1 ? 1 : -1;
+      },
+    } as ClippedClusteringOptions;
+    expect(() => clippedClustering(rows, tricky)).not.toThrow();
+    expect(reads).toBe(1);
+  });
+
+  it('puts zero clients at distance 0 from each other: f zero senders form their own cluster (issue 14)', () => {
+    // Before: two zero vectors were at distance 1, like strangers; four zero senders joined the
+    // honest cluster and shrank its mean by 9/13 (257 honest radii away).
+    const d = 64;
+    const honest = gaussianRows(9, d, 91, 1, 0.01);
+    for (const positions of attackerPositions(13, 4)) {
+      const rowsWithZeros = insertAt(honest, new Float32Array(d), positions);
+      const { aggregate, decision } = clippedClusteringWithDecision(rowsWithZeros);
+      expect(decision.selected).toEqual(rowsWithZeros.flatMap((_, i) => (positions.includes(i) ? [] : [i])));
+      expect(distanceInHonestRadii(aggregate, honest)).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('keeps f huge or blinding clients out of the kept cluster wherever they sit, on both kernels', () => {
+    const d = 1024;
+    const f = 3;
+    const honest = gaussianRows(8, d, 93, 1, 0.1);
+    onBothBackends((backend) => {
+      for (const { name, row } of hostileKinds(d)) {
+        for (const positions of attackerPositions(honest.length + f, f)) {
+          const rowsWith = insertAt(honest, row, positions);
+          const { aggregate, decision } = clippedClusteringWithDecision(rowsWith);
+          for (const p of positions) expect(decision.selected, `${backend} ${name} at ${positions.join(',')}`).not.toContain(p);
+          expectFinite(aggregate);
+          expectFinite(decision.clipFactors, 'clipFactors');
+          expect(Number.isFinite(decision.tau)).toBe(true);
+          expect(distanceInHonestRadii(aggregate, honest)).toBeLessThanOrEqual(2);
+        }
+      }
+    });
   });
 });
 
