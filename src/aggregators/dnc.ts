@@ -9,7 +9,7 @@ import {
   weightsOverInput,
 } from '../core/finite-clients.js';
 import { readOptions, requireInteger, requireNumber, type CommonOptions } from '../core/options.js';
-import { resolveRng, type RandomOptions } from '../core/random.js';
+import { resolveValidRng, type RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { gram } from '../kernels/gram.js';
@@ -118,7 +118,7 @@ export function dncWithDecision(updates: Updates, options: DncOptions): Aggregat
   requireClients(rule, clients.n, f, 1, 1);
   const { rows, d } = clients;
   const b = Math.min(d, requireInteger(rule, 'subsampleDimension', opts.subsampleDimension ?? Math.min(d, 10000), 1));
-  const rng = resolveRng(opts, rule);
+  const rng = resolveValidRng(opts, rule);
   const m = rows.length;
   const removed = Math.ceil(filterFraction * remainingByzantine(f, clients) - 1e-12);
   const keep = m - removed;

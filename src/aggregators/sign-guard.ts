@@ -2,7 +2,7 @@ import type { Aggregation, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import { finiteClients, indicesOverInput, weightsOverInput } from '../core/finite-clients.js';
 import { readOptions, requireNumber, type CommonOptions } from '../core/options.js';
-import { resolveRng, type RandomOptions } from '../core/random.js';
+import { resolveValidRng, type RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { rowNorms } from '../kernels/norms.js';
@@ -125,7 +125,7 @@ export function signGuardWithDecision(updates: Updates, options: SignGuardOption
   const fraction = requireNumber(rule, 'coordinateFraction', opts.coordinateFraction ?? 0.1, 0, 1);
   if (fraction === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: coordinateFraction must be > 0`);
   const quantile = requireNumber(rule, 'bandwidthQuantile', opts.bandwidthQuantile ?? 0.5, 0, 1);
-  const rng = resolveRng(opts, rule);
+  const rng = resolveValidRng(opts, rule);
   const clients = finiteClients(updates, rule, opts.nonFinite);
   const { rows, d } = clients;
   const m = rows.length;

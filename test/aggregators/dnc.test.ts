@@ -104,6 +104,8 @@ describe('dnc', () => {
     expectError(() => dnc(rows, { f: 1, seed: 1, iteration: 3 } as unknown as DncOptions), 'UNKNOWN_OPTION', /unknown option 'iteration'/);
     expectError(() => dnc(rows, { seed: 1 } as unknown as DncOptions), 'INVALID_OPTION', /f must be a non-negative integer, got undefined/);
     expectError(() => dnc(rows, { f: 1, seed: 1, filterFraction: 1e308 }), 'TOO_FEW_CLIENTS', /more than ⌈c·f⌉/);
+    expectError(() => dnc(rows, { f: 1, rng: 5 as unknown as DncOptions['rng'] }), 'INVALID_OPTION', /dnc/);
+    expectError(() => dnc(rows, { f: 1, seed: NaN }), 'INVALID_OPTION', /seed must be a finite number/);
     // A subsample larger than d takes all d coordinates (no n·b allocation).
     expect(Array.from(dnc(rows, { f: 1, seed: 1, subsampleDimension: 2 ** 40 }))).toEqual(
       Array.from(dnc(rows, { f: 1, seed: 1, subsampleDimension: 8 })),

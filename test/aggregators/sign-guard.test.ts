@@ -82,6 +82,7 @@ describe('signGuard', () => {
     expectError(() => signGuard(rows4, { seed: 1, upperRatios: 2 } as unknown as SignGuardOptions), 'UNKNOWN_OPTION', /unknown option 'upperRatios'/);
     expectError(() => signGuard(rows4, { seed: 1, lowerRatio: Infinity }), 'INVALID_OPTION', /lowerRatio/);
     expectError(() => signGuard(rows4, { seed: 1, coordinateFraction: 2 }), 'INVALID_OPTION', /coordinateFraction/);
+    expectError(() => signGuard(rows4, { rng: {} as SignGuardOptions['rng'] }), 'INVALID_OPTION', /signGuard/);
     let reads = 0;
     const tricky = {
       seed: 1,
