@@ -1,0 +1,254 @@
+// Red-team properties of the wider catalogue (issue 14, items 5, 6, 8, 13): fltrust, foolsGold,
+// signGuard, clippedClustering, mean and mixTailor with hostile clients, on both backends.
+//
+// Guarantees asserted (b attackers, h honest, bounds derived in docs/security.md):
+// - fltrust with an honest server update g₀: ‖out‖ ≤ ‖g₀‖ (a convex combination of updates
+//   rescaled to ‖g₀‖); clients with cos(xᵢ, g₀) ≤ 0 get weight 0.
+// - foolsGold: colluding identical sybils (≥ 2) get learning rate 0 in every round, whatever their
+//   magnitude (3e38 twice included), so the output is a convex combination of honest updates;
+//   histories stay finite.
+// - signGuard and clippedClustering, b < n/2 (no history): ‖out‖ ≤ median norm ≤ largest honest norm.
+// - mean: finite for any finite input; with weights (even weights whose sum overflows float64),
+//   inside the per-coordinate range of the positively weighted clients.
+// - mixTailor: every member of the default pool keeps its own bound against separated attackers;
+//   a custom member's non-finite or wrong-length output is a RobustAggError; same seed, same draw.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  clippedClusteringWithDecision,
+  fltrustWithDecision,
+  foolsGoldWithDecision,
+  mean,
+  meanWithDecision,
+  mixTailor,
+  mixTailorPool,
+  mixTailorWithDecision,
+  RobustAggError,
+  signGuardWithDecision,
+  type FoolsGoldHistory,
+} from '../../src/index.js';
+import {
+  buildCase,
+  caseArb,
+  dist,
+  expectFinite,
+  expectInBox,
+  expectSameBits,
+  expectUnchanged,
+  expectWithin,
+  FAR_ATTACKS,
+  honestStats,
+  lpDist,
+  norm,
+  onBackends,
+  robustOrNull,
+  roundingSlack,
+  RUNS,
+  snapshot,
+  type CaseSpec,
+  type HostileCase,
+} from './hostile-data.js';
+import { memberBound } from './bounds.js';
+
+function declaredF(spec: CaseSpec, fMax: number): number {
+  return spec.b + (Math.abs(spec.seed) % (fMax - spec.b + 1));
+}
+
+/** Slack of a few float32 ulps for an output whose entries are at most `scale`. */
+const ulps = (scale: number, k = 4) => k * 2 ** -23 * scale + 4 * 2 ** -149;
+
+describe('fltrust under hostile clients', () => {
+  it('never outputs more than ‖g₀‖ and gives no weight to clients pointing away from g₀, on both backends', () => {
+    fc.assert(
+      fc.property(caseArb({ n: [1, 31], maxAttackers: (n) => n - 1 }), fc.boolean(), (spec, fromMean) => {
+        const c = buildCase(spec);
+        const s = honestStats(c.honest);
+        const g0 = fromMean ? Float32Array.from(s.mean) : Float32Array.from(c.honest[0]);
+        const before = snapshot(c.rows);
+        const { js, wasm } = onBackends(() => fltrustWithDecision(c.rows, { serverUpdate: g0 }));
+        expectUnchanged(c.rows, before, 'fltrust');
+        const g0Norm = norm(g0);
+        for (const [r, backend] of [[js, 'js'], [wasm, 'wasm']] as const) {
+          const what = `fltrust (${backend})`;
+          expectFinite(r.aggregate, what);
+          const out = norm(r.aggregate);
+          if (!(out <= g0Norm * (1 + 1e-6) + roundingSlack(c.d, g0Norm, 8))) {
+            throw new Error(`${what}: ‖out‖ = ${out} > ‖g₀‖ = ${g0Norm}`);
+          }
+          for (let i = 0; i < c.n; i++) {
+            let dot = 0;
+            for (let k = 0; k < c.d; k++) dot += c.rows[i][k] * g0[k];
+            if (dot <= 0 && r.decision.weights[i] !== 0) throw new Error(`${what}: client ${i} with x·g₀ = ${dot} has weight ${r.decision.weights[i]}`);
+          }
+        }
+        const agree = 1e-5 * g0Norm + roundingSlack(c.d, g0Norm, 8);
+        if (!(dist(wasm.aggregate, js.aggregate) <= agree)) throw new Error(`fltrust: wasm and js differ by ${dist(wasm.aggregate, js.aggregate)}`);
+      }),
+      RUNS(25),
+    );
+  });
+
+  it('refuses a server update too large to rescale to, instead of returning ±Infinity (issue 14, item 8)', () => {
+    const rows = [Float32Array.of(1, 2, 3), Float32Array.of(2, 1, 3)];
+    const g0 = Float32Array.of(3.4e38, 3.4e38, 3.4e38);
+    const out = robustOrNull(() => fltrustWithDecision(rows, { serverUpdate: g0 }).aggregate, 'fltrust');
+    if (out !== null) expectFinite(out, 'fltrust with a 3.4e38 server update');
+  });
+});
+
+describe('foolsGold under hostile clients (issue 14, item 5)', () => {
+  it('gives colluding sybils learning rate 0 over two rounds at any magnitude; output convex over honest; history finite', () => {
+    fc.assert(
+      fc.property(
+        caseArb({ n: [3, 24], maxAttackers: (n) => n - 1, minAttackers: 2 }),
+        (spec0) => {
+          const spec = { ...spec0, collude: true };
+          const c = buildCase(spec);
+          // The sybils send the same hostile vector in both rounds; honest clients send fresh ones.
+          const round2 = buildCase({ ...spec, seed: spec.seed ^ 0x5bd1e995 });
+          const rows2 = c.rows.map((x, i) => (c.attackerIdx.includes(i) ? x : round2.rows[i]));
+          const ids = c.rows.map((_, i) => `client-${i}`);
+          let history: FoolsGoldHistory | undefined;
+          for (const [round, rows] of [c.rows, rows2].entries()) {
+            const honest = c.honestIdx.map((i) => rows[i]);
+            const s = honestStats(honest);
+            const before = snapshot(rows);
+            const { js, wasm } = onBackends(() => foolsGoldWithDecision(rows, { clientIds: ids, history }));
+            expectUnchanged(rows, before, 'foolsGold');
+            for (const [r, backend] of [[js, 'js'], [wasm, 'wasm']] as const) {
+              const what = `foolsGold round ${round + 1} (${backend})`;
+              expectFinite(r.aggregate, what);
+              for (const a of c.attackerIdx) {
+                if (r.decision.learningRates[a] !== 0) throw new Error(`${what}: sybil ${a} has learning rate ${r.decision.learningRates[a]}`);
+              }
+              if (r.decision.selected.length > 0) {
+                expectInBox(r.aggregate, s.lo, s.hi, (k) => ulps(Math.max(Math.abs(s.lo[k]), Math.abs(s.hi[k]))), what);
+              } else {
+                expect(r.aggregate.every((v) => v === 0)).toBe(true);
+              }
+              for (const [id, sum] of r.history.sums) expectFinite(sum, `${what}: history of ${String(id)}`);
+            }
+            history = js.history;
+          }
+        },
+      ),
+      RUNS(15),
+    );
+  });
+});
+
+describe('signGuard and clippedClustering under hostile clients', () => {
+  it('keep ‖out‖ ≤ the median norm ≤ the largest honest norm (b < n/2) on both backends; same seed, same bits', () => {
+    fc.assert(
+      fc.property(caseArb({ n: [1, 25], maxAttackers: (n) => Math.ceil(n / 2) - 1 }), (spec) => {
+        const c = buildCase(spec);
+        const s = honestStats(c.honest);
+        const slack = roundingSlack(c.d, s.maxAbs, 8);
+        const guard = onBackends(() => signGuardWithDecision(c.rows, { seed: spec.seed }));
+        expectSameBits(signGuardWithDecision(c.rows, { seed: spec.seed }).aggregate, guard.wasm.aggregate, 'signGuard twice with one seed');
+        const clustered = onBackends(() => clippedClusteringWithDecision(c.rows));
+        for (const backend of ['js', 'wasm'] as const) {
+          const g = guard[backend];
+          const cc = clustered[backend];
+          expectFinite(g.aggregate, `signGuard (${backend})`);
+          expectFinite(cc.aggregate, `clippedClustering (${backend})`);
+          for (const [what, m, out] of [
+            [`signGuard (${backend})`, g.decision.medianNorm, g.aggregate],
+            [`clippedClustering (${backend})`, cc.decision.tau, cc.aggregate],
+          ] as const) {
+            if (!(m >= s.minNorm * (1 - 1e-5) && m <= s.maxNorm * (1 + 1e-5))) {
+              throw new Error(`${what}: median norm ${m} outside the honest norms [${s.minNorm}, ${s.maxNorm}]`);
+            }
+            const o = norm(out);
+            if (!(o <= m * (1 + 1e-5) + slack)) throw new Error(`${what}: ‖out‖ = ${o} > median norm ${m}`);
+          }
+          expectFinite(cc.normHistory, `clippedClustering (${backend}) normHistory`);
+        }
+      }),
+      RUNS(20),
+    );
+  });
+});
+
+describe('mean under hostile clients and weights (issue 14, item 6)', () => {
+  it('is finite for any finite clients and stays inside the range of the positively weighted ones', () => {
+    fc.assert(
+      fc.property(
+        caseArb({ n: [1, 20], maxAttackers: (n) => n - 1 }),
+        fc.array(fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1.7e308, noNaN: true }), fc.constant(1e308)), { minLength: 20, maxLength: 20 }),
+        fc.boolean(),
+        (spec, weightPool, useWeights) => {
+          const c = buildCase(spec);
+          const weights = weightPool.slice(0, c.n);
+          const options = useWeights ? { weights } : {};
+          const before = snapshot(c.rows);
+          const out = onBackends(() => robustOrNull(() => meanWithDecision(c.rows, options), 'mean'));
+          expectUnchanged(c.rows, before, 'mean');
+          const positive = useWeights ? c.rows.filter((_, i) => weights[i] > 0) : c.rows;
+          for (const [r, backend] of [[out.js, 'js'], [out.wasm, 'wasm']] as const) {
+            if (r === null) {
+              // Only refusable when the weights give no client a positive weight.
+              expect(positive.length, `mean (${backend}) refused positive weights ${weights}`).toBe(0);
+              continue;
+            }
+            expectFinite(r.aggregate, `mean (${backend})`);
+            expectFinite(r.decision.weights, `mean (${backend}) weights`);
+            const lo = new Float64Array(c.d).fill(Infinity);
+            const hi = new Float64Array(c.d).fill(-Infinity);
+            for (const x of positive) for (let k = 0; k < c.d; k++) { lo[k] = Math.min(lo[k], x[k]); hi[k] = Math.max(hi[k], x[k]); }
+            expectInBox(r.aggregate, lo, hi, (k) => ulps(Math.max(Math.abs(lo[k]), Math.abs(hi[k])), 4 * c.n), `mean (${backend})`);
+          }
+        },
+      ),
+      RUNS(25),
+    );
+  });
+
+  it('averages clients whose weights sum past the float64 range instead of returning zeros', () => {
+    const rows = [Float32Array.of(1, -2), Float32Array.of(3, 4), Float32Array.of(5, 6)];
+    const out = mean(rows, { weights: [1e308, 1e308, 1e308] });
+    expect(Array.from(out)).toEqual([3, 8 / 3].map(Math.fround));
+  });
+});
+
+describe('mixTailor under hostile clients', () => {
+  it('every member of the default pool keeps its bound against separated attackers (n ≥ 4f+3, b ≤ f)', () => {
+    fc.assert(
+      fc.property(caseArb({ n: [7, 15], maxAttackers: (n) => Math.floor((n - 3) / 4), attacks: FAR_ATTACKS }), (spec) => {
+        const c = buildCase(spec);
+        const f = declaredF(spec, Math.floor((c.n - 3) / 4));
+        const s = honestStats(c.honest);
+        let gap = Infinity;
+        for (const a of c.attackerIdx) for (const x of c.honest) gap = Math.min(gap, dist(c.rows[a], x));
+        if (!(gap >= 1e4 * (s.radius + s.diameter))) return; // the bounds below assume separation
+        for (const member of mixTailorPool(f, { norms: [1, 2, 3, Infinity] })) {
+          const out = member.rule(c.rows);
+          expectFinite(out, `mixTailor member ${member.name}`);
+          const why = memberBound(member.name, c, f)(out);
+          if (why !== null) throw new Error(`mixTailor member ${member.name}: ${why}`);
+        }
+      }),
+      RUNS(12),
+    );
+  });
+
+  it('draws the same member for the same seed, and refuses a custom member that returns NaN or the wrong length (issue 14, item 13)', () => {
+    const c = buildCase({
+      n: 11, d: 6000, b: 2, honestKind: 'gaussian', scaleExp: 0, centre: 1, spread: 1, sparsity: 0.6, honestDuplicate: false,
+      attacks: ['blinder', 'flip'], collude: false, magnitudeExp: 0.5, stride: 1, offset: 0, signPattern: 0, base: 0,
+      placement: 'first', seed: 11,
+    });
+    for (let seed = 0; seed < 6; seed++) {
+      const a = mixTailorWithDecision(c.rows, { f: 2, seed });
+      const b = mixTailorWithDecision(c.rows, { f: 2, seed });
+      expect(b.decision.member).toBe(a.decision.member);
+      expectSameBits(b.aggregate, a.aggregate, `mixTailor seed ${seed}`);
+      expectFinite(a.aggregate, `mixTailor seed ${seed} (${a.decision.member})`);
+    }
+    const nan = () => new Float32Array(6000).fill(NaN);
+    const short = () => new Float32Array(5);
+    for (const bad of [nan, short]) {
+      expect(() => mixTailor(c.rows, { pool: [bad], seed: 1 })).toThrow(RobustAggError);
+    }
+  });
+});
