@@ -3,7 +3,13 @@
 import * as lib from '../../dist/index.js';
 import { runCases } from './cases.js';
 
-declare const self: { postMessage(m: unknown): void; onmessage: ((e: MessageEvent) => void) | null };
+// The tsconfig has no DOM lib: the few browser names this file uses, declared.
+declare const self: { postMessage(m: unknown): void; onmessage: ((e: unknown) => void) | null };
+declare const Worker: new (url: URL, options: { type: 'module' }) => {
+  onmessage: ((e: { data: unknown }) => void) | null;
+  onerror: ((e: { message: string }) => void) | null;
+  postMessage(m: unknown): void;
+};
 
 const inWorker = typeof (globalThis as { document?: unknown }).document === 'undefined';
 

@@ -3,10 +3,15 @@
 // so once on the console, with the reason and what to change.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-const realWasm = globalThis.WebAssembly;
+// The tsconfig has no DOM lib, so WebAssembly is a type-only namespace here: go through a loose view.
+interface WasmGlobal {
+  WebAssembly: { CompileError: new (message: string) => Error; [key: string]: unknown } | undefined;
+}
+const g = globalThis as unknown as WasmGlobal;
+const realWasm = g.WebAssembly!;
 
 afterEach(() => {
-  globalThis.WebAssembly = realWasm;
+  g.WebAssembly = realWasm;
   vi.restoreAllMocks();
   vi.resetModules();
 });
@@ -15,11 +20,11 @@ function refuseCompilation(message: string): void {
   const refuse = function () {
     throw new realWasm.CompileError(message);
   };
-  globalThis.WebAssembly = {
+  g.WebAssembly = {
     ...realWasm,
-    Module: refuse as unknown as typeof WebAssembly.Module,
-    compile: (() => Promise.reject(new realWasm.CompileError(message))) as typeof WebAssembly.compile,
-  } as typeof WebAssembly;
+    Module: refuse,
+    compile: () => Promise.reject(new realWasm.CompileError(message)),
+  };
 }
 
 describe('fast kernels unavailable', () => {
@@ -41,7 +46,7 @@ describe('fast kernels unavailable', () => {
 
   it('says nothing where WebAssembly does not exist at all', async () => {
     vi.resetModules();
-    globalThis.WebAssembly = undefined as unknown as typeof WebAssembly;
+    g.WebAssembly = undefined;
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const lib = await import('../../src/index.js');
     const rows = Array.from({ length: 40 }, (_, i) => Float32Array.from({ length: 4096 }, (_, k) => Math.cos(i + k)));
