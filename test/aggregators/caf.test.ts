@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { caf, cafWithDecision, type CafOptions } from '../../src/aggregators/caf.js';
 import { createRng } from '../../src/core/random.js';
@@ -7,6 +8,7 @@ import {
   distanceInHonestRadii,
   expectError,
   expectFinite,
+  hostileCaseArb,
   hostileKinds,
   insertAt,
   onBothBackends,
@@ -144,6 +146,20 @@ describe('caf', () => {
     });
   });
 
+
+  it('property: f clients of magnitude 1e6..3.4e38, dense or strided, anywhere: weight 0, output within the honest radius, both kernels', () => {
+    fc.assert(
+      fc.property(hostileCaseArb({ minHonest: 4, maxHonest: 8, maxF: 3, minExponent: 6 }).filter((c) => c.honest.length >= c.f + 1), (c) => {
+        onBothBackends(() => {
+          const { aggregate, decision } = cafWithDecision(c.rows, { f: c.f });
+          expectFinite(aggregate);
+          for (const p of c.positions) expect(decision.weights[p]).toBe(0);
+          expect(distanceInHonestRadii(aggregate, c.honest)).toBeLessThanOrEqual(1 + 1e-3);
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
   it('pins identical and zero clients: λ = 0 at once and their plain mean', () => {
     const x = Float32Array.from({ length: 5 }, (_, k) => 2 * k - 3);
     const { aggregate, decision } = cafWithDecision([x, x, x].map((r) => Float32Array.from(r)), { f: 1 });

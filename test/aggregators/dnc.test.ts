@@ -1,4 +1,5 @@
 import { SingularValueDecomposition, Matrix } from 'ml-matrix';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DNC_MAX_ITERATIONS, dnc, dncWithDecision, type DncOptions } from '../../src/aggregators/dnc.js';
 import { RobustAggError } from '../../src/core/errors.js';
@@ -9,6 +10,7 @@ import {
   distanceInHonestRadii,
   expectError,
   expectFinite,
+  hostileCaseArb,
   hostileKinds,
   insertAt,
   onBothBackends,
@@ -141,6 +143,20 @@ describe('dnc', () => {
     });
   });
 
+
+  it('property: f colluding clients of magnitude 1e4..3.4e38, dense or strided, anywhere: all removed, both kernels', () => {
+    fc.assert(
+      fc.property(hostileCaseArb({ minHonest: 3, maxHonest: 8, maxF: 3, minExponent: 4, colluding: true }).filter((c) => c.honest.length > c.f), (c) => {
+        onBothBackends(() => {
+          const { aggregate, decision } = dncWithDecision(c.rows, { f: c.f, seed: 1, iterations: 2 });
+          expectFinite(aggregate);
+          expect(decision.selected.filter((i) => c.positions.includes(i))).toEqual([]);
+          expect(distanceInHonestRadii(aggregate, c.honest)).toBeLessThanOrEqual(1 + 1e-3);
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
   it('pins identical and zero clients: all equal gives that vector with every score 0', () => {
     const x = Float32Array.from({ length: 6 }, (_, k) => k - 2);
     const same = [x, x, x, x].map((r) => Float32Array.from(r));

@@ -11,11 +11,13 @@ import { RobustAggError } from '../../src/core/errors.js';
 import { nnm } from '../../src/pre-aggregators/nnm.js';
 import { pipeline } from '../../src/pre-aggregators/pipeline.js';
 import { gaussianRows, rowsOf } from '../helpers/data.js';
+import fc from 'fast-check';
 import {
   attackerPositions,
   distanceInHonestRadii,
   expectError,
   expectFinite,
+  hostileCaseArb,
   hostileKinds,
   insertAt,
   onBothBackends,
@@ -153,6 +155,21 @@ describe('mda', () => {
     });
   });
 
+
+  it('property: f hostile clients of any magnitude 1..3.4e38, dense or strided, anywhere: output within 3 honest radii, both kernels', () => {
+    // The honest subset is a candidate, so the selected one is no wider: every selected client is
+    // within the honest diameter (2 radii) of a selected honest one, hence the bound 3.
+    fc.assert(
+      fc.property(hostileCaseArb({ minHonest: 4, maxHonest: 8, maxF: 3 }).filter((c) => c.honest.length >= c.f + 1), (c) => {
+        onBothBackends(() => {
+          const out = mda(c.rows, { f: c.f });
+          expectFinite(out);
+          expect(distanceInHonestRadii(out, c.honest)).toBeLessThanOrEqual(3 + 1e-3);
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
   it('pins duplicates and zero clients: a subset of diameter 0, the lowest indices among equals', () => {
     const x = Float32Array.of(1, -2, 3);
     const { aggregate, decision } = mdaWithDecision([x, x, x, x].map((r) => Float32Array.from(r)), { f: 1 });

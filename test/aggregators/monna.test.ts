@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { runInNewContext } from 'node:vm';
 import { monna, monnaWithDecision, type MonnaOptions } from '../../src/aggregators/monna.js';
 import { RobustAggError } from '../../src/core/errors.js';
@@ -8,6 +9,7 @@ import {
   distanceInHonestRadii,
   expectError,
   expectFinite,
+  hostileCaseArb,
   hostileKinds,
   hugeRow,
   insertAt,
@@ -100,6 +102,20 @@ describe('monna', () => {
     expectFinite(aggregate);
   });
 
+
+  it('property: f hostile clients of any magnitude, dense or strided, anywhere: output within 3 honest radii of an honest t, both kernels', () => {
+    // Every selected client is no farther from t than some honest one (≤ 2 radii), t is within 1.
+    fc.assert(
+      fc.property(hostileCaseArb({ minHonest: 3, maxHonest: 8, maxF: 3 }).filter((c) => c.honest.length >= c.f + 1), (c) => {
+        onBothBackends(() => {
+          const out = monna(c.rows, { f: c.f, trusted: c.honest[0] });
+          expectFinite(out);
+          expect(distanceInHonestRadii(out, c.honest)).toBeLessThanOrEqual(3 + 1e-3);
+        });
+      }),
+      { numRuns: 40 },
+    );
+  });
   it('pins duplicates and zero clients: equal distances keep the lower indices', () => {
     const zeros = [0, 1, 2, 3].map(() => new Float32Array(2));
     expect(monnaWithDecision(zeros, { f: 1, trusted: Float32Array.of(1, 1) }).decision.selected).toEqual([0, 1, 2]);

@@ -3,7 +3,9 @@
  * float32 magnitudes, sparse "blinders" and zero rows, and checks that an output stays finite and
  * near the honest clients.
  */
+import fc from 'fast-check';
 import { expect } from 'vitest';
+import { createRng } from '../../src/core/random.js';
 import { RobustAggError } from '../../src/core/errors.js';
 import { setKernelBackend, type KernelBackend } from '../../src/kernels/backend.js';
 
@@ -91,4 +93,58 @@ export function attackerPositions(n: number, f: number): number[][] {
   const spread = Array.from({ length: f }, (_, k) => Math.floor(((k + 0.5) * n) / f));
   const back = Array.from({ length: f }, (_, k) => n - f + k);
   return [front, spread, back];
+}
+
+/** One adversarial case: honest rows, f attackers of random magnitude, sparsity and position. */
+export interface HostileCase {
+  honest: Float32Array[];
+  rows: Float32Array[];
+  positions: number[];
+  f: number;
+}
+
+/**
+ * Adversarial cases for the breakdown-point rules: `h` honest clients around (1, …, 1) with spread
+ * 0.1 in d ≤ 600 coordinates, and f ≤ maxF attackers inserted at random positions (row 0 often),
+ * each of magnitude ±10^e (e from minExponent to 38, capped at float32's largest) on every
+ * s-th coordinate from a random offset (s = 1 dense, up to 300: a sparse blinder); `colluding`
+ * makes the f attackers identical.
+ */
+export function hostileCaseArb(
+  options: { minHonest: number; maxHonest: number; maxF: number; minExponent?: number; colluding?: boolean },
+): fc.Arbitrary<HostileCase> {
+  return fc
+    .record({
+      h: fc.integer({ min: options.minHonest, max: options.maxHonest }),
+      f: fc.integer({ min: 1, max: options.maxF }),
+      d: fc.integer({ min: 1, max: 600 }),
+      seed: fc.integer(),
+      exponent: fc.integer({ min: options.minExponent ?? 0, max: 38 }),
+      stride: fc.constantFrom(1, 2, 7, 256, 300),
+      sign: fc.constantFrom(1, -1),
+      atFront: fc.boolean(),
+    })
+    .map(({ h, f, d, seed, exponent, stride, sign, atFront }) => {
+      const rng = createRng(seed);
+      const honest = Array.from({ length: h }, () => Float32Array.from({ length: d }, () => 1 + 0.1 * rng.gaussian()));
+      const magnitude = Math.min(HUGE, 10 ** exponent);
+      const attacker = (): Float32Array => {
+        const offset = rng.nextInt(Math.min(stride, d));
+        return Float32Array.from({ length: d }, (_, k) =>
+          k % stride === offset ? sign * magnitude * (k % 3 === 2 ? -1 : 1) : 0,
+        );
+      };
+      const shared = attacker();
+      const n = h + f;
+      const chosen = new Set<number>(atFront ? [0] : []);
+      while (chosen.size < f) chosen.add(rng.nextInt(n));
+      const positions = [...chosen].sort((a, b) => a - b);
+      const rows: Float32Array[] = [];
+      let next = 0;
+      for (let i = 0; i < n; i++) {
+        if (chosen.has(i)) rows.push(options.colluding === true ? Float32Array.from(shared) : attacker());
+        else rows.push(honest[next++]);
+      }
+      return { honest, rows, positions, f };
+    });
 }
