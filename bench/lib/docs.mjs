@@ -136,6 +136,8 @@ export function renderDocs(result, { svgPath = '../bench/results/benchmarks.svg'
     'Each run prints its estimated duration first and an ETA on its progress bar; `npm run bench` rebuilds',
     '`dist/` first only when a source or config file is newer than it. Ctrl-C stops a run within a second',
     'and still writes what was measured, labelled partial, to `bench/results/last-run.{json,md,svg}`.',
+    '`npm run bench -- --full --write-docs` regenerates this page from a new full-grid run;',
+    '`npm run bench -- --docs-from bench/results/benchmarks.json` re-renders it from the saved one.',
     '',
     '## This run',
     '',
