@@ -24,10 +24,18 @@ export {
 } from './centered-clipping.js';
 export { signMajority, signMajorityWithDecision, type SignMajorityDecision, type SignMajorityOptions } from './sign-majority.js';
 export { fltrust, fltrustWithDecision, type FltrustDecision, type FltrustOptions } from './fltrust.js';
-export { mda, mdaWithDecision, MDA_DEFAULT_MAX_SUBSETS, type MdaDecision, type MdaOptions } from './mda.js';
+export {
+  mda,
+  mdaWithDecision,
+  MDA_DEFAULT_MAX_SUBSETS,
+  MDA_MAX_SUBSETS_LIMIT,
+  type MdaDecision,
+  type MdaOptions,
+} from './mda.js';
 export { monna, monnaWithDecision, type MonnaDecision, type MonnaOptions } from './monna.js';
 export { flame, flameWithDecision, type FlameDecision, type FlameOptions } from './flame.js';
 export {
+  FOOLS_GOLD_MAX_HISTORY,
   foolsGold,
   foolsGoldWithDecision,
   type FoolsGoldAggregation,
@@ -36,10 +44,11 @@ export {
   type FoolsGoldHistory,
   type FoolsGoldOptions,
 } from './fools-gold.js';
-export { dnc, dncWithDecision, type DncDecision, type DncOptions } from './dnc.js';
+export { DNC_MAX_ITERATIONS, dnc, dncWithDecision, type DncDecision, type DncOptions } from './dnc.js';
 export { caf, cafWithDecision, type CafDecision, type CafOptions } from './caf.js';
 export { signGuard, signGuardWithDecision, type SignGuardDecision, type SignGuardOptions } from './sign-guard.js';
 export {
+  CLIPPED_CLUSTERING_MAX_HISTORY,
   clippedClustering,
   clippedClusteringWithDecision,
   type ClippedClusteringAggregation,
