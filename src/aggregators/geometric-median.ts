@@ -233,6 +233,29 @@ export function weiszfeld(
   return { weights: w, iterations, converged };
 }
 
+/** The mean may start only when each of its distances is known to this relative precision. */
+const RELIABLE = 1e-6;
+
+/**
+ * Whether the distances from every client to the mean, computed from the Gram matrix, are
+ * trustworthy. Each ‖xᵢ − x̄‖² = Gᵢᵢ − 2(Gw)ᵢ + wᵀGw is a sum of terms as large as (sᵢ + s̄)²
+ * (sⱼ = √Gⱼⱼ, the centred norms; s̄ their mean), so the distance's rounding error is at most about
+ * eᵢ = (sᵢ + s̄)·√((m + 3)·2⁻⁵²). Clients at ±B that cancel in the mean (B ≫ the honest spread)
+ * make eᵢ far larger than the honest clients' distances: those distances, and the mean's cost,
+ * are then noise (they can come out 0) and the mean must not be the start. A distance counts as
+ * known when eᵢ ≤ 1e-6 × max(its value, `scale`).
+ */
+function meanDistancesReliable(g: Float64Array, m: number, toMean: Float64Array, scale: number): boolean {
+  let meanNorm = 0;
+  for (let j = 0; j < m; j++) meanNorm += Math.sqrt(Math.max(0, g[j * m + j])) / m;
+  const unit = Math.sqrt((m + 3) * 2 ** -52);
+  for (let i = 0; i < m; i++) {
+    const error = (Math.sqrt(Math.max(0, g[i * m + i])) + meanNorm) * unit;
+    if (!(error <= RELIABLE * Math.max(Math.sqrt(toMean[i]), scale))) return false;
+  }
+  return true;
+}
+
 /** Clients whose sum of distances is within this fraction of the smallest one tie for the start. */
 const START_TIE = 1e-10;
 
@@ -241,7 +264,9 @@ const START_TIE = 1e-10;
  * to all clients, F(xᵢ) = Σⱼ ‖xᵢ − xⱼ‖, than the mean has; then the mean of the clients whose F is
  * within a fraction 1e-10 of the smallest (one client, or all the tied ones: with collinear data
  * the minimisers tie, and their mean keeps the start independent of the clients' order). By
- * convexity F(start) ≤ (1 + 1e-10)·minᵢ F(xᵢ).
+ * convexity F(start) ≤ (1 + 1e-10)·minᵢ F(xᵢ). The mean also loses when the Gram matrix cannot
+ * resolve its distances (see `meanDistancesReliable`): a pair of colluding clients at ±B cancels
+ * in the mean but leaves it distances that float64 cannot compute.
  */
 function startingWeights(g: Float64Array, m: number): Float64Array {
   const uniform = new Float64Array(m).fill(1 / m);
@@ -257,7 +282,13 @@ function startingWeights(g: Float64Array, m: number): Float64Array {
     cost[i] = c;
     if (c < smallest) smallest = c;
   }
-  if (!(smallest < meanCost)) return uniform;
+  if (!(smallest < meanCost)) {
+    // The robust scale: the median distance from the best client to the others.
+    let best = 0;
+    for (let i = 1; i < m; i++) if (cost[i] < cost[best]) best = i;
+    const fromBest = Array.from({ length: m }, (_, j) => Math.sqrt(pairs[best * m + j])).sort((a, b) => a - b);
+    if (meanDistancesReliable(g, m, toMean, fromBest[m >> 1])) return uniform;
+  }
   const limit = smallest * (1 + START_TIE);
   const start = new Float64Array(m);
   let tied = 0;

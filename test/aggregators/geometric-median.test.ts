@@ -228,6 +228,43 @@ describe('geometricMedian: options', () => {
   });
 });
 
+describe('geometricMedian: colluding clients that cancel in the mean', () => {
+  afterEach(() => setKernelBackend('auto'));
+
+  // Two Byzantine clients at ±B on one coordinate (and a shared shift c = 0 or B·1e-6 on another) leave
+  // the mean at (honest mean)·(h/n) + 2c/n, but float64 cannot resolve the mean's distances from the
+  // Gram matrix: before the fix its computed cost came out ~0, Weiszfeld started there and stopped
+  // at once (0 iterations, output ≈ 0.67 instead of ≈ 1 for B ≥ 1e15 on 'js', 1e8 on 'wasm').
+  it('stays within the honest spread for B from 1e8 to 3.4e38, on both kernels', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 9 }),
+        fc.constantFrom(1e8, 1e15, 1e20, 1e30, 3.4e38),
+        fc.integer({ min: 0, max: 9 }),
+        fc.constantFrom('js' as const, 'wasm' as const),
+        fc.constantFrom(0, 1e-6),
+        (h, B, coordinate, backend, shiftRatio) => {
+          setKernelBackend(backend);
+          const d = 10;
+          const honest = Array.from({ length: h }, (_, i) => Float32Array.from({ length: d }, (_, k) => 1 + 0.01 * Math.sin(3 * i + k)));
+          const shift = (coordinate + 1) % d;
+          const plus = new Float32Array(d);
+          const minus = new Float32Array(d);
+          plus[coordinate] = B;
+          minus[coordinate] = -B;
+          plus[shift] = minus[shift] = B * shiftRatio;
+          const out = geometricMedian([plus, ...honest, minus]);
+          for (let k = 0; k < d; k++) {
+            expect(out[k]).toBeGreaterThanOrEqual(0.98);
+            expect(out[k]).toBeLessThanOrEqual(1.02);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
 describeAggregatorProperties({
   name: 'geometricMedian',
   run: (u) => geometricMedian(u),
