@@ -49,7 +49,8 @@ const cases = {
   // kernels
   finite: () => rows.every((r) => ra.isFiniteVectorPlain(r)),
   finiteWasm: () => rows.every((r) => ra.isFiniteVector(r)),
-  gram: () => ra.gram(rows, rows[0]),
+  gram: () => ra.gram(rows, 'robust'), // the centre Krum, Bulyan, GM … use
+  gramUncentred: () => ra.gram(rows, null), // FLAME's cosines, norms
   combine: () => ra.combine(rows, uniform),
   combineIfFinite: () => ra.combineIfFinite(rows, uniform),
   median: () => ra.reduceColumns(rows, ra.columnMedian),
@@ -63,6 +64,7 @@ const cases = {
   krum: () => ra.krum(rows, { f }),
   multiKrum: () => ra.multiKrum(rows, { f }),
   geometricMedian: () => ra.geometricMedian(rows),
+  flame: () => ra.flame(rows, { seed: 1 }),
   bulyan: () => ra.bulyan(rows, { f: Math.max(0, Math.min(f, Math.floor((n - 3) / 4))) }),
 };
 const only = process.env.ONLY ? process.env.ONLY.split(',') : Object.keys(cases);

@@ -10,53 +10,68 @@ const GRAM_BLOCK = 1024;
  *   (lower) median over all rows (ties: the lowest index). Distances are translation invariant, so
  *   any centre gives the same distances; this one cannot be chosen by a minority of clients, so no
  *   client can make the others' distances lose precision (with a fixed row such as row 0, a client
- *   sending 1e30 there would centre every honest row on −1e30 and cancel their distances away);
+ *   sending 1e30 there would centre every honest row on −1e30 and cancel their distances away).
+ *   Each kernel picks it in its own blocks (the plain kernel per 1024 columns, the WebAssembly
+ *   kernel per block of its plan), so the two differ by rounding only;
  * - `null`: no centring (the Gram of the rows themselves: norms, cosines);
  * - a `Float32Array` of length d: that vector (tests and oracles).
  */
 export type GramCentre = 'robust' | Float32Array | null;
 
 /**
+ * The per-pair accuracy of {@link gram} on either backend: for rows centred on r (yᵢ = xᵢ − r),
+ * |Ĝᵢⱼ − ⟨yᵢ, yⱼ⟩| ≤ ε‖yᵢ‖‖yⱼ‖ with ε = 2⁻¹⁷ ≈ 7.6e-6, for every d < 2³², so squared distances
+ * from the Gram matrix satisfy |D̂ᵢⱼ − ‖xᵢ − xⱼ‖²| ≤ ε(‖yᵢ‖ + ‖yⱼ‖)², cosines from the uncentred
+ * Gram are within 3ε and norms √Ĝᵢᵢ within ε‖xᵢ‖. The bound holds whatever the other rows hold:
+ * see docs/performance.md ("Hostile inputs and the Gram kernel") for the derivation.
+ *
+ * @internal
+ */
+export const GRAM_PAIR_EPSILON = 2 ** -17;
+
+/**
  * The Gram matrix G = YYᵀ of the rows centred on a reference vector, Yᵢ = xᵢ − r, as a row-major
  * n×n `Float64Array` (symmetric, both halves filled). Centring keeps the distances between close
- * clients with large norms from cancelling in ‖a‖² + ‖b‖² − 2a·b. With `reference` null the rows
- * are used as they are.
+ * clients with large norms from cancelling in ‖a‖² + ‖b‖² − 2a·b; distance-based rules pass
+ * `'robust'` (see {@link GramCentre}), cosines and norms `null`. Pairwise squared distances follow
+ * with {@link squaredDistancesFromGram}.
  *
- * Dispatch (see `setKernelBackend`): above n·d = 2¹⁶ the WebAssembly SIMD kernel runs (f32x4
- * products of the centred rows scaled by a power of two per block, partial sums flushed to float64
- * every 256 columns, so the error stays about 1e-7·‖yᵢ‖‖yⱼ‖ whatever d), with worker threads above
- * n²d/2 = 2²⁷; otherwise, or with backend 'js', {@link gramPlain} (float64 throughout).
+ * Dispatch (see `setKernelBackend`): from n·d = 2¹⁶ on the WebAssembly SIMD kernel runs, with
+ * worker threads from n²d/2 = 2²⁷ on (the same bits whatever the thread count); otherwise, or with
+ * backend 'js', {@link gramPlain} (float64 throughout). The WebAssembly kernel multiplies float32
+ * values in f32x4 lanes and adds every 256 columns' partial sums into float64. Each row gets its
+ * own exact power-of-two scale sᵢ in each block of columns (only when its largest magnitude in the
+ * block leaves [2⁻⁴⁰, 2⁴⁰], so ordinary data is never touched), undone per pair in float64 as
+ * 1/(sᵢsⱼ): no float32 product or partial sum can overflow, none that matters underflows, and no
+ * row's values change how another pair is computed. A row whose centred values overflow float32
+ * (inputs near ±3.4e38) is centred in float64 and scaled. Accuracy: {@link GRAM_PAIR_EPSILON}
+ * (about 1e-7·‖yᵢ‖‖yⱼ‖ in practice, whatever d). A NaN or ±∞ input sends the call to the float64
+ * kernel.
  *
  * Cost: n(n+1)/2 · d multiply-adds, one pass over the data.
+ *
+ * @param rows - n rows of equal length d.
+ * @param centre - what the rows are centred on (default null: not centred).
+ * @returns the n×n Gram matrix of the centred rows, row-major.
+ *
+ * @example
+ * ```ts
+ * import { gram, squaredDistancesFromGram } from './gram.js';
+ * const rows = [new Float32Array([1, 2]), new Float32Array([3, 5]), new Float32Array([1e30, 0])];
+ * const dist = squaredDistancesFromGram(gram(rows, 'robust'), 3);
+ * dist[1 * 3 + 0]; // 13 = ‖(1, 2) − (3, 5)‖², whatever row 2 holds
+ * ```
  */
 export function gram(rows: readonly Float32Array[], centre: GramCentre = null): Float64Array {
   const n = rows.length;
   if (n > 0 && rows[0].length > 0) {
     const ws = pickWorkspace(n * rows[0].length, kernelConfig.minWasmWork);
     if (ws !== null) {
-      const reference = centre === 'robust' ? robustReference(rows, GRAM_BLOCK) : centre;
-      const g = gramWasm(ws, rows, reference);
+      const g = gramWasm(ws, rows, centre);
       if (g !== null) return g;
     }
   }
   return gramPlain(rows, centre);
-}
-
-/**
- * The `'robust'` centre as a vector: block by block of `block` columns, the values of the row whose
- * largest magnitude in the block is the lower median over the rows (ties: the lowest index).
- *
- * @internal
- */
-export function robustReference(rows: readonly Float32Array[], block: number): Float32Array {
-  const d = rows[0].length;
-  const out = new Float32Array(d);
-  for (let c0 = 0; c0 < d; c0 += block) {
-    const c1 = Math.min(d, c0 + block);
-    const r = rows[medianMagnitudeRow(rows, c0, c1)];
-    out.set(r.subarray(c0, c1), c0);
-  }
-  return out;
 }
 
 /** Index of the row whose max |x| over columns [c0, c1) is the lower median (ties: lowest index). */

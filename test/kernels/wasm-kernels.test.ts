@@ -13,7 +13,7 @@ import {
 import { combine, combineIfFinite, combinePlain } from '../../src/kernels/combine.js';
 import { isFiniteVector, isFiniteVectorPlain } from '../../src/kernels/finite.js';
 import { isFiniteVectorWasm } from '../../src/kernels/wasm/finite.js';
-import { gram, gramPlain } from '../../src/kernels/gram.js';
+import { gram, gramPlain, squaredDistancesFromGram } from '../../src/kernels/gram.js';
 import { rowNorms, rowNormsPlain, squaredDistance, squaredDistancePlain, squaredNorm, squaredNormPlain } from '../../src/kernels/norms.js';
 import { mainWorkspace } from '../../src/kernels/wasm/instance.js';
 
@@ -90,6 +90,12 @@ describe('gram (f32x4, float64 flushes) equals the float64 kernel', () => {
     for (const ref of [null, rows[0], randomRows(1, d, 7)[0]]) {
       expectGramClose(gram(rows, ref), gramPlain(rows, ref), n, 2e-6);
     }
+    // The robust centre: a different row per block (and other blocks than the plain kernel's),
+    // so the entries differ; the distances agree.
+    const fast = squaredDistancesFromGram(gram(rows, 'robust'), n);
+    const plain = squaredDistancesFromGram(gramPlain(rows, 'robust'), n);
+    const top = plain.reduce((a, b) => Math.max(a, b), 0) || 1;
+    for (let k = 0; k < n * n; k++) expect(Math.abs(fast[k] - plain[k])).toBeLessThanOrEqual(1e-5 * top);
   });
 
   it('keeps its relative accuracy at large d (no growth with d)', () => {
@@ -115,10 +121,22 @@ describe('gram (f32x4, float64 flushes) equals the float64 kernel', () => {
     }
   });
 
-  it('falls back to float64 when a centred value overflows float32', () => {
+  it('centres in float64 (and scales) a row whose float32 difference overflows', () => {
     const rows = [new Float32Array([3e38, 1]), new Float32Array([-3e38, 2])];
-    const fast = gram(rows, rows[1]);
-    expect(Array.from(fast)).toEqual(Array.from(gramPlain(rows, rows[1])));
+    for (const centre of [rows[1], 'robust'] as const) {
+      const fast = gram(rows, centre);
+      const plain = gramPlain(rows, centre);
+      expect(fast.every(Number.isFinite)).toBe(true);
+      expectGramClose(fast, plain, 2, 2e-7);
+    }
+  });
+
+  it('falls back to float64 on NaN or ±Infinity (the plain kernel then decides)', () => {
+    const rows = randomRows(5, 300, 4);
+    rows[3][7] = Infinity;
+    expect(Array.from(gram(rows, 'robust'))).toEqual(Array.from(gramPlain(rows, 'robust')));
+    rows[3][7] = NaN;
+    expect(Array.from(gram(rows, null))).toEqual(Array.from(gramPlain(rows, null)));
   });
 
   it('is exact on small integers', () => {

@@ -44,6 +44,12 @@ describe('thread-count independence', () => {
       for (const [n, d] of shapes) {
         const rows = randomRows(n, d, n + d);
         g.push(gram(rows, rows[1]));
+        // A blinder at row 0 and a huge row: per-row scales and the robust centre on every chunk.
+        const hostile = rows.map((r) => r.slice());
+        for (let k = 0; k < d; k += 256) hostile[0][k] = 1e30;
+        hostile[n - 1].fill(-3e38, 0, Math.min(d, 5000));
+        g.push(gram(hostile, 'robust'));
+        g.push(gram(hostile, null));
         sel.push(reduceColumns(rows, columnMedian));
         sel.push(reduceColumns(rows, trimmedMeanReducer(Math.floor(n / 5))));
         sel.push(reduceColumns(rows, meanAroundMedianReducer(n - Math.floor(n / 4))));
@@ -58,17 +64,20 @@ describe('thread-count independence', () => {
     }
   });
 
-  it('a non-finite centred value on a worker falls back to float64 like on one thread', async () => {
+  it('a centred value past float32 on a worker is handled like on one thread', async () => {
     setKernelThreads(2);
     await initKernels();
     const rows = randomRows(4, 200_000, 3);
     rows[2][150_000] = 3e38;
     rows[1][150_000] = -3e38;
     const g2 = gram(rows, rows[1]);
+    const r2 = gram(rows, 'robust');
     setKernelThreads(1);
     const g1 = gram(rows, rows[1]);
     expect(g2).toEqual(g1);
+    expect(gram(rows, 'robust')).toEqual(r2);
     expect(g2.every(Number.isFinite)).toBe(true);
+    expect(r2.every(Number.isFinite)).toBe(true);
   });
 });
 

@@ -49,12 +49,17 @@ function workersFor(chunks: number, work: number, threshold: number): number {
 /**
  * The centred Gram matrix on the WebAssembly kernels (and worker threads above the size
  * threshold): G = Σ_c P_c over the plan's chunks in chunk order, each P_c computed from zero, so
- * the bits do not depend on the thread count. Null when a centred value overflows float32 (the
- * caller then uses the float64 kernel).
+ * the bits do not depend on the thread count. `centre` as in `gram` ('robust': chosen per kernel
+ * block, inside each chunk, from that chunk's values only). Null when an input value is NaN or
+ * ±∞ (the caller then uses the float64 kernel).
  *
  * @internal
  */
-export function gramWasm(ws: Workspace, rows: readonly Float32Array[], ref: Float32Array | null): Float64Array | null {
+export function gramWasm(
+  ws: Workspace,
+  rows: readonly Float32Array[],
+  centre: Float32Array | null | 'robust',
+): Float64Array | null {
   const n = rows.length;
   const d = rows[0].length;
   const p = gramPlan(n, d);
@@ -73,7 +78,7 @@ export function gramWasm(ws: Workspace, rows: readonly Float32Array[], ref: Floa
   const runLocal = (c: number): void => {
     const c0 = c * p.chunk;
     const part = new Float64Array(n * n);
-    if (!ws.gramChunk(rows, ref, c0, Math.min(p.chunk, d - c0), p.block, part)) finite = false;
+    if (!ws.gramChunk(rows, centre, c0, Math.min(p.chunk, d - c0), p.block, part)) finite = false;
     accept(c, part);
   };
   const workers = workersFor(p.chunks, (n * n * d) / 2, kernelConfig.minParallelGram);
@@ -81,6 +86,7 @@ export function gramWasm(ws: Workspace, rows: readonly Float32Array[], ref: Floa
   if (pool === null) {
     for (let c = 0; c < p.chunks; c++) runLocal(c);
   } else {
+    const ref = centre === 'robust' ? null : centre;
     const rowsIn = ref === null ? n : n + 1;
     pool.run(
       {
@@ -94,7 +100,7 @@ export function gramWasm(ws: Workspace, rows: readonly Float32Array[], ref: Floa
           const view = new Float32Array(data, 0, rowsIn * cw);
           for (let i = 0; i < n; i++) view.set(rows[i].subarray(c0, c0 + cw), i * cw);
           if (ref !== null) view.set(ref.subarray(c0, c0 + cw), n * cw);
-          return { kind: 'gram', n, cw, block: p.block, hasRef: ref !== null, op: 0, param: 0 };
+          return { kind: 'gram', n, cw, block: p.block, hasRef: ref !== null, robust: centre === 'robust', op: 0, param: 0 };
         },
         unpack(c, result) {
           accept(c, new Float64Array(result, 0, n * n).slice());
@@ -102,7 +108,7 @@ export function gramWasm(ws: Workspace, rows: readonly Float32Array[], ref: Floa
       },
       workers,
     );
-    // A worker that failed a chunk (non-finite values) made the calling thread redo it: `finite`
+    // A worker that failed a chunk (a NaN or ±∞ input) made the calling thread redo it: `finite`
     // then already says so.
   }
   if (!finite) return null;

@@ -9,8 +9,10 @@ import type { WasmMemory } from './wasm-api.js';
 export interface KernelExports {
   readonly memory: WasmMemory;
   gramRow(raw: number, ref: number, i: number, width: number, stride: number, y: number): number;
-  gramFinish(y: number, n: number, stride: number, maxAbs: number): number;
-  gramBlock(y: number, n: number, stride: number, g: number, factor: number): void;
+  gramMedianRow(mx: number, n: number, keys: number): number;
+  gramScale(y: number, n: number, stride: number, mx: number, fac: number): number;
+  gramRowWide(raw: number, ref: number, i: number, width: number, stride: number, y: number, fac: number): number;
+  gramBlock(y: number, n: number, stride: number, g: number, fac: number, r: number, mx: number, c: number): number;
   addF64(dst: number, src: number, count: number): void;
   accInit(acc: number, offset: number, offsetWeight: number, width: number): void;
   accRows(acc: number, rows: number, count: number, stride: number, weights: number, width: number): void;

@@ -101,43 +101,75 @@ export class Workspace {
   /**
    * Partial centred Gram matrix of the columns [c0, c0 + cw) of `rows`, in blocks of `block`
    * columns (a multiple of 16), written to out[0 .. n²) (lower triangle; the upper one is 0).
+   * `centre`: 'robust' centres each block on the row whose largest magnitude in that block is the
+   * lower median (ties: the lowest index): the rows are copied in as they are while their largest
+   * magnitudes are measured, and the kernel centres each panel of 4 rows on the chosen row from
+   * cache just before using it (every value is read from `rows` once); a vector (columns c0 … of
+   * it) centres on that vector as the rows are copied in; null does not centre. Each row then gets
+   * its own power-of-two scale (only when its block maximum leaves [2⁻⁴⁰, 2⁴⁰]) that the kernel
+   * undoes per pair in float64; a row whose centred values could overflow float32 is centred in
+   * float64 and scaled.
    * Memory: one block of n rows in panels (n·block float32) plus n² float64.
-   * Returns false when a centred value is not finite in float32 (the caller falls back).
+   * Returns false when an input value is NaN or ±∞ (the caller falls back).
    */
   gramChunk(
     rows: readonly Float32Array[],
-    ref: Float32Array | null,
+    centre: Float32Array | null | 'robust',
     c0: number,
     cw: number,
     block: number,
     out: Float64Array,
   ): boolean {
     const n = rows.length;
+    const n4 = roundUp(n, 4);
     const stride = roundUp(Math.min(block, cw), 4);
     const raw = BASE;
     const r = raw + stride * 4;
-    const y = r + stride * 4;
-    const g = roundUp(y + roundUp(n, 4) * stride * 4, 16);
+    const mx = r + stride * 4;
+    const fac = roundUp(mx + n4 * 4, 16);
+    const y = fac + n4 * 8;
+    const keys = roundUp(y + n4 * stride * 4, 16);
+    const g = keys + n4 * 8;
     this.reserve(g + n * n * 8 - BASE);
     const f32 = this.f32;
+    const f64 = this.f64;
+    const ex = this.ex;
+    const robust = centre === 'robust';
+    const ref = robust ? null : centre;
     const g8 = g >>> 3;
-    this.f64.fill(0, g8, g8 + n * n);
+    f64.fill(0, g8, g8 + n * n);
     for (let b0 = c0; b0 < c0 + cw; b0 += block) {
       const w = Math.min(block, c0 + cw - b0);
       const s = roundUp(w, 4);
       if (ref !== null) f32.set(ref.subarray(b0, b0 + w), r >>> 2);
-      // One row at a time through a small buffer that stays in L1, centred straight into the panels.
-      let largest = 0;
+      // One row at a time through a small buffer that stays in L1, into the panels (centred there
+      // on a given vector, or as they are for the robust centre).
       for (let i = 0; i < n; i++) {
         f32.set(rows[i].subarray(b0, b0 + w), raw >>> 2);
-        const m = this.ex.gramRow(raw, ref === null ? 0 : r, i, w, s, y);
-        if (m > largest || m !== m) largest = m; // NaN sticks: nothing is > NaN
+        const m = ex.gramRow(raw, ref === null ? 0 : r, i, w, s, y);
+        if (m !== m) return false;
+        f32[(mx >>> 2) + i] = m;
       }
-      const factor = this.ex.gramFinish(y, n, s, largest);
-      if (factor < 0) return false;
-      this.ex.gramBlock(y, n, s, g, factor);
+      if (robust) {
+        // The row of median largest magnitude; the kernel centres every panel on it just before
+        // using it.
+        const c = ex.gramMedianRow(mx, n, keys);
+        if (ex.gramBlock(y, n, s, g, fac, r, mx, c) < 0) return false;
+        continue;
+      }
+      const wide = ex.gramScale(y, n, s, mx, fac);
+      if (wide < 0) return false;
+      if (wide > 0) {
+        // Rows whose centred values overflowed float32: again, in float64, and scaled.
+        for (let i = 0; i < n; i++) {
+          if (f64[(fac >>> 3) + i] !== 0) continue;
+          f32.set(rows[i].subarray(b0, b0 + w), raw >>> 2);
+          if (!ex.gramRowWide(raw, ref === null ? 0 : r, i, w, s, y, fac)) return false;
+        }
+      }
+      ex.gramBlock(y, n, s, g, fac, 0, 0, 0);
     }
-    out.set(this.f64.subarray(g8, g8 + n * n));
+    out.set(f64.subarray(g8, g8 + n * n));
     return true;
   }
 

@@ -52,6 +52,8 @@ export interface JobMessage {
   /** Columns per kernel block. */
   readonly block: number;
   readonly hasRef: boolean;
+  /** For 'gram': centre each block on its row of median largest magnitude (the 'robust' centre). */
+  readonly robust?: boolean;
   readonly op: number;
   readonly param: number;
   readonly data: SharedArrayBuffer;

@@ -21,8 +21,8 @@ function run(job: JobMessage): boolean {
   const rows: Float32Array[] = [];
   for (let i = 0; i < job.n; i++) rows.push(new Float32Array(job.data, i * job.cw * 4, job.cw));
   if (job.kind === 'gram') {
-    const ref = job.hasRef ? new Float32Array(job.data, job.n * job.cw * 4, job.cw) : null;
-    return ws.gramChunk(rows, ref, 0, job.cw, job.block, new Float64Array(job.result, 0, job.n * job.n));
+    const centre = job.robust === true ? 'robust' : job.hasRef ? new Float32Array(job.data, job.n * job.cw * 4, job.cw) : null;
+    return ws.gramChunk(rows, centre, 0, job.cw, job.block, new Float64Array(job.result, 0, job.n * job.n));
   }
   ws.selectChunk(rows, 0, job.cw, job.block, job.op, job.param, new Float32Array(job.result, 0, job.cw), 0);
   return true;
