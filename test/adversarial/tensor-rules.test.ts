@@ -49,7 +49,7 @@ async function run<T extends { aggregate: tf.Tensor1D } | tf.Tensor1D>(c: Hostil
   const before = tf.memory().numTensors;
   try {
     const result = await rule(x);
-    const t = 'aggregate' in result ? result.aggregate : result;
+    const t: tf.Tensor1D = result instanceof tf.Tensor ? (result as tf.Tensor1D) : (result as { aggregate: tf.Tensor1D }).aggregate;
     const out = (await t.data()) as Float32Array;
     t.dispose();
     expect(tf.memory().numTensors, 'tensors leaked').toBe(before);
