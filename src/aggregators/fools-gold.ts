@@ -118,9 +118,10 @@ const HISTORY_BLOCK = 4096;
  * and pass its `history` back next round. `foolsGold` alone treats each call as a first round
  * unless you pass `history`. Non-finite clients are dropped and their history left unchanged.
  *
- * Cost: one pass that writes the new Hᵢ (and finds each history's largest magnitude), one that
- * scales them block by block and accumulates their (uncentred) Gram matrix, K²d/2 multiply-adds
- * for K clients in the history; O(K²) decision; one combine pass over this round.
+ * Cost: one pass that writes this round's new Hᵢ and finds their largest magnitudes (and one
+ * that finds those of absent clients' histories), one that scales every history block by block
+ * and accumulates their (uncentred) Gram matrix, K²d/2 multiply-adds for K clients in the
+ * history; O(K²) decision; one combine pass over this round.
  *
  * @example
  * ```ts
@@ -176,11 +177,12 @@ export function foolsGoldWithDecision(updates: Updates, options?: FoolsGoldOptio
       `${rule}: the history would hold ${K} clients, more than ${FOOLS_GOLD_MAX_HISTORY}; delete the entries of clients that left`,
     );
   }
-  for (let k = 0; k < rows.length; k++) accumulate(old[k], rows[k], fresh[k]);
+  const largestOf = new Map<Float64Array, number>();
+  for (let k = 0; k < rows.length; k++) largestOf.set(fresh[k], accumulate(old[k], rows[k], fresh[k]));
   const members = [...sums.keys()];
   const memberRows = members.map((id) => sums.get(id) as Float64Array);
   const position = new Map(members.map((id, p) => [id, p]));
-  const scales = memberRows.map((h, p) => unitScale(rule, h, members[p]));
+  const scales = memberRows.map((h, p) => unitScale(rule, largestOf.get(h) ?? largestMagnitude(h), h, members[p]));
   const g = scaledGram(memberRows, scales, d);
 
   const cs = cosinesFromGram(g, K);
@@ -304,35 +306,50 @@ function historyOf(rule: string, history: unknown, d: number): Map<FoolsGoldClie
   return out;
 }
 
-/** out = h + x in float64 (a copy of x for a new client). */
-function accumulate(h: Float64Array | undefined, x: Float32Array, out: Float64Array): void {
+/**
+ * out = h + x in float64 (a copy of x for a new client); returns max |outᵢ| (NaN if h holds NaN),
+ * found in the same pass.
+ */
+function accumulate(h: Float64Array | undefined, x: Float32Array, out: Float64Array): number {
+  let largest = 0;
   if (h === undefined) {
-    for (let c = 0; c < x.length; c++) out[c] = x[c];
-  } else {
-    for (let c = 0; c < x.length; c++) out[c] = h[c] + x[c];
+    for (let c = 0; c < x.length; c++) {
+      const v = x[c];
+      out[c] = v;
+      const a = Math.abs(v);
+      if (a > largest) largest = a;
+    }
+    return largest;
   }
+  for (let c = 0; c < x.length; c++) {
+    const v = h[c] + x[c];
+    out[c] = v;
+    const a = Math.abs(v);
+    if (a > largest) largest = a;
+    else if (a !== a) return NaN;
+  }
+  return largest;
 }
 
-/**
- * The power of two s with max|hᵢ|·s in [½, 1] (1 for the zero vector; at most 2¹⁰⁰⁰ for
- * histories below 2⁻¹⁰⁰¹), after checking that every entry is finite: a non-finite entry can only
- * come from a corrupted history (finite float32 updates cannot overflow a float64 sum), so it
- * throws `INVALID_OPTION` naming the client.
- */
-function unitScale(rule: string, h: Float64Array, id: FoolsGoldClientId): number {
+/** max |hᵢ| (NaN if h holds NaN). */
+function largestMagnitude(h: Float64Array): number {
   let largest = 0;
   for (let c = 0; c < h.length; c++) {
     const a = Math.abs(h[c]);
     if (a > largest) largest = a;
-    else if (!(a <= largest)) {
-      throw new RobustAggError(
-        'INVALID_OPTION',
-        `${rule}: the history of client ${String(id)} holds ${String(h[c])} at coordinate ${c}; ` +
-          'histories must be finite (delete the entry to restart that client)',
-      );
-    }
+    else if (a !== a) return NaN;
   }
-  if (largest === Infinity) {
+  return largest;
+}
+
+/**
+ * The power of two s with max|hᵢ|·s in [½, 1] (1 for the zero vector; at most 2¹⁰⁰⁰ for
+ * histories below 2⁻¹⁰⁰¹), given `largest` = max|hᵢ|. A non-finite entry (largest NaN or +∞) can
+ * only come from a corrupted history (finite float32 updates cannot overflow a float64 sum), so
+ * it throws `INVALID_OPTION` naming the client and the coordinate.
+ */
+function unitScale(rule: string, largest: number, h: Float64Array, id: FoolsGoldClientId): number {
+  if (!(largest < Infinity)) {
     const c = h.findIndex((v) => !Number.isFinite(v));
     throw new RobustAggError(
       'INVALID_OPTION',
@@ -347,6 +364,7 @@ function unitScale(rule: string, h: Float64Array, id: FoolsGoldClientId): number
   while (e > -1000 && largest * 2 ** -e <= 0.5) e--;
   return 2 ** -e;
 }
+
 /**
  * The uncentred Gram matrix of the rows hᵢ·sᵢ: block by block, each history scaled by its own
  * power of two (exact) and rounded to float32, then the Gram kernel. With every scaled row's
