@@ -21,10 +21,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  bulyanWithDecision,
   cafWithDecision,
   centeredClippingWithDecision,
   cosineDistances,
   dncWithDecision,
+  flameWithDecision,
   geometricMedianWithDecision,
   krumLpWithDecision,
   krumWithDecision,
@@ -181,6 +183,42 @@ describe('krum, multiKrum and krumLp under hostile clients', () => {
       ),
       RUNS(30),
     );
+  });
+});
+
+describe('the blinder of issue 14, item 1, on the default backend', () => {
+  it('a blinder at 1e10 … 3.4e38 every 256th coordinate and a −100·μ client are excluded by krum, krumLp, multiKrum, bulyan, mda and flame', () => {
+    const d = 8192; // n·d ≥ 2¹⁶: the default backend takes the WebAssembly path
+    const base = buildCase({
+      n: 9, d, b: 0, honestKind: 'gaussian', scaleExp: 0, centre: 1, spread: 0.1, sparsity: 0.6, honestDuplicate: false,
+      attacks: ['mimic'], collude: false, magnitudeExp: 0, stride: 1, offset: 0, signPattern: 0, base: 0, placement: 'last', seed: 14,
+    });
+    const s = honestStats(base.honest);
+    const poisoned = Float32Array.from(s.mean, (v) => -100 * v);
+    const failures: string[] = [];
+    for (let e = 10; e <= 38; e += 2) {
+      const blinder = new Float32Array(d);
+      for (let k = 0; k < d; k += 256) blinder[k] = Math.min(3.4028234663852886e38, 10 ** e);
+      for (const order of ['blinder first', 'blinder last'] as const) {
+        const rows = order === 'blinder first' ? [blinder, ...base.honest, poisoned] : [poisoned, ...base.honest, blinder];
+        const hostile = [0, rows.length - 1]; // the blinder and the poisoned client
+        const picks: [string, readonly number[]][] = [
+          ['krum', krumWithDecision(rows, { f: 2 }).decision.selected],
+          ['krumLp p=2', krumLpWithDecision(rows, { f: 2, p: 2 }).decision.selected],
+          ['multiKrum', multiKrumWithDecision(rows, { f: 2 }).decision.selected],
+          ['bulyan', bulyanWithDecision(rows, { f: 2 }).decision.selected],
+          ['mda', mdaWithDecision(rows, { f: 2 }).decision.selected],
+          ['flame', flameWithDecision(rows, { lambda: 0 }).decision.admitted],
+        ];
+        for (const [rule, chosen] of picks) {
+          const bad = chosen.filter((i) => hostile.includes(i));
+          if (bad.length > 0) failures.push(`${rule} (${order}, blinder 1e${e}) chose ${bad}`);
+        }
+        const S = flameWithDecision(rows, { lambda: 0 }).decision.medianNorm;
+        if (!(S >= s.minNorm * (1 - 1e-5) && S <= s.maxNorm * (1 + 1e-5))) failures.push(`flame (${order}, blinder 1e${e}): S = ${S}`);
+      }
+    }
+    expect(failures).toEqual([]);
   });
 });
 
