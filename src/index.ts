@@ -1,7 +1,9 @@
 /**
  * robust-agg: Byzantine-robust aggregation, attacks and defenses for federated and distributed
- * learning, as pure functions over client updates given as flat `Float32Array`s.
+ * learning, as pure functions over client updates given as flat `Float32Array`s. No runtime
+ * dependencies; the fast kernels (WebAssembly SIMD, worker threads in Node) load by themselves.
  *
+ * @module robust-agg
  * @packageDocumentation
  */
 export * from './core/index.js';

@@ -1,7 +1,9 @@
 /**
  * robust-agg/tfjs: adapters between TensorFlow.js and robust-agg's `Float32Array` updates.
- * `@tensorflow/tfjs-core` is an optional peer dependency: install it (and a backend) to use this entry.
+ * Needs the optional peers `@tensorflow/tfjs-core` and `@tensorflow/tfjs-layers` (4.x) and a
+ * backend (e.g. `@tensorflow/tfjs-backend-cpu`, `-wasm` or `-webgpu`).
  *
+ * @module robust-agg/tfjs
  * @packageDocumentation
  */
 export { updatesFromTensor } from './updates-from-tensor.js';
