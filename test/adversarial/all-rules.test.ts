@@ -124,3 +124,77 @@ describe('every exported rule against hostile and non-finite clients (default ba
     expect(answered, `${name} refused every case`).toBeGreaterThan(0);
   });
 });
+
+/** Each rule with options valid for the 12 × 4100 rows below (f = 2). */
+const RAW: Record<string, [(u: unknown, o: unknown) => unknown, Record<string, unknown> | undefined]> = {
+  mean: [ra.mean as never, {}],
+  coordinateMedian: [ra.coordinateMedian as never, {}],
+  trimmedMean: [ra.trimmedMean as never, { f: 2 }],
+  meamed: [ra.meamed as never, { f: 2 }],
+  geometricMedian: [ra.geometricMedian as never, {}],
+  krum: [ra.krum as never, { f: 2 }],
+  multiKrum: [ra.multiKrum as never, { f: 2 }],
+  krumLp: [ra.krumLp as never, { f: 2, p: 3 }],
+  bulyan: [ra.bulyan as never, { f: 2 }],
+  bulyanVariant: [ra.bulyanVariant as never, { f: 2, selection: 'mean' }],
+  centeredClipping: [ra.centeredClipping as never, { tau: 1 }],
+  signMajority: [ra.signMajority as never, {}],
+  fltrust: [ra.fltrust as never, { serverUpdate: new Float32Array(4100).fill(1) }],
+  mda: [ra.mda as never, { f: 2 }],
+  monna: [ra.monna as never, { f: 2, trustedIndex: 3 }],
+  flame: [ra.flame as never, { seed: 1 }],
+  foolsGold: [ra.foolsGold as never, {}],
+  dnc: [ra.dnc as never, { f: 2, seed: 1 }],
+  caf: [ra.caf as never, { f: 2 }],
+  signGuard: [ra.signGuard as never, { seed: 1 }],
+  clippedClustering: [ra.clippedClustering as never, {}],
+  mixTailor: [ra.mixTailor as never, { f: 2, seed: 1 }],
+  nnm: [ra.nnm as never, { f: 2 }],
+  bucketing: [ra.bucketing as never, { seed: 1 }],
+  clipping: [ra.clipping as never, { tau: 1 }],
+  arc: [ra.arc as never, { f: 2 }],
+};
+
+describe('every exported rule refuses malformed calls with a RobustAggError (issue 14, item 13)', () => {
+  const rows = buildCase({
+    n: 12, d: 4100, b: 2, honestKind: 'gaussian', scaleExp: 0, centre: 1, spread: 1, sparsity: 0.6, honestDuplicate: false,
+    attacks: ['blinder', 'flip'], collude: false, magnitudeExp: 0.5, stride: 1, offset: 0, signPattern: 0, base: 0,
+    placement: 'first', seed: 12,
+  }).rows;
+
+  it.each(Object.keys(RAW))('%s: options null, an unknown option, a single Float32Array, rows from another realm', async (name) => {
+    const [rule, options] = RAW[name];
+    const code = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (e) {
+        if (e instanceof ra.RobustAggError) return e.code;
+        throw new Error(`${name} threw ${(e as Error)?.name}: ${(e as Error)?.message}`);
+      }
+      return 'no error';
+    };
+    expect(code(() => rule(rows, null)), `${name}(updates, null)`).toBe('INVALID_OPTION');
+    expect(code(() => rule(rows, { ...options, tolerence: 1 })), `${name} with a misspelt option`).toBe('UNKNOWN_OPTION');
+    let message = '';
+    try {
+      rule(rows[0], options);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ra.RobustAggError);
+      message = (e as Error).message;
+    }
+    expect(message, `${name}(single Float32Array)`).not.toBe('');
+    expect(message).not.toMatch(/got none/);
+    // Float32Arrays made in another realm (node:vm) are Float32Arrays.
+    const vm = await import('node:vm');
+    const foreign = rows.map((x) => {
+      const y = vm.runInNewContext(`new Float32Array(${x.length})`) as Float32Array;
+      y.set(x);
+      return y;
+    });
+    const local = rule(rows, options);
+    const remote = rule(foreign, options);
+    expect(JSON.stringify(Array.isArray(remote) ? remote.map((r) => Array.from(r as Float32Array)) : Array.from(remote as Float32Array))).toBe(
+      JSON.stringify(Array.isArray(local) ? local.map((r) => Array.from(r as Float32Array)) : Array.from(local as Float32Array)),
+    );
+  });
+});
