@@ -23,16 +23,32 @@ export interface FlameOptions extends CommonOptions, RandomOptions {
    */
   lambda?: number;
   /**
-   * What is clustered: `'updates'` (default, as the seed code: the Δᵢ) or `'models'` (the paper's
-   * wording: the local models G + Δᵢ, which needs `global`). Norms and clipping always use Δᵢ.
-   * Prefer `'models'` when G is at hand: in the MNIST FedAvg experiment (guide "FLAME in a FedAvg
-   * loop") four colluding model-replacement attackers were admitted in 14 of 40 rounds with
-   * `'updates'` and in none with `'models'`. The default stays `'updates'` to match the seed code.
+   * What is clustered. Default: `'models'` when `global` is given, `'updates'` otherwise; an
+   * explicit value wins (`'models'` without `global` throws `INVALID_OPTION`). Norms, S and the
+   * clipping always use the updates Δᵢ; only the cosine distances, hence the admitted cluster, change.
+   *
+   * - `'models'` (the paper, Algorithm 1: HDBSCAN over the local models Wᵢ = G + Δᵢ): distances
+   *   dᵢⱼ = 1 − cos(G + Δᵢ, G + Δⱼ). When ‖Δ‖ ≪ ‖G‖ (any trained model),
+   *   dᵢⱼ ≈ ‖P(Δᵢ − Δⱼ)‖² / (2‖G‖²), P the projection orthogonal to G: a squared Euclidean
+   *   distance between the updates, so an update scaled up by model replacement sits far from
+   *   the honest ones even when it points their way, and joins the majority last.
+   * - `'updates'` (the seed code's sketch: HDBSCAN over the flattened Δᵢ): dᵢⱼ = 1 − cos(Δᵢ, Δⱼ)
+   *   ignores norms. A few colluding updates that are nearly parallel form the tightest group, and
+   *   when honest updates are nearly orthogonal to each other (small shards, a converged model)
+   *   that group is inside the first majority that single linkage assembles.
+   *
+   * Measured (docs/results/flame-backdoor.md: FedAvg on MNIST, 20 clients per round, 4
+   * model-replacement attackers with γ = 5 in each of 40 rounds after a 20-round warm-up, MLP with
+   * 101 770 parameters, seed 1): `'updates'` admitted 56 of the 160 attacker submissions, with
+   * backdoor accuracy up to 26.7 %; `'models'` admitted none, backdoor accuracy ≤ 0.72 % (as
+   * without attack) at 90.6 % main accuracy against 90.75 % without attack.
    */
   clusterOn?: 'updates' | 'models';
-  /** The current global model G: a finite `Float32Array` of length d. Needed for
-   * `clusterOn: 'models'`; with `layout`, the per-segment noise takes its standard deviations from
-   * G + aggregate. */
+  /**
+   * The current global model G: a finite `Float32Array` of length d. Giving it makes `'models'` the
+   * default of `clusterOn` (needed for `clusterOn: 'models'`); with `layout`, the per-segment noise
+   * takes its standard deviations from G + aggregate. Read, never modified.
+   */
   global?: Float32Array;
   /**
    * Per-segment noise (the seed code's variant): each segment s that is not a bias or batch-norm
@@ -62,6 +78,8 @@ export interface FlameDecision extends Decision {
   readonly medianNorm: number;
   /** min(1, S/‖Δᵢ‖) for admitted clients, 0 for the others. */
   readonly clipFactors: Float64Array;
+  /** What was clustered: `'models'` (G + Δᵢ) or `'updates'` (Δᵢ), after the default was applied. */
+  readonly clusterOn: 'updates' | 'models';
   /** λ as used. */
   readonly lambda: number;
   /** σ = λS, the noise standard deviation per coordinate (the base that `segmentSigmas` scale). */
@@ -78,30 +96,39 @@ export interface FlameDecision extends Decision {
 
 /**
  * FLAME (Nguyen et al., "FLAME: Taming backdoors in federated learning", USENIX Security 2022),
- * exact: cosine distances between the updates Δᵢ → HDBSCAN(minClusterSize ⌊m/2⌋+1, minSamples 1,
- * allowSingleCluster) with the hdbscan package's semantics → admitted = label 0 (always at least
- * ⌊m/2⌋+1 clients) → S = median ‖Δᵢ‖ over all finite clients → mean of the admitted
- * Δ_b·min(1, S/‖Δ_b‖) → + N(0, (λS)²) per coordinate, λ = 0.001 by default.
+ * exact: cosine distances between the local models G + Δᵢ (when `global` is given; the paper's
+ * Algorithm 1) or between the updates Δᵢ (without it; the seed code) → HDBSCAN(minClusterSize
+ * ⌊m/2⌋+1, minSamples 1, allowSingleCluster) with the hdbscan package's semantics → admitted =
+ * label 0 (always at least ⌊m/2⌋+1 clients) → S = median ‖Δᵢ‖ over all finite clients → mean of
+ * the admitted Δ_b·min(1, S/‖Δ_b‖) → + N(0, (λS)²) per coordinate, λ = 0.001 by default.
+ *
+ * Pass `global` whenever you have it: clustering the models rejects scaled-up (model-replacement)
+ * updates that clustering the updates admits (in our MNIST FedAvg experiment, 0 against 56 of 160
+ * attacker submissions; see {@link FlameOptions.clusterOn} for the math and the measurement).
  *
  * Clients that send NaN/±Infinity are dropped first (m = finite count) and reported. m = 1: the
  * client is admitted unclipped (S is its own norm). m = 2: HDBSCAN always admits both; the larger
  * update is clipped to the mean of the two norms (no protection is possible with two clients).
- * All-zero updates: distances 1, S = 0, output 0, no noise, no division by zero.
+ * All-zero updates (clustering the updates): distances 1, S = 0, output 0, no noise, no division
+ * by zero.
  *
- * Options: λ ∈ [0, 1] (default 0.001), clusterOn `'updates'` | `'models'`, global (finite, length
- * d), layout, seed or rng (checked draws), nonFinite; unknown keys throw `UNKNOWN_OPTION`. The
- * output is finite: the clipped mean is a convex combination of finite updates, and when the noise
- * would overflow float32 (λ·S near 3.4e38) the call throws `INVALID_OPTION` naming λ and S instead.
+ * Options: λ ∈ [0, 1] (default 0.001), clusterOn `'updates'` | `'models'` (default `'models'`
+ * with `global`, else `'updates'`), global (finite, length d), layout, seed or rng (checked
+ * draws), nonFinite; unknown keys throw `UNKNOWN_OPTION`. The output is finite: the clipped mean
+ * is a convex combination of finite updates, and when the noise would overflow float32 (λ·S near
+ * 3.4e38) the call throws `INVALID_OPTION` naming λ and S instead.
  *
- * Cost: one uncentred float64 Gram pass (m²d/2 multiply-adds; norms come from its diagonal), O(m²)
- * clustering, one combine pass, one noise pass. Returns the aggregated update (add it to G).
+ * Cost: one uncentred float64 Gram pass (m²d/2 multiply-adds, G as one more row when clustering
+ * the models; norms come from its diagonal), O(m²) clustering, one combine pass, one noise pass.
+ * Returns the aggregated update (add it to G).
  *
  * @example
  * ```ts
  * import { flame, flameWithDecision } from 'robust-agg';
- * const delta = flame(updates, { seed: 1 });            // λ = 0.001
- * const { decision } = flameWithDecision(updates, { lambda: 0 });
- * decision.admitted; decision.medianNorm; decision.labels;
+ * const delta = flame(updates, { seed: round, global });  // λ = 0.001, clusters G + Δᵢ
+ * global.forEach((g, k) => (global[k] = g + delta[k]));
+ * const { decision } = flameWithDecision(updates, { lambda: 0 }); // no G: clusters the Δᵢ
+ * decision.admitted; decision.medianNorm; decision.labels; decision.clusterOn;
  * ```
  */
 export function flame(updates: Updates, options?: FlameOptions): Float32Array {
@@ -114,21 +141,27 @@ export function flame(updates: Updates, options?: FlameOptions): Float32Array {
  *
  * @example
  * ```ts
- * const { aggregate, decision } = flameWithDecision(updates, { seed: 7, clusterOn: 'models', global });
- * console.log(decision.admitted, decision.medianNorm, decision.sigma, decision.dropped);
+ * const { aggregate, decision } = flameWithDecision(updates, { seed: 7, global }); // clusterOn 'models'
+ * console.log(decision.clusterOn, decision.admitted, decision.medianNorm, decision.sigma, decision.dropped);
+ * const byUpdates = flameWithDecision(updates, { seed: 7, global, clusterOn: 'updates' }); // the seed code's choice
  * ```
  */
 export function flameWithDecision(updates: Updates, options?: FlameOptions): Aggregation<FlameDecision> {
   const rule = 'flame';
   const opts = readOptions(rule, options, ['lambda', 'clusterOn', 'global', 'layout', 'seed', 'rng', 'nonFinite']);
   const lambda = requireNumber(rule, 'lambda', opts.lambda ?? 0.001, 0, 1);
-  const clusterOn = opts.clusterOn ?? 'updates';
-  if (clusterOn !== 'updates' && clusterOn !== 'models') {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: clusterOn must be 'updates' or 'models', got ${describeValue(clusterOn)}`);
+  const explicitClusterOn = opts.clusterOn;
+  if (explicitClusterOn !== undefined && explicitClusterOn !== 'updates' && explicitClusterOn !== 'models') {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: clusterOn must be 'updates' or 'models', got ${describeValue(explicitClusterOn)}`,
+    );
   }
   const clients = finiteClients(updates, rule, opts.nonFinite);
   const { rows, d } = clients;
   const global = opts.global === undefined ? null : requireVector(rule, 'global', opts.global, d);
+  // With G at hand, cluster the local models (the paper's Algorithm 1): see FlameOptions.clusterOn.
+  const clusterOn = explicitClusterOn ?? (global === null ? 'updates' : 'models');
   if (global === null && clusterOn === 'models') {
     throw new RobustAggError('INVALID_OPTION', `${rule}: clusterOn 'models' needs the global model (option global)`);
   }
@@ -196,6 +229,7 @@ export function flameWithDecision(updates: Updates, options?: FlameOptions): Agg
       norms: inputNorms,
       medianNorm,
       clipFactors: weightsOverInput(clip, clients),
+      clusterOn,
       lambda,
       sigma,
       ...(segmentSigmas !== undefined ? { segmentSigmas } : {}),

@@ -197,6 +197,89 @@ describe('flame: small n and degenerate input', () => {
   });
 });
 
+describe('flame: clusterOn defaults to the models when the global model is given (issue 16)', () => {
+  // Honest clients: a shared direction μ plus noise of the same size; attackers: boosted
+  // γ·(μ + b + small noise), b a backdoor direction with ‖b‖² = ‖μ‖²/2, γ = n/k (model replacement
+  // split over k colluders). Cosines of the updates: honest–honest ≈ 1/2, attacker–honest ≈ 1/√3,
+  // attacker–attacker ≈ 1, so the attackers are the tightest group AND closer to every honest client
+  // than the honest clients are to each other: clustering the updates admits them. Clustering the
+  // models G + Δᵢ (‖Δ‖ ≪ ‖G‖) sees ≈ ‖P(Δᵢ − Δⱼ)‖²/(2‖G‖²), and the boost puts the attackers ≈ 3.9×
+  // the honest–honest distance away from everyone: rejected.
+  const d = 2000;
+  const n = 10;
+  const k = 3;
+  const rng = createRng(16);
+  const mu = Float32Array.from({ length: d }, () => 0.01 * rng.gaussian());
+  const b = Float32Array.from({ length: d }, () => 0.01 * Math.SQRT1_2 * rng.gaussian());
+  const honest = Array.from({ length: n - k }, () => mu.map((v) => v + 0.01 * rng.gaussian()));
+  const gamma = n / k;
+  const attackers = Array.from({ length: k }, () => mu.map((v, j) => gamma * (v + b[j] + 0.001 * rng.gaussian())));
+  // Attackers at positions 1, 4 and 8.
+  const updates = [
+    honest[0], attackers[0], honest[1], honest[2], attackers[1],
+    honest[3], honest[4], honest[5], attackers[2], honest[6],
+  ];
+  const bad = [1, 4, 8];
+  const global = Float32Array.from({ length: d }, () => rng.gaussian());
+
+  it("without global: clusters the updates Δᵢ (decision.clusterOn 'updates')", () => {
+    const { aggregate, decision } = flameWithDecision(updates, { lambda: 0 });
+    expect(decision.clusterOn).toBe('updates');
+    for (const [i, j] of [[0, 1], [1, 4], [2, 9]]) {
+      expect(decision.cosineDistances[i * n + j]).toBeCloseTo(cosineDistance(updates[i], updates[j]), 9);
+    }
+    const explicit = flameWithDecision(updates, { lambda: 0, clusterOn: 'updates' });
+    expect(Array.from(aggregate)).toEqual(Array.from(explicit.aggregate));
+    expect(Array.from(decision.labels)).toEqual(Array.from(explicit.decision.labels));
+  });
+
+  it("with global: clusters the local models G + Δᵢ (decision.clusterOn 'models'), bit for bit as the explicit option", () => {
+    const { aggregate, decision } = flameWithDecision(updates, { seed: 3, global });
+    expect(decision.clusterOn).toBe('models');
+    const model = (i: number) => Float64Array.from(updates[i], (v, j) => v + global[j]);
+    for (const [i, j] of [[0, 1], [1, 4], [2, 9]]) {
+      expect(decision.cosineDistances[i * n + j]).toBeCloseTo(cosineDistance(model(i), model(j)), 12);
+    }
+    const explicit = flameWithDecision(updates, { seed: 3, global, clusterOn: 'models' });
+    expect(Array.from(aggregate)).toEqual(Array.from(explicit.aggregate));
+    expect(Array.from(decision.cosineDistances)).toEqual(Array.from(explicit.decision.cosineDistances));
+    expect(decision.admitted).toEqual(explicit.decision.admitted);
+  });
+
+  it("an explicit clusterOn wins: 'updates' with global is the call without global", () => {
+    const withG = flameWithDecision(updates, { seed: 3, global, clusterOn: 'updates' });
+    const withoutG = flameWithDecision(updates, { seed: 3 });
+    expect(withG.decision.clusterOn).toBe('updates');
+    expect(Array.from(withG.decision.cosineDistances)).toEqual(Array.from(withoutG.decision.cosineDistances));
+    expect(withG.decision.admitted).toEqual(withoutG.decision.admitted);
+    expect(Array.from(withG.aggregate)).toEqual(Array.from(withoutG.aggregate));
+    // And 'models' without global still throws.
+    expect(() => flame(updates, { lambda: 0, clusterOn: 'models' })).toThrow(/needs the global model/);
+  });
+
+  it('the two settings admit different clients: the boosted colluders get in on the updates, not on the models', () => {
+    const byUpdates = flameWithDecision(updates, { lambda: 0, global, clusterOn: 'updates' }).decision;
+    const byDefault = flameWithDecision(updates, { lambda: 0, global });
+    // Clustering the updates: every attacker is in the first majority single linkage assembles.
+    expect(bad.map((i) => byUpdates.labels[i])).toEqual([0, 0, 0]);
+    // The default with global (failed before issue 16, when it clustered the updates): none admitted,
+    // and at least ⌊n/2⌋+1 honest clients are.
+    expect(bad.map((i) => byDefault.decision.labels[i])).toEqual([-1, -1, -1]);
+    expect(byDefault.decision.admitted.length).toBeGreaterThanOrEqual(Math.floor(n / 2) + 1);
+    // Same norms and S either way: only the admitted set differs.
+    expect(byDefault.decision.medianNorm).toBe(byUpdates.medianNorm);
+    // The backdoor component of the output, against that of the honest mean (μ and the honest
+    // noise have a small random component along b): clipped but present when clustering the
+    // updates, absent when clustering the models.
+    const bb = dot(b, b);
+    const honestPart = dot(mean(honest), b) / bb;
+    const onModels = dot(byDefault.aggregate, b) / bb;
+    const onUpdates = dot(flame(updates, { lambda: 0, global, clusterOn: 'updates' }), b) / bb;
+    expect(onUpdates - honestPart).toBeGreaterThan(0.2);
+    expect(Math.abs(onModels - honestPart)).toBeLessThan(0.05);
+  });
+});
+
 describe('flame: options', () => {
   it("clusterOn 'models' clusters G + Δᵢ (cosine distances as brute force) and still clips Δ", () => {
     const d = 30;
@@ -252,13 +335,15 @@ describe('flame: options', () => {
         expect(sampleStd(diff) / sig[s]).toBeLessThan(1.1);
       }
     }
-    // With `global`, std_s is that of G + aggregate.
+    // With `global`, std_s is that of G + aggregate (the noiseless aggregate of the same call:
+    // with `global` the default clusters the models, which may admit other clients).
     const global = Float32Array.from(gaussianRows(1, d, 32, 0, 2)[0]);
     const withGlobal = flameWithDecision(rows, { lambda, seed: 9, layout, global });
+    const cleanWithGlobal = flameWithDecision(rows, { lambda: 0, global }).aggregate;
     const seg0 = layout[0];
     const params = Float64Array.from(
       { length: seg0.size },
-      (_, k) => global[seg0.offset + k] + clean.aggregate[seg0.offset + k],
+      (_, k) => global[seg0.offset + k] + cleanWithGlobal[seg0.offset + k],
     );
     expect((withGlobal.decision.segmentSigmas as Float64Array)[0]).toBeCloseTo(lambda * S * sampleStd(params), 5);
   });
