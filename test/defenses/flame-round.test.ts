@@ -1,5 +1,6 @@
-// Smoke version of examples/flame-backdoor: one FedAvg round on real MNIST digits in which
-// model-replacement attackers trained on BadNets data must all be left out of FLAME's admitted cluster.
+// Smoke version of examples/flame-backdoor (docs/results/flame-backdoor.md): FedAvg rounds on real
+// MNIST digits in which model-replacement attackers trained on BadNets data must all be left out of
+// FLAME's admitted cluster, with the default a caller who passes the global model gets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -49,60 +50,105 @@ function sgd(model: tfl.LayersModel, start: Float32Array, x: Float32Array, y: In
   return flattenWeights(model).flat;
 }
 
+/** The data of the smoke runs: 10 client shards of 40 digits, 200 pre-training digits, 150 test digits. */
+function smokeData() {
+  const { train, test } = mnistSubset((CLIENTS * PER_CLIENT) / 10 + 20, 15, 21);
+  const shards = Array.from({ length: CLIENTS }, (_, c) => ({
+    x: train.x.slice(c * PER_CLIENT * 784, (c + 1) * PER_CLIENT * 784),
+    y: train.y.slice(c * PER_CLIENT, (c + 1) * PER_CLIENT),
+  }));
+  // The global model is pre-trained on the last 20 digits per class.
+  const pre = { x: train.x.slice(CLIENTS * PER_CLIENT * 784), y: train.y.slice(CLIENTS * PER_CLIENT) };
+  return { shards, pre, test };
+}
+
+/**
+ * One FedAvg round's updates: honest clients train 2 epochs from G; attackers train on BadNets data
+ * (half their digits stamped, relabelled 0) and submit model replacement split over the colluders.
+ */
+function roundUpdates(
+  model: tfl.LayersModel,
+  global: Float32Array,
+  shards: readonly { x: Float32Array; y: Int32Array }[],
+  attackers: ReadonlySet<number>,
+  seed: number,
+): Float32Array[] {
+  return shards.map(({ x, y }, c) => {
+    if (!attackers.has(c)) {
+      const local = sgd(model, global, x, y, 2, seed + c);
+      return local.map((v, k) => v - global[k]);
+    }
+    const p = poisonBadNets(x, y, 0.5, seed + 100 + c);
+    const local = sgd(model, global, p.x, p.y, 2, seed + c);
+    // Model replacement split over the colluding attackers: γ = n/k.
+    return modelReplacement(local, global, { gamma: CLIENTS / attackers.size }).map((v, k) => v - global[k]);
+  });
+}
+
 describe('FLAME in a smoke FedAvg round with BadNets model-replacement attackers', () => {
   let model: tfl.LayersModel;
   let tensorsBefore: number;
+  let data: ReturnType<typeof smokeData>;
+  let global: Float32Array;
+  let evalData: Parameters<typeof evaluateBackdoor>[1];
   beforeAll(async () => {
     await tf.setBackend('cpu');
     tensorsBefore = tf.memory().numTensors;
     model = mlp();
+    data = smokeData();
+    global = sgd(model, flattenWeights(model).flat, data.pre.x, data.pre.y, 5, 1);
+    evalData = {
+      clean: { x: toTensor(data.test.x), y: data.test.y },
+      poisoned: { x: toTensor(triggered(data.test.x)), y: data.test.y },
+      target: TARGET,
+    };
   });
   afterAll(() => {
+    tf.dispose([evalData.clean.x, evalData.poisoned.x]);
     model.dispose();
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
   it('admits every honest client it needs and none of the attackers; plain mean takes the backdoor', () => {
-    const { train, test } = mnistSubset(CLIENTS * PER_CLIENT / 10 + 20, 15, 21);
-    // The global model after pre-training on 200 clean digits (the last 20 per class).
-    const pre = { x: train.x.slice(CLIENTS * PER_CLIENT * 784), y: train.y.slice(CLIENTS * PER_CLIENT) };
-    const global = sgd(model, flattenWeights(model).flat, pre.x, pre.y, 5, 1);
-    const updates: Float32Array[] = [];
     const attackers = new Set(randomPermutation(CLIENTS, createRng(4)).slice(0, ATTACKERS));
-    for (let c = 0; c < CLIENTS; c++) {
-      const x = train.x.slice(c * PER_CLIENT * 784, (c + 1) * PER_CLIENT * 784);
-      const y = train.y.slice(c * PER_CLIENT, (c + 1) * PER_CLIENT);
-      if (!attackers.has(c)) {
-        const local = sgd(model, global, x, y, 2, 100 + c);
-        updates.push(local.map((v, k) => v - global[k]));
-      } else {
-        const p = poisonBadNets(x, y, 0.5, 200 + c);
-        const local = sgd(model, global, p.x, p.y, 2, 100 + c);
-        // Model replacement split over the colluding attackers: γ = n/k.
-        updates.push(modelReplacement(local, global, { gamma: CLIENTS / ATTACKERS }).map((v, k) => v - global[k]));
-      }
-    }
-    const { decision } = flameWithDecision(updates, { lambda: 0 });
+    const updates = roundUpdates(model, global, data.shards, attackers, 100);
+    // As a caller with the global model gets it: clusterOn defaults to 'models' (G + Δᵢ).
+    const { decision } = flameWithDecision(updates, { lambda: 0, global });
+    expect(decision.clusterOn).toBe('models');
     expect(decision.admitted.length).toBeGreaterThanOrEqual(Math.floor(CLIENTS / 2) + 1);
     for (const a of attackers) expect(decision.admitted).not.toContain(a);
     expect(Array.from(decision.labels).filter((l, i) => attackers.has(i) && l === 0)).toEqual([]);
-    // Clustering the local models G + Δᵢ (the paper's wording) leaves them out as well.
-    const byModels = flameWithDecision(updates, { lambda: 0, clusterOn: 'models', global }).decision;
-    for (const a of attackers) expect(byModels.admitted).not.toContain(a);
+    // Without G it clusters the updates Δᵢ (the seed code's sketch); here that leaves them out as well.
+    const byUpdates = flameWithDecision(updates, { lambda: 0 }).decision;
+    expect(byUpdates.clusterOn).toBe('updates');
+    for (const a of attackers) expect(byUpdates.admitted).not.toContain(a);
 
     // Evaluate both aggregates: FedAvg's mean takes the backdoor in, FLAME's does not.
-    const evalData = {
-      clean: { x: toTensor(test.x), y: test.y },
-      poisoned: { x: toTensor(triggered(test.x)), y: test.y },
-      target: TARGET,
-    };
     const apply = (delta: Float32Array) => assignWeights(model, global.map((v, k) => v + delta[k]));
     apply(mean(updates));
     const withMean = evaluateBackdoor(model, evalData);
-    apply(flameWithDecision(updates, { lambda: 0 }).aggregate);
+    apply(flameWithDecision(updates, { lambda: 0, global }).aggregate);
     const withFlame = evaluateBackdoor(model, evalData);
-    tf.dispose([evalData.clean.x, evalData.poisoned.x]);
     expect(withMean.asr).toBeGreaterThan(0.5);
     expect(withFlame.asr).toBeLessThan(0.1);
+  });
+
+  it('the experiment in miniature: over 3 attacked FedAvg rounds flame(updates, { global, seed }) admits no attacker and keeps the backdoor out', () => {
+    assignWeights(model, global);
+    const before = evaluateBackdoor(model, evalData);
+    let g = Float32Array.from(global);
+    for (let round = 1; round <= 3; round++) {
+      const attackers = new Set(randomPermutation(CLIENTS, createRng(40 + round)).slice(0, ATTACKERS));
+      const updates = roundUpdates(model, g, data.shards, attackers, 1000 * round);
+      const { aggregate, decision } = flameWithDecision(updates, { seed: round, global: g });
+      expect(decision.clusterOn).toBe('models');
+      expect(decision.sigma).toBeGreaterThan(0);
+      for (const a of attackers) expect(decision.admitted, `round ${round}`).not.toContain(a);
+      g = g.map((v, k) => v + aggregate[k]);
+    }
+    assignWeights(model, g);
+    const after = evaluateBackdoor(model, evalData);
+    expect(after.asr).toBeLessThan(0.1);
+    expect(after.acc).toBeGreaterThan(before.acc - 0.05);
   });
 });
