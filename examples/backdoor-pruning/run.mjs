@@ -1,6 +1,6 @@
 // npm run experiment:backdoor
 //
-// BadNets on MNIST against three model-level defenses of robust-agg/tfjs: a small CNN with
+// BadNets on MNIST against three model-level defenses of robust-agg/defenses: a small CNN with
 // BatchNormalization is trained on MNIST digits of which 10 % carry a 3×3 white patch in the
 // bottom-right corner and the label 0 (all-to-one); then RNP (1 % clean data), Fine-Pruning (5 %
 // clean data) and CLP (no data) repair it. Writes the table to docs/results/backdoor-pruning.md
@@ -14,7 +14,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { defenseEffectivenessRating } from '../../dist/index.js';
-import { clp, evaluateBackdoor, finePruning, rnp } from '../../dist/tfjs/index.js';
+import { clp, evaluateBackdoor, finePruning, rnp } from '../../dist/defenses/index.js';
 import { setupBackend } from './backend.mjs';
 import { cleanFraction, loadMnist, poisonBadNets, stamp } from './data.mjs';
 import { buildCnn, images, trainModel } from './model.mjs';

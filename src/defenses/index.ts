@@ -1,4 +1,11 @@
-// Model-level backdoor defenses on TF.js models; exported from robust-agg/tfjs (src/tfjs/index.ts).
+/**
+ * robust-agg/defenses: model-level backdoor defenses on TF.js `LayersModel`s — Fine-Pruning, RNP
+ * and CLP — with `evaluateBackdoor` to measure them. Needs the optional peers
+ * `@tensorflow/tfjs-core` and `@tensorflow/tfjs-layers` (4.x) and a backend.
+ *
+ * @module robust-agg/defenses
+ * @packageDocumentation
+ */
 export {
   finePruning,
   type FinePruningOptions,

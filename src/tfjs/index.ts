@@ -1,7 +1,10 @@
 /**
- * robust-agg/tfjs: adapters between TensorFlow.js and robust-agg's `Float32Array` updates.
- * Needs the optional peers `@tensorflow/tfjs-core` and `@tensorflow/tfjs-layers` (4.x) and a
- * backend (e.g. `@tensorflow/tfjs-backend-cpu`, `-wasm` or `-webgpu`).
+ * robust-agg/tfjs: adapters between TensorFlow.js and robust-agg's `Float32Array` updates
+ * (weights ↔ vectors, gradient oracles), the main rules on tensors, and `evaluateBackdoor`. Needs
+ * the optional peer `@tensorflow/tfjs-core` (4.x) and a backend (e.g.
+ * `@tensorflow/tfjs-backend-cpu`, `-wasm` or `-webgpu`); functions that take a `LayersModel` use
+ * only its methods, so `@tensorflow/tfjs-layers` is needed for its types only. The pruning
+ * defenses are in `robust-agg/defenses`.
  *
  * @module robust-agg/tfjs
  * @packageDocumentation
@@ -15,27 +18,13 @@ export {
   type TensorGradientOracle,
   type TensorLoss,
 } from './gradient-oracle.js';
+// The model-level defenses (finePruning, rnp, clp) need @tensorflow/tfjs-layers at run time: they
+// live in their own entry, robust-agg/defenses, so that tensor rules bundle without it.
+// evaluateBackdoor only calls model.predict and is in both.
 export {
-  clp,
   evaluateBackdoor,
-  finePruning,
-  rnp,
   type BackdoorEvaluation,
   type BackdoorEvaluationData,
-  type ClpLayerReport,
-  type ClpOptions,
-  type ClpReport,
-  type DefenseResult,
-  type EpochLog,
-  type FinePruningOptions,
-  type FinePruningReport,
-  type FinePruningStep,
-  type LabeledData,
-  type ModelProbe,
-  type RnpChannel,
-  type RnpOptions,
-  type RnpReport,
-  type RnpSweepStep,
-  registerWasmConvGradients,
-} from '../defenses/index.js';
+} from '../defenses/evaluate.js';
+export type { LabeledData } from '../defenses/model-utils.js';
 export * from './tensor-index.js';

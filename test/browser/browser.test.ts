@@ -1,5 +1,5 @@
 // The library in a real browser: headless Chromium (the system one, from Debian's `chromium`
-// package, driven by playwright-core) loads the built package bundled for the browser and runs
+// package, driven by playwright-core) loads the library bundled for the browser by esbuild and runs
 // the main rules on the default (fast) kernels, on the page's main thread and in a Web Worker.
 // Results must equal Node's bit for bit, the fast kernels must really have loaded, and the page
 // must log no error. CI installs Chromium (.ci/run); elsewhere the test is skipped with a reason
@@ -16,7 +16,6 @@ const root = new URL('../..', import.meta.url).pathname;
 const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
   (p) => p !== undefined && p !== '' && existsSync(p),
 );
-const built = existsSync(join(root, 'dist/index.js'));
 if (chromiumPath === undefined) {
   if (process.env.CI) throw new Error('browser test: no Chromium found (CI must install it: apt-get install -y chromium)');
   console.log('browser test skipped: no Chromium at /usr/bin/chromium (apt-get install -y chromium, or set CHROMIUM_PATH)');
@@ -27,7 +26,7 @@ interface Run {
   status: { wasm: boolean };
 }
 
-describe.runIf(chromiumPath !== undefined && built)('in headless Chromium', () => {
+describe.runIf(chromiumPath !== undefined)('in headless Chromium', () => {
   let dir = '';
   let server: Server;
   let origin = '';
@@ -65,8 +64,7 @@ describe.runIf(chromiumPath !== undefined && built)('in headless Chromium', () =
     origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--headless=new'] });
-    const lib = await import(join(root, 'dist/index.js'));
-    node = runCases(lib);
+    node = runCases(await import('../../src/index.js'));
   }, 120_000);
 
   afterAll(async () => {

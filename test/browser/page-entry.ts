@@ -1,6 +1,6 @@
 // Bundled for the browser: in a page, runs the cases on the main thread (after the asynchronous
 // compile a browser's main thread requires) and in a Web Worker started from this same bundle.
-import * as lib from '../../dist/index.js';
+import * as lib from '../../src/index.js';
 import { runCases } from './cases.js';
 
 // The tsconfig has no DOM lib: the few browser names this file uses, declared.

@@ -24,6 +24,21 @@ describe.runIf(built)('package entry points', () => {
     expect(run(['--input-type=commonjs', '-e', code])).toBe(expected);
   });
 
+  it('exposes robust-agg/defenses from both module systems', () => {
+    expect(run(['--input-type=module', '-e', "import * as t from 'robust-agg/defenses'; console.log(typeof t.rnp, typeof t.clp)"])).toBe('function function');
+    expect(run(['--input-type=commonjs', '-e', "console.log(typeof require('robust-agg/defenses').finePruning)"])).toBe('function');
+  });
+
+  it('robust-agg/tfjs does not load @tensorflow/tfjs-layers (only the defenses entry needs it)', () => {
+    const code =
+      "const m = require('node:module'); const seen = []; const load = m._load;" +
+      ' m._load = function (id, ...rest) { seen.push(id); return load.call(this, id, ...rest); };' +
+      " require('robust-agg/tfjs'); const core = seen.some((id) => id.includes('tfjs-core'));" +
+      " const layers = seen.some((id) => id.includes('tfjs-layers'));" +
+      " require('robust-agg/defenses'); console.log(core, layers, seen.some((id) => id.includes('tfjs-layers')));";
+    expect(run(['--input-type=commonjs', '-e', code])).toBe('true false true');
+  });
+
   it('exposes robust-agg/tfjs from both module systems', () => {
     expect(run(['--input-type=module', '-e', "import * as t from 'robust-agg/tfjs'; console.log(typeof t.updatesFromTensor)"])).toBe('function');
     expect(run(['--input-type=commonjs', '-e', "console.log(typeof require('robust-agg/tfjs').updatesFromTensor)"])).toBe('function');

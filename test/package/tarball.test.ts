@@ -1,5 +1,5 @@
 // The tarball as `npm pack` makes it: what it holds, and that TypeScript users find the types of
-// both entries under every moduleResolution a project may still use (node10 needs typesVersions).
+// all three entries under every moduleResolution a project may still use (node10 needs typesVersions).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,8 +27,9 @@ describe.runIf(built)('the packed tarball', () => {
       [
         "import { krum } from 'robust-agg';",
         "import { tensorKrum } from 'robust-agg/tfjs';",
+        "import { rnp } from 'robust-agg/defenses';",
         'const k: Float32Array = krum([new Float32Array(1), new Float32Array(1), new Float32Array(1)], { f: 0 });',
-        'export const used = [typeof tensorKrum, k.length];',
+        'export const used = [typeof tensorKrum, typeof rnp, k.length];',
       ].join('\n'),
     );
   }, 120_000);
@@ -51,7 +52,7 @@ describe.runIf(built)('the packed tarball', () => {
     ['node16', 'node16'],
     ['bundler', 'esnext'],
   ]) {
-    it(`types of both entries resolve under moduleResolution ${resolution}`, () => {
+    it(`types of the three entries resolve under moduleResolution ${resolution}`, () => {
       const tsc = join(root, 'node_modules/typescript/bin/tsc');
       const args = [tsc, '--noEmit', '--strict', '--skipLibCheck', '--moduleResolution', resolution, '--module', module, 'use.ts'];
       const r = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
