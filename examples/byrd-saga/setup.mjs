@@ -24,11 +24,15 @@ export const HONEST = 50;
 export const BYZANTINE = 20;
 
 /** Attacks of the table: the Byzantine messages given the honest ones (null: no attack). */
+// Each attack needs only the honest mean μ, computed once on the fast kernels (mean(), float64
+// accumulation rounded to float32), then handed to the library's attack as its single "honest"
+// vector: the attack's formula applied to [μ] is the formula applied to the honest messages.
 export const ATTACKS = {
   none: null,
-  gaussian: (honest, ctx) => gaussian(honest, { ...ctx, sigma: 30 }), // μ + 30·N(0, I)
-  'sign-flip': (honest, ctx) => signFlip(honest, { ...ctx, scale: -3 }), // −3·μ
-  'zero-gradient': (honest, ctx) => zeroGradient(honest, ctx), // −Σ honest / f: the sum is 0
+  gaussian: (honest, ctx) => gaussian([mean(honest)], { ...ctx, sigma: 30 }), // μ + 30·N(0, I)
+  'sign-flip': (honest, ctx) => signFlip([mean(honest)], { ...ctx, scale: -3 }), // −3·μ
+  // −Σ honest / f (the sum of all messages is 0) = −(H/f)·μ
+  'zero-gradient': (honest, ctx) => signFlip([mean(honest)], { ...ctx, scale: -honest.length / ctx.f }),
 };
 
 /** Estimators with the paper's step sizes. */

@@ -211,7 +211,8 @@ function expand(shape: MlpShape, s: SparseSamples, j: number, code: Float32Array
  * 784–50–10 on MNIST). It is also a {@link FactoredGradientOracle}: the code of a sample is
  * [δ₁ (h), tanh activations (h), δ₂ = softmax − onehot (k)], c = 2h + k, and
  * ∇f_j = (a_j ⊗ δ₁, δ₁, act ⊗ δ₂, δ₂) — so {@link sagaFactored} keeps 110 numbers per sample for
- * 784–50–10 instead of 39 760. Gradients equal TF.js's for the same network (see the tests).
+ * 784–50–10 instead of 39 760, and its `supportRanges` (the kernel rows of the sample's non-zero
+ * pixels, then b₁, W₂, b₂) let SAGA rewrite only those coordinates of each message. Gradients equal TF.js's for the same network (see the tests).
  *
  * Cost per sample: ≈ 2·nnz(a_j)·h + 3·h·k multiply-adds. Gradient entries below the smallest normal
  * float32 (≈1.18e−38, from saturated tanh units) are returned as 0: subnormals slow every later pass
@@ -250,9 +251,31 @@ export function mlpOracle(data: LabeledSet, shape: MlpShape): FactoredGradientOr
       throw new RobustAggError('INVALID_OPTION', `mlpOracle: sample index ${j} is outside [0, ${samples.count})`);
     }
   };
+  let widest = 0;
+  for (let j = 0; j < samples.count; j++) widest = Math.max(widest, samples.start[j + 1] - samples.start[j]);
   return {
     sampleCount: samples.count,
     codeSize,
+    supportRangeLimit: widest + 1,
+    supportRanges(j, out) {
+      checkIndex(j);
+      // The kernel rows of the lit pixels (adjacent pixels merged into one range), then the bias
+      // b₁, W₂ and b₂, which every sample touches.
+      const h = sh.hidden;
+      let n = 0;
+      for (let e = samples.start[j]; e < samples.start[j + 1]; e++) {
+        const row = samples.index[e] * h;
+        if (n > 0 && out[2 * n - 1] === row) out[2 * n - 1] = row + h;
+        else {
+          out[2 * n] = row;
+          out[2 * n + 1] = row + h;
+          n++;
+        }
+      }
+      out[2 * n] = sh.inputSize * h;
+      out[2 * n + 1] = d;
+      return n + 1;
+    },
     gradient(params, indices) {
       checkParams(params);
       if (indices.length === 0) throw new RobustAggError('INVALID_OPTION', 'mlpOracle: gradient needs at least one sample index');

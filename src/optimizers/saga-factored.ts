@@ -2,7 +2,7 @@ import { RobustAggError } from '../core/errors.js';
 import { describeValue, readOptions, requireInteger } from '../core/options.js';
 import { resolveValidRng } from '../core/random.js';
 import type { SagaInit, SagaOptions } from './saga.js';
-import { float32Flushed, requireWorker } from './sampling.js';
+import { flushInto, requireWorker } from './sampling.js';
 import type { FactoredGradientOracle, GradientEstimator } from './types.js';
 
 /** Options of {@link sagaFactored}: the table initialisation and the randomness. */
@@ -17,8 +17,12 @@ export type SagaFactoredOptions = Omit<SagaOptions, 'storage'>;
  * Memory: J×c float32 codes plus φ̄ (d float64) — for a generalised linear model c = 1 (the
  * classic SAGA trick: store the scalar ℓ'(a_jᵀx)); for the 784–50–10 network of `mlpOracle`
  * c = 110 against d = 39 760. Cost per call: one code, two expansions into the message and two into
- * φ̄ (O(nnz(a_j)·c) each for sparse data), plus one O(d) copy of φ̄. Message entries below the
- * smallest normal float32 are returned as 0 (subnormals slow every later pass over the vector ~100×).
+ * φ̄ (O(nnz(a_j)·c) each for sparse data), plus writing the d-entry message: with an oracle that
+ * announces its `supportRanges` (as `mlpOracle` does) the message starts as a copy of a float32
+ * image of φ̄ and only the ranges are recomputed in float64; without, all d entries are summed and
+ * rounded. Both give the same bits. `nextInto(params, out)` writes the message into the caller's
+ * buffer (no allocation; `trainRobust` uses it). Message entries below the smallest normal
+ * float32 are returned as 0 (subnormals slow every later pass over the vector ~100×).
  *
  * @param oracle - the worker's factored oracle.
  * @param options - `init` (default `'gradients'`), `seed` or `rng` (required).
@@ -38,6 +42,11 @@ export function sagaFactored(oracle: FactoredGradientOracle, options: SagaFactor
   if (typeof oracle.code !== 'function' || typeof oracle.addGradient !== 'function') {
     throw new RobustAggError('INVALID_OPTION', 'sagaFactored: the oracle needs code() and addGradient()');
   }
+  const supportRanges = oracle.supportRanges;
+  if (supportRanges !== undefined && typeof supportRanges !== 'function') {
+    throw new RobustAggError('INVALID_OPTION', `sagaFactored: the oracle's supportRanges must be a function, got ${describeValue(supportRanges)}`);
+  }
+  const rangeLimit = supportRanges === undefined ? 0 : requireInteger(rule, 'supportRangeLimit', oracle.supportRangeLimit as number, 1, MAX_SUPPORT_RANGES);
   const init: SagaInit = o.init ?? 'gradients';
   if (init !== 'gradients' && init !== 'zeros') {
     throw new RobustAggError('INVALID_OPTION', `sagaFactored: init must be 'gradients' or 'zeros', got ${describeValue(init)}`);
@@ -45,49 +54,108 @@ export function sagaFactored(oracle: FactoredGradientOracle, options: SagaFactor
   const rng = resolveValidRng(o, rule);
   const codes = new Float32Array(count * c);
   const fresh = new Float32Array(c);
+  const ranges = new Int32Array(2 * rangeLimit);
+  // φ̄ in float64; with supportRanges also its flushed float32 image (every message starts as a
+  // copy of it) and a float64 scratch whose entries are meaningful only inside this call's ranges.
   let average: Float64Array | null = null;
+  let averageF32: Float32Array | null = null;
+  let acc: Float64Array | null = null;
   let evaluations = 0;
   let d = -1;
   // With init 'zeros' an untouched row means φ_j = 0, which a zero code need not expand to.
   const filled = new Uint8Array(count);
 
+  const start = (params: Float32Array): void => {
+    d = params.length;
+    average = new Float64Array(d);
+    acc = new Float64Array(d);
+    if (init === 'gradients') {
+      for (let j = 0; j < count; j++) {
+        const row = codes.subarray(j * c, (j + 1) * c);
+        oracle.code(params, j, row);
+        oracle.addGradient(j, row, 1 / count, average);
+        filled[j] = 1;
+      }
+      evaluations += count;
+    }
+    if (supportRanges !== undefined) {
+      averageF32 = new Float32Array(d);
+      flushInto(average, averageF32, 0, d);
+    }
+  };
+
+  /** Reads this call's ranges from the oracle and checks them (in [0, d], start ≤ end). */
+  const readRanges = (j: number): number => {
+    const n = (supportRanges as NonNullable<typeof supportRanges>).call(oracle, j, ranges);
+    if (!Number.isInteger(n) || n < 0 || n > rangeLimit) {
+      throw new RobustAggError('INVALID_OPTION', `sagaFactored: supportRanges(${j}) returned ${describeValue(n)}, not an integer in [0, ${rangeLimit}]`);
+    }
+    for (let r = 0; r < n; r++) {
+      const a = ranges[2 * r];
+      const b = ranges[2 * r + 1];
+      if (!(a >= 0 && a <= b && b <= d)) {
+        throw new RobustAggError('INVALID_OPTION', `sagaFactored: supportRanges(${j}) gave the range [${a}, ${b}), outside [0, ${d}]`);
+      }
+    }
+    return n;
+  };
+
+  const nextInto = (params: Float32Array, out: Float32Array): void => {
+    if (average === null) start(params);
+    if (params.length !== d || out.length !== d) {
+      throw new RobustAggError(
+        'LENGTH_MISMATCH',
+        `sagaFactored: params have length ${params.length} and out ${out.length}, the table was built for d=${d}`,
+      );
+    }
+    const mean = average as Float64Array;
+    const scratch = acc as Float64Array;
+    const j = rng.nextInt(count);
+    const old = codes.subarray(j * c, (j + 1) * c);
+    oracle.code(params, j, fresh);
+    evaluations++;
+    const had = filled[j] === 1;
+    if (supportRanges === undefined) {
+      // Message = φ̄ + G_j(fresh) − G_j(old), summed in this order in float64, rounded once.
+      scratch.set(mean);
+      oracle.addGradient(j, fresh, 1, scratch);
+      if (had) oracle.addGradient(j, old, -1, scratch);
+      flushInto(scratch, out, 0, d);
+      oracle.addGradient(j, fresh, 1 / count, mean);
+      if (had) oracle.addGradient(j, old, -1 / count, mean);
+    } else {
+      // Outside the ranges the message is φ̄ rounded (a copy of its float32 image); inside, the
+      // same float64 sums in the same order as above.
+      const meanF32 = averageF32 as Float32Array;
+      const n = readRanges(j);
+      out.set(meanF32);
+      for (let r = 0; r < n; r++) {
+        for (let k = ranges[2 * r], end = ranges[2 * r + 1]; k < end; k++) scratch[k] = mean[k];
+      }
+      oracle.addGradient(j, fresh, 1, scratch);
+      if (had) oracle.addGradient(j, old, -1, scratch);
+      for (let r = 0; r < n; r++) flushInto(scratch, out, ranges[2 * r], ranges[2 * r + 1]);
+      oracle.addGradient(j, fresh, 1 / count, mean);
+      if (had) oracle.addGradient(j, old, -1 / count, mean);
+      for (let r = 0; r < n; r++) flushInto(mean, meanF32, ranges[2 * r], ranges[2 * r + 1]);
+    }
+    old.set(fresh);
+    filled[j] = 1;
+  };
+
   return {
     name: rule,
     next(params: Float32Array): Float32Array {
-      if (average === null) {
-        d = params.length;
-        average = new Float64Array(d);
-        if (init === 'gradients') {
-          for (let j = 0; j < count; j++) {
-            const row = codes.subarray(j * c, (j + 1) * c);
-            oracle.code(params, j, row);
-            oracle.addGradient(j, row, 1 / count, average);
-            filled[j] = 1;
-          }
-          evaluations += count;
-        }
-      }
-      if (params.length !== d) {
-        throw new RobustAggError('LENGTH_MISMATCH', `sagaFactored: params have length ${params.length}, the table was built for d=${d}`);
-      }
-      const mean = average;
-      const j = rng.nextInt(count);
-      const old = codes.subarray(j * c, (j + 1) * c);
-      oracle.code(params, j, fresh);
-      evaluations++;
-      const acc = Float64Array.from(mean);
-      oracle.addGradient(j, fresh, 1, acc);
-      oracle.addGradient(j, fresh, 1 / count, mean);
-      if (filled[j] === 1) {
-        oracle.addGradient(j, old, -1, acc);
-        oracle.addGradient(j, old, -1 / count, mean);
-      }
-      old.set(fresh);
-      filled[j] = 1;
-      return float32Flushed(acc);
+      const out = new Float32Array(params.length);
+      nextInto(params, out);
+      return out;
     },
+    nextInto,
     get gradientEvaluations() {
       return evaluations;
     },
   };
 }
+
+/** The most ranges an oracle's `supportRangeLimit` may announce (2²⁶: 512 MiB of range pairs). */
+const MAX_SUPPORT_RANGES = 1 << 26;

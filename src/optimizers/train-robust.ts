@@ -116,6 +116,10 @@ export interface TrainRobustResult {
  * x ← x − γ·aggregator(m₁ … m_H, b₁ … b_f). With `saga` (or `sagaFactored`) and
  * `geometricMedian` this is Byrd-SAGA; with `sgd` or `minibatch` it is robust (B)SGD.
  *
+ * Messages: an estimator with `nextInto` writes into one buffer per worker that is reused every
+ * step (no d-sized allocation per worker per step), so the arrays an attack or aggregator receives
+ * are valid during that step only — one that keeps messages across steps must copy them.
+ *
  * Deterministic: each worker's estimator and the attack get their own generator derived from
  * `seed` (or `rng`), so the same seed gives the same path. Defaults: byzantineCount 0, no attack,
  * evalEvery max(1, ⌊steps/100⌋). Stops early, with `diverged: true`, if x becomes non-finite.
@@ -210,8 +214,18 @@ export function trainRobust<W extends WorkerOracle>(options: TrainRobustOptions<
 
   let diverged = false;
   let stepsDone = 0;
+  // One message buffer per worker, rewritten every step by estimators that have nextInto.
+  const buffers = estimators.map((e) => (typeof e.nextInto === 'function' ? new Float32Array(d) : null));
+  const honest: Float32Array[] = new Array(estimators.length);
   for (let t = 0; t < steps; t++) {
-    const honest = estimators.map((e) => e.next(params));
+    for (let i = 0; i < estimators.length; i++) {
+      const buffer = buffers[i];
+      if (buffer === null) honest[i] = estimators[i].next(params);
+      else {
+        (estimators[i].nextInto as NonNullable<GradientEstimator['nextInto']>)(params, buffer);
+        honest[i] = buffer;
+      }
+    }
     let messages: Float32Array[] = honest;
     if (attack !== null && f > 0) {
       const byzantine = attack(honest, { f, rng: attackRng, step: t });

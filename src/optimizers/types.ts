@@ -55,6 +55,12 @@ export interface GradientEstimator {
   readonly name: string;
   /** The message at `params` (a new array); advances the estimator's state. */
   next(params: Float32Array): Float32Array;
+  /**
+   * Optional: the same message as {@link GradientEstimator.next} (the same bits, the same state
+   * change), written into `out` (length d) instead of a new array, so a training loop can keep one
+   * buffer per worker. `trainRobust` uses it when present.
+   */
+  nextInto?(params: Float32Array, out: Float32Array): void;
   /** Per-sample gradients evaluated so far (the IFO count), for comparing estimators by cost. */
   readonly gradientEvaluations: number;
 }
@@ -109,4 +115,15 @@ export interface FactoredGradientOracle extends WorkerOracle {
   code(params: Float32Array, j: number, out: Float32Array): void;
   /** Adds `scale`·G_j(code), the gradient the code stands for, to `out` (length d). */
   addGradient(j: number, code: Float32Array, scale: number, out: Float64Array): void;
+  /**
+   * Optional: where `addGradient(j, …)` may write, for any code — disjoint half-open ranges
+   * [start, end) of coordinates written as pairs (start, end) into `out` (length
+   * 2·{@link FactoredGradientOracle.supportRangeLimit}); returns how many ranges it wrote. With it,
+   * {@link sagaFactored} touches only these coordinates per call instead of all d (for the
+   * 784–50–10 network of `mlpOracle`: the kernel rows of the sample's lit pixels and the last
+   * layers, ~8 000 of 39 760). `addGradient` must never write outside them.
+   */
+  supportRanges?(j: number, out: Int32Array): number;
+  /** The most ranges `supportRanges` writes for any sample (required with `supportRanges`). */
+  readonly supportRangeLimit?: number;
 }
