@@ -10,6 +10,9 @@ const COMBINE_GROUP = 16;
 /** Values per block of the norm kernels. */
 const NORM_BLOCK = 16384;
 
+/** Scratch bytes of one binned sum in the selection kernels (32 float64 bins, assembly/select.ts). */
+const BIN_BYTES = 256;
+
 /** Largest m the sorting-network selection handles; quickselect beyond (networks grow as m log² m). */
 export const NETWORK_MAX_ROWS = 192;
 
@@ -195,8 +198,8 @@ export class Workspace {
     const res = data + m * stride * 4;
     const col = res + stride * 4;
     const dist = roundUp(col + m * 4, 16);
-    const work = roundUp(dist + m * 8, 16);
-    let net = work + m * 32;
+    const work = roundUp(dist + m * 8 + BIN_BYTES, 16); // distances, then the bins of a sum
+    let net = work + m * 32 + BIN_BYTES; // the two groups of four lanes, then the bins
     if (useNetwork) {
       const key = `${m}:${op}:${param}`;
       if (key !== this.networkKey) {
