@@ -1,7 +1,7 @@
 import { RobustAggError } from '../core/errors.js';
-import { configuredThreads, kernelConfig, type KernelBackend } from './wasm/config.js';
+import { configuredThreads, kernelConfig, THREADS_RANGE, validThreads, type KernelBackend } from './wasm/config.js';
 import { loadWasmModule, mainWorkspace, mainWorkspaceBytes, releaseMainWorkspace, wasmModule } from './wasm/instance.js';
-import { closeWorkerPool, existingPool, workerPool } from './workers/pool.js';
+import { closeWorkerPool, existingPool, shrinkWorkerPool, workerPool, workersStarted } from './workers/pool.js';
 
 export type { KernelBackend };
 
@@ -17,7 +17,8 @@ export type { KernelBackend };
  * - `'js'`: the plain TypeScript kernels only (float64 throughout; the reference the fast kernels
  *   are tested against).
  *
- * The environment variable `ROBUST_AGG_BACKEND` sets the initial value in Node.
+ * The environment variable `ROBUST_AGG_BACKEND` sets the initial value in Node (another value
+ * than those three is ignored with one process warning).
  *
  * @example
  * ```ts
@@ -54,7 +55,16 @@ export function getKernelBackend(): KernelBackend {
  * most 8. `1` turns the workers off. Results are bit-identical whatever the count: the columns
  * are cut into chunks by the data's shape alone and the chunks' partial sums are added in chunk
  * order. Browsers and Node < 20.16 always use one thread. The environment variable
- * `ROBUST_AGG_THREADS` sets the initial value in Node.
+ * `ROBUST_AGG_THREADS` sets the initial value in Node, with the same range: a value outside it
+ * (`0`, `1e9`, `2.5`, `eight`) is ignored with one process warning (code `ROBUST_AGG_THREADS`) and
+ * the default `'auto'` is used.
+ *
+ * Workers start on the first call that needs them and stay alive (unref'd: they never keep the
+ * process running) for the next calls. The pool only grows, up to `threads − 1`: a call cut into
+ * fewer chunks uses a subset of the workers, so calls of alternating shapes start no new thread.
+ * Lowering the count here stops the workers beyond it; {@link releaseKernelResources} stops all.
+ *
+ * @param threads - `'auto'` or an integer in [1, 65] (at most 64 workers).
  *
  * @example
  * ```ts
@@ -63,10 +73,11 @@ export function getKernelBackend(): KernelBackend {
  * ```
  */
 export function setKernelThreads(threads: number | 'auto'): void {
-  if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= 65)) {
-    throw new RobustAggError('INVALID_OPTION', `setKernelThreads: expected 'auto' or an integer in [1, 65], got ${String(threads)}`);
+  if (!validThreads(threads)) {
+    throw new RobustAggError('INVALID_OPTION', `setKernelThreads: expected ${THREADS_RANGE}, got ${String(threads)}`);
   }
   kernelConfig.threads = threads;
+  shrinkWorkerPool(configuredThreads() - 1);
 }
 
 /**
@@ -122,6 +133,12 @@ export interface KernelStatus {
   readonly wasmMemoryBytes: number;
   /** Chunks of work finished by worker threads so far (0 when none ever joined). */
   readonly workerChunks: number;
+  /**
+   * Worker threads started by this process so far, including ones stopped since (by a lower
+   * {@link setKernelThreads} or {@link releaseKernelResources}): stays put once the pool has
+   * grown to the largest call's needs.
+   */
+  readonly workersStarted: number;
 }
 
 /**
@@ -144,6 +161,7 @@ export function kernelStatus(): KernelStatus {
     workersReady: pool === null ? 0 : pool.ready,
     wasmMemoryBytes: mainWorkspaceBytes(),
     workerChunks: pool === null ? 0 : pool.stats.workerChunks,
+    workersStarted: workersStarted(),
   };
 }
 

@@ -23,16 +23,58 @@ export const kernelConfig = {
   minParallelSelect: 1 << 22,
 };
 
-/** Reads ROBUST_AGG_BACKEND and ROBUST_AGG_THREADS once, where there is an environment. */
-function readEnvironment(): void {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+/**
+ * Most threads the kernels may use, the calling thread included (64 workers): the cap of both
+ * `setKernelThreads` and `ROBUST_AGG_THREADS`.
+ *
+ * @internal
+ */
+export const MAX_THREADS = 65;
+
+/** Whether `threads` is a valid thread count: 'auto' or an integer in [1, MAX_THREADS]. @internal */
+export function validThreads(threads: unknown): threads is number | 'auto' {
+  return threads === 'auto' || (typeof threads === 'number' && Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS);
+}
+
+/** What a thread count must be, for error and warning messages. @internal */
+export const THREADS_RANGE = `'auto' or an integer in [1, ${MAX_THREADS}]`;
+
+/** Where a warning about the environment goes: Node's process warnings, else the console. */
+function warnOnce(message: string, code: string): void {
+  const proc = (globalThis as { process?: { emitWarning?: (m: string, o: { code: string }) => void } }).process;
+  if (typeof proc?.emitWarning === 'function') proc.emitWarning(message, { code });
+  else if (typeof console !== 'undefined') console.warn(message);
+}
+
+/**
+ * Reads ROBUST_AGG_BACKEND ('auto', 'wasm' or 'js') and ROBUST_AGG_THREADS ('auto' or an integer
+ * in [1, 65], the range `setKernelThreads` accepts) into the configuration. Runs once, when the
+ * library loads. An unset or empty variable keeps the default; any other value outside its range
+ * keeps the default too and emits one process warning (code ROBUST_AGG_BACKEND or
+ * ROBUST_AGG_THREADS) naming the variable, the value and the accepted range — a typo never stops
+ * the import, and never starts an unbounded number of threads.
+ *
+ * @internal
+ */
+export function readEnvironment(
+  env: Record<string, string | undefined> | undefined,
+  warn: (message: string, code: string) => void = warnOnce,
+): void {
   if (env === undefined) return;
   const backend = env.ROBUST_AGG_BACKEND;
   if (backend === 'auto' || backend === 'wasm' || backend === 'js') kernelConfig.backend = backend;
-  const threads = Number(env.ROBUST_AGG_THREADS);
-  if (Number.isInteger(threads) && threads >= 1) kernelConfig.threads = threads;
+  else if (backend !== undefined && backend !== '') {
+    warn(`robust-agg: ignoring ROBUST_AGG_BACKEND=${JSON.stringify(backend)}: expected 'auto', 'wasm' or 'js'; using 'auto'`, 'ROBUST_AGG_BACKEND');
+  }
+  const raw = env.ROBUST_AGG_THREADS;
+  if (raw === undefined || raw.trim() === '') return;
+  const threads = raw.trim() === 'auto' ? 'auto' : /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (validThreads(threads)) kernelConfig.threads = threads;
+  else {
+    warn(`robust-agg: ignoring ROBUST_AGG_THREADS=${JSON.stringify(raw)}: expected ${THREADS_RANGE}; using 'auto'`, 'ROBUST_AGG_THREADS');
+  }
 }
-readEnvironment();
+readEnvironment((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env);
 
 /**
  * The WebAssembly instance to use for a kernel call with the given amount of work, or null for

@@ -112,9 +112,10 @@ export class WorkerPool {
     return k;
   }
 
-  /** Starts or stops workers until `count` are held. */
+  /** Starts or stops workers until `count` are held (dead ones are dropped first). */
   resize(count: number): void {
     count = Math.max(0, Math.min(MAX_WORKERS, count));
+    this.dropDead();
     while (this.handles.length > count) {
       const h = this.handles.pop()!;
       h.dead = true;
@@ -124,7 +125,30 @@ export class WorkerPool {
     while (this.handles.length < count) this.start();
   }
 
+  /**
+   * Starts workers until at least `count` live ones are held; never stops one. A call that needs
+   * fewer workers than the pool holds uses a subset of them (see {@link WorkerPool.run}), so calls
+   * of alternating shapes start no thread after the largest has been seen.
+   */
+  grow(count: number): void {
+    count = Math.max(0, Math.min(MAX_WORKERS, count));
+    this.dropDead();
+    while (this.handles.length < count) this.start();
+  }
+
+  /** Forgets workers that exited or failed (their slots are never used again). */
+  private dropDead(): void {
+    for (let k = this.handles.length - 1; k >= 0; k--) {
+      const h = this.handles[k];
+      if (!h.dead) continue;
+      this.handles.splice(k, 1);
+      h.port.close();
+      void h.worker.terminate();
+    }
+  }
+
   private start(): void {
+    startedWorkers++;
     const ctl = new Int32Array(new SharedArrayBuffer(WORKER_WORDS * 4));
     const { port1, port2 } = new this.wt.MessageChannel();
     const worker = new this.wt.Worker(WORKER_SOURCE, {
@@ -304,10 +328,14 @@ export class WorkerPool {
 }
 
 let pool: WorkerPool | null = null;
+/** Worker threads started by this process so far (all pools). */
+let startedWorkers = 0;
 
 /**
- * The process's worker pool holding `workers` workers (started on first use), or null where
- * worker threads are unavailable (browsers, Node < 20.16) or `workers` is 0.
+ * The process's worker pool holding at least `workers` workers (started on first use, grown when
+ * a call needs more, never shrunk here: a call that needs fewer runs on a subset), or null where
+ * worker threads are unavailable (browsers, Node < 20.16) or `workers` is 0. The caller bounds
+ * `workers` by the configured thread count; `setKernelThreads` with a lower count shrinks the pool.
  *
  * @internal
  */
@@ -318,8 +346,18 @@ export function workerPool(module: WasmModule, workers: number): WorkerPool | nu
     if (wt === null || typeof SharedArrayBuffer === 'undefined') return null;
     pool = new WorkerPool(wt, module);
   }
-  if (pool.size !== workers) pool.resize(workers);
+  pool.grow(workers);
   return pool;
+}
+
+/** Stops workers beyond `workers` (the thread setting went down). @internal */
+export function shrinkWorkerPool(workers: number): void {
+  if (pool !== null && pool.size > workers) pool.resize(workers);
+}
+
+/** Worker threads started by this process so far, across pools and releases. @internal */
+export function workersStarted(): number {
+  return startedWorkers;
 }
 
 /** The pool if one was started. @internal */
