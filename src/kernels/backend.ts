@@ -1,6 +1,6 @@
 import { RobustAggError } from '../core/errors.js';
 import { configuredThreads, kernelConfig, THREADS_RANGE, validThreads, type KernelBackend } from './wasm/config.js';
-import { loadWasmModule, mainWorkspace, mainWorkspaceBytes, releaseMainWorkspace, wasmModule } from './wasm/instance.js';
+import { loadWasmModule, mainWorkspace, mainWorkspaceBytes, releaseMainWorkspace, wasmFailure, wasmModule } from './wasm/instance.js';
 import { closeWorkerPool, existingPool, shrinkWorkerPool, workerPool, workersStarted } from './workers/pool.js';
 
 export type { KernelBackend };
@@ -139,6 +139,12 @@ export interface KernelStatus {
    * grown to the largest call's needs.
    */
   readonly workersStarted: number;
+  /**
+   * Why the WebAssembly kernels could not load here (for example a Content-Security-Policy
+   * without 'wasm-unsafe-eval'), or null when they loaded or were not needed. The first failure
+   * is also reported once with `console.warn`.
+   */
+  readonly wasmError: string | null;
 }
 
 /**
@@ -162,7 +168,13 @@ export function kernelStatus(): KernelStatus {
     wasmMemoryBytes: mainWorkspaceBytes(),
     workerChunks: pool === null ? 0 : pool.stats.workerChunks,
     workersStarted: workersStarted(),
+    wasmError: describeFailure(wasmFailure()),
   };
+}
+
+function describeFailure(error: unknown): string | null {
+  if (error === null || error === undefined) return null;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /**

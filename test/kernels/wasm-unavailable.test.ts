@@ -40,6 +40,7 @@ describe('fast kernels unavailable', () => {
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0][0])).toMatch(/could not load.*unsafe-eval.*plain kernels.*wasm-unsafe-eval/s);
     expect(lib.kernelStatus().wasm).toBe(false);
+    expect(lib.kernelStatus().wasmError).toMatch(/CompileError: .*unsafe-eval/);
     lib.setKernelBackend('js');
     expect(Array.from(first)).toEqual(Array.from(lib.coordinateMedian(rows)));
   });
@@ -52,5 +53,6 @@ describe('fast kernels unavailable', () => {
     const rows = Array.from({ length: 40 }, (_, i) => Float32Array.from({ length: 4096 }, (_, k) => Math.cos(i + k)));
     lib.coordinateMedian(rows);
     expect(warn).not.toHaveBeenCalled();
+    expect(lib.kernelStatus().wasmError).toMatch(/no WebAssembly/);
   });
 });
