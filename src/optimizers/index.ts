@@ -24,4 +24,15 @@ export {
   type TrainRobustOptions,
   type TrainRobustResult,
 } from './train-robust.js';
-export { initMlp, mlpEvaluator, mlpLayout, mlpOracle, type LabeledSet, type MlpShape } from './mlp.js';
+export {
+  initMlp,
+  mlpEvaluator,
+  mlpLayout,
+  mlpOracle,
+  type InitMlpOptions,
+  type LabeledSet,
+  type MlpInit,
+  type MlpLoss,
+  type MlpOptions,
+  type MlpShape,
+} from './mlp.js';

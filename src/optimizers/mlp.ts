@@ -1,6 +1,6 @@
 import { RobustAggError } from '../core/errors.js';
 import { createLayout, type Layout } from '../core/layout.js';
-import { describeValue, requireInteger } from '../core/options.js';
+import { describeValue, readOptions, requireInteger } from '../core/options.js';
 import { validateRng, type Rng } from '../core/random.js';
 import type { Evaluation } from './train-robust.js';
 import { flushToFloat32 } from './sampling.js';
@@ -47,24 +47,79 @@ export function mlpLayout(shape: MlpShape): Layout {
 }
 
 /**
- * Initial parameters for {@link mlpLayout}: Glorot-uniform kernels, U(−a, a) with
- * a = √(6/(fan_in + fan_out)) (Glorot & Bengio, AISTATS 2010; TF.js's Dense default), zero biases.
+ * How {@link initMlp} draws the first parameters: `'glorot'` (TF.js's Dense default) or
+ * `'pytorch'` (PyTorch's `nn.Linear` default).
+ */
+export type MlpInit = 'glorot' | 'pytorch';
+
+/** Options of {@link initMlp}. */
+export interface InitMlpOptions {
+  /** The scheme; default `'glorot'`. */
+  scheme?: MlpInit;
+}
+
+/**
+ * Initial parameters for {@link mlpLayout}. Default `'glorot'`: Glorot-uniform kernels, U(−a, a)
+ * with a = √(6/(fan_in + fan_out)) (Glorot & Bengio, AISTATS 2010; TF.js's Dense default), zero
+ * biases. `'pytorch'`: PyTorch's `nn.Linear` default, kernels and biases U(−1/√fan_in, 1/√fan_in)
+ * (Kaiming-uniform with a = √5), as in the Byrd-SAGA seed notebook. Kernel entries are drawn in
+ * layout order, then (pytorch only) the biases of each layer after its kernel.
  *
+ * @param shape - the network's sizes.
+ * @param rng - the generator (e.g. `createRng(seed)`).
+ * @param options - `scheme` (default `'glorot'`).
  * @example
  * ```ts
  * const x0 = initMlp({ inputSize: 784, hidden: 50, classes: 10 }, createRng(1));
+ * const torchLike = initMlp({ inputSize: 784, hidden: 50, classes: 10 }, createRng(1), { scheme: 'pytorch' });
  * ```
  */
-export function initMlp(shape: MlpShape, rng: Rng): Float32Array {
-  const { inputSize: p, hidden: h, classes: k } = checkShape('initMlp', shape);
-  const draw = validateRng(rng, 'initMlp');
+export function initMlp(shape: MlpShape, rng: Rng, options?: InitMlpOptions): Float32Array {
+  const rule = 'initMlp';
+  const { inputSize: p, hidden: h, classes: k } = checkShape(rule, shape);
+  const draw = validateRng(rng, rule);
+  const o = readOptions<InitMlpOptions>(rule, options, ['scheme']);
+  const scheme = o.scheme ?? 'glorot';
+  if (scheme !== 'glorot' && scheme !== 'pytorch') {
+    throw new RobustAggError('INVALID_OPTION', `initMlp: scheme must be 'glorot' or 'pytorch', got ${describeValue(scheme)}`);
+  }
   const x = new Float32Array(p * h + h + h * k + k);
-  const a1 = Math.sqrt(6 / (p + h));
-  for (let i = 0; i < p * h; i++) x[i] = (2 * draw.next() - 1) * a1;
-  const a2 = Math.sqrt(6 / (h + k));
   const o2 = p * h + h;
-  for (let i = 0; i < h * k; i++) x[o2 + i] = (2 * draw.next() - 1) * a2;
+  const uniform = (from: number, count: number, a: number): void => {
+    for (let i = 0; i < count; i++) x[from + i] = (2 * draw.next() - 1) * a;
+  };
+  if (scheme === 'glorot') {
+    uniform(0, p * h, Math.sqrt(6 / (p + h)));
+    uniform(o2, h * k, Math.sqrt(6 / (h + k)));
+  } else {
+    uniform(0, p * h + h, 1 / Math.sqrt(p)); // W₁ then b₁, fan_in p
+    uniform(o2, h * k + k, 1 / Math.sqrt(h)); // W₂ then b₂, fan_in h
+  }
   return x;
+}
+
+/**
+ * The loss of {@link mlpOracle} and {@link mlpEvaluator}: `'cross-entropy'` is softmax
+ * cross-entropy on the logits, −log softmax(o)_y. `'double-softmax'` is what a network ending in a
+ * softmax layer fed to PyTorch's `CrossEntropyLoss` computes (the Byrd-SAGA seed notebook):
+ * −log softmax(softmax(o))_y, whose gradient is at most ~1/e of the first's and vanishes as the
+ * model grows confident; predictions (argmax) are the same.
+ */
+export type MlpLoss = 'cross-entropy' | 'double-softmax';
+
+/** Options of {@link mlpOracle} and {@link mlpEvaluator}. */
+export interface MlpOptions {
+  /** The loss; default `'cross-entropy'`. */
+  loss?: MlpLoss;
+}
+
+function readLoss(rule: string, options: MlpOptions | undefined): MlpLoss {
+  const o = readOptions<MlpOptions>(rule, options, ['loss']);
+  const loss = o.loss ?? 'cross-entropy';
+  if (loss !== 'cross-entropy' && loss !== 'double-softmax') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: loss must be 'cross-entropy' or 'double-softmax', got ${describeValue(loss)}`);
+  }
+  return loss;
 }
 
 /** The network's samples stored sparsely (MNIST pixels are ~80 % zero), with labels. */
@@ -125,10 +180,15 @@ class MlpPass {
   readonly hAct: Float64Array;
   readonly logits: Float64Array;
   readonly delta2: Float64Array;
-  constructor(readonly shape: MlpShape) {
+  readonly probs: Float64Array;
+  constructor(
+    readonly shape: MlpShape,
+    readonly loss: MlpLoss = 'cross-entropy',
+  ) {
     this.hAct = new Float64Array(shape.hidden);
     this.logits = new Float64Array(shape.classes);
     this.delta2 = new Float64Array(shape.classes);
+    this.probs = new Float64Array(shape.classes);
   }
 
   /** Forward pass of sample j; returns its cross-entropy loss and leaves softmax − onehot in delta2. */
@@ -164,8 +224,26 @@ class MlpPass {
     for (let c = 0; c < k; c++) sum += Math.exp(o[c] - max);
     const logSum = max + Math.log(sum);
     const y = s.labels[j];
-    for (let c = 0; c < k; c++) this.delta2[c] = Math.exp(o[c] - logSum) - (c === y ? 1 : 0);
-    return { loss: logSum - o[y], predicted };
+    if (this.loss === 'cross-entropy') {
+      for (let c = 0; c < k; c++) this.delta2[c] = Math.exp(o[c] - logSum) - (c === y ? 1 : 0);
+      return { loss: logSum - o[y], predicted };
+    }
+    // Double softmax: p = softmax(o), loss −log softmax(p)_y; with g = softmax(p) − onehot,
+    // ∂loss/∂o = p ⊙ (g − pᵀg). p ∈ [0, 1], so its softmax needs no shift.
+    const pr = this.probs;
+    let sum2 = 0;
+    for (let c = 0; c < k; c++) {
+      pr[c] = Math.exp(o[c] - logSum);
+      sum2 += Math.exp(pr[c]);
+    }
+    let pg = 0;
+    for (let c = 0; c < k; c++) {
+      const g = Math.exp(pr[c]) / sum2 - (c === y ? 1 : 0);
+      this.delta2[c] = g;
+      pg += pr[c] * g;
+    }
+    for (let c = 0; c < k; c++) this.delta2[c] = pr[c] * (this.delta2[c] - pg);
+    return { loss: Math.log(sum2) - pr[y], predicted };
   }
 
   /** After forward: writes the code [δ1 (h), tanh activations (h), δ2 (k)] of the sample. */
@@ -220,6 +298,8 @@ function expand(shape: MlpShape, s: SparseSamples, j: number, code: Float32Array
  *
  * @param data - the worker's local samples.
  * @param shape - the network's sizes; the layout is {@link mlpLayout}.
+ * @param options - `loss` (default `'cross-entropy'`; `'double-softmax'` reproduces a softmax layer
+ *   fed to PyTorch's `CrossEntropyLoss`, see {@link MlpLoss}).
  * @example
  * ```ts
  * import { mlpOracle, sagaFactored } from 'robust-agg';
@@ -228,13 +308,14 @@ function expand(shape: MlpShape, s: SparseSamples, j: number, code: Float32Array
  * const est = sagaFactored(worker, { seed: 1 });
  * ```
  */
-export function mlpOracle(data: LabeledSet, shape: MlpShape): FactoredGradientOracle {
+export function mlpOracle(data: LabeledSet, shape: MlpShape, options?: MlpOptions): FactoredGradientOracle {
   const rule = 'mlpOracle';
   const sh = checkShape(rule, shape);
+  const loss = readLoss(rule, options);
   const samples = new SparseSamples(rule, data, sh);
   if (samples.count === 0) throw new RobustAggError('INVALID_OPTION', 'mlpOracle: the worker has no samples');
   const d = dimensionOf(sh);
-  const pass = new MlpPass(sh);
+  const pass = new MlpPass(sh, loss);
   const codeSize = 2 * sh.hidden + sh.classes;
   const scratch = new Float32Array(codeSize);
   const acc = new Float64Array(d);
@@ -322,8 +403,13 @@ export function mlpOracle(data: LabeledSet, shape: MlpShape): FactoredGradientOr
 }
 
 /**
- * Mean cross-entropy and accuracy of the {@link mlpOracle} network on a labelled set, as a function
- * of the parameters (the set is prepared once), ready for `trainRobust`'s `evaluate`.
+ * Mean loss (cross-entropy, or the `loss` option's, see {@link MlpLoss}) and accuracy of the
+ * {@link mlpOracle} network on a labelled set, as a function of the parameters (the set is prepared
+ * once), ready for `trainRobust`'s `evaluate`.
+ *
+ * @param data - the labelled samples.
+ * @param shape - the network's sizes.
+ * @param options - `loss` (default `'cross-entropy'`).
  *
  * @example
  * ```ts
@@ -331,12 +417,17 @@ export function mlpOracle(data: LabeledSet, shape: MlpShape): FactoredGradientOr
  * evaluate(params); // { loss: 0.31, accuracy: 0.91 }
  * ```
  */
-export function mlpEvaluator(data: LabeledSet, shape: MlpShape): (params: Float32Array) => Required<Evaluation> {
+export function mlpEvaluator(
+  data: LabeledSet,
+  shape: MlpShape,
+  options?: MlpOptions,
+): (params: Float32Array) => Required<Evaluation> {
   const rule = 'mlpEvaluator';
   const sh = checkShape(rule, shape);
+  const loss = readLoss(rule, options);
   const samples = new SparseSamples(rule, data, sh);
   const d = dimensionOf(sh);
-  const pass = new MlpPass(sh);
+  const pass = new MlpPass(sh, loss);
   return (params) => {
     if (params.length !== d) {
       throw new RobustAggError('LENGTH_MISMATCH', `mlpEvaluator: params have length ${params.length}, the network has d=${d}`);

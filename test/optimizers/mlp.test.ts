@@ -17,7 +17,7 @@ function data(count: number, seed: number) {
 }
 
 /** Mean cross-entropy of samples `indices`, in float64, straight from the definition. */
-function lossOf(x: Float64Array, set: ReturnType<typeof data>, indices: number[]): number {
+function lossOf(x: Float64Array, set: ReturnType<typeof data>, indices: number[], double = false): number {
   const { inputSize: p, hidden: h, classes: k } = shape;
   let total = 0;
   for (const j of indices) {
@@ -33,7 +33,11 @@ function lossOf(x: Float64Array, set: ReturnType<typeof data>, indices: number[]
     });
     const m = Math.max(...logits);
     const lse = m + Math.log(logits.reduce((s, z) => s + Math.exp(z - m), 0));
-    total += lse - logits[set.labels[j]];
+    if (double) {
+      // nn.Softmax, then CrossEntropyLoss (log-softmax again) on the probabilities.
+      const p = logits.map((z) => Math.exp(z - lse));
+      total += Math.log(p.reduce((s, q) => s + Math.exp(q), 0)) - p[set.labels[j]];
+    } else total += lse - logits[set.labels[j]];
   }
   return total / indices.length;
 }
@@ -77,6 +81,47 @@ describe('mlp', () => {
       x64[i] = saved;
       expect(g[i]).toBeCloseTo((up - down) / (2 * eps), 5);
     }
+  });
+
+  it("loss 'double-softmax': the gradient matches finite differences of −log softmax(softmax(o))_y", () => {
+    const set = data(6, 12);
+    const oracle = mlpOracle(set, shape, { loss: 'double-softmax' });
+    const x = initMlp(shape, createRng(13), { scheme: 'pytorch' });
+    for (let i = 0; i < x.length; i++) x[i] *= 3; // confident logits, where the two losses differ most
+    const indices = [1, 2, 4];
+    const g = oracle.gradient(x, indices);
+    const plain = mlpOracle(set, shape).gradient(x, indices);
+    const x64 = Float64Array.from(x);
+    const eps = 1e-5;
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) {
+      const saved = x64[i];
+      x64[i] = saved + eps;
+      const up = lossOf(x64, set, indices, true);
+      x64[i] = saved - eps;
+      const down = lossOf(x64, set, indices, true);
+      x64[i] = saved;
+      worst = Math.max(worst, Math.abs(g[i] - (up - down) / (2 * eps)));
+    }
+    expect(worst).toBeLessThan(1e-5);
+    expect(maxAbsDiff(g, plain)).toBeGreaterThan(1e-3); // a different loss, not cross-entropy again
+    const evaluate = mlpEvaluator(set, shape, { loss: 'double-softmax' });
+    expect(evaluate(x).loss).toBeCloseTo(lossOf(x64, set, [0, 1, 2, 3, 4, 5], true), 6);
+    expect(evaluate(x).accuracy).toBe(mlpEvaluator(set, shape)(x).accuracy);
+    expect(() => mlpOracle(set, shape, { loss: 'mse' as never })).toThrow(/loss must be/);
+  });
+
+  it("init 'pytorch': kernels and biases U(−1/√fan_in, 1/√fan_in)", () => {
+    const x = initMlp(shape, createRng(2), { scheme: 'pytorch' });
+    const { inputSize: p, hidden: h, classes: k } = shape;
+    const first = Array.from(x.subarray(0, p * h + h));
+    const second = Array.from(x.subarray(p * h + h));
+    expect(Math.max(...first.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(p));
+    expect(Math.max(...second.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(h));
+    expect(Math.max(...second.slice(h * k).map(Math.abs))).toBeGreaterThan(0); // biases drawn too
+    expect(Math.max(...second.map(Math.abs))).toBeGreaterThan(0.5 / Math.sqrt(h));
+    expect(() => initMlp(shape, createRng(2), { scheme: 'he' as never })).toThrow(/scheme must be/);
+    expect(() => initMlp(shape, createRng(2), { sheme: 'pytorch' } as never)).toThrow(RobustAggError);
   });
 
   it('the factored code expands to the per-sample gradient', () => {
