@@ -40,19 +40,19 @@ const FLUSH: i32 = 64;
 export function gramRow(raw: usize, ref: usize, i: i32, width: i32, stride: i32, y: usize): f32 {
   const dst = y + <usize>(i >> 2) * (<usize>stride << 4) + (<usize>(i & 3) << 4);
   const w4 = width & ~3;
-  let mx = f32x4.splat(0);
+  let mx = i32x4.splat(0);
   let k = 0;
   if (ref != 0) {
     for (; k < w4; k += 4) {
       const v = f32x4.sub(v128.load(raw + (<usize>k << 2)), v128.load(ref + (<usize>k << 2)));
       v128.store(dst + (<usize>k << 4), v);
-      mx = f32x4.max(mx, f32x4.abs(v));
+      mx = absMax(mx, v);
     }
   } else {
     for (; k < w4; k += 4) {
       const v = v128.load(raw + (<usize>k << 2));
       v128.store(dst + (<usize>k << 4), v);
-      mx = f32x4.max(mx, f32x4.abs(v));
+      mx = absMax(mx, v);
     }
   }
   if (k < stride) {
@@ -70,11 +70,11 @@ export function gramRow(raw: usize, ref: usize, i: i32, width: i32, stride: i32,
     else if (used == 2) tail = v128.shuffle<f32>(tail, tail, 2, 3, 0, 1);
     else if (used == 3) tail = v128.shuffle<f32>(tail, tail, 1, 2, 3, 0);
     v128.store(dst + (<usize>k << 4), tail);
-    mx = f32x4.max(mx, f32x4.abs(tail));
+    mx = absMax(mx, tail);
     k += 4;
   }
   for (; k < stride; k += 4) v128.store(dst + (<usize>k << 4), f32x4.splat(0));
-  return max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
+  return lanesMax(mx);
 }
 
 /** Smallest and largest block maximum a row keeps unscaled: 2⁻⁴⁰ and 2⁴⁰ (exact). */
@@ -145,7 +145,7 @@ function centrePanel(y: usize, n: i32, stride: i32, p: i32, r: usize, mx: usize,
     let q = base;
     const end = q + panelBytes;
     let ref = r;
-    let m0 = f32x4.splat(0), m1 = f32x4.splat(0), m2 = f32x4.splat(0), m3 = f32x4.splat(0);
+    let m0 = i32x4.splat(0), m1 = i32x4.splat(0), m2 = i32x4.splat(0), m3 = i32x4.splat(0);
     while (q < end) {
       const rv = v128.load(ref);
       const v0 = f32x4.sub(v128.load(q), rv);
@@ -156,10 +156,10 @@ function centrePanel(y: usize, n: i32, stride: i32, p: i32, r: usize, mx: usize,
       v128.store(q, v1, 16);
       v128.store(q, v2, 32);
       v128.store(q, v3, 48);
-      m0 = f32x4.max(m0, f32x4.abs(v0));
-      m1 = f32x4.max(m1, f32x4.abs(v1));
-      m2 = f32x4.max(m2, f32x4.abs(v2));
-      m3 = f32x4.max(m3, f32x4.abs(v3));
+      m0 = absMax(m0, v0);
+      m1 = absMax(m1, v1);
+      m2 = absMax(m2, v2);
+      m3 = absMax(m3, v3);
       q += 64;
       ref += 16;
     }
@@ -175,13 +175,13 @@ function centrePanel(y: usize, n: i32, stride: i32, p: i32, r: usize, mx: usize,
       if (!wideRowInPlace(dst, r, stride, fac + (<usize>(i + t) << 3))) return false;
       continue;
     }
-    let m = f32x4.splat(0);
+    let m = i32x4.splat(0);
     if (i + t < n) {
       for (let k = 0; k < stride; k += 4) {
         const q = dst + (<usize>k << 4);
         const v = f32x4.sub(v128.load(q), v128.load(r + (<usize>k << 2)));
         v128.store(q, v);
-        m = f32x4.max(m, f32x4.abs(v));
+        m = absMax(m, v);
       }
     }
     finishRow(dst, i + t, n, stride, lanesMax(m), fac);
@@ -230,10 +230,23 @@ function wideRowInPlace(dst: usize, r: usize, stride: i32, f: usize): bool {
   return true;
 }
 
-/** Largest of the four lanes (NaN when one is NaN). */
+/**
+ * Running largest magnitude of float32 lanes, kept as integer bits: for |v| (the sign bit
+ * cleared) the bit patterns order like the values, with +∞ above every finite value and NaN above
+ * +∞, so one integer max per vector tracks the largest magnitude and lets a NaN win (wasm's
+ * f32x4.max, with its NaN and ±0 rules, costs several instructions on x64).
+ */
 // @ts-ignore: decorator
-@inline function lanesMax(v: v128): f32 {
-  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+@inline function absMax(m: v128, v: v128): v128 {
+  return i32x4.max_s(m, v128.and(v, i32x4.splat(0x7fffffff)));
+}
+
+/** The largest magnitude tracked by {@link absMax} (NaN when a lane saw a NaN). */
+// @ts-ignore: decorator
+@inline function lanesMax(m: v128): f32 {
+  const a = max(i32x4.extract_lane(m, 0), i32x4.extract_lane(m, 1));
+  const b = max(i32x4.extract_lane(m, 2), i32x4.extract_lane(m, 3));
+  return reinterpret<f32>(max(a, b));
 }
 
 /**
