@@ -10,13 +10,15 @@ const DEFAULT_DISCUSSION = `${START}
 ${END}`;
 
 /** Columns of the matrix, in order. */
-const AGG_ORDER = [...Object.keys(RULES), 'mixTailor', 'mean'];
+const AGG_ORDER = [...Object.keys(RULES), 'bulyanKrumMean', 'mixTailor', 'mixTailorRobust', 'mean'];
 const AGG_LABEL = {
   krum: 'Krum',
   coordinateMedian: 'CM',
   geometricMedian: 'GM',
   bulyan: 'Bulyan',
+  bulyanKrumMean: 'bulyan(krum, mean)',
   mixTailor: 'MixTailor',
+  mixTailorRobust: 'MixTailor w/o (·, mean)',
   mean: 'mean',
   omniscient: 'omniscient',
 };
@@ -25,10 +27,19 @@ const COLOURS = {
   coordinateMedian: '#ff7f0e',
   geometricMedian: '#2ca02c',
   bulyan: '#9467bd',
+  bulyanKrumMean: '#8c564b',
   mixTailor: '#1f77b4',
+  mixTailorRobust: '#17becf',
   mean: '#7f7f7f',
   omniscient: '#000000',
 };
+
+/** The family of a pool member's name (older results recorded the family itself). */
+export function familyOf(name) {
+  if (name.startsWith('krum')) return 'krum';
+  if (name.startsWith('bulyan')) return 'bulyan';
+  return name;
+}
 
 /** How many evaluations at the end are averaged for the tables (one alone is noisy for Krum and MixTailor). */
 export const TAIL = 3;
@@ -44,7 +55,12 @@ const pct = (v) => (v === undefined || !Number.isFinite(v) ? '—' : (100 * v).t
 const attackLabel = (a) => {
   if (a === 'none') return 'no attack';
   const [family, target] = a.split(':');
-  const who = target === 'pool' ? 'the whole pool (expectation over the draw)' : RULES[target]?.label ?? target;
+  const who =
+    target === 'pool'
+      ? 'the whole pool (expectation over the draw)'
+      : target === 'robustPool'
+        ? 'the pool w/o Bulyan (·, mean)'
+        : RULES[target]?.label ?? target;
   if (family === 'adaptive') return `adaptive ε-reverse tuned to ${who}`;
   if (family === 'ipm') return `Optimal IPM tuned to ${who}`;
   if (family === 'fang') return `Fang et al. against ${target === 'median' ? 'the median' : 'Krum'}`;
@@ -111,8 +127,8 @@ export function writePage({ data, opts, svgName, previous, pending }) {
 
   push(`## Each rule under the attack tailored to it (test accuracy %, mean of the last ${TAIL} evaluations)`, '');
   push(
-    '| rule R | ε the attacker chose (share of steps) | R under A_R | MixTailor under A_R | mean under A_R | omniscient | MixTailor − omniscient | worst measured rule under A_R |',
-    '|---|---|---|---|---|---|---|---|',
+    '| rule R | ε the attacker chose (share of steps) | R under A_R | MixTailor under A_R | mean under A_R | omniscient | MixTailor − omniscient | worst measured rule under A_R | MixTailor w/o Bulyan (·, mean) under A_R |',
+    '|---|---|---|---|---|---|---|---|---|',
   );
   const checks = [];
   for (const r of Object.keys(RULES)) {
@@ -120,15 +136,16 @@ export function writePage({ data, opts, svgName, previous, pending }) {
     const target = at(attack, r);
     const mt = at(attack, 'mixTailor');
     const avg = at(attack, 'mean');
-    const members = Object.keys(RULES)
+    const members = [...Object.keys(RULES), 'bulyanKrumMean']
       .map((m) => at(attack, m))
       .filter(Boolean);
+    const robust = at(attack, 'mixTailorRobust');
     const worst = members.length ? members.reduce((w, x) => (tailAccuracy(x) < tailAccuracy(w) ? x : w)) : undefined;
     const gap = mt && omniAcc !== undefined ? tailAccuracy(mt) - omniAcc : undefined;
     push(
       `| ${RULES[r].label} | ${topEpsilon(target)} | ${pct(target && tailAccuracy(target))} | ${pct(mt && tailAccuracy(mt))} | ` +
         `${pct(avg && tailAccuracy(avg))} | ${pct(omniAcc)} | ${gap === undefined ? '—' : (100 * gap).toFixed(1)} | ` +
-        `${worst ? `${AGG_LABEL[worst.aggregator]} ${pct(tailAccuracy(worst))} (of ${members.length})` : '—'} |`,
+        `${worst ? `${AGG_LABEL[worst.aggregator]} ${pct(tailAccuracy(worst))} (of ${members.length})` : '—'} | ${pct(robust && tailAccuracy(robust))} |`,
     );
     if (target && mt && omniAcc !== undefined) checks.push({ r, target, mt, worst, members: members.length, gap });
   }
@@ -136,11 +153,22 @@ export function writePage({ data, opts, svgName, previous, pending }) {
   if (pool) {
     const gap = omniAcc !== undefined ? tailAccuracy(pool) - omniAcc : undefined;
     push(
-      `| whole pool (A_pool) | ${topEpsilon(pool)} | — | ${pct(tailAccuracy(pool))} | ${pct(at('adaptive:pool', 'mean') && tailAccuracy(at('adaptive:pool', 'mean')))} | ${pct(omniAcc)} | ${gap === undefined ? '—' : (100 * gap).toFixed(1)} | — |`,
+      `| whole pool (A_pool) | ${topEpsilon(pool)} | — | ${pct(tailAccuracy(pool))} | ${pct(at('adaptive:pool', 'mean') && tailAccuracy(at('adaptive:pool', 'mean')))} | ${pct(omniAcc)} | ${gap === undefined ? '—' : (100 * gap).toFixed(1)} | — | — |`,
+    );
+  }
+  const robustPoolCell = at('adaptive:robustPool', 'mixTailorRobust');
+  if (robustPoolCell) {
+    push(
+      `| pool w/o Bulyan (·, mean), attacked as a whole | ${topEpsilon(robustPoolCell)} | — | — | — | ${pct(omniAcc)} | ${omniAcc === undefined ? '—' : (100 * (tailAccuracy(robustPoolCell) - omniAcc)).toFixed(1)} (w/o) | — | ${pct(tailAccuracy(robustPoolCell))} |`,
     );
   }
   const quiet = at('none', 'mixTailor');
-  if (quiet) push(`| no attack | — | — | ${pct(tailAccuracy(quiet))} | — | ${pct(omniAcc)} | ${omniAcc === undefined ? '—' : (100 * (tailAccuracy(quiet) - omniAcc)).toFixed(1)} | — |`);
+  const quietRobust = at('none', 'mixTailorRobust');
+  if (quiet) {
+    push(
+      `| no attack | — | — | ${pct(tailAccuracy(quiet))} | — | ${pct(omniAcc)} | ${omniAcc === undefined ? '—' : (100 * (tailAccuracy(quiet) - omniAcc)).toFixed(1)} | — | ${pct(quietRobust && tailAccuracy(quietRobust))} |`,
+    );
+  }
   push('');
 
   if (checks.length > 0) {
@@ -162,20 +190,48 @@ export function writePage({ data, opts, svgName, previous, pending }) {
   push(`## Every cell (test accuracy %, mean of the last ${TAIL} evaluations)`, '');
   push(`| attack | ${AGG_ORDER.map((a) => AGG_LABEL[a]).join(' | ')} |`, `|---|${AGG_ORDER.map(() => '---').join('|')}|`);
   for (const a of attacks) push(`| ${attackLabel(a)} | ${AGG_ORDER.map((g) => pct(at(a, g) && tailAccuracy(at(a, g)))).join(' | ')} |`);
-  push(`| no attack | — | — | — | — | ${pct(quiet && tailAccuracy(quiet))} | omniscient ${pct(omniAcc)} |`, '');
+  push(
+    `| no attack (f = 0 declared) | ${AGG_ORDER.map((g) => (g === 'mean' ? `omniscient ${pct(omniAcc)}` : pct(at('none', g) && tailAccuracy(at('none', g))))).join(' | ')} |`,
+    '',
+  );
+
+  const mixed = results.filter((r) => r.aggregator.startsWith('mixTailor'));
+  if (mixed.length > 0) {
+    push(
+      '## MixTailor\'s draws and the members that went uphill',
+      '',
+      'Steps each family was drawn (the draws are the same sequence in every cell: one seed), and the members',
+      'whose aggregate had a negative inner product with the honest mean (the step went uphill), as',
+      '"member: uphill steps / steps drawn". Cells run before this count was added show "—".',
+      '',
+      '| cell | Krum | CM | GM | Bulyan | members that went uphill |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const r of mixed) {
+      const fam = {};
+      for (const [name, c] of Object.entries(r.draws ?? {})) fam[familyOf(name)] = (fam[familyOf(name)] ?? 0) + c;
+      const up = r.reversed
+        ? Object.entries(r.reversed)
+            .sort((a, b) => b[1] - a[1])
+            .map(([name, c]) => `${name}: ${c}/${r.draws[name] ?? '?'}`)
+            .join(', ') || 'none'
+        : '—';
+      push(
+        `| ${attackLabel(r.attack)} · ${AGG_LABEL[r.aggregator]} | ${fam.krum ?? 0} | ${fam.coordinateMedian ?? 0} | ${fam.geometricMedian ?? 0} | ${fam.bulyan ?? 0} | ${up} |`,
+      );
+    }
+    push('');
+  }
 
   push(`![Test accuracy against the step, one panel per attack](${svgName})`, '');
 
-  push('<details><summary>Test accuracy (%) at every evaluation, wall time and MixTailor\'s draws per cell</summary>', '');
+  push('<details><summary>Test accuracy (%) at every evaluation and wall time (s) per cell</summary>', '');
   const steps = results[0]?.path.step ?? [];
-  push(`| cell | ${steps.join(' | ')} | s | draws (family: steps) |`, `|---|${steps.map(() => '---').join('|')}|---|---|`);
+  push(`| cell | ${steps.join(' | ')} | s |`, `|---|${steps.map(() => '---').join('|')}|---|`);
   const order = [...results].sort((x, y) => `${x.attack}${x.aggregator}`.localeCompare(`${y.attack}${y.aggregator}`));
   for (const r of order) {
-    const draws = Object.entries(r.draws ?? {})
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ');
     push(
-      `| ${r.attack} · ${AGG_LABEL[r.aggregator]}${r.diverged ? ' (diverged)' : ''} | ${r.path.accuracy.map((v) => pct(v)).join(' | ')} | ${r.seconds.toFixed(0)} | ${draws || '—'} |`,
+      `| ${r.attack} · ${AGG_LABEL[r.aggregator]}${r.diverged ? ' (diverged)' : ''} | ${r.path.accuracy.map((v) => pct(v)).join(' | ')} | ${r.seconds.toFixed(0)} |`,
     );
   }
   push('', '</details>', '');
@@ -191,7 +247,8 @@ export function writeSvg(data) {
   const { results } = data;
   const omni = results.find((r) => r.aggregator === 'omniscient');
   const attacks = [...new Set(results.map((r) => r.attack))].filter((a) => a !== 'none');
-  attacks.sort((a, b) => (a === 'adaptive:pool') - (b === 'adaptive:pool'));
+  const last = (a) => (a.includes('ool') ? 1 : 0);
+  attacks.sort((a, b) => last(a) - last(b));
   const panels = [...attacks, 'none'];
   const cols = 3;
   const W = 300;
@@ -239,7 +296,7 @@ export function writeSvg(data) {
   for (const g of [...AGG_ORDER, 'omniscient']) {
     out.push(`<line x1="${lx}" x2="${lx + 18}" y1="${ly - 3}" y2="${ly - 3}" stroke="${COLOURS[g]}" stroke-width="2"${g === 'omniscient' ? ' stroke-dasharray="4 3"' : ''}/>`);
     out.push(`<text x="${lx + 22}" y="${ly}">${AGG_LABEL[g]}</text>`);
-    lx += 95;
+    lx += 36 + AGG_LABEL[g].length * 5.6;
   }
   out.push('</svg>', '');
   return out.join('\n');

@@ -84,8 +84,10 @@ function parseNorms(s) {
  * The cells, most important first (a run stopped early has the headline table):
  * core: the omniscient mean; for each rule R, R and MixTailor under the attack tuned to R; MixTailor
  * under the attack tuned to its whole pool; the mean under each tailored attack; MixTailor without
- * attack. default: + every other rule under each tailored attack (the worst member). full: + the
- * rules under the pool-aware attack, and Fang's and the Optimal-IPM attacks tuned to each rule.
+ * attack. default: + bulyan(krum, mean) under the attack tuned to the coordinate median, MixTailor
+ * over the pool without the Bulyan (·, mean) pairs under every attack, every other rule under each
+ * tailored attack (the worst member). full: + the rules under the pool-aware attack, and Fang's and
+ * the Optimal-IPM attacks tuned to each rule.
  */
 export function gridCells(grid) {
   const rules = Object.keys(RULES);
@@ -95,6 +97,11 @@ export function gridCells(grid) {
   for (const r of rules) cells.push({ attack: `adaptive:${r}`, aggregator: 'mean' });
   cells.push({ attack: 'none', aggregator: 'mixTailor' });
   if (grid === 'core') return cells;
+  // The pool member that the attack tuned to the coordinate median turns around, and MixTailor over
+  // the pool without the Bulyan pairs that aggregate by the plain mean.
+  cells.push({ attack: 'adaptive:coordinateMedian', aggregator: 'bulyanKrumMean' });
+  for (const r of rules) cells.push({ attack: `adaptive:${r}`, aggregator: 'mixTailorRobust' });
+  cells.push({ attack: 'adaptive:robustPool', aggregator: 'mixTailorRobust' }, { attack: 'none', aggregator: 'mixTailorRobust' });
   for (const r of rules) for (const other of rules) if (other !== r) cells.push({ attack: `adaptive:${r}`, aggregator: other });
   if (grid === 'default') return cells;
   for (const r of [...rules, 'mean']) cells.push({ attack: 'adaptive:pool', aggregator: r });

@@ -53,20 +53,37 @@ export const RULES = {
   },
 };
 
-/** Everything the server may run: the rules above, MixTailor, the mean. `omniscient` is the mean with no attack. */
-export const AGGREGATORS = [...Object.keys(RULES), 'mixTailor', 'mean', 'omniscient'];
+/**
+ * Other aggregators: `bulyanKrumMean` is the pool member bulyan(krum, mean) (Krum selection, plain
+ * mean of the θ = n − 2f picks), `mixTailorRobust` is MixTailor over the pool without the four
+ * Bulyan pairs that aggregate by the plain mean (see the page: the attack makes bulyan(krum, mean)
+ * average a Byzantine vector).
+ */
+export const EXTRA = {
+  bulyanKrumMean: { label: 'bulyan(krum, mean)', make: (f) => (u) => bulyanVariant(u, { f, selection: 'krum', aggregation: 'mean' }) },
+};
+
+/** Everything the server may run. `omniscient` is the mean with no Byzantine message. */
+export const AGGREGATORS = [...Object.keys(RULES), ...Object.keys(EXTRA), 'mixTailor', 'mixTailorRobust', 'mean', 'omniscient'];
+
+/** The pool without the Bulyan pairs that aggregate by the plain mean (16 → 12 Bulyan members). */
+export function robustPool(pool) {
+  return pool.filter((m) => !m.name.endsWith(',mean)'));
+}
 
 /**
  * Attacks by name. `adaptive:<target>`: MixTailor's adaptive attacker (ε-reverse, ε from EPSILONS,
- * minimising ⟨agg, μ⟩) tuned to one rule, or to the whole pool (`adaptive:pool`: expectation over
- * MixTailor's draw). `ipm:<target>`: Xie et al.'s inner-product attack with ε chosen every step by
- * the line search of `optimal` (ByzFL's Optimal IPM) against the target. `fang:krum`,
- * `fang:median`: Fang et al.'s full-knowledge attacks on Krum and on the (coordinate) median.
+ * minimising ⟨agg, μ⟩) tuned to one rule, or to a whole pool (`adaptive:pool`, `adaptive:robustPool`:
+ * the expectation over MixTailor's draw). `ipm:<target>`: Xie et al.'s inner-product attack with ε
+ * chosen every step by the line search of `optimal` (ByzFL's Optimal IPM) against the target.
+ * `fang:krum`, `fang:median`: Fang et al.'s full-knowledge attacks on Krum and on the median.
+ * `chosen` counts the ε the adaptive attacker sent.
  */
 export function makeAttack(name, { f, pool, seed, chosen }) {
   if (name === 'none') return null;
   const [family, target] = name.split(':');
-  const targetRule = target === 'pool' ? pool : RULES[target]?.make(f);
+  const targetRule =
+    target === 'pool' ? pool : target === 'robustPool' ? robustPool(pool) : (RULES[target] ?? EXTRA[target])?.make(f);
   if (family === 'adaptive' && targetRule) {
     return (honest) => {
       const { byzantine, epsilon } = adaptiveSearch(honest, { f, target: targetRule, epsilons: EPSILONS });
@@ -85,27 +102,27 @@ export function makeAttack(name, { f, pool, seed, chosen }) {
   throw new Error(`unknown attack ${name}`);
 }
 
-/** The rule an attack is tailored to (for the table), or null. */
-export function attackTarget(name) {
-  if (name === 'none') return null;
-  const target = name.split(':')[1];
-  if (target === 'median') return 'coordinateMedian';
-  return target ?? null;
-}
-
 /**
  * The server's rule for one cell. MixTailor draws from `pool` (`mixTailorPool(f, { norms })`:
  * Krum-ℓp for the given norms, coordinate median, geometric median, 16 Bulyan pairs; ¼ per family)
- * with its own seeded generator; `draws` counts the members drawn, by family.
+ * or from `robustPool(pool)`, with its own seeded generator (the same draws in every cell). For
+ * MixTailor, `draws[member]` counts the steps each member was drawn and `reversed[member]` the steps
+ * its output had a negative inner product with the honest mean (the step went uphill).
  */
-export function makeAggregator(name, { f, pool, seed, draws }) {
+export function makeAggregator(name, { f, byzantine, pool, seed, draws, reversed }) {
   if (name in RULES) return RULES[name].make(f);
+  if (name in EXTRA) return EXTRA[name].make(f);
   if (name === 'mean' || name === 'omniscient') return (u) => mean(u);
-  if (name === 'mixTailor') {
+  if (name === 'mixTailor' || name === 'mixTailorRobust') {
+    const members = name === 'mixTailor' ? pool : robustPool(pool);
     const rng = createRng(seed * 7919 + 13);
     return (u) => {
-      const { aggregate, decision } = mixTailorWithDecision(u, { pool, rng });
-      if (draws) draws[decision.family] = (draws[decision.family] ?? 0) + 1;
+      const { aggregate, decision } = mixTailorWithDecision(u, { pool: members, rng });
+      draws[decision.member] = (draws[decision.member] ?? 0) + 1;
+      const mu = mean(u.slice(0, u.length - byzantine));
+      let dot = 0;
+      for (let k = 0; k < mu.length; k++) dot += aggregate[k] * mu[k];
+      if (dot < 0) reversed[decision.member] = (reversed[decision.member] ?? 0) + 1;
       return aggregate;
     };
   }
@@ -144,13 +161,14 @@ export function runOne(
   const declared = quiet ? 0 : f;
   const pool = mixTailorPool(declared, { norms });
   const draws = {};
+  const reversed = {};
   const chosen = {};
   const started = performance.now();
   const result = trainRobust({
     workers: prepared.workers,
     byzantineCount: quiet ? 0 : f,
     attack: quiet ? null : makeAttack(attack, { f, pool, seed, chosen }),
-    aggregator: makeAggregator(aggregator, { f: declared, pool, seed, draws }),
+    aggregator: makeAggregator(aggregator, { f: declared, byzantine: quiet ? 0 : f, pool, seed, draws, reversed }),
     estimator: (w, { rng }) => minibatch(w, { batchSize, rng }),
     lr,
     steps,
@@ -170,6 +188,7 @@ export function runOne(
     stepsDone: result.stepsDone,
     diverged: result.diverged,
     draws,
+    reversed,
     chosen,
     seconds: (performance.now() - started) / 1000,
   };
