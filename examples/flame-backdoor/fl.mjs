@@ -97,3 +97,16 @@ export function makeEvaluator(test, target) {
     dispose: () => tf.dispose([clean, trig]),
   };
 }
+
+/** Which clients take part in round r (the same for every rule): honest and attacking shard indices. */
+export function roundClients(o, round, attacked) {
+  const rng = createRng(o.seed * 7919 + round);
+  const honestPool = randomPermutation(o.clients - o.compromised, rng).map((i) => i + o.compromised);
+  const attackerPool = randomPermutation(o.compromised, rng);
+  const k = attacked ? o.attackers : 0;
+  const honest = honestPool.slice(0, o.perRound - k);
+  const bad = attackerPool.slice(0, k);
+  // Position of each participant in the update list: a seeded shuffle, so that no rule can lean on order.
+  const all = [...honest.map((c) => ({ c, bad: false })), ...bad.map((c) => ({ c, bad: true }))];
+  return randomPermutation(all.length, rng).map((i) => all[i]);
+}
