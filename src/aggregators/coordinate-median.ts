@@ -16,10 +16,23 @@ export type CoordinateMedianOptions = CommonOptions;
  *
  * Cost: blocks of 256 columns copied transposed, one quickselect per coordinate (expected O(n·d)).
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link CoordinateMedianOptions}: `nonFinite` only (default `'drop'`).
+ * @returns the coordinate-wise median, a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { coordinateMedian } from 'robust-agg';
- * const med = coordinateMedian(updates);
+ *
+ * // Five clients, d = 3; client 4 is an attacker.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1e6, 1e6, -1e6),
+ * ];
+ * console.log(coordinateMedian(updates)); // [1, -1, 0.5]: the attacker moved nothing
  * ```
  */
 export function coordinateMedian(updates: Updates, options?: CoordinateMedianOptions): Float32Array {
@@ -29,9 +42,16 @@ export function coordinateMedian(updates: Updates, options?: CoordinateMedianOpt
 /**
  * {@link coordinateMedian} with its decision (which clients were dropped as non-finite).
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link CoordinateMedianOptions}: `nonFinite` only (default `'drop'`).
  * @example
  * ```ts
- * const { decision } = coordinateMedianWithDecision(updates);
+ * import { coordinateMedianWithDecision } from 'robust-agg';
+ *
+ * const updates = [Float32Array.of(1, 5), Float32Array.of(Infinity, 0), Float32Array.of(2, 7), Float32Array.of(3, 6)];
+ * const { aggregate, decision } = coordinateMedianWithDecision(updates);
+ * console.log(aggregate, decision.dropped); // [2, 6] [1]
  * ```
  */
 export function coordinateMedianWithDecision(

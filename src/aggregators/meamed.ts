@@ -17,10 +17,18 @@ export interface MeamedOptions extends CommonOptions {
  *
  * Cost: three quickselects per coordinate over blocks of 256 columns, O(n·d) expected.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link MeamedOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+1),
+ *   `nonFinite` (default `'drop'`).
+ * @returns a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { meamed } from 'robust-agg';
- * const out = meamed(updates, { f: 2 });
+ *
+ * // Five clients, d = 1: the median is 3; the n − f = 3 values closest to it are 2, 3 and 4.
+ * const updates = [1, 2, 3, 4, 50].map((v) => Float32Array.of(v));
+ * console.log(meamed(updates, { f: 2 })); // [3]
  * ```
  */
 export function meamed(updates: Updates, options: MeamedOptions): Float32Array {
@@ -28,11 +36,19 @@ export function meamed(updates: Updates, options: MeamedOptions): Float32Array {
 }
 
 /**
- * {@link meamed} with its decision.
+ * {@link meamed} with its decision (which clients were dropped as non-finite).
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link MeamedOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+1),
+ *   `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * meamedWithDecision(updates, { f: 1 }).decision.dropped;
+ * import { meamedWithDecision } from 'robust-agg';
+ *
+ * const updates = [1, 2, NaN, 4, 5].map((v) => Float32Array.of(v));
+ * const { aggregate, decision } = meamedWithDecision(updates, { f: 1 });
+ * console.log(decision.dropped, aggregate); // [2] [3]: the dropped client used up f
  * ```
  */
 export function meamedWithDecision(updates: Updates, options: MeamedOptions): Aggregation<Decision> {

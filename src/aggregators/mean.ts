@@ -28,11 +28,19 @@ export interface MeanDecision extends Decision {
  *
  * Cost: one pass over the data (the finiteness check is fused with the sum), float64 accumulation.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped with their weight (or throw, see `nonFinite`).
+ * @param options - see {@link MeanOptions}: `weights` (one finite weight ≥ 0 per client; default
+ *   equal), `nonFinite` (default `'drop'`).
+ * @returns the mean, a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { mean } from 'robust-agg';
- * const avg = mean(updates);                              // plain average
- * const fedAvg = mean(updates, { weights: sampleCounts }); // weighted by local data size
+ *
+ * // Three clients, d = 2; the third trained on four times as much data as each of the others.
+ * const updates = [Float32Array.of(1, 0), Float32Array.of(3, 0), Float32Array.of(0, 6)];
+ * console.log(mean(updates));                         // plain average: [1.333…, 2]
+ * console.log(mean(updates, { weights: [1, 1, 4] })); // FedAvg, by sample count: [0.666…, 4]
  * ```
  */
 export function mean(updates: Updates, options?: MeanOptions): Float32Array {
@@ -42,10 +50,19 @@ export function mean(updates: Updates, options?: MeanOptions): Float32Array {
 /**
  * {@link mean} together with its {@link MeanDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped with their weight (or throw, see `nonFinite`).
+ * @param options - see {@link MeanOptions}: `weights` (one finite weight ≥ 0 per client; default
+ *   equal), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
+ * import { meanWithDecision } from 'robust-agg';
+ *
+ * const updates = [Float32Array.of(1, 2), Float32Array.of(NaN, 0), Float32Array.of(3, 4)];
  * const { aggregate, decision } = meanWithDecision(updates);
- * decision.dropped; // clients that sent NaN/±Inf
+ * console.log(aggregate);        // [2, 3]: the mean of clients 0 and 2
+ * console.log(decision.dropped); // [1]: client 1 sent NaN
+ * console.log(decision.weights); // [0.5, 0, 0.5]
  * ```
  */
 export function meanWithDecision(updates: Updates, options?: MeanOptions): Aggregation<MeanDecision> {

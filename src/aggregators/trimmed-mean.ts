@@ -29,11 +29,19 @@ export interface TrimmedMeanDecision extends Decision {
  *
  * Cost: two quickselects and one sum per coordinate over blocks of 256 columns, O(n·d) expected.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link TrimmedMeanOptions}: exactly one of `f` (an integer ≥ 0 with
+ *   n ≥ 2f+1) and `beta` (in [0, 0.5)); `nonFinite` (default `'drop'`).
+ * @returns the trimmed mean, a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { trimmedMean } from 'robust-agg';
- * trimmedMean(updates, { f: 2 });      // drop 2 per tail
- * trimmedMean(updates, { beta: 0.1 }); // drop ⌊0.1·n⌋ per tail
+ *
+ * // Ten clients, d = 2: values 1..10 in the first coordinate, 10..1 in the second.
+ * const updates = Array.from({ length: 10 }, (_, i) => Float32Array.of(i + 1, 10 - i));
+ * console.log(trimmedMean(updates, { f: 2 }));      // drop 2 per tail: [5.5, 5.5]
+ * console.log(trimmedMean(updates, { beta: 0.1 })); // drop ⌊0.1·10⌋ = 1 per tail: [5.5, 5.5]
  * ```
  */
 export function trimmedMean(updates: Updates, options: TrimmedMeanOptions): Float32Array {
@@ -43,9 +51,18 @@ export function trimmedMean(updates: Updates, options: TrimmedMeanOptions): Floa
 /**
  * {@link trimmedMean} together with its {@link TrimmedMeanDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link TrimmedMeanOptions}: exactly one of `f` (an integer ≥ 0 with
+ *   n ≥ 2f+1) and `beta` (in [0, 0.5)); `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * trimmedMeanWithDecision(updates, { f: 1 }).decision.trimmed; // 1
+ * import { trimmedMeanWithDecision } from 'robust-agg';
+ *
+ * const updates = [Float32Array.of(1), Float32Array.of(2), Float32Array.of(NaN), Float32Array.of(4), Float32Array.of(100)];
+ * const { aggregate, decision } = trimmedMeanWithDecision(updates, { f: 2 });
+ * // Client 2 was dropped and counts against f, so one value per tail is trimmed from the rest.
+ * console.log(decision.dropped, decision.trimmed, aggregate); // [2] 1 [3]
  * ```
  */
 export function trimmedMeanWithDecision(

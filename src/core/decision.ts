@@ -36,8 +36,16 @@ export interface Aggregation<D extends Decision = Decision> {
 /**
  * An aggregator bound to its options: what {@link pipeline} composes and what attacks and
  * simulations call.
+ *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ * @returns the aggregate, a new `Float32Array` of length d.
  */
 export type Aggregator = (updates: readonly Float32Array[]) => Float32Array;
 
-/** A pre-aggregator bound to its options: maps n updates to m transformed updates. */
+/**
+ * A pre-aggregator bound to its options: maps n updates to m transformed updates.
+ *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ * @returns m new `Float32Array`s of length d (m depends on the pre-aggregator, e.g. ⌈n/s⌉ buckets).
+ */
 export type PreAggregator = (updates: readonly Float32Array[]) => Float32Array[];

@@ -32,10 +32,15 @@ export type RobustAggErrorCode =
  * @example
  * ```ts
  * import { krum, RobustAggError } from 'robust-agg';
+ *
+ * // Five clients are too few for f = 2: Krum needs n ≥ 2f + 3 = 7.
+ * const updates = Array.from({ length: 5 }, (_, i) => Float32Array.of(i, 1, -1));
  * try {
  *   krum(updates, { f: 2 });
  * } catch (e) {
- *   if (e instanceof RobustAggError && e.code === 'TOO_FEW_CLIENTS') console.warn(e.message);
+ *   if (!(e instanceof RobustAggError)) throw e;
+ *   console.log(e.code);    // 'TOO_FEW_CLIENTS'
+ *   console.log(e.message); // names the rule, the requirement and the n and f it got
  * }
  * ```
  */
@@ -43,6 +48,11 @@ export class RobustAggError extends Error {
   /** Stable reason code, see {@link RobustAggErrorCode}. */
   readonly code: RobustAggErrorCode;
 
+  /**
+   * @param code - the stable reason, one of {@link RobustAggErrorCode}.
+   * @param message - what went wrong for a person: the rule, the client index or option, and the
+   *   violated constraint.
+   */
   constructor(code: RobustAggErrorCode, message: string) {
     super(message);
     this.name = 'RobustAggError';

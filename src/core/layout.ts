@@ -29,13 +29,19 @@ export type Layout = readonly LayoutSegment[];
 /**
  * Builds a {@link Layout} from segment descriptions, assigning consecutive offsets.
  *
+ * @param segments - the tensors in the order they appear in the flat vector: each with a `name`, a
+ *   `shape` (its size is the product of the dimensions; `[]` is a scalar of size 1), an optional
+ *   `kind` (default `'other'`) and an optional `trainable` flag (default true).
  * @example
  * ```ts
+ * import { createLayout, layoutSize } from 'robust-agg';
+ *
  * const layout = createLayout([
  *   { name: 'dense/kernel', shape: [784, 50], kind: 'kernel' },
  *   { name: 'dense/bias', shape: [50], kind: 'bias' },
  * ]);
- * layout[1].offset; // 39200
+ * console.log(layout[1].offset);   // 39200 (= 784 · 50)
+ * console.log(layoutSize(layout)); // 39250
  * ```
  */
 export function createLayout(
@@ -57,7 +63,11 @@ export function createLayout(
   });
 }
 
-/** Total number of values a layout describes. */
+/**
+ * Total number of values a layout describes: the length of the flat vector.
+ *
+ * @param layout - the layout, e.g. from {@link createLayout} or `flattenWeights`.
+ */
 export function layoutSize(layout: Layout): number {
   return layout.reduce((sum, s) => sum + s.size, 0);
 }

@@ -26,14 +26,11 @@ const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Floa
 /**
  * Whether `value` is a `Float32Array` (or a subclass of it) from any realm. `instanceof` alone
  * rejects arrays made in another realm (a `node:vm` context, an iframe), whose constructor is a
- * different object; this test reads the internal type name instead.
+ * different object; this test reads the internal type name instead. Internal (not exported
+ * from the package): `isFloat32Array(vm.runInNewContext('new Float32Array(3)'))` is true,
+ * `isFloat32Array(new Float64Array(3))` false.
  *
- * @example
- * ```ts
- * isFloat32Array(new Float32Array(3));                          // true
- * isFloat32Array(vm.runInNewContext('new Float32Array(3)'));    // true
- * isFloat32Array(new Float64Array(3));                          // false
- * ```
+ * @param value - anything.
  */
 export function isFloat32Array(value: unknown): value is Float32Array {
   if (value instanceof Float32Array) return true;
@@ -50,11 +47,22 @@ export function isFloat32Array(value: unknown): value is Float32Array {
  *   of them is named as such), or one of its entries is not a `Float32Array`;
  * - `EMPTY_VECTOR`: d = 0; `LENGTH_MISMATCH`: two clients' lengths differ.
  *
+ * @param updates - the value to check, meant to be the n client updates.
+ * @param rule - the function name used in error messages.
+ * @returns n (the number of clients) and d (the common length).
  * @example
  * ```ts
- * const { n, d } = validateUpdates([new Float32Array(3), new Float32Array(3)], 'mean'); // n=2, d=3
- * validateUpdates(new Float32Array(3) as never, 'mean');
- * // throws NOT_FLOAT32: "mean: expected an array of Float32Array updates, got a single Float32Array"
+ * import { RobustAggError, validateUpdates } from 'robust-agg';
+ *
+ * const { n, d } = validateUpdates([new Float32Array(3), new Float32Array(3)], 'myRule');
+ * console.log(n, d); // 2 3
+ * try {
+ *   validateUpdates(new Float32Array(3) as never, 'myRule'); // one vector, not an array of them
+ * } catch (e) {
+ *   if (!(e instanceof RobustAggError)) throw e;
+ *   console.log(e.code, e.message);
+ *   // NOT_FLOAT32 myRule: expected an array of Float32Array updates, got a single Float32Array
+ * }
  * ```
  */
 export function validateUpdates(updates: Updates, rule: string): UpdatesShape {
