@@ -79,7 +79,9 @@ describe('flame under hostile clients', () => {
               if (bad.length > 0) throw new Error(`${what} admitted cosine-separated attacker(s) ${bad}`);
             }
           }
-          if (separated) expect(wasm.decision.admitted).toEqual(js.decision.admitted);
+          // Which honest clients are admitted hinges on their mutual cosine distances, which can be
+          // below float32 resolution (honest clients 1e-7 apart): only the attackers' exclusion and
+          // S are compared across backends.
           expect(Math.abs(wasm.decision.medianNorm - js.decision.medianNorm)).toBeLessThanOrEqual(1e-5 * js.decision.medianNorm);
         },
       ),

@@ -240,9 +240,15 @@ describe('geometricMedian under hostile clients (issue 14, item 2)', () => {
           expectFinite(r.decision.weights, `${what} weights`);
           expectWithin(r.aggregate, s.mean, bound, what);
         }
-        const agree = 1e-3 * (s.radius + s.diameter) + 2 * c.n * tolerance + roundingSlack(c.d, s.maxAbs, 8);
-        const e = dist(wasm.aggregate, js.aggregate);
-        if (!(e <= agree)) throw new Error(`geometricMedian: wasm and js differ by ${e}, more than ${agree}`);
+        // Both backends minimise the same Σ‖xᵢ − z‖ (the minimiser's location can be ill-conditioned
+        // where the objective is flat, its value is not): equal within float32 tolerance and the
+        // stopping rule's n·tolerance.
+        const objective = (z: ArrayLike<number>) => c.rows.reduce((t, x) => t + dist(x, z), 0);
+        const [fj, fw] = [objective(js.aggregate), objective(wasm.aggregate)];
+        const agree = 1e-5 * Math.max(fj, fw) + 2 * c.n * c.n * tolerance + c.n * roundingSlack(c.d, s.maxAbs, 8);
+        if (!(Math.abs(fw - fj) <= agree)) {
+          throw new Error(`geometricMedian: Σ‖xᵢ − z‖ is ${fw} on wasm, ${fj} on js (the outputs are ${dist(wasm.aggregate, js.aggregate)} apart)`);
+        }
       }),
       RUNS(25),
     );
@@ -395,7 +401,8 @@ describe('caf and dnc under hostile clients', () => {
         const f = declaredF(spec, Math.floor((c.n - 1) / 2));
         const s = honestStats(c.honest);
         const { js, wasm } = onBackends(() => cafWithDecision(c.rows, { f }));
-        const far = attackerGap(c) >= 1e4 * (s.radius + s.diameter);
+        const gap = attackerGap(c);
+        const far = gap > 0 && gap >= 1e4 * (s.radius + s.diameter);
         for (const [r, backend] of [[js, 'js'], [wasm, 'wasm']] as const) {
           const what = `caf (${backend}, ${r.decision.iterations} iterations)`;
           expectFinite(r.aggregate, what);
@@ -417,7 +424,8 @@ describe('caf and dnc under hostile clients', () => {
         const { js, wasm } = onBackends(() => dncWithDecision(c.rows, options));
         const again = dncWithDecision(c.rows, options);
         expectSameBits(again.aggregate, dncWithDecision(c.rows, options).aggregate, 'dnc twice with the same seed');
-        const far = attackerGap(c) >= 1e4 * (s.radius + s.diameter);
+        const gap = attackerGap(c);
+        const far = gap > 0 && gap >= 1e4 * (s.radius + s.diameter);
         for (const [r, backend] of [[js, 'js'], [wasm, 'wasm']] as const) {
           const what = `dnc (${backend})`;
           expectFinite(r.aggregate, what);
