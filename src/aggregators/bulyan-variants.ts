@@ -62,10 +62,20 @@ const AGGREGATIONS: readonly BulyanAggregationRule[] = ['meamed', 'krum', 'geome
  * Cost: one centred Gram pass; each selection round is O(n²) in client space (Krum, mean, Weiszfeld
  * up to 80 iterations) or O(n·d) (coordinate median); then one aggregation over θ rows.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link BulyanVariantOptions}: `f` (required, an integer ≥ 0 with
+ *   n ≥ 4f+3), `selection` (default `'krum'`), `aggregation` (default `'meamed'`), `nonFinite`
+ *   (default `'drop'`).
+ * @returns a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { bulyanVariant } from 'robust-agg';
- * bulyanVariant(updates, { f: 2, selection: 'geometricMedian', aggregation: 'coordinateMedian' });
+ *
+ * // Eleven clients, d = 3 (n ≥ 4f+3 with f = 2): nine honest ones near (1, −1, 0.5), two attackers.
+ * const honest = Array.from({ length: 9 }, (_, i) => Float32Array.of(1 + 0.1 * Math.sin(i), -1 + 0.1 * Math.cos(i), 0.5));
+ * const updates = [...honest, Float32Array.of(20, 20, 20), Float32Array.of(-20, 20, -20)];
+ * console.log(bulyanVariant(updates, { f: 2, selection: 'geometricMedian', aggregation: 'coordinateMedian' }));
  * ```
  */
 export function bulyanVariant(updates: Updates, options: BulyanVariantOptions): Float32Array {
@@ -75,9 +85,21 @@ export function bulyanVariant(updates: Updates, options: BulyanVariantOptions): 
 /**
  * {@link bulyanVariant} together with its {@link BulyanVariantDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link BulyanVariantOptions}: `f` (required, an integer ≥ 0 with
+ *   n ≥ 4f+3), `selection` (default `'krum'`), `aggregation` (default `'meamed'`), `nonFinite`
+ *   (default `'drop'`).
  * @example
  * ```ts
- * bulyanVariantWithDecision(updates, { f: 1, selection: 'mean' }).decision.selectionOrder;
+ * import { bulyanVariantWithDecision } from 'robust-agg';
+ *
+ * // Eleven clients, d = 3 (n ≥ 4f+3 with f = 2): nine honest ones near (1, −1, 0.5), two attackers.
+ * const honest = Array.from({ length: 9 }, (_, i) => Float32Array.of(1 + 0.1 * Math.sin(i), -1 + 0.1 * Math.cos(i), 0.5));
+ * const updates = [...honest, Float32Array.of(20, 20, 20), Float32Array.of(-20, 20, -20)];
+ * const { decision } = bulyanVariantWithDecision(updates, { f: 2, selection: 'mean' });
+ * console.log(decision.selection, decision.aggregation); // mean meamed
+ * console.log(decision.selectionOrder); // the 7 clients closest to the running mean, in pick order
  * ```
  */
 export function bulyanVariantWithDecision(

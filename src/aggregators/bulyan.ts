@@ -43,10 +43,19 @@ export interface BulyanDecision extends Decision {
  * Cost: one centred Gram pass (n²d/2 multiply-adds), θ Krum rounds in client space (O(θn²)), then
  * a coordinate-wise pass over the θ selected rows.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link BulyanOptions}: `f` (required, an integer ≥ 0 with n ≥ 4f+3),
+ *   `nonFinite` (default `'drop'`).
+ * @returns a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { bulyan } from 'robust-agg';
- * const out = bulyan(updates, { f: 2 }); // needs at least 11 clients
+ *
+ * // Eleven clients, d = 3 (n ≥ 4f+3 with f = 2): nine honest ones near (1, −1, 0.5), two attackers.
+ * const honest = Array.from({ length: 9 }, (_, i) => Float32Array.of(1 + 0.1 * Math.sin(i), -1 + 0.1 * Math.cos(i), 0.5));
+ * const updates = [...honest, Float32Array.of(20, 20, 20), Float32Array.of(-20, 20, -20)];
+ * console.log(bulyan(updates, { f: 2 })); // close to (1, −1, 0.5)
  * ```
  */
 export function bulyan(updates: Updates, options: BulyanOptions): Float32Array {
@@ -56,9 +65,20 @@ export function bulyan(updates: Updates, options: BulyanOptions): Float32Array {
 /**
  * {@link bulyan} together with its {@link BulyanDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link BulyanOptions}: `f` (required, an integer ≥ 0 with n ≥ 4f+3),
+ *   `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * bulyanWithDecision(updates, { f: 1 }).decision.selectionOrder;
+ * import { bulyanWithDecision } from 'robust-agg';
+ *
+ * // Eleven clients, d = 3 (n ≥ 4f+3 with f = 2): nine honest ones near (1, −1, 0.5), two attackers.
+ * const honest = Array.from({ length: 9 }, (_, i) => Float32Array.of(1 + 0.1 * Math.sin(i), -1 + 0.1 * Math.cos(i), 0.5));
+ * const updates = [...honest, Float32Array.of(20, 20, 20), Float32Array.of(-20, 20, -20)];
+ * const { decision } = bulyanWithDecision(updates, { f: 2 });
+ * console.log(decision.selectionOrder); // θ = n − 2f = 7 honest clients, in the order Krum picked them
+ * console.log(decision.beta);           // 3 = θ − 2f values averaged per coordinate
  * ```
  */
 export function bulyanWithDecision(updates: Updates, options: BulyanOptions): Aggregation<BulyanDecision> {

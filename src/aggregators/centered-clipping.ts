@@ -47,11 +47,28 @@ export interface CenteredClippingDecision extends Decision {
  * Options: τ > 0 finite (default 10), iterations ∈ [1, 100] (default 5), center (finite, length d;
  * default 0), nonFinite; unknown keys throw `UNKNOWN_OPTION`.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link CenteredClippingOptions}: `tau` (radius, finite > 0; default 10),
+ *   `iterations` (an integer in [1, 100]; default 5), `center` (v₀, finite, length d; default 0),
+ *   `nonFinite` (default `'drop'`).
+ * @returns the last iterate v_L, a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { centeredClipping } from 'robust-agg';
- * let momentum = new Float32Array(d);
- * momentum = centeredClipping(updates, { tau: 1, iterations: 1, center: momentum });
+ *
+ * // Each round starts from the previous round's aggregate (the server's momentum, kept by the caller).
+ * let center: Float32Array = new Float32Array(3);
+ * for (let round = 0; round < 3; round++) {
+ *   const updates = [
+ *     Float32Array.of(1.0, -1.0, 0.5),
+ *     Float32Array.of(1.1, -0.9, 0.4),
+ *     Float32Array.of(0.9, -1.1, 0.6),
+ *     Float32Array.of(100, 100, 100), // an attacker: it pulls by at most τ/n per iteration
+ *   ];
+ *   center = centeredClipping(updates, { tau: 1, iterations: 1, center });
+ *   console.log(round, center);
+ * }
  * ```
  */
 export function centeredClipping(updates: Updates, options?: CenteredClippingOptions): Float32Array {
@@ -61,9 +78,19 @@ export function centeredClipping(updates: Updates, options?: CenteredClippingOpt
 /**
  * {@link centeredClipping} together with its {@link CenteredClippingDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link CenteredClippingOptions}: `tau` (radius, finite > 0; default 10),
+ *   `iterations` (an integer in [1, 100]; default 5), `center` (v₀, finite, length d; default 0),
+ *   `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * centeredClippingWithDecision(updates, { tau: 0.5 }).decision.clipFactors;
+ * import { centeredClippingWithDecision } from 'robust-agg';
+ *
+ * const updates = [Float32Array.of(0.2, 0), Float32Array.of(0, 0.3), Float32Array.of(40, 30)];
+ * const { decision } = centeredClippingWithDecision(updates, { tau: 0.5, iterations: 1 });
+ * console.log(decision.clipFactors); // [1, 1, 0.01]: only the far client (‖x‖ = 50) was clipped
+ * console.log(decision.centerWeight, decision.weights); // output = centerWeight·v₀ + Σ wᵢ xᵢ
  * ```
  */
 export function centeredClippingWithDecision(

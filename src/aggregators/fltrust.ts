@@ -47,11 +47,23 @@ export interface FltrustDecision extends Decision {
  *
  * Cost: one pass for the n inner products with g₀ and the norms, one combine pass.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link FltrustOptions}: `serverUpdate` (required: the server's update g₀,
+ *   finite, length d), `nonFinite` (default `'drop'`).
+ * @returns a new `Float32Array` of length d, of norm at most ‖g₀‖.
  * @example
  * ```ts
  * import { fltrust } from 'robust-agg';
- * const g0 = serverGradientOnRootData(model); // Float32Array of length d
- * const out = fltrust(updates, { serverUpdate: g0 });
+ *
+ * // g₀: the server's update on its own small clean data set (here written out, d = 2).
+ * const serverUpdate = Float32Array.of(1, 1);
+ * const updates = [
+ *   Float32Array.of(2, 1.5),    // agrees with g₀: trusted, rescaled to ‖g₀‖
+ *   Float32Array.of(0.9, 1.2),  // agrees with g₀: trusted
+ *   Float32Array.of(-50, -40),  // opposes g₀: trust 0
+ * ];
+ * console.log(fltrust(updates, { serverUpdate }));
  * ```
  */
 export function fltrust(updates: Updates, options: FltrustOptions): Float32Array {
@@ -61,10 +73,19 @@ export function fltrust(updates: Updates, options: FltrustOptions): Float32Array
 /**
  * {@link fltrust} together with its {@link FltrustDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link FltrustOptions}: `serverUpdate` (required: the server's update g₀,
+ *   finite, length d), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * const { decision } = fltrustWithDecision(updates, { serverUpdate: g0 });
- * decision.trustScores; // ReLU(cos(xᵢ, g₀)) per client
+ * import { fltrustWithDecision } from 'robust-agg';
+ *
+ * const serverUpdate = Float32Array.of(1, 0);
+ * const updates = [Float32Array.of(3, 0), Float32Array.of(1, 1), Float32Array.of(-5, 1)];
+ * const { decision } = fltrustWithDecision(updates, { serverUpdate });
+ * console.log(decision.trustScores); // ReLU(cos(xᵢ, g₀)): [1, 0.707…, 0]
+ * console.log(decision.selected);    // [0, 1]
  * ```
  */
 export function fltrustWithDecision(updates: Updates, options: FltrustOptions): Aggregation<FltrustDecision> {

@@ -78,11 +78,28 @@ export interface GeometricMedianDecision extends Decision {
  * Options: maxIterations ∈ [0, 10 000] (default 80), tolerance ≥ 0 (default 1e-5), ν ≥ 0
  * (default 0), nonFinite; unknown keys throw `UNKNOWN_OPTION`.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link GeometricMedianOptions}: `maxIterations` (an integer in
+ *   [0, 10 000]; default 80), `tolerance` (finite ≥ 0; default 1e-5), `nu` (RFA smoothing, finite
+ *   ≥ 0; default 0), `nonFinite` (default `'drop'`).
+ * @returns the estimate, a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { geometricMedian } from 'robust-agg';
- * const gm = geometricMedian(updates);                          // tol 1e-5, ≤ 80 iterations
- * const rfa = geometricMedian(updates, { nu: 1e-6, maxIterations: 3 });
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * console.log(geometricMedian(updates));                               // tolerance 1e-5, ≤ 80 iterations
+ * console.log(geometricMedian(updates, { nu: 1e-6, maxIterations: 3 })); // RFA: smoothed, 3 iterations
  * ```
  */
 export function geometricMedian(updates: Updates, options?: GeometricMedianOptions): Float32Array {
@@ -92,10 +109,28 @@ export function geometricMedian(updates: Updates, options?: GeometricMedianOptio
 /**
  * {@link geometricMedian} together with its {@link GeometricMedianDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link GeometricMedianOptions}: `maxIterations` (an integer in
+ *   [0, 10 000]; default 80), `tolerance` (finite ≥ 0; default 1e-5), `nu` (RFA smoothing, finite
+ *   ≥ 0; default 0), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
+ * import { geometricMedianWithDecision } from 'robust-agg';
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
  * const { decision } = geometricMedianWithDecision(updates);
- * decision.iterations; decision.converged; decision.weights;
+ * console.log(decision.iterations, decision.converged);
+ * console.log(decision.weights); // the output is Σ wᵢ xᵢ; the attackers' weights are small
  * ```
  */
 export function geometricMedianWithDecision(
@@ -125,12 +160,10 @@ export function geometricMedianWithDecision(
  * Reads and checks the options of {@link geometricMedian} once (see `readOptions`): Weiszfeld's
  * settings with their defaults, and the non-finite policy. Throws `INVALID_OPTION` /
  * `UNKNOWN_OPTION` naming `rule`. For rules that run {@link weiszfeld} on their own Gram matrix
- * (the tensor variant).
+ * (the tensor variant). Internal (not exported from the package).
  *
- * @example
- * ```ts
- * const { maxIterations, tolerance, nu } = readGeometricMedianOptions('tensorGeometricMedian', options);
- * ```
+ * @param rule - the function name used in error messages, e.g. `'tensorGeometricMedian'`.
+ * @param options - the caller's {@link GeometricMedianOptions} (undefined: every default).
  */
 export function readGeometricMedianOptions(
   rule: string,

@@ -38,11 +38,27 @@ export interface KrumLpDecision extends KrumDecision {
  * Cost: n(n−1)/2 · d differences in the blocked ℓp kernel (p = 2 uses the centred Gram pass),
  * O(n²) selection, one copy.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link KrumLpOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+3), `p`
+ *   (the norm, a number ≥ 1 or `Infinity`; default 2), `nonFinite` (default `'drop'`).
+ * @returns a copy of the chosen client's update.
  * @example
  * ```ts
  * import { krumLp } from 'robust-agg';
- * krumLp(updates, { f: 2, p: 1 });        // Krum with ℓ1 distances
- * krumLp(updates, { f: 2, p: Infinity });
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * console.log(krumLp(updates, { f: 2, p: 1 }));        // Krum with ℓ1 distances
+ * console.log(krumLp(updates, { f: 2, p: Infinity })); // Krum with ℓ∞ distances
  * ```
  */
 export function krumLp(updates: Updates, options: KrumLpOptions): Float32Array {
@@ -52,9 +68,26 @@ export function krumLp(updates: Updates, options: KrumLpOptions): Float32Array {
 /**
  * {@link krumLp} together with its {@link KrumLpDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link KrumLpOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+3), `p`
+ *   (the norm, a number ≥ 1 or `Infinity`; default 2), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * krumLpWithDecision(updates, { f: 1, p: 3 }).decision.selected;
+ * import { krumLpWithDecision } from 'robust-agg';
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * const { decision } = krumLpWithDecision(updates, { f: 2, p: 3 });
+ * console.log(decision.p, decision.selected); // 3 [the chosen client], one of 0..4
  * ```
  */
 export function krumLpWithDecision(updates: Updates, options: KrumLpOptions): Aggregation<KrumLpDecision> {

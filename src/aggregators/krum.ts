@@ -38,12 +38,26 @@ export interface KrumDecision extends Decision {
  *
  * Cost: one centred float64 Gram pass (n²d/2 multiply-adds), O(n²) selection, one copy.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link KrumOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+3),
+ *   `nonFinite` (default `'drop'`).
+ * @returns a copy of the chosen client's update.
  * @example
  * ```ts
- * import { krum, krumWithDecision } from 'robust-agg';
- * const out = krum(updates, { f: 2 }); // a copy of one client's update
- * const { decision } = krumWithDecision(updates, { f: 2 });
- * decision.selected; // [index of the chosen client]
+ * import { krum } from 'robust-agg';
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * console.log(krum(updates, { f: 2 })); // a copy of one honest client's update
  * ```
  */
 export function krum(updates: Updates, options: KrumOptions): Float32Array {
@@ -53,9 +67,28 @@ export function krum(updates: Updates, options: KrumOptions): Float32Array {
 /**
  * {@link krum} together with its {@link KrumDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link KrumOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+3),
+ *   `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * const { aggregate, decision } = krumWithDecision(updates, { f: 1 });
+ * import { krumWithDecision } from 'robust-agg';
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * const { aggregate, decision } = krumWithDecision(updates, { f: 2 });
+ * console.log(decision.selected); // [the chosen client], one of 0..4
+ * console.log(decision.scores);   // its score is the lowest; the attackers' are far higher
+ * console.log(aggregate);
  * ```
  */
 export function krumWithDecision(updates: Updates, options: KrumOptions): Aggregation<KrumDecision> {

@@ -21,11 +21,27 @@ export interface MultiKrumOptions extends CommonOptions {
  *
  * Cost: one centred float64 Gram pass (n²d/2 multiply-adds), O(n²) selection, one combine pass.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link MultiKrumOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+3),
+ *   `m` (how many to average, an integer in [1, n]; default n − f), `nonFinite` (default `'drop'`).
+ * @returns the average of the m selected clients, a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { multiKrum } from 'robust-agg';
- * const out = multiKrum(updates, { f: 2 });        // average of the n−2 best
- * const top3 = multiKrum(updates, { f: 2, m: 3 }); // average of the 3 best
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * console.log(multiKrum(updates, { f: 2 }));       // average of the n − f = 5 best: the honest five
+ * console.log(multiKrum(updates, { f: 2, m: 3 })); // average of the 3 best
  * ```
  */
 export function multiKrum(updates: Updates, options: MultiKrumOptions): Float32Array {
@@ -35,9 +51,27 @@ export function multiKrum(updates: Updates, options: MultiKrumOptions): Float32A
 /**
  * {@link multiKrum} together with its {@link KrumDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link MultiKrumOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+3),
+ *   `m` (how many to average, an integer in [1, n]; default n − f), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * multiKrumWithDecision(updates, { f: 1 }).decision.selected;
+ * import { multiKrumWithDecision } from 'robust-agg';
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * const { decision } = multiKrumWithDecision(updates, { f: 2 });
+ * console.log(decision.selected); // [0, 1, 2, 3, 4]
+ * console.log(decision.weights);  // 0.2 for each of them, 0 for the attackers
  * ```
  */
 export function multiKrumWithDecision(updates: Updates, options: MultiKrumOptions): Aggregation<KrumDecision> {

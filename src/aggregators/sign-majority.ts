@@ -27,11 +27,20 @@ export interface SignMajorityDecision extends Decision {
  *
  * Cost: blocks of 256 columns copied transposed, one count per coordinate, O(n·d).
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link SignMajorityOptions}: `nonFinite` only (default `'drop'`).
+ * @returns the vote per coordinate, a new `Float32Array` of −1, 0 and 1.
  * @example
  * ```ts
  * import { signMajority } from 'robust-agg';
- * const direction = signMajority(updates); // Float32Array of −1, 0, 1
+ *
+ * const params = Float32Array.of(0.5, 0.5, 0.5);
+ * const lr = 0.01;
+ * const updates = [Float32Array.of(0.3, -2, 0), Float32Array.of(0.1, -1, 1), Float32Array.of(-9e9, 5, -1)];
+ * const direction = signMajority(updates); // [1, -1, 0]: 2 of 3 votes, 2 of 3 votes, a tie
  * for (let k = 0; k < params.length; k++) params[k] -= lr * direction[k];
+ * console.log(direction, params); // params: [0.49, 0.51, 0.5]
  * ```
  */
 export function signMajority(updates: Updates, options?: SignMajorityOptions): Float32Array {
@@ -41,10 +50,16 @@ export function signMajority(updates: Updates, options?: SignMajorityOptions): F
 /**
  * {@link signMajority} together with its {@link SignMajorityDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link SignMajorityOptions}: `nonFinite` only (default `'drop'`).
  * @example
  * ```ts
- * const { decision } = signMajorityWithDecision(updates);
- * decision.ties; // coordinates left at 0 by a tied vote
+ * import { signMajorityWithDecision } from 'robust-agg';
+ *
+ * const updates = [Float32Array.of(1, 1), Float32Array.of(-1, 1)];
+ * const { aggregate, decision } = signMajorityWithDecision(updates);
+ * console.log(aggregate, decision.ties); // [0, 1] 1: coordinate 0 was a tied vote
  * ```
  */
 export function signMajorityWithDecision(
