@@ -58,10 +58,26 @@ export interface CafDecision extends Decision {
  * τᵢ = ((Y Yᵀ D^½ u)ᵢ)² / (λ Σc) for the top eigenvector u. Cost: one Gram pass (n²d/2), at
  * most 2f' iterations of O(n³), one combine pass.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link CafOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+1),
+ *   `nonFinite` (default `'drop'`).
+ * @returns the weighted mean μ_c with the smallest λ, a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { caf } from 'robust-agg';
- * const out = caf(updates, { f: 2 });
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * console.log(caf(updates, { f: 2 })); // close to the honest clients' mean
  * ```
  */
 export function caf(updates: Updates, options: CafOptions): Float32Array {
@@ -71,10 +87,28 @@ export function caf(updates: Updates, options: CafOptions): Float32Array {
 /**
  * {@link caf} together with its {@link CafDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link CafOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+1),
+ *   `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * const { decision } = cafWithDecision(updates, { f: 1 });
- * decision.weights; decision.largestEigenvalue;
+ * import { cafWithDecision } from 'robust-agg';
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * const { decision } = cafWithDecision(updates, { f: 2 });
+ * console.log(decision.weights);           // 0 for both attackers (and here one honest client)
+ * console.log(decision.largestEigenvalue); // λ_max at the returned mean: small
+ * console.log(decision.iterations);
  * ```
  */
 export function cafWithDecision(updates: Updates, options: CafOptions): Aggregation<CafDecision> {

@@ -88,11 +88,25 @@ export interface DncDecision extends Decision {
  * Cost: per subsample a gather of n·b values, a Gram of n²b/2 multiply-adds and an O(n³) EVD;
  * one combine pass over the data.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link DncOptions}: `f` (required, an integer ≥ 0 with n ≥ f+1), `seed` or
+ *   `rng` (required: the rule is randomized), `iterations` (an integer in [1, 100]; default 5),
+ *   `subsampleDimension` (b, an integer ≥ 1; default min(d, 10 000)), `filterFraction` (c, finite
+ *   ≥ 0; default 1), `nonFinite` (default `'drop'`).
+ * @returns the mean of the clients kept by every subsample, a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { dnc } from 'robust-agg';
- * const out = dnc(updates, { f: 2, seed: 42 });
- * const strict = dnc(updates, { f: 2, iterations: 1, subsampleDimension: 10000, filterFraction: 1.5, seed: 7 });
+ *
+ * // Twelve clients, d = 50: ten honest ones around a common direction, two attackers along −it.
+ * const direction = Float32Array.from({ length: 50 }, (_, k) => Math.sin(k));
+ * const updates = Array.from({ length: 12 }, (_, i) =>
+ *   Float32Array.from(direction, (v, k) => (i < 10 ? v + 0.1 * Math.cos(7 * i + k) : -5 * v)),
+ * );
+ * const out = dnc(updates, { f: 2, seed: 42 }); // 5 subsamples of all 50 coordinates
+ * const strict = dnc(updates, { f: 2, iterations: 3, subsampleDimension: 20, filterFraction: 1.5, seed: 7 });
+ * console.log(out.slice(0, 3), strict.slice(0, 3)); // both close to the honest mean
  * ```
  */
 export function dnc(updates: Updates, options: DncOptions): Float32Array {
@@ -102,10 +116,24 @@ export function dnc(updates: Updates, options: DncOptions): Float32Array {
 /**
  * {@link dnc} together with its {@link DncDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link DncOptions}: `f` (required, an integer ≥ 0 with n ≥ f+1), `seed` or
+ *   `rng` (required: the rule is randomized), `iterations` (an integer in [1, 100]; default 5),
+ *   `subsampleDimension` (b, an integer ≥ 1; default min(d, 10 000)), `filterFraction` (c, finite
+ *   ≥ 0; default 1), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
+ * import { dncWithDecision } from 'robust-agg';
+ *
+ * // Twelve clients, d = 50: ten honest ones around a common direction, two attackers along −it.
+ * const direction = Float32Array.from({ length: 50 }, (_, k) => Math.sin(k));
+ * const updates = Array.from({ length: 12 }, (_, i) =>
+ *   Float32Array.from(direction, (v, k) => (i < 10 ? v + 0.1 * Math.cos(7 * i + k) : -5 * v)),
+ * );
  * const { decision } = dncWithDecision(updates, { f: 2, seed: 1 });
- * decision.selected; decision.timesKept;
+ * console.log(decision.selected);  // [0, …, 9]: the attackers were removed
+ * console.log(decision.timesKept); // 5 for the honest clients, 0 for the attackers
  * ```
  */
 export function dncWithDecision(updates: Updates, options: DncOptions): Aggregation<DncDecision> {

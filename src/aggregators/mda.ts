@@ -72,11 +72,36 @@ export interface MdaDecision extends Decision {
  *
  * Cost: one centred Gram pass (n²d/2), the search on the n×n distances, one combine pass.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link MdaOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+1),
+ *   `maxSubsets` (an integer in [1, 10⁸]; default 10⁶), `nonFinite` (default `'drop'`).
+ * @returns the mean of the selected subset, a new `Float32Array` of length d.
  * @example
  * ```ts
- * import { mda } from 'robust-agg';
- * const out = mda(updates, { f: 2 });
- * const big = mda(manyUpdates, { f: 8, maxSubsets: 1e8 }); // accept a longer search (C(40, 8) = 7.7e7)
+ * import { mda, RobustAggError } from 'robust-agg';
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * console.log(mda(updates, { f: 2 })); // the mean of the five honest clients
+ *
+ * // 28 clients with f = 7: C(28, 7) = 1 184 040 subsets, more than the default 10⁶.
+ * const many = Array.from({ length: 28 }, (_, i) => Float32Array.of(Math.sin(i), Math.cos(i), 0.1 * i));
+ * try {
+ *   mda(many, { f: 7 });
+ * } catch (e) {
+ *   if (!(e instanceof RobustAggError)) throw e;
+ *   console.log(e.code); // 'UNSUPPORTED'
+ * }
+ * console.log(mda(many, { f: 7, maxSubsets: 2e6 })); // accept the longer search
  * ```
  */
 export function mda(updates: Updates, options: MdaOptions): Float32Array {
@@ -86,10 +111,27 @@ export function mda(updates: Updates, options: MdaOptions): Float32Array {
 /**
  * {@link mda} together with its {@link MdaDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link MdaOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+1),
+ *   `maxSubsets` (an integer in [1, 10⁸]; default 10⁶), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * const { decision } = mdaWithDecision(updates, { f: 1 });
- * decision.selected; decision.diameter;
+ * import { mdaWithDecision } from 'robust-agg';
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * const { decision } = mdaWithDecision(updates, { f: 2 });
+ * console.log(decision.selected); // [0, 1, 2, 3, 4]
+ * console.log(decision.diameter); // the largest distance between two of them: 0.3464…
  * ```
  */
 export function mdaWithDecision(updates: Updates, options: MdaOptions): Aggregation<MdaDecision> {

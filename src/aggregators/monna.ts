@@ -61,11 +61,21 @@ export interface MonnaDecision extends Decision {
  *
  * Cost: one pass for the n distances to t, one combine pass.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link MonnaOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+1),
+ *   exactly one of `trusted` (a finite vector of length d) and `trustedIndex` (an integer in
+ *   [0, n − 1]), `nonFinite` (default `'drop'`).
+ * @returns the mean of the n − f clients nearest to t, a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { monna } from 'robust-agg';
- * const out = monna(peerUpdates, { f: 1, trusted: myUpdate });
- * const same = monna([myUpdate, ...peerUpdates], { f: 1, trustedIndex: 0 });
+ *
+ * // A node of a peer-to-peer network trusts its own update and receives four from its peers.
+ * const myUpdate = Float32Array.of(1, -1);
+ * const peerUpdates = [Float32Array.of(1.2, -0.8), Float32Array.of(0.9, -1.1), Float32Array.of(1.1, -1), Float32Array.of(30, 30)];
+ * console.log(monna(peerUpdates, { f: 1, trusted: myUpdate }));                    // mean of the 3 nearest peers
+ * console.log(monna([myUpdate, ...peerUpdates], { f: 1, trustedIndex: 0 })); // own update among the 4 kept
  * ```
  */
 export function monna(updates: Updates, options: MonnaOptions): Float32Array {
@@ -75,10 +85,19 @@ export function monna(updates: Updates, options: MonnaOptions): Float32Array {
 /**
  * {@link monna} together with its {@link MonnaDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link MonnaOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+1),
+ *   exactly one of `trusted` (a finite vector of length d) and `trustedIndex` (an integer in
+ *   [0, n − 1]), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
+ * import { monnaWithDecision } from 'robust-agg';
+ *
+ * const updates = [Float32Array.of(0, 0), Float32Array.of(3, 4), Float32Array.of(1, 0), Float32Array.of(-60, 80)];
  * const { decision } = monnaWithDecision(updates, { f: 1, trustedIndex: 0 });
- * decision.selected; decision.distances;
+ * console.log(decision.selected);  // [0, 1, 2]
+ * console.log(decision.distances); // [0, 5, 1, 100]
  * ```
  */
 export function monnaWithDecision(updates: Updates, options: MonnaOptions): Aggregation<MonnaDecision> {
