@@ -64,6 +64,20 @@ describe('defenseEffectivenessRating', () => {
   it('rejects scores outside [0, 1]', () => {
     expect(() => defenseEffectivenessRating({ acc: 90, asr: 1 }, { acc: 0.9, asr: 0 })).toThrow(/\[0, 1\]/);
   });
+  it('reads each score once: a getter cannot pass the check as 0.5 and count as 90 (issue 14, item 13)', () => {
+    let n = 0;
+    const sneaky = {
+      acc: 0.9,
+      get asr() {
+        n++;
+        return n === 1 ? 0.5 : 90;
+      },
+    };
+    // Read once: ΔASR = 0.5 − 0 → (0.5 + 1)/2. The old code re-read asr (90) after the check.
+    expect(defenseEffectivenessRating(sneaky, { acc: 0.9, asr: 0 })).toBe(0.75);
+    expect(n).toBe(1);
+    expect(() => defenseEffectivenessRating(null as never, { acc: 0.9, asr: 0 })).toThrow(RobustAggError);
+  });
 });
 
 describe('argmaxRows', () => {
