@@ -79,15 +79,27 @@ export interface ClippedClusteringAggregation extends Aggregation<ClippedCluster
  * Cost: one uncentred Gram pass (n²d/2; the norms are its diagonal), O(n³) clustering, one combine
  * pass.
  *
+ * @param updates - this round's n client updates, each a `Float32Array` of the same length d; not
+ *   modified. Clients holding NaN or ±Inf are dropped, their norms not recorded (or throw, see
+ *   `nonFinite`).
+ * @param options - see {@link ClippedClusteringOptions}: `normHistory` (earlier rounds' norms, at
+ *   most 10⁶ finite numbers ≥ 0; default none), `maxTau` (cap on τ, ≥ 0; default +∞), `nonFinite`
+ *   (default `'drop'`).
+ * @returns the mean of the larger cluster's clipped updates, a new `Float32Array` of length d (use
+ *   {@link clippedClusteringWithDecision} to carry the norm history across rounds).
  * @example
  * ```ts
- * import { clippedClusteringWithDecision } from 'robust-agg';
- * let normHistory: number[] = [];
- * for (const round of rounds) {
- *   const result = clippedClusteringWithDecision(round.updates, { normHistory });
- *   normHistory = result.normHistory;
- *   apply(result.aggregate);
- * }
+ * import { clippedClustering } from 'robust-agg';
+ *
+ * // Five clients, d = 3: three honest ones point one way, two attackers the other way, far out.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(-30, 30, -15),
+ *   Float32Array.of(-31, 29, -16),
+ * ];
+ * console.log(clippedClustering(updates)); // the mean of the three honest updates, clipped to τ
  * ```
  */
 export function clippedClustering(updates: Updates, options?: ClippedClusteringOptions): Float32Array {
@@ -98,10 +110,32 @@ export function clippedClustering(updates: Updates, options?: ClippedClusteringO
  * {@link clippedClustering} together with its {@link ClippedClusteringDecision} and the updated
  * norm history.
  *
+ * @param updates - this round's n client updates, each a `Float32Array` of the same length d; not
+ *   modified. Clients holding NaN or ±Inf are dropped, their norms not recorded (or throw, see
+ *   `nonFinite`).
+ * @param options - see {@link ClippedClusteringOptions}: `normHistory` (earlier rounds' norms, at
+ *   most 10⁶ finite numbers ≥ 0; default none), `maxTau` (cap on τ, ≥ 0; default +∞), `nonFinite`
+ *   (default `'drop'`).
  * @example
  * ```ts
- * const { decision, normHistory } = clippedClusteringWithDecision(updates);
- * decision.selected; decision.tau;
+ * import { clippedClusteringWithDecision } from 'robust-agg';
+ *
+ * // The caller keeps the norm history and passes it back each round.
+ * let normHistory: number[] = [];
+ * const params = new Float32Array(2);
+ * for (let round = 0; round < 3; round++) {
+ *   const updates = [
+ *     Float32Array.of(1, 0.1 * round),
+ *     Float32Array.of(0.9, 0.2),
+ *     Float32Array.of(1.2, 0),
+ *     Float32Array.of(-40, -40), // an attacker
+ *   ];
+ *   const result = clippedClusteringWithDecision(updates, { normHistory });
+ *   normHistory = result.normHistory;
+ *   for (let k = 0; k < params.length; k++) params[k] += result.aggregate[k];
+ *   console.log(round, result.decision.selected, result.decision.tau); // [0, 1, 2] and τ
+ * }
+ * console.log(normHistory.length, params); // 12 norms
  * ```
  */
 export function clippedClusteringWithDecision(

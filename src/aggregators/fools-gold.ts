@@ -123,15 +123,27 @@ const HISTORY_BLOCK = 4096;
  * and accumulates their (uncentred) Gram matrix, K²d/2 multiply-adds for K clients in the
  * history; O(K²) decision; one combine pass over this round.
  *
+ * @param updates - this round's n client updates, each a `Float32Array` of the same length d; not
+ *   modified. Clients holding NaN or ±Inf are dropped, their history unchanged (or throw, see
+ *   `nonFinite`).
+ * @param options - see {@link FoolsGoldOptions}: `clientIds` (one stable id per update; default
+ *   the positions 0..n−1), `history` (the previous round's; default empty), `kappa` (κ, finite in
+ *   (0, 10⁶]; default 1), `nonFinite` (default `'drop'`). Default `{}`.
+ * @returns the α-weighted mean of this round's updates, a new `Float32Array` of length d (use
+ *   {@link foolsGoldWithDecision} to keep the history across rounds).
  * @example
  * ```ts
- * import { foolsGoldWithDecision, type FoolsGoldHistory } from 'robust-agg';
- * let history: FoolsGoldHistory | undefined;
- * for (const round of rounds) {
- *   const result = foolsGoldWithDecision(round.updates, { clientIds: round.clientIds, history });
- *   history = result.history;
- *   apply(result.aggregate);
- * }
+ * import { foolsGold } from 'robust-agg';
+ *
+ * // One round: clients 3 and 4 are sybils pushing the same direction.
+ * const updates = [
+ *   Float32Array.of(1, 0.2, 0),
+ *   Float32Array.of(0.3, 1, 0.5),
+ *   Float32Array.of(0, 0.3, 1),
+ *   Float32Array.of(-1, -1, 2),
+ *   Float32Array.of(-1, -1, 2.01),
+ * ];
+ * console.log(foolsGold(updates)); // the sybils get (almost) no weight
  * ```
  */
 export function foolsGold(updates: Updates, options: FoolsGoldOptions = {}): Float32Array {
@@ -142,11 +154,40 @@ export function foolsGold(updates: Updates, options: FoolsGoldOptions = {}): Flo
  * {@link foolsGold} together with its {@link FoolsGoldDecision} and the updated
  * {@link FoolsGoldHistory}.
  *
+ * @param updates - this round's n client updates, each a `Float32Array` of the same length d; not
+ *   modified. Clients holding NaN or ±Inf are dropped, their history unchanged (or throw, see
+ *   `nonFinite`).
+ * @param options - see {@link FoolsGoldOptions}: `clientIds` (one stable id per update; default
+ *   the positions 0..n−1), `history` (the previous round's; default empty), `kappa` (κ, finite in
+ *   (0, 10⁶]; default 1), `nonFinite` (default `'drop'`). Optional.
  * @example
  * ```ts
- * const first = foolsGoldWithDecision(round1, { clientIds: ['a', 'b', 'c'] });
- * const second = foolsGoldWithDecision(round2, { clientIds: ['b', 'c', 'd'], history: first.history });
- * second.decision.learningRates; // α of b, c, d
+ * import { foolsGoldWithDecision, type FoolsGoldHistory } from 'robust-agg';
+ *
+ * // Three rounds. Honest clients a, b, c send varied updates; sybils s1 and s2 send one direction.
+ * // The caller keeps the history and passes it back each round.
+ * let history: FoolsGoldHistory | undefined;
+ * const params = new Float32Array(3);
+ * for (let round = 0; round < 3; round++) {
+ *   const updates = [
+ *     Float32Array.of(1, Math.sin(round), 0),
+ *     Float32Array.of(Math.cos(round), 1, 0.5),
+ *     Float32Array.of(0, 0.3, 1 + round),
+ *     Float32Array.of(-1, -1, 2),
+ *     Float32Array.of(-1, -1, 2.01),
+ *   ];
+ *   const result = foolsGoldWithDecision(updates, { clientIds: ['a', 'b', 'c', 's1', 's2'], history });
+ *   history = result.history;
+ *   for (let k = 0; k < params.length; k++) params[k] += result.aggregate[k];
+ *   console.log(round, result.decision.learningRates); // α of a, b, c, s1, s2: the sybils' are 0
+ * }
+ *
+ * // Clients may come and go: ids line the histories up ('a' is absent, 'd' is new).
+ * const next = foolsGoldWithDecision([Float32Array.of(0.5, 1, 0), Float32Array.of(0.2, -1, 0.3)], {
+ *   clientIds: ['b', 'd'],
+ *   history,
+ * });
+ * console.log(next.decision.learningRates, next.history.sums.size); // α of b and d; 6 histories
  * ```
  */
 export function foolsGoldWithDecision(updates: Updates, options?: FoolsGoldOptions): FoolsGoldAggregation {

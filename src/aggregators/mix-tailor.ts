@@ -98,11 +98,29 @@ const BULYAN_RULES: readonly (BulyanSelectionRule & BulyanAggregationRule)[] = [
  * `bulyan(<selection>,<aggregation>)`): 16 + 1 + 1 + 16 = 34 members. The Bulyan family needs
  * n ≥ 4f+3, Krum n ≥ 2f+3.
  *
+ * @param f - the declared number of Byzantine clients the members are bound to: an integer ≥ 0.
+ * @param options - see {@link MixTailorPoolOptions}: `families` (default all four), `norms` (the
+ *   Krum family's p, 1 to 64 numbers ≥ 1; default 1..16), `nonFinite` (passed to every member;
+ *   default `'drop'`).
+ * @returns the members, each `{ name, family, rule }`.
  * @example
  * ```ts
- * import { mixTailorPool, mixTailor } from 'robust-agg';
- * const pool = mixTailorPool(2, { families: ['krum', 'geometricMedian'] }); // for n < 4f+3
- * mixTailor(updates, { pool, seed: 1 });
+ * import { mixTailor, mixTailorPool } from 'robust-agg';
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * // n = 7 < 4f+3 = 11: leave the Bulyan family out (Krum needs n ≥ 2f+3 = 7).
+ * const pool = mixTailorPool(2, { families: ['krum', 'geometricMedian'] });
+ * console.log(pool.length); // 17: krum-l1..krum-l16 and geometricMedian
+ * console.log(mixTailor(updates, { pool, seed: 1 }));
  * ```
  */
 export function mixTailorPool(f: number, options?: MixTailorPoolOptions): MixTailorMember[] {
@@ -170,10 +188,19 @@ function readArray<T>(rule: string, name: string, value: readonly T[], max: numb
  * `probabilities`, or equal weight per family and uniform within a family, or uniform when no member
  * names a family. Throws `INVALID_OPTION` for an empty pool or bad probabilities.
  *
+ * @param pool - the aggregators, functions (named by their `name`, or `member k`) or
+ *   `{ name, rule, family? }` members: a non-empty array.
+ * @param probabilities - one finite weight ≥ 0 per member, not all 0 (normalised here). Default:
+ *   equal weight per family, uniform within a family.
  * @example
  * ```ts
+ * import { coordinateMedian, mixTailorPool, resolveMixTailorPool } from 'robust-agg';
+ *
  * const { members, probabilities } = resolveMixTailorPool(mixTailorPool(1));
- * probabilities[0]; // 1/64: krum-l1 shares the Krum family's 1/4 with 15 other norms
+ * console.log(members[0].name, probabilities[0]); // krum-l1 0.015625: the Krum family's ¼ shared by 16 norms
+ *
+ * const custom = resolveMixTailorPool([coordinateMedian, (u) => u[0].slice()], [3, 1]);
+ * console.log(custom.members.map((m) => m.name), custom.probabilities); // ['coordinateMedian', 'member 1'] [0.75, 0.25]
  * ```
  */
 export function resolveMixTailorPool(
@@ -268,12 +295,25 @@ export function resolveMixTailorPool(
  *
  * Cost: that of the drawn member, one uniform draw.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are left to the drawn member, which drops them and counts them
+ *   against its f (or the call throws, see `nonFinite`).
+ * @param options - see {@link MixTailorOptions}: `seed` or `rng` (required: the draw is random),
+ *   `f` (an integer ≥ 0 with n ≥ 4f+3; required without a `pool`), `pool` (default
+ *   {@link mixTailorPool}(f)), `probabilities` (one weight ≥ 0 per member; default equal per
+ *   family), `nonFinite` (default `'drop'`).
+ * @returns the drawn member's output, a finite `Float32Array` of length d.
  * @example
  * ```ts
- * import { mixTailor, createRng } from 'robust-agg';
+ * import { createRng, mixTailor } from 'robust-agg';
+ *
+ * // One generator for the whole run: it advances, so each round draws afresh.
  * const rng = createRng(7);
- * for (let round = 0; round < 100; round++) {
- *   const g = mixTailor(updatesOf(round), { f: 2, rng });
+ * for (let round = 0; round < 3; round++) {
+ *   // Eleven clients, d = 3 (the default pool needs n ≥ 4f+3): nine honest ones, two attackers.
+ *   const honest = Array.from({ length: 9 }, (_, i) => Float32Array.of(1 + 0.1 * Math.sin(i + round), -1, 0.5));
+ *   const updates = [...honest, Float32Array.of(20, 20, 20), Float32Array.of(-20, 20, -20)];
+ *   console.log(round, mixTailor(updates, { f: 2, rng }));
  * }
  * ```
  */
@@ -284,10 +324,22 @@ export function mixTailor(updates: Updates, options: MixTailorOptions): Float32A
 /**
  * {@link mixTailor} together with its {@link MixTailorDecision} (which member was drawn).
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are left to the drawn member, which drops them and counts them
+ *   against its f (or the call throws, see `nonFinite`).
+ * @param options - see {@link MixTailorOptions}: `seed` or `rng` (required: the draw is random),
+ *   `f` (an integer ≥ 0 with n ≥ 4f+3; required without a `pool`), `pool` (default
+ *   {@link mixTailorPool}(f)), `probabilities` (one weight ≥ 0 per member; default equal per
+ *   family), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
+ * import { mixTailorWithDecision } from 'robust-agg';
+ *
+ * // Eleven clients, d = 3 (the default pool needs n ≥ 4f+3): nine honest ones, two attackers.
+ * const honest = Array.from({ length: 9 }, (_, i) => Float32Array.of(1 + 0.1 * Math.sin(i), -1, 0.5));
+ * const updates = [...honest, Float32Array.of(20, 20, 20), Float32Array.of(-20, 20, -20)];
  * const { decision } = mixTailorWithDecision(updates, { f: 2, seed: 1 });
- * decision.member; // e.g. 'krum-l7'
+ * console.log(decision.member, decision.family, decision.probability, decision.poolSize);
  * ```
  */
 export function mixTailorWithDecision(updates: Updates, options: MixTailorOptions): Aggregation<MixTailorDecision> {

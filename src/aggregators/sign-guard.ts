@@ -87,10 +87,22 @@ export interface SignGuardDecision extends Decision {
  * Cost: one pass for the norms, one over the window for the signs, O(n²) mean shift per
  * iteration in 3-D, one combine pass.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link SignGuardOptions}: `seed` or `rng` (required: the window is random),
+ *   `lowerRatio` (finite ≥ 0; default 0.1), `upperRatio` (finite > lowerRatio; default 3),
+ *   `coordinateFraction` (in (0, 1]; default 0.1), `bandwidthQuantile` (in [0, 1]; default 0.5),
+ *   `nonFinite` (default `'drop'`).
+ * @returns the mean of the selected clients clipped to norm M, a new `Float32Array` of length d.
  * @example
  * ```ts
  * import { signGuard } from 'robust-agg';
- * const out = signGuard(updates, { seed: 42 });
+ *
+ * // Eight clients, d = 100: six honest ones (mostly positive coordinates), one attacker with
+ * // flipped signs and one with a huge norm.
+ * const honest = Array.from({ length: 6 }, (_, i) => Float32Array.from({ length: 100 }, (_, k) => 1 + Math.sin(i + k)));
+ * const updates = [...honest, honest[0].map((v) => -v), honest[1].map((v) => 100 * v)];
+ * console.log(signGuard(updates, { seed: 42 }).slice(0, 4));
  * ```
  */
 export function signGuard(updates: Updates, options: SignGuardOptions): Float32Array {
@@ -100,10 +112,24 @@ export function signGuard(updates: Updates, options: SignGuardOptions): Float32A
 /**
  * {@link signGuard} together with its {@link SignGuardDecision}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link SignGuardOptions}: `seed` or `rng` (required: the window is random),
+ *   `lowerRatio` (finite ≥ 0; default 0.1), `upperRatio` (finite > lowerRatio; default 3),
+ *   `coordinateFraction` (in (0, 1]; default 0.1), `bandwidthQuantile` (in [0, 1]; default 0.5),
+ *   `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * const { decision } = signGuardWithDecision(updates, { seed: 1 });
- * decision.normFiltered; decision.largestCluster; decision.selected;
+ * import { signGuardWithDecision } from 'robust-agg';
+ *
+ * // Eight clients, d = 100: six honest ones (mostly positive coordinates), one attacker with
+ * // flipped signs and one with a huge norm.
+ * const honest = Array.from({ length: 6 }, (_, i) => Float32Array.from({ length: 100 }, (_, k) => 1 + Math.sin(i + k)));
+ * const updates = [...honest, honest[0].map((v) => -v), honest[1].map((v) => 100 * v)];
+ * const { decision } = signGuardWithDecision(updates, { seed: 1, coordinateFraction: 0.5 });
+ * console.log(decision.normFiltered);   // client 7 fails the norm filter
+ * console.log(decision.largestCluster); // client 6 falls outside the main sign cluster
+ * console.log(decision.selected);       // [0, …, 5]
  * ```
  */
 export function signGuardWithDecision(updates: Updates, options: SignGuardOptions): Aggregation<SignGuardDecision> {
