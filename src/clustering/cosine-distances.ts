@@ -16,15 +16,28 @@ import { gram } from '../kernels/gram.js';
  * on a client holding NaN or ±Infinity instead of dropping it: a distance matrix has one row per
  * client given.
  *
- * @param updates - n client updates of equal length d.
+ * @param updates - the n client updates, each a `Float32Array` of the same length d, all finite
+ *   (NaN or ±Inf throws `NON_FINITE_UPDATE`); not modified.
  * @returns the n×n distances, row-major.
  *
  * @example
  * ```ts
  * import { cosineDistances, hdbscan } from 'robust-agg';
+ *
+ * // Five clients, d = 3: four point roughly the same way, client 4 the opposite way.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(-1, 1, -0.5),
+ * ];
  * const dist = cosineDistances(updates);
+ * console.log(dist[0 * 5 + 4]); // 2: opposite directions
+ * // FLAME's clustering: one majority cluster (minClusterSize n/2 + 1), the rest noise.
  * const n = updates.length;
  * const { labels } = hdbscan(dist, { n, minClusterSize: Math.floor(n / 2) + 1, minSamples: 1, allowSingleCluster: true });
+ * console.log(labels); // [0, 0, -1, 0, -1]: the densest core; client 2, at its edge, is left out too
  * ```
  */
 export function cosineDistances(updates: Updates): Float64Array {

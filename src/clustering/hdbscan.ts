@@ -78,9 +78,13 @@ export interface HdbscanResult {
  * @param distances - n×n matrix as `number[][]` or a row-major `Float64Array` of length n²: numbers
  *   ≥ 0 (+∞ = unreachable), zero diagonal, symmetric within a relative 10⁻⁹ (see
  *   {@link DistanceMatrix}); anything else throws `INVALID_OPTION` naming the entry.
+ * @param options - see {@link HdbscanOptions}: `minClusterSize` (an integer ≥ 2; default 5),
+ *   `minSamples` (an integer ≥ 1; default minClusterSize), `allowSingleCluster` (default false),
+ *   `n` (to check a flat matrix against; default inferred from its length).
  * @example
  * ```ts
  * import { hdbscan } from 'robust-agg';
+ *
  * const d = [
  *   [0, 1, 1, 9],
  *   [1, 0, 1, 9],
@@ -88,7 +92,7 @@ export interface HdbscanResult {
  *   [9, 9, 9, 0],
  * ];
  * const { labels } = hdbscan(d, { minClusterSize: 3, minSamples: 1, allowSingleCluster: true });
- * labels; // Int32Array [0, 0, 0, -1]
+ * console.log(labels); // Int32Array [0, 0, 0, -1]: one cluster, and point 3 is noise
  * ```
  */
 export function hdbscan(distances: DistanceMatrix, options?: HdbscanOptions): HdbscanResult {

@@ -68,7 +68,8 @@ function poisonedCounts(rule: string, predicted: LabelLike, labels: LabelLike, t
  * @example
  * ```ts
  * import { accuracy } from 'robust-agg';
- * accuracy([0, 1, 2, 2], [0, 1, 1, 2]); // 0.75
+ *
+ * console.log(accuracy([0, 1, 2, 2], [0, 1, 1, 2])); // 0.75
  * ```
  */
 export function accuracy(predicted: LabelLike, labels: LabelLike): number {
@@ -90,8 +91,9 @@ export function accuracy(predicted: LabelLike, labels: LabelLike): number {
  * @example
  * ```ts
  * import { attackSuccessRate } from 'robust-agg';
+ *
  * // Samples 0 and 3 have label 0 = target and are skipped; 2 of the other 3 hit the target.
- * attackSuccessRate([0, 0, 0, 0, 4], [0, 1, 2, 0, 4], 0); // 2/3
+ * console.log(attackSuccessRate([0, 0, 0, 0, 4], [0, 1, 2, 0, 4], 0)); // 0.666… = 2/3
  * ```
  */
 export function attackSuccessRate(predicted: LabelLike, labels: LabelLike, target: BackdoorTarget): number {
@@ -110,7 +112,8 @@ export function attackSuccessRate(predicted: LabelLike, labels: LabelLike, targe
  * @example
  * ```ts
  * import { robustAccuracy } from 'robust-agg';
- * robustAccuracy([0, 1, 0, 0, 4], [0, 1, 2, 0, 4], 0); // 2/3 (samples 1 and 4)
+ *
+ * console.log(robustAccuracy([0, 1, 0, 0, 4], [0, 1, 2, 0, 4], 0)); // 0.666… = 2/3 (samples 1 and 4)
  * ```
  */
 export function robustAccuracy(predicted: LabelLike, labels: LabelLike, target: BackdoorTarget): number {
@@ -137,7 +140,8 @@ export interface BackdoorScores {
  * @example
  * ```ts
  * import { defenseEffectivenessRating } from 'robust-agg';
- * defenseEffectivenessRating({ acc: 0.9, asr: 1 }, { acc: 0.88, asr: 0.02 }); // (0.98 − 0.02 + 1)/2 = 0.98
+ *
+ * console.log(defenseEffectivenessRating({ acc: 0.9, asr: 1 }, { acc: 0.88, asr: 0.02 })); // (0.98 − 0.02 + 1)/2 = 0.98
  * ```
  */
 export function defenseEffectivenessRating(before: BackdoorScores, after: BackdoorScores): number {
@@ -175,7 +179,8 @@ function inUnit(x: number): boolean {
  * @example
  * ```ts
  * import { argmaxRows } from 'robust-agg';
- * argmaxRows(Float32Array.of(0.1, 0.9, 0.7, 0.3), 2); // Int32Array [1, 0]
+ *
+ * console.log(argmaxRows(Float32Array.of(0.1, 0.9, 0.7, 0.3), 2)); // Int32Array [1, 0]
  * ```
  */
 export function argmaxRows(scores: ArrayLike<number>, classes: number): Int32Array {

@@ -15,10 +15,30 @@ export interface ArcOptions extends CommonOptions {
  * clipped to the norm of the (k+1)-th largest; the others pass unchanged. Needs n ≥ f+1 (with n'
  * finite clients and f' = max(0, f − dropped) after non-finite rows are dropped).
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link ArcOptions}: `f` (required, an integer ≥ 0 with n ≥ f+1),
+ *   `nonFinite` (default `'drop'`).
+ * @returns one new `Float32Array` per finite client, in order: the k largest clipped, the others
+ *   copied.
  * @example
  * ```ts
  * import { arc, coordinateMedian, pipeline } from 'robust-agg';
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
+ * // k = ⌊2·(2/7)·5⌋ = 2: the two largest updates are clipped to the third largest norm.
+ * console.log(arc(updates, { f: 2 }).map((x) => Math.hypot(...x).toFixed(3)));
  * const robust = pipeline((u) => arc(u, { f: 2 }), (u) => coordinateMedian(u));
+ * console.log(robust(updates));
  * ```
  */
 export function arc(updates: Updates, options: ArcOptions): Float32Array[] {

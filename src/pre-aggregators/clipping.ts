@@ -15,10 +15,19 @@ export interface ClippingOptions extends CommonOptions {
  * federated learning?", 2019). Zero vectors stay zero. For a bound that adapts to the updates, see
  * {@link arc}.
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link ClippingOptions}: `tau` (required, the norm bound τ, finite > 0),
+ *   `nonFinite` (default `'drop'`).
+ * @returns one new `Float32Array` per finite client, in order, each of norm at most τ.
  * @example
  * ```ts
  * import { clipping, mean, pipeline } from 'robust-agg';
+ *
+ * const updates = [Float32Array.of(0.3, 0.4), Float32Array.of(3, 4), Float32Array.of(-600, 800)];
+ * console.log(clipping(updates, { tau: 1 })); // [0.3, 0.4], [0.6, 0.8], [-0.6, 0.8]
  * const normBounded = pipeline((u) => clipping(u, { tau: 1 }), (u) => mean(u));
+ * console.log(normBounded(updates)); // [0.1, 0.666…]
  * ```
  */
 export function clipping(updates: Updates, options: ClippingOptions): Float32Array[] {

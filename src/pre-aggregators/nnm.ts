@@ -22,11 +22,29 @@ export interface NnmOptions extends CommonOptions {
  *
  * Cost: one centred Gram pass, then n combine passes over n − f rows each (the output is n×d).
  *
+ * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+ *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
+ * @param options - see {@link NnmOptions}: `f` (required, an integer ≥ 0 with n ≥ f+1),
+ *   `nonFinite` (default `'drop'`).
+ * @returns one new `Float32Array` per finite client, in order: the mean of its n − f nearest.
  * @example
  * ```ts
- * import { nnm, krum, pipeline } from 'robust-agg';
+ * import { krum, nnm, pipeline } from 'robust-agg';
+ *
+ * // Seven clients, d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const updates = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.1, -1.0, 0.4),
+ *   Float32Array.of(20, 20, 20),
+ *   Float32Array.of(-20, 20, -20),
+ * ];
  * const mixed = nnm(updates, { f: 2 });
+ * console.log(mixed.length, mixed[5]); // 7; the attacker's row is now mostly the honest mean
  * const robust = pipeline((u) => nnm(u, { f: 2 }), (u) => krum(u, { f: 2 }));
+ * console.log(robust(updates));
  * ```
  */
 export function nnm(updates: Updates, options: NnmOptions): Float32Array[] {

@@ -14,16 +14,26 @@ import { isFiniteVector } from '../kernels/finite.js';
  * aggregator a finite `Float32Array` of the length its input rows have (`INVALID_OPTION` naming the
  * stage otherwise), so a faulty custom stage cannot pass NaN or a wrong shape on.
  *
+ * @param stages - zero or more pre-aggregators (updates → updates), then one aggregator
+ *   (updates → vector), each bound to its options with an arrow function; applied left to right.
+ * @returns the composed aggregator.
  * @example
  * ```ts
- * import { pipeline, nnm, bucketing, krum, createRng } from 'robust-agg';
+ * import { bucketing, createRng, krum, nnm, pipeline } from 'robust-agg';
+ *
+ * // Ten clients, d = 3: nine honest ones near (1, −1, 0.5) and one attacker (f = 1).
+ * const honest = Array.from({ length: 9 }, (_, i) => Float32Array.of(1 + 0.1 * Math.sin(i), -1 + 0.1 * Math.cos(i), 0.5));
+ * const updates = [...honest, Float32Array.of(20, 20, 20)];
+ *
+ * // Buckets of 2 give 5 inputs and the attacker spoils at most one of them, so the later stages
+ * // keep f = 1 (Krum needs 2f+3 = 5 inputs).
  * const rng = createRng(7);
  * const robustKrum = pipeline(
  *   (u) => bucketing(u, { bucketSize: 2, rng }),
  *   (u) => nnm(u, { f: 1 }),
  *   (u) => krum(u, { f: 1 }),
  * );
- * const out = robustKrum(updates);
+ * console.log(robustKrum(updates));
  * ```
  */
 export function pipeline(...stages: [...PreAggregator[], Aggregator]): Aggregator {
