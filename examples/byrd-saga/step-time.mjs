@@ -2,7 +2,11 @@
 // (d = 39 760), 50 honest workers running sagaFactored, 20 Byzantine sign-flip (−3·μ) messages,
 // the geometric median over the 70. Prints ms per step (median of the timed steps).
 //
-//   node examples/byrd-saga/step-time.mjs [--steps 60] [--warmup 10] [--aggregator geometricMedian]
+//   node examples/byrd-saga/step-time.mjs [--steps 60] [--warmup 10] [--aggregator geometricMedian|mean]
+//                                         [--backend wasm|auto|js] [--attack library]
+//
+// --attack library: the library's signFlip over the 50 honest messages (its own plain-JS mean)
+// instead of the experiment's signFlip([mean(honest)]) on the fast kernels.
 import {
   createRng,
   geometricMedian,
@@ -28,7 +32,9 @@ const shape = { inputSize: 784, hidden: 50, classes: 10 };
 
 await initKernels();
 setKernelThreads(1);
-if (args.backend) setKernelBackend(args.backend);
+// 'wasm': every kernel call on WebAssembly, also the finiteness checks of the 70 messages, which
+// 'auto' leaves to plain JS below 2¹⁶ entries (d = 39 760).
+setKernelBackend(args.backend ?? 'wasm');
 const { shards } = splitMnist({ seed: 1, workers: 50, testSize: 2000 });
 const workers = shards.map((s) => mlpOracle(s, shape));
 const aggregator = aggName === 'mean' ? (m) => mean(m) : (m) => geometricMedian(m);

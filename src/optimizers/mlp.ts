@@ -3,6 +3,7 @@ import { createLayout, type Layout } from '../core/layout.js';
 import { describeValue, readOptions, requireInteger } from '../core/options.js';
 import { validateRng, type Rng } from '../core/random.js';
 import type { Evaluation } from './train-robust.js';
+import { FUSED_SAGA_UPDATE, type FusedSagaUpdate } from './saga-factored.js';
 import { flushToFloat32 } from './sampling.js';
 import type { FactoredGradientOracle } from './types.js';
 
@@ -334,7 +335,47 @@ export function mlpOracle(data: LabeledSet, shape: MlpShape, options?: MlpOption
   };
   let widest = 0;
   for (let j = 0; j < samples.count; j++) widest = Math.max(widest, samples.start[j + 1] - samples.start[j]);
-  return {
+  // sagaFactored's one-pass update: each term as `expand` forms it (scale·value·code, scale·code,
+  // (scale·act)·δ₂), added in the order of its four calls (fresh then old, message then φ̄).
+  const fused: FusedSagaUpdate = (j, fresh, old, had, inv, mean, meanF32, out) => {
+    const { inputSize: p, hidden: h, classes: k } = sh;
+    const ninv = -inv;
+    const update = (q: number, tf: number, to: number, tfn: number, ton: number): void => {
+      const m0 = mean[q];
+      let a = m0 + tf;
+      let m = m0 + tfn;
+      if (had) {
+        a += to;
+        m += ton;
+      }
+      out[q] = flushToFloat32(a);
+      mean[q] = m;
+      meanF32[q] = flushToFloat32(m);
+    };
+    for (let e = samples.start[j]; e < samples.start[j + 1]; e++) {
+      const row = samples.index[e] * h;
+      const value = samples.value[e];
+      const vo = -value;
+      const vfn = inv * value;
+      const von = ninv * value;
+      for (let u = 0; u < h; u++) update(row + u, value * fresh[u], vo * old[u], vfn * fresh[u], von * old[u]);
+    }
+    const b1 = p * h;
+    for (let u = 0; u < h; u++) update(b1 + u, fresh[u], -old[u], inv * fresh[u], ninv * old[u]);
+    const w2 = b1 + h;
+    for (let u = 0; u < h; u++) {
+      const af = fresh[h + u];
+      const ao = -old[h + u];
+      const afn = inv * fresh[h + u];
+      const aon = ninv * old[h + u];
+      const row = w2 + u * k;
+      for (let c = 0; c < k; c++) update(row + c, af * fresh[2 * h + c], ao * old[2 * h + c], afn * fresh[2 * h + c], aon * old[2 * h + c]);
+    }
+    const b2 = w2 + h * k;
+    for (let c = 0; c < k; c++) update(b2 + c, fresh[2 * h + c], -old[2 * h + c], inv * fresh[2 * h + c], ninv * old[2 * h + c]);
+  };
+  const oracle: FactoredGradientOracle & { [FUSED_SAGA_UPDATE]: FusedSagaUpdate } = {
+    [FUSED_SAGA_UPDATE]: fused,
     sampleCount: samples.count,
     codeSize,
     supportRangeLimit: widest + 1,
@@ -400,6 +441,7 @@ export function mlpOracle(data: LabeledSet, shape: MlpShape, options?: MlpOption
       expand(sh, samples, j, code, scale, out);
     },
   };
+  return oracle;
 }
 
 /**

@@ -5,6 +5,29 @@ import type { SagaInit, SagaOptions } from './saga.js';
 import { flushInto, requireWorker } from './sampling.js';
 import type { FactoredGradientOracle, GradientEstimator } from './types.js';
 
+/**
+ * An oracle's fused SAGA update of sample j, for {@link sagaFactored} (internal: `mlpOracle` has
+ * one). For every coordinate k of the sample's support, with the same floating-point operations in
+ * the same order as the four `addGradient` calls it replaces:
+ * out[k] = flush((φ̄[k] + G(fresh)[k]) − G(old)[k]); φ̄[k] ← (φ̄[k] + G(fresh)[k]/J) − G(old)[k]/J;
+ * φ̄₃₂[k] = flush(φ̄[k]) — the old terms only when `had`. One pass instead of seven.
+ *
+ * @internal
+ */
+export type FusedSagaUpdate = (
+  j: number,
+  fresh: Float32Array,
+  old: Float32Array,
+  had: boolean,
+  inv: number,
+  mean: Float64Array,
+  meanF32: Float32Array,
+  out: Float32Array,
+) => void;
+
+/** The property under which an oracle offers its {@link FusedSagaUpdate}. @internal */
+export const FUSED_SAGA_UPDATE: unique symbol = Symbol('robust-agg.fusedSagaUpdate');
+
 /** Options of {@link sagaFactored}: the table initialisation and the randomness. */
 export type SagaFactoredOptions = Omit<SagaOptions, 'storage'>;
 
@@ -46,6 +69,8 @@ export function sagaFactored(oracle: FactoredGradientOracle, options: SagaFactor
   if (supportRanges !== undefined && typeof supportRanges !== 'function') {
     throw new RobustAggError('INVALID_OPTION', `sagaFactored: the oracle's supportRanges must be a function, got ${describeValue(supportRanges)}`);
   }
+  const fusedUpdate = (oracle as { [FUSED_SAGA_UPDATE]?: FusedSagaUpdate })[FUSED_SAGA_UPDATE];
+  const fused = supportRanges !== undefined && typeof fusedUpdate === 'function' ? fusedUpdate : null;
   const rangeLimit = supportRanges === undefined ? 0 : requireInteger(rule, 'supportRangeLimit', oracle.supportRangeLimit as number, 1, MAX_SUPPORT_RANGES);
   const init: SagaInit = o.init ?? 'gradients';
   if (init !== 'gradients' && init !== 'zeros') {
@@ -123,6 +148,10 @@ export function sagaFactored(oracle: FactoredGradientOracle, options: SagaFactor
       flushInto(scratch, out, 0, d);
       oracle.addGradient(j, fresh, 1 / count, mean);
       if (had) oracle.addGradient(j, old, -1 / count, mean);
+    } else if (fused !== null) {
+      // The same, with the oracle's one-pass update of the sample's support.
+      out.set(averageF32 as Float32Array);
+      fused(j, fresh, old, had, 1 / count, mean, averageF32 as Float32Array, out);
     } else {
       // Outside the ranges the message is φ̄ rounded (a copy of its float32 image); inside, the
       // same float64 sums in the same order as above.

@@ -67,15 +67,22 @@ describe('sagaFactored in place', () => {
     expect(covered).toBeGreaterThan(oracle.sampleCount); // lit-pixel rows and the last layers
   });
 
-  it('gives the same bits with and without ranges, through next and nextInto', () => {
-    const ranged = sagaFactored(oracle, { seed: 5 });
+  it('gives the same bits with and without ranges, fused or not, through next and nextInto', () => {
+    const ranged = sagaFactored(oracle, { seed: 5 }); // mlpOracle's one-pass update of the ranges
     const full = sagaFactored(withoutRanges(oracle), { seed: 5 });
+    const rangedOnly: FactoredGradientOracle = {
+      ...withoutRanges(oracle),
+      supportRanges: oracle.supportRanges?.bind(oracle),
+      supportRangeLimit: oracle.supportRangeLimit,
+    };
+    const generic = sagaFactored(rangedOnly, { seed: 5 }); // ranges with four addGradient calls
     const twin = sagaFactored(oracle, { seed: 5 });
     const buffer = new Float32Array(x0.length).fill(Number.NaN); // stale contents must not leak
     let x = Float32Array.from(x0);
     for (let t = 0; t < 150; t++) {
       const a = ranged.next(x);
       const b = full.next(x);
+      expect(bits(generic.next(x))).toEqual(bits(b));
       (twin.nextInto as NonNullable<GradientEstimator['nextInto']>)(x, buffer);
       expect(bits(a)).toEqual(bits(b));
       expect(bits(buffer)).toEqual(bits(a));
