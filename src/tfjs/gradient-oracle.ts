@@ -7,7 +7,13 @@ import { isFloat32Array } from '../core/updates.js';
 import type { WorkerOracle } from '../optimizers/types.js';
 import { assignWeights, flattenWeights, modelWeights } from './weights.js';
 
-/** A loss of a batch: mean over the batch of the per-sample loss, e.g. `tf.losses.softmaxCrossEntropy`. */
+/**
+ * A loss of a batch: mean over the batch of the per-sample loss, e.g. `tf.losses.softmaxCrossEntropy`.
+ *
+ * @param labels - the batch's targets, `ys` rows of the batch.
+ * @param predictions - the model's outputs on the batch's inputs.
+ * @returns the batch-mean loss, a scalar.
+ */
 export type TensorLoss = (labels: tf.Tensor, predictions: tf.Tensor) => tf.Scalar;
 
 /** A worker's local data: inputs and targets with the sample along the first axis. */
@@ -41,9 +47,23 @@ function requireDataTensor(rule: string, name: string, t: unknown): tf.Tensor {
 export interface TensorGradientOracle extends WorkerOracle {
   /** The model's layout (as `flattenWeights(model).layout`). */
   readonly layout: Layout;
-  /** Mean gradient of the loss over the samples `indices` at `params` (written into the model first). */
+  /**
+   * Mean gradient of the loss over the samples `indices` at `params` (written into the model first).
+   *
+   * @param params - the model's flat weights, as {@link flattenWeights} orders them: a
+   *   `Float32Array` of the model's total size.
+   * @param indices - the samples of the batch: a non-empty array of integers in [0, J − 1].
+   * @returns the flat gradient, a new `Float32Array` of the model's size (0 on non-trainable
+   *   segments).
+   */
   gradient(params: Float32Array, indices: readonly number[]): Float32Array;
-  /** One gradient per sample of `indices` at `params`. */
+  /**
+   * One gradient per sample of `indices` at `params`.
+   *
+   * @param params - the model's flat weights, as {@link flattenWeights} orders them.
+   * @param indices - the samples: a non-empty array of integers in [0, J − 1].
+   * @returns one new flat `Float32Array` gradient per entry of `indices`, in order.
+   */
   perSample(params: Float32Array, indices: readonly number[]): Float32Array[];
 }
 
@@ -67,11 +87,23 @@ export interface TensorGradientOracle extends WorkerOracle {
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
- * import { gradientOracle, flattenWeights } from 'robust-agg/tfjs';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import * as tfl from '@tensorflow/tfjs-layers';
  * import { minibatch } from 'robust-agg';
- * const worker = gradientOracle(model, (y, p) => tf.losses.softmaxCrossEntropy(y, p), { xs, ys });
- * const g = worker.gradient(flattenWeights(model).flat, [0, 1, 2]);
+ * import { flattenWeights, gradientOracle } from 'robust-agg/tfjs';
+ *
+ * const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 3 })] });
+ * // The worker's local data: 64 samples of 4 features, 3 classes (one-hot).
+ * const xs = tf.randomNormal([64, 4], 0, 1, 'float32', 1);
+ * const ys = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, j) => j % 3), 'int32'), 3);
+ * const loss = (y: tf.Tensor, p: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, p) as tf.Scalar;
+ * const worker = gradientOracle(model, loss, { xs, ys });
+ *
+ * const params = flattenWeights(model).flat;
+ * const g = worker.gradient(params, [0, 1, 2]);    // mean gradient over samples 0, 1, 2
+ * console.log(worker.sampleCount, g.length);       // 64 15
  * const est = minibatch(worker, { batchSize: 32, seed: 1 });
+ * console.log(est.next(params).length);            // a worker's message: 15 values
  * ```
  */
 export function gradientOracle(

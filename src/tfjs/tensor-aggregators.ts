@@ -105,10 +105,21 @@ function normalisedWeights(rule: string, given: Float64Array, index: readonly nu
 /**
  * {@link tensorMean} with its decision.
  *
+ * @param x - the n×d tensor of client updates, one row per client: a live float32 rank-2 tensor
+ *   (not disposed or modified). Rows holding NaN or ±Inf are dropped with their weight (or throw, see `nonFinite`).
+ * @param options - see `MeanOptions` of `mean`: `weights` (one finite weight ≥ 0 per row; default
+ *   equal), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu'; // or -wasm, -webgl, -webgpu, tfjs-node
+ * import { tensorMeanWithDecision } from 'robust-agg/tfjs';
+ *
+ * const x = tf.tensor2d([[1, 2], [NaN, 0], [3, 4]]);
  * const { aggregate, decision } = await tensorMeanWithDecision(x);
- * aggregate.dispose();
+ * console.log(await aggregate.data(), decision.dropped); // [2, 3] [1]
+ * aggregate.dispose(); // the caller owns the output
+ * x.dispose();
  * ```
  */
 export async function tensorMeanWithDecision(
@@ -140,12 +151,24 @@ export async function tensorMeanWithDecision(
  * Options: `weights` (n finite numbers ≥ 0, not all 0 among the finite clients; default equal),
  * `nonFinite` (`'drop'` default, or `'throw'`). Unknown keys throw `UNKNOWN_OPTION`.
  *
+ * @param x - the n×d tensor of client updates, one row per client: a live float32 rank-2 tensor
+ *   (not disposed or modified). Rows holding NaN or ±Inf are dropped with their weight (or throw, see `nonFinite`).
+ * @param options - see `MeanOptions` of `mean`: `weights` (one finite weight ≥ 0 per row; default
+ *   equal), `nonFinite` (default `'drop'`).
+ * @returns a new Tensor1D of length d on the input's backend (the caller disposes it).
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu'; // or -wasm, -webgl, -webgpu, tfjs-node
  * import { tensorMean } from 'robust-agg/tfjs';
- * const x = tf.stack(clientUpdates) as tf.Tensor2D; // n × d
- * const avg = await tensorMean(x);                 // Tensor1D, stays on the GPU
+ *
+ * // One update per client, stacked into an n × d tensor (on a GPU backend it stays on the GPU).
+ * const clientUpdates = [tf.tensor1d([1, 0]), tf.tensor1d([3, 0]), tf.tensor1d([0, 6])];
+ * const x = tf.stack(clientUpdates) as tf.Tensor2D;
+ * const avg = await tensorMean(x);                               // Tensor1D [1.333…, 2]
+ * const fedAvg = await tensorMean(x, { weights: [1, 1, 4] });    // Tensor1D [0.666…, 4]
+ * console.log(await avg.data(), await fedAvg.data());
+ * tf.dispose([...clientUpdates, x, avg, fedAvg]);
  * ```
  */
 export async function tensorMean(x: tf.Tensor2D, options?: MeanOptions): Promise<tf.Tensor1D> {
@@ -160,10 +183,29 @@ export async function tensorMean(x: tf.Tensor2D, options?: MeanOptions): Promise
  *
  * Options: `nonFinite` (`'drop'` default, or `'throw'`).
  *
+ * @param x - the n×d tensor of client updates, one row per client: a live float32 rank-2 tensor
+ *   (not disposed or modified). Rows holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
+ * @param options - `nonFinite` only (default `'drop'`).
+ * @returns a new Tensor1D of length d on the input's backend (the caller disposes it).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu'; // or -wasm, -webgl, -webgpu, tfjs-node
  * import { tensorCoordinateMedian } from 'robust-agg/tfjs';
+ *
+ * // Seven clients (rows), d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const x = tf.tensor2d([
+ *   [1.0, -1.0, 0.5],
+ *   [1.1, -0.9, 0.4],
+ *   [0.9, -1.1, 0.6],
+ *   [1.0, -0.9, 0.5],
+ *   [1.1, -1.0, 0.4],
+ *   [20, 20, 20],
+ *   [-20, 20, -20],
+ * ]);
  * const med = await tensorCoordinateMedian(x); // Tensor1D of length d
+ * console.log(await med.data());              // [1, -0.9, 0.5]
+ * tf.dispose([x, med]);
  * ```
  */
 export async function tensorCoordinateMedian(x: tf.Tensor2D, options?: CommonOptions): Promise<tf.Tensor1D> {
@@ -175,10 +217,30 @@ export async function tensorCoordinateMedian(x: tf.Tensor2D, options?: CommonOpt
 /**
  * {@link tensorTrimmedMean} with its decision.
  *
+ * @param x - the n×d tensor of client updates, one row per client: a live float32 rank-2 tensor
+ *   (not disposed or modified). Rows holding NaN or ±Inf are dropped and counted against f (or throw, see
+ *   `nonFinite`).
+ * @param options - see `TrimmedMeanOptions` of `trimmedMean`: exactly one of `f` (an integer ≥ 0
+ *   with n ≥ 2f+1) and `beta` (in [0, 0.5)); `nonFinite` (default `'drop'`).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu'; // or -wasm, -webgl, -webgpu, tfjs-node
+ * import { tensorTrimmedMeanWithDecision } from 'robust-agg/tfjs';
+ *
+ * // Seven clients (rows), d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const x = tf.tensor2d([
+ *   [1.0, -1.0, 0.5],
+ *   [1.1, -0.9, 0.4],
+ *   [0.9, -1.1, 0.6],
+ *   [1.0, -0.9, 0.5],
+ *   [1.1, -1.0, 0.4],
+ *   [20, 20, 20],
+ *   [-20, 20, -20],
+ * ]);
  * const { aggregate, decision } = await tensorTrimmedMeanWithDecision(x, { f: 2 });
- * decision.trimmed; // 2
+ * console.log(decision.trimmed, await aggregate.data()); // 2, the mean of the 3 middle values per coordinate
+ * tf.dispose([x, aggregate]);
  * ```
  */
 export async function tensorTrimmedMeanWithDecision(
@@ -212,10 +274,23 @@ export async function tensorTrimmedMeanWithDecision(
  * n ≥ 2f+1; give `f` (an integer ≥ 0) or `beta` (in [0, 0.5): ⌊β·n⌋ per tail). The tensor
  * counterpart of `trimmedMean`; the output is finite for any finite input.
  *
+ * @param x - the n×d tensor of client updates, one row per client: a live float32 rank-2 tensor
+ *   (not disposed or modified). Rows holding NaN or ±Inf are dropped and counted against f (or throw, see
+ *   `nonFinite`).
+ * @param options - see `TrimmedMeanOptions` of `trimmedMean`: exactly one of `f` (an integer ≥ 0
+ *   with n ≥ 2f+1) and `beta` (in [0, 0.5)); `nonFinite` (default `'drop'`).
+ * @returns a new Tensor1D of length d on the input's backend (the caller disposes it).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu'; // or -wasm, -webgl, -webgpu, tfjs-node
  * import { tensorTrimmedMean } from 'robust-agg/tfjs';
+ *
+ * // Ten clients (rows), d = 2: values 1..10 in the first column, 10..1 in the second.
+ * const x = tf.tensor2d(Array.from({ length: 10 }, (_, i) => [i + 1, 10 - i]));
  * const tm = await tensorTrimmedMean(x, { f: 2 });
+ * console.log(await tm.data()); // [5.5, 5.5]
+ * tf.dispose([x, tm]);
  * ```
  */
 export async function tensorTrimmedMean(x: tf.Tensor2D, options: TrimmedMeanOptions): Promise<tf.Tensor1D> {
@@ -271,10 +346,30 @@ async function tensorMultiKrumCore(
 /**
  * {@link tensorKrum} with its decision (selected client, scores).
  *
+ * @param x - the n×d tensor of client updates, one row per client: a live float32 rank-2 tensor
+ *   (not disposed or modified). Rows holding NaN or ±Inf are dropped and counted against f (or throw, see
+ *   `nonFinite`). At most 8192 rows.
+ * @param options - see `KrumOptions` of `krum`: `f` (required, an integer ≥ 0 with n ≥ 2f+3),
+ *   `nonFinite` (default `'drop'`).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu'; // or -wasm, -webgl, -webgpu, tfjs-node
+ * import { tensorKrumWithDecision } from 'robust-agg/tfjs';
+ *
+ * // Seven clients (rows), d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const x = tf.tensor2d([
+ *   [1.0, -1.0, 0.5],
+ *   [1.1, -0.9, 0.4],
+ *   [0.9, -1.1, 0.6],
+ *   [1.0, -0.9, 0.5],
+ *   [1.1, -1.0, 0.4],
+ *   [20, 20, 20],
+ *   [-20, 20, -20],
+ * ]);
  * const { aggregate, decision } = await tensorKrumWithDecision(x, { f: 2 });
- * decision.selected; // [index of the chosen client]
+ * console.log(decision.selected, await aggregate.data()); // [the chosen client], one of 0..4, and its row
+ * tf.dispose([x, aggregate]);
  * ```
  */
 export async function tensorKrumWithDecision(
@@ -293,10 +388,31 @@ export async function tensorKrumWithDecision(
  * the row with the lowest score (ties: lowest index; a NaN score counts as +∞). Needs n ≥ 2f+3
  * (f an integer ≥ 0) and n ≤ 8192. The tensor counterpart of `krum`.
  *
+ * @param x - the n×d tensor of client updates, one row per client: a live float32 rank-2 tensor
+ *   (not disposed or modified). Rows holding NaN or ±Inf are dropped and counted against f (or throw, see
+ *   `nonFinite`). At most 8192 rows.
+ * @param options - see `KrumOptions` of `krum`: `f` (required, an integer ≥ 0 with n ≥ 2f+3),
+ *   `nonFinite` (default `'drop'`).
+ * @returns a copy of the chosen row, a new Tensor1D on the input's backend (the caller disposes it).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu'; // or -wasm, -webgl, -webgpu, tfjs-node
  * import { tensorKrum } from 'robust-agg/tfjs';
+ *
+ * // Seven clients (rows), d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const x = tf.tensor2d([
+ *   [1.0, -1.0, 0.5],
+ *   [1.1, -0.9, 0.4],
+ *   [0.9, -1.1, 0.6],
+ *   [1.0, -0.9, 0.5],
+ *   [1.1, -1.0, 0.4],
+ *   [20, 20, 20],
+ *   [-20, 20, -20],
+ * ]);
  * const out = await tensorKrum(x, { f: 2 }); // a copy of one row, on the device
+ * console.log(await out.data());
+ * tf.dispose([x, out]);
  * ```
  */
 export async function tensorKrum(x: tf.Tensor2D, options: KrumOptions): Promise<tf.Tensor1D> {
@@ -306,9 +422,30 @@ export async function tensorKrum(x: tf.Tensor2D, options: KrumOptions): Promise<
 /**
  * {@link tensorMultiKrum} with its decision.
  *
+ * @param x - the n×d tensor of client updates, one row per client: a live float32 rank-2 tensor
+ *   (not disposed or modified). Rows holding NaN or ±Inf are dropped and counted against f (or throw, see
+ *   `nonFinite`). At most 8192 rows.
+ * @param options - see `MultiKrumOptions` of `multiKrum`: `f` (required, an integer ≥ 0 with
+ *   n ≥ 2f+3), `m` (an integer in [1, n]; default n − f), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
- * (await tensorMultiKrumWithDecision(x, { f: 1 })).decision.selected;
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu'; // or -wasm, -webgl, -webgpu, tfjs-node
+ * import { tensorMultiKrumWithDecision } from 'robust-agg/tfjs';
+ *
+ * // Seven clients (rows), d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const x = tf.tensor2d([
+ *   [1.0, -1.0, 0.5],
+ *   [1.1, -0.9, 0.4],
+ *   [0.9, -1.1, 0.6],
+ *   [1.0, -0.9, 0.5],
+ *   [1.1, -1.0, 0.4],
+ *   [20, 20, 20],
+ *   [-20, 20, -20],
+ * ]);
+ * const { aggregate, decision } = await tensorMultiKrumWithDecision(x, { f: 2 });
+ * console.log(decision.selected); // [0, 1, 2, 3, 4]
+ * tf.dispose([x, aggregate]);
  * ```
  */
 export async function tensorMultiKrumWithDecision(
@@ -324,10 +461,32 @@ export async function tensorMultiKrumWithDecision(
  * the lowest Krum scores (default m = n − f; m an integer in [1, n]), scores from one matMul, the
  * mean by another. Needs n ≥ 2f+3 and n ≤ 8192. The tensor counterpart of `multiKrum`.
  *
+ * @param x - the n×d tensor of client updates, one row per client: a live float32 rank-2 tensor
+ *   (not disposed or modified). Rows holding NaN or ±Inf are dropped and counted against f (or throw, see
+ *   `nonFinite`). At most 8192 rows.
+ * @param options - see `MultiKrumOptions` of `multiKrum`: `f` (required, an integer ≥ 0 with
+ *   n ≥ 2f+3), `m` (an integer in [1, n]; default n − f), `nonFinite` (default `'drop'`).
+ * @returns the mean of the m selected rows, a new Tensor1D on the input's backend (the caller
+ *   disposes it).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu'; // or -wasm, -webgl, -webgpu, tfjs-node
  * import { tensorMultiKrum } from 'robust-agg/tfjs';
- * const out = await tensorMultiKrum(x, { f: 2, m: 5 });
+ *
+ * // Seven clients (rows), d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const x = tf.tensor2d([
+ *   [1.0, -1.0, 0.5],
+ *   [1.1, -0.9, 0.4],
+ *   [0.9, -1.1, 0.6],
+ *   [1.0, -0.9, 0.5],
+ *   [1.1, -1.0, 0.4],
+ *   [20, 20, 20],
+ *   [-20, 20, -20],
+ * ]);
+ * const out = await tensorMultiKrum(x, { f: 2, m: 3 }); // the mean of the 3 best-scored rows
+ * console.log(await out.data());
+ * tf.dispose([x, out]);
  * ```
  */
 export async function tensorMultiKrum(x: tf.Tensor2D, options: MultiKrumOptions): Promise<tf.Tensor1D> {
@@ -337,10 +496,31 @@ export async function tensorMultiKrum(x: tf.Tensor2D, options: MultiKrumOptions)
 /**
  * {@link tensorGeometricMedian} with its decision (weights, iterations, convergence).
  *
+ * @param x - the n×d tensor of client updates, one row per client: a live float32 rank-2 tensor
+ *   (not disposed or modified). Rows holding NaN or ±Inf are dropped (or throw, see `nonFinite`). At most 8192
+ *   rows.
+ * @param options - see `GeometricMedianOptions` of `geometricMedian`: `maxIterations` (an integer
+ *   in [0, 10 000]; default 80), `tolerance` (finite ≥ 0; default 1e-5), `nu` (finite ≥ 0; default
+ *   0), `nonFinite` (default `'drop'`).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu'; // or -wasm, -webgl, -webgpu, tfjs-node
+ * import { tensorGeometricMedianWithDecision } from 'robust-agg/tfjs';
+ *
+ * // Seven clients (rows), d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const x = tf.tensor2d([
+ *   [1.0, -1.0, 0.5],
+ *   [1.1, -0.9, 0.4],
+ *   [0.9, -1.1, 0.6],
+ *   [1.0, -0.9, 0.5],
+ *   [1.1, -1.0, 0.4],
+ *   [20, 20, 20],
+ *   [-20, 20, -20],
+ * ]);
  * const { aggregate, decision } = await tensorGeometricMedianWithDecision(x);
- * decision.iterations;
+ * console.log(decision.iterations, decision.converged, decision.weights);
+ * tf.dispose([x, aggregate]);
  * ```
  */
 export async function tensorGeometricMedianWithDecision(
@@ -385,10 +565,32 @@ export async function tensorGeometricMedianWithDecision(
  * `nonFinite`. With a float32 Gram matrix (GPUs) a tolerance far below 1e-7·‖x‖ cannot be met and
  * the loop runs to maxIterations. At most 8192 clients.
  *
+ * @param x - the n×d tensor of client updates, one row per client: a live float32 rank-2 tensor
+ *   (not disposed or modified). Rows holding NaN or ±Inf are dropped (or throw, see `nonFinite`). At most 8192
+ *   rows.
+ * @param options - see `GeometricMedianOptions` of `geometricMedian`: `maxIterations` (an integer
+ *   in [0, 10 000]; default 80), `tolerance` (finite ≥ 0; default 1e-5), `nu` (finite ≥ 0; default
+ *   0), `nonFinite` (default `'drop'`).
+ * @returns a new Tensor1D of length d on the input's backend (the caller disposes it).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu'; // or -wasm, -webgl, -webgpu, tfjs-node
  * import { tensorGeometricMedian } from 'robust-agg/tfjs';
+ *
+ * // Seven clients (rows), d = 3: five honest ones near (1, −1, 0.5) and two attackers.
+ * const x = tf.tensor2d([
+ *   [1.0, -1.0, 0.5],
+ *   [1.1, -0.9, 0.4],
+ *   [0.9, -1.1, 0.6],
+ *   [1.0, -0.9, 0.5],
+ *   [1.1, -1.0, 0.4],
+ *   [20, 20, 20],
+ *   [-20, 20, -20],
+ * ]);
  * const gm = await tensorGeometricMedian(x, { maxIterations: 20 });
+ * console.log(await gm.data()); // close to the honest rows
+ * tf.dispose([x, gm]);
  * ```
  */
 export async function tensorGeometricMedian(x: tf.Tensor2D, options?: GeometricMedianOptions): Promise<tf.Tensor1D> {

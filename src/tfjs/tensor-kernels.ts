@@ -224,7 +224,16 @@ export async function gramOfFiniteRows(rows: tf.Tensor2D, centre: boolean, rule:
  * @param centre - centre on the median-magnitude row (default true).
  * @example
  * ```ts
- * const g = await tensorGram(x); // n² values; x stays on the device
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import { tensorGram } from 'robust-agg/tfjs';
+ *
+ * const x = tf.tensor2d([[1, 0, 0], [0, 2, 0], [3, 4, 0]]);
+ * const g = await tensorGram(x, false); // n² = 9 values on the host; x stays on the device
+ * console.log(g);                       // [1, 0, 3, 0, 4, 8, 3, 8, 25]: ⟨xᵢ, xⱼ⟩
+ * const centred = await tensorGram(x);  // centred on a reference row: same distances
+ * console.log(centred[0] + centred[4] - 2 * centred[1]); // ‖x₀ − x₁‖² = 5
+ * x.dispose();
  * ```
  */
 export async function tensorGram(rows: tf.Tensor2D, centre = true): Promise<Float64Array> {
@@ -266,7 +275,16 @@ export function combineRows(rows: tf.Tensor2D, weights: ArrayLike<number>): tf.T
  * @param weights - n finite numbers with Σ|wᵢ| ≤ 1 + 2⁻²⁰ (else `INVALID_OPTION`).
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import { tensorCombine } from 'robust-agg/tfjs';
+ *
+ * const x = tf.tensor2d([[1, 2], [3, 4], [5, 9]]);
+ * const n = x.shape[0];
  * const avg = tensorCombine(x, new Float64Array(n).fill(1 / n)); // Tensor1D of length d
+ * const diff = tensorCombine(x, [0.5, -0.5, 0]);                  // (x₀ − x₁)/2
+ * console.log(avg.dataSync(), diff.dataSync()); // [3, 5] [-1, -1]
+ * tf.dispose([x, avg, diff]);
  * ```
  */
 export function tensorCombine(rows: tf.Tensor2D, weights: ArrayLike<number>): tf.Tensor1D {
@@ -311,7 +329,14 @@ function rangeSafeMean(x: tf.Tensor2D, axis: 0 | 1): tf.Tensor1D {
  * @param rows - n×d float32 tensor, n ≥ 1.
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import { tensorColumnMedian } from 'robust-agg/tfjs';
+ *
+ * const x = tf.tensor2d([[1, 5], [2, 7], [3, 6], [100, -100]]);
  * const med = tensorColumnMedian(x); // Tensor1D of length d
+ * console.log(med.dataSync());       // [2.5, 5.5]: even n, the mean of the two middle values
+ * tf.dispose([x, med]);
  * ```
  */
 export function tensorColumnMedian(rows: tf.Tensor2D): tf.Tensor1D {
@@ -335,7 +360,14 @@ export function tensorColumnMedian(rows: tf.Tensor2D): tf.Tensor1D {
  * @param trim - values dropped from each tail per column, an integer with 0 ≤ 2·trim < n.
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import { tensorColumnTrimmedMean } from 'robust-agg/tfjs';
+ *
+ * const x = tf.tensor2d([[1], [2], [3], [4], [5], [6], [1000]]);
  * const tm = tensorColumnTrimmedMean(x, 2); // Tensor1D of length d
+ * console.log(tm.dataSync());               // [4]: the mean of 3, 4, 5
+ * tf.dispose([x, tm]);
  * ```
  */
 export function tensorColumnTrimmedMean(rows: tf.Tensor2D, trim: number): tf.Tensor1D {

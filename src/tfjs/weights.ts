@@ -87,11 +87,23 @@ function kindOf(name: string): SegmentKind {
  * unchanged. Anything but a live LayersModel (`{}`, null, a disposed model) throws
  * `INVALID_OPTION`; a weight of another dtype than float32 throws `UNSUPPORTED`.
  *
+ * @param model - a live tf.LayersModel (built: its weights exist); read, not changed.
+ * @returns the flat vector (a new `Float32Array` of the total size) and its layout.
  * @example
  * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import * as tfl from '@tensorflow/tfjs-layers';
  * import { flattenWeights } from 'robust-agg/tfjs';
+ *
+ * const model = tfl.sequential({
+ *   layers: [tfl.layers.dense({ inputShape: [4], units: 3 }), tfl.layers.batchNormalization(), tfl.layers.dense({ units: 2 })],
+ * });
+ * const before = tf.memory().numTensors;
  * const { flat, layout } = flattenWeights(model);
- * layout.map((s) => `${s.name} ${s.kind} [${s.shape}]`);
+ * console.log(flat.length); // 4·3 + 3, then 4 × 3 (gamma, beta, moving mean and variance), then 3·2 + 2: 35
+ * console.log(layout.map((s) => `${s.name} ${s.kind} [${s.shape}]${s.trainable ? '' : ' (not trainable)'}`));
+ * console.log(tf.memory().numTensors === before); // true: no tensor created
  * ```
  */
 export function flattenWeights(model: LayersModel): FlatWeights {
@@ -123,10 +135,19 @@ export function flattenWeights(model: LayersModel): FlatWeights {
  *   `model.weights` (else `LENGTH_MISMATCH`; NaN or ±Infinity: `NON_FINITE_UPDATE`, nothing written).
  * @example
  * ```ts
- * import { assignWeights, flattenWeights } from 'robust-agg/tfjs';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import * as tfl from '@tensorflow/tfjs-layers';
  * import { geometricMedian } from 'robust-agg';
+ * import { assignWeights, flattenWeights } from 'robust-agg/tfjs';
+ *
+ * // Four clients' local models, same architecture, different weights; aggregate them robustly.
+ * const build = () => tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 2 })] });
+ * const clients = [build(), build(), build(), build()];
+ * const globalModel = build();
  * const models = clients.map((c) => flattenWeights(c).flat);
  * assignWeights(globalModel, geometricMedian(models));
+ * console.log(flattenWeights(globalModel).flat); // the geometric median of the four weight vectors
  * ```
  */
 export function assignWeights(model: LayersModel, flat: Float32Array): void {
