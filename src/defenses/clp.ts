@@ -50,13 +50,34 @@ export interface ClpReport {
  * Throws `UNSUPPORTED` when the model has no Conv2D → BatchNormalization pair (CLP needs one: the
  * bound uses the normalization's scale). Works on a copy unless `inPlace`. Deterministic.
  *
- * @param model - the suspect model.
+ * @param model - the suspect model: a live tf.LayersModel with at least one Conv2D →
+ *   BatchNormalization pair. Not changed unless `inPlace`.
+ * @param options - see {@link ClpOptions}: `u` (default 3), `probe` (reported only), `inPlace`
+ *   (default false). Default `{}`.
  * @returns the pruned model and, per pair, the bounds, the threshold and the pruned channels.
  * @example
  * ```ts
- * import { clp } from 'robust-agg/tfjs';
- * const { model: repaired, report } = clp(backdoored);          // u = 3
- * report.layers.map((l) => `${l.conv}: ${l.pruned.length} pruned`);
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import * as tfl from '@tensorflow/tfjs-layers';
+ * import { clp } from 'robust-agg/defenses';
+ *
+ * // A small CNN with a Conv2D → BatchNormalization pair (use your trained, suspect model).
+ * const backdoored = tfl.sequential({
+ *   layers: [
+ *     tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 6, kernelSize: 3, useBias: false }),
+ *     tfl.layers.batchNormalization(),
+ *     tfl.layers.activation({ activation: 'relu' }),
+ *     tfl.layers.globalAveragePooling2d({}),
+ *     tfl.layers.dense({ units: 3 }),
+ *   ],
+ * });
+ * const { model: repaired, report } = clp(backdoored);      // u = 3; no data needed
+ * console.log(report.layers.map((l) => `${l.conv}: ${l.pruned.length} pruned, threshold ${l.threshold.toFixed(3)}`));
+ * const strict = clp(backdoored, { u: 1 });                 // prunes more channels
+ * console.log(report.prunedCount, strict.report.prunedCount);
+ * repaired.dispose();
+ * strict.model.dispose();
  * ```
  */
 export function clp(model: LayersModel, options: ClpOptions = {}): DefenseResult<ClpReport> {

@@ -30,14 +30,32 @@ export interface BackdoorEvaluation {
  * ASR and RA count only triggered samples whose true label differs from the target). Disposes
  * every tensor it creates.
  *
+ * @param model - a live tf.LayersModel with one N × classes output (logits or probabilities); run
+ *   in inference mode, not changed.
+ * @param data - see {@link BackdoorEvaluationData}: `clean` and `poisoned` test samples (the
+ *   poisoned ones with their TRUE labels), the attacker's `target`, `batchSize` (default 256).
+ * @returns ACC, ASR and RA, each in [0, 1].
  * @example
  * ```ts
- * import { evaluateBackdoor } from 'robust-agg/tfjs';
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import * as tfl from '@tensorflow/tfjs-layers';
+ * import { stampTrigger } from 'robust-agg';
+ * import { evaluateBackdoor } from 'robust-agg/defenses'; // also exported by 'robust-agg/tfjs'
+ *
+ * const model = tfl.sequential({
+ *   layers: [tfl.layers.flatten({ inputShape: [8, 8, 1] }), tfl.layers.dense({ units: 3 })],
+ * });
+ * // 30 made-up 8×8 test images of 3 classes, and their triggered copies.
+ * const n = 30;
+ * const pixels = Float32Array.from({ length: n * 64 }, (_, k) => (Math.sin(k * 0.37) + 1) / 2);
+ * const testLabels = Int32Array.from({ length: n }, (_, i) => i % 3);
  * const { acc, asr, ra } = evaluateBackdoor(model, {
- *   clean: { x: testX, y: testLabels },
- *   poisoned: { x: triggeredTestX, y: testLabels },
+ *   clean: { x: tf.tensor4d(pixels, [n, 8, 8, 1]), y: testLabels },
+ *   poisoned: { x: tf.tensor4d(stampTrigger(pixels, { height: 8, width: 8 }), [n, 8, 8, 1]), y: testLabels },
  *   target: 0,
  * });
+ * console.log({ acc, asr, ra });
  * ```
  */
 export function evaluateBackdoor(model: LayersModel, data: BackdoorEvaluationData): BackdoorEvaluation {

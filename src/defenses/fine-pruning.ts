@@ -109,15 +109,44 @@ export interface FinePruningReport {
  *
  * @param model - the suspect model (one N × classes output; logits or softmax).
  * @param clean - the defender's clean data (the paper uses a held-out validation set, e.g. 5 %).
+ * @param options - see {@link FinePruningOptions}: `seed` or `rng` (required: the batch order is
+ *   random), `layer` (default the last Conv2D), `maxAccuracyDrop` (points; default 4), `epochs`
+ *   (default 10), `learningRate` (default 0.01), `momentum` (default 0.9), `weightDecay` (default
+ *   5e-4), `batchSize` (default 64), `validation` (default `clean`), `probe`, `inPlace` (default
+ *   false).
  * @returns the repaired model and a report of every step.
  * @example
  * ```ts
- * import { finePruning } from 'robust-agg/tfjs';
- * const { model: repaired, report } = finePruning(backdoored, { x: cleanX, y: cleanLabels }, {
- *   seed: 1,
- *   probe: (m) => ({ asr: myAttackSuccessRate(m) }), // reported, never used to decide
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import * as tfl from '@tensorflow/tfjs-layers';
+ * import { stampTrigger } from 'robust-agg';
+ * import { evaluateBackdoor, finePruning } from 'robust-agg/defenses';
+ *
+ * // A small CNN with a Conv2D → BatchNormalization pair (use your trained, suspect model).
+ * const backdoored = tfl.sequential({
+ *   layers: [
+ *     tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 6, kernelSize: 3, useBias: false }),
+ *     tfl.layers.batchNormalization(),
+ *     tfl.layers.activation({ activation: 'relu' }),
+ *     tfl.layers.globalAveragePooling2d({}),
+ *     tfl.layers.dense({ units: 3 }),
+ *   ],
  * });
- * console.log(report.pruned.length, report.finalValidationAccuracy);
+ * // The defender's clean data: 48 made-up 8×8 images of 3 classes.
+ * const n = 48;
+ * const pixels = Float32Array.from({ length: n * 64 }, (_, k) => (Math.sin(k * 0.37) + 1) / 2);
+ * const clean = { x: tf.tensor4d(pixels, [n, 8, 8, 1]), y: Int32Array.from({ length: n }, (_, i) => i % 3) };
+ * // Triggered copies of the same images (white 3×3 square, bottom-right), with their TRUE labels.
+ * const poisoned = { x: tf.tensor4d(stampTrigger(pixels, { height: 8, width: 8 }), [n, 8, 8, 1]), y: clean.y };
+ * const { model: repaired, report } = finePruning(backdoored, clean, {
+ *   seed: 1,
+ *   epochs: 2, // fine-tuning epochs (default 10)
+ *   probe: (m) => ({ asr: evaluateBackdoor(m, { clean, poisoned, target: 0 }).asr }), // reported, never used to decide
+ * });
+ * console.log(report.order, report.pruned, report.stoppedBy);
+ * console.log(report.baseValidationAccuracy, report.finalValidationAccuracy, report.finalProbe);
+ * repaired.dispose();
  * ```
  */
 export function finePruning(

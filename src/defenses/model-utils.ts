@@ -37,6 +37,9 @@ export interface EpochLog {
  * A caller's probe run on the model at each step of a defense (every pruning step, every threshold
  * of a sweep), e.g. ASR on a held-out triggered set. Its numbers go into the report only; the
  * defenses never use them to decide anything.
+ *
+ * @param model - the model at this step (the defense's working copy); read it, do not dispose it.
+ * @returns named numbers, e.g. `{ asr: 0.02 }`.
  */
 export type ModelProbe = (model: LayersModel) => Record<string, number>;
 

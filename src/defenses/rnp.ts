@@ -156,15 +156,47 @@ function batchNorms(rule: string, model: LayersModel): BnHandle[] {
  *
  * @param model - the suspect model; needs BatchNormalization layers, one N × classes output.
  * @param clean - the defender's clean data (the reference uses 1 % of the training set).
+ * @param options - see {@link RnpOptions}: `seed` or `rng` (required: the batch order is random);
+ *   the unlearning (`unlearningRate` 0.01, `unlearningMomentum` 0.9, `unlearningWeightDecay` 5e-4,
+ *   `cleanThreshold` 0.20, `unlearningEpochs` 20), recovery (`recoveryRate` 0.2,
+ *   `recoveryMomentum` 0.9, `alpha` 0.2, `recoveryEpochs` 20) and sweep (`pruneBy` `'threshold'`,
+ *   `thresholds` 0..0.90, `counts`, `maxAccuracyDrop` 2 points) settings with those defaults,
+ *   `batchSize` (128), `validation` (default `clean`), `probe`, `inPlace` (default false). Default
+ *   `{}`, which throws for want of a seed.
  * @returns the pruned model and the report (unlearning and recovery curves, masks, whole sweep).
  * @example
  * ```ts
- * import { rnp } from 'robust-agg/tfjs';
- * const { model: repaired, report } = rnp(backdoored, { x: cleanX, y: cleanLabels }, {
- *   seed: 0,
- *   probe: (m) => ({ asr: myAttackSuccessRate(m) }), // shown in report.sweep, never used to choose
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import * as tfl from '@tensorflow/tfjs-layers';
+ * import { stampTrigger } from 'robust-agg';
+ * import { evaluateBackdoor, rnp } from 'robust-agg/defenses';
+ *
+ * // A small CNN with a Conv2D → BatchNormalization pair (use your trained, suspect model).
+ * const backdoored = tfl.sequential({
+ *   layers: [
+ *     tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 6, kernelSize: 3, useBias: false }),
+ *     tfl.layers.batchNormalization(),
+ *     tfl.layers.activation({ activation: 'relu' }),
+ *     tfl.layers.globalAveragePooling2d({}),
+ *     tfl.layers.dense({ units: 3 }),
+ *   ],
  * });
- * console.log(report.chosen.value, report.pruned.length);
+ * // The defender's clean data: 48 made-up 8×8 images of 3 classes.
+ * const n = 48;
+ * const pixels = Float32Array.from({ length: n * 64 }, (_, k) => (Math.sin(k * 0.37) + 1) / 2);
+ * const clean = { x: tf.tensor4d(pixels, [n, 8, 8, 1]), y: Int32Array.from({ length: n }, (_, i) => i % 3) };
+ * // Triggered copies of the same images (white 3×3 square, bottom-right), with their TRUE labels.
+ * const poisoned = { x: tf.tensor4d(stampTrigger(pixels, { height: 8, width: 8 }), [n, 8, 8, 1]), y: clean.y };
+ * const { model: repaired, report } = rnp(backdoored, clean, {
+ *   seed: 0,
+ *   unlearningEpochs: 3, // shortened for the example (defaults: 20 and 20)
+ *   recoveryEpochs: 3,
+ *   probe: (m) => ({ asr: evaluateBackdoor(m, { clean, poisoned, target: 0 }).asr }), // shown in report.sweep, never used to choose
+ * });
+ * console.log(report.masks);                                // recovered mask per BatchNormalization channel
+ * console.log(report.chosen?.value, report.pruned.length); // the chosen threshold (null: nothing pruned)
+ * repaired.dispose();
  * ```
  */
 export function rnp(model: LayersModel, clean: LabeledData, options: RnpOptions = {}): DefenseResult<RnpReport> {

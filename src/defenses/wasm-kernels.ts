@@ -159,10 +159,29 @@ let registered = false;
  * ```ts
  * import * as tf from '@tensorflow/tfjs-core';
  * import '@tensorflow/tfjs-backend-wasm';
- * import { registerWasmConvGradients, rnp } from 'robust-agg/tfjs';
+ * import * as tfl from '@tensorflow/tfjs-layers';
+ * import { registerWasmConvGradients, rnp } from 'robust-agg/defenses';
+ *
  * registerWasmConvGradients();
  * await tf.setBackend('wasm');
- * const { model: repaired } = rnp(model, clean, { seed: 1 });
+ *
+ * // A small CNN with a Conv2D → BatchNormalization pair (use your trained, suspect model).
+ * const model = tfl.sequential({
+ *   layers: [
+ *     tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 6, kernelSize: 3, useBias: false }),
+ *     tfl.layers.batchNormalization(),
+ *     tfl.layers.activation({ activation: 'relu' }),
+ *     tfl.layers.globalAveragePooling2d({}),
+ *     tfl.layers.dense({ units: 3 }),
+ *   ],
+ * });
+ * // The defender's clean data: 48 made-up 8×8 images of 3 classes.
+ * const n = 48;
+ * const pixels = Float32Array.from({ length: n * 64 }, (_, k) => (Math.sin(k * 0.37) + 1) / 2);
+ * const clean = { x: tf.tensor4d(pixels, [n, 8, 8, 1]), y: Int32Array.from({ length: n }, (_, i) => i % 3) };
+ * const { model: repaired, report } = rnp(model, clean, { seed: 1, unlearningEpochs: 2, recoveryEpochs: 2 });
+ * console.log(tf.getBackend(), report.unlearning.length, report.pruned.length); // wasm …
+ * repaired.dispose();
  * ```
  */
 export function registerWasmConvGradients(): void {
