@@ -1,0 +1,149 @@
+// Every ```ts block inside an @example tag of src/**/*.ts is a complete program, as the API site
+// shows it: this test extracts them (the comment's leading ` * ` stripped), installs the packed
+// library into a fresh project, type-checks all of them with one strict tsc run and runs each one
+// with Node (run-blocks.ts, shared with examples.test.ts). A block that does not compile, throws,
+// or writes to stderr fails the suite.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Block, BlockProject, built, fencedBlocks, root } from './run-blocks.js';
+
+/**
+ * Files whose examples are not yet complete programs (their owners are rewriting them, issue 15):
+ * their blocks are skipped, and the count is printed. Empty this set as each file is converted;
+ * every block of every other file must type-check and run.
+ */
+const PENDING_FILES: ReadonlySet<string> = new Set([
+  // Kernels
+  'src/kernels/backend.ts',
+  'src/kernels/column-select.ts',
+  'src/kernels/combine.ts',
+  'src/kernels/cosine-distances.ts',
+  'src/kernels/finite.ts',
+  'src/kernels/gram.ts',
+  'src/kernels/lp-distances.ts',
+  'src/kernels/norms.ts',
+  'src/kernels/quickselect.ts',
+  // Attacks
+  'src/attacks/adaptive.ts',
+  'src/attacks/alie.ts',
+  'src/attacks/common.ts',
+  'src/attacks/epsilon-reverse.ts',
+  'src/attacks/fang.ts',
+  'src/attacks/gaussian.ts',
+  'src/attacks/index.ts',
+  'src/attacks/ipm.ts',
+  'src/attacks/label-flip.ts',
+  'src/attacks/mimic.ts',
+  'src/attacks/min-max.ts',
+  'src/attacks/model-replacement.ts',
+  'src/attacks/noise.ts',
+  'src/attacks/non-finite.ts',
+  'src/attacks/normal-quantile.ts',
+  'src/attacks/optimal.ts',
+  'src/attacks/scaled.ts',
+  'src/attacks/sign-flip.ts',
+  'src/attacks/stamp-trigger.ts',
+  'src/attacks/zero-gradient.ts',
+  // Optimizers
+  'src/optimizers/index.ts',
+  'src/optimizers/minibatch.ts',
+  'src/optimizers/mlp.ts',
+  'src/optimizers/saga-factored.ts',
+  'src/optimizers/saga.ts',
+  'src/optimizers/sampling.ts',
+  'src/optimizers/sarah.ts',
+  'src/optimizers/server-step.ts',
+  'src/optimizers/sgd.ts',
+  'src/optimizers/svrg.ts',
+  'src/optimizers/train-robust.ts',
+  'src/optimizers/types.ts',
+  // FLAME
+  'src/aggregators/flame.ts',
+  'src/aggregators/flame-noise.ts',
+]);
+
+/** Every .ts file under dir, relative to the root, sorted. */
+function sources(dir: string): string[] {
+  return readdirSync(join(root, dir))
+    .flatMap((f) => {
+      const path = join(dir, f);
+      if (statSync(join(root, path)).isDirectory()) return sources(path);
+      return path.endsWith('.ts') ? [path] : [];
+    })
+    .sort();
+}
+
+/**
+ * The ```ts blocks of the @example tags of one file. Inside a doc comment (`/** … *\/`), an @example
+ * tag runs until the next block tag or the end of the comment; its lines, with the leading ` * `
+ * removed, are searched for fences. Lines elsewhere are blanked, so the blocks keep their lines.
+ */
+function exampleBlocks(file: string, text: string): Block[] {
+  const lines = text.split('\n');
+  const kept: string[] = [];
+  let inComment = false;
+  let inExample = false;
+  for (const line of lines) {
+    if (!inComment && /^\s*\/\*\*/.test(line)) {
+      inComment = true;
+      inExample = false;
+    }
+    if (!inComment) {
+      kept.push('');
+      continue;
+    }
+    const body = line.replace(/^\s*\/?\*+\/?\s?/, '');
+    const ends = /\*\/\s*$/.test(line);
+    if (/^@example\b/.test(body)) inExample = true;
+    else if (/^@\w+/.test(body)) inExample = false;
+    kept.push(inExample && !ends ? line.replace(/^\s*\* ?/, '') : '');
+    if (ends) inComment = false;
+  }
+  return fencedBlocks(file, kept);
+}
+
+// TSDOC_EXAMPLES_ONLY=<part of a path> checks only the files whose path contains it (while editing).
+const only = process.env.TSDOC_EXAMPLES_ONLY;
+const all = sources('src')
+  .filter((file) => only === undefined || file.includes(only))
+  .flatMap((file) => exampleBlocks(file, readFileSync(join(root, file), 'utf8')));
+const blocks = all.filter((b) => !PENDING_FILES.has(b.file));
+const pending = all.length - blocks.length;
+
+describe.runIf(built)('@example blocks in src/**/*.ts', () => {
+  let project: BlockProject | undefined;
+
+  beforeAll(() => {
+    if (pending > 0) {
+      const files = new Set(all.filter((b) => PENDING_FILES.has(b.file)).map((b) => b.file)).size;
+      console.log(`tsdoc examples: ${blocks.length} checked, ${pending} skipped in ${files} PENDING_FILES`);
+    }
+    project = BlockProject.create('robust-agg-tsdoc-', blocks);
+  }, 120_000);
+
+  afterAll(() => project?.dispose());
+
+  it('finds the blocks', () => {
+    expect(blocks.length).toBeGreaterThan(only === undefined ? 50 : 0);
+  });
+
+  it('every pending file exists', () => {
+    // A renamed or removed file must leave the list, so the list stays what is left to do.
+    for (const f of PENDING_FILES) expect(existsSync(join(root, f)), f).toBe(true);
+  });
+
+  it('every block type-checks against the packed package (strict)', () => {
+    const { status, report } = project!.typecheck();
+    expect(report).toBe('');
+    expect(status).toBe(0);
+  }, 120_000);
+
+  for (const b of blocks) {
+    it(`${b.file}:${b.line} runs`, async () => {
+      const r = await project!.run(b);
+      expect(r.stderr.trim()).toBe('');
+      expect(r.status).toBe(0);
+    }, 180_000);
+  }
+});
