@@ -111,6 +111,39 @@ const all = sources('src')
 const blocks = all.filter((b) => !PENDING_FILES.has(b.file));
 const pending = all.length - blocks.length;
 
+describe('extracting @example blocks', () => {
+  it('takes the fenced ts blocks of @example tags only, without the comment prefix, at their lines', () => {
+    const source = [
+      '/**', //                      line 1
+      ' * Text with a block that is not an example:',
+      ' * ```ts',
+      ' * notAnExample();',
+      ' * ```',
+      ' *',
+      ' * @param x - a parameter.',
+      ' * @example',
+      ' * ```ts',
+      " * import { mean } from 'robust-agg';", // line 10
+      ' *',
+      ' *   console.log(mean([Float32Array.of(1)]));',
+      ' * ```',
+      ' * @returns nothing; a ```ts fence here is not an example either.',
+      ' */',
+      'export function f(x: number): void {}',
+      '/** @example',
+      ' * ```typescript',
+      ' * second();',
+      ' * ```',
+      ' */',
+    ].join('\n');
+    const found = exampleBlocks('src/x.ts', source);
+    expect(found.map((b) => [b.line, b.code])).toEqual([
+      [9, "import { mean } from 'robust-agg';\n\n  console.log(mean([Float32Array.of(1)]));"],
+      [18, 'second();'],
+    ]);
+  });
+});
+
 describe.runIf(built)('@example blocks in src/**/*.ts', () => {
   let project: BlockProject | undefined;
 
