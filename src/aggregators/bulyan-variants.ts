@@ -10,7 +10,7 @@ import { describeValue, readOptions, type CommonOptions } from '../core/options.
 import type { Updates } from '../core/updates.js';
 import { columnMedian, meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
 import { combine, meanOfRows } from '../kernels/combine.js';
-import { gram, squaredDistancesFromGram, squaredDistancesToCombination } from '../kernels/gram.js';
+import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
 import { squaredDistance } from '../kernels/norms.js';
 import type { BulyanDecision } from './bulyan.js';
 import { bulyanSelection } from './bulyan.js';
@@ -192,7 +192,7 @@ function recursiveSelection(
       }
       const w = new Float64Array(n);
       members.forEach((i, k) => (w[i] = local[k]));
-      squaredDistancesToCombination(g, n, w, toOutput);
+      rankToCombination(g, n, w, members, toOutput);
     }
     let best = -1;
     for (const i of members) if (best < 0 || toOutput[i] < toOutput[best]) best = i;
@@ -200,6 +200,21 @@ function recursiveSelection(
     active[best] = false;
   }
   return order;
+}
+
+/**
+ * Gᵢᵢ − 2(Gw)ᵢ for the members i: ‖xᵢ − z‖² without the term wᵀGw that all of them share, so the
+ * order is the distances' order. Ranking on the full distance fails against one huge client: when
+ * it dominates z = Σ wⱼxⱼ, wᵀGw is of order B² and swallows the differences between the near
+ * clients' distances in float64 (they all came out equal and the lowest index, possibly a second
+ * attacker, was picked).
+ */
+function rankToCombination(g: Float64Array, n: number, w: Float64Array, members: readonly number[], out: Float64Array): void {
+  for (const i of members) {
+    let gw = 0;
+    for (let j = 0; j < n; j++) if (w[j] !== 0) gw += g[i * n + j] * w[j];
+    out[i] = g[i * n + i] - 2 * gw;
+  }
 }
 
 /** The rows and columns `idx` of a row-major n×n matrix. */

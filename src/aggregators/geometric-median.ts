@@ -182,6 +182,13 @@ export function readGeometricMedianOptions(
 const ON_ESTIMATE = 1e-12;
 /** …and so does any distance below this (1/d then stays far from overflow). */
 const TINY_DISTANCE = 1e-290;
+/**
+ * Largest residual pull ‖∇F(z)‖ = ‖Σ (z − xᵢ)/‖z − xᵢ‖‖ per client at which a move ≤ tolerance
+ * counts as converged (0 at the minimiser, at most 1 per client).
+ */
+const PULL = 1e-2;
+/** An estimate this close (× the median distance) to a client when it stops is re-examined at the client. */
+const SNAP = 1e-6;
 /** A move below this fraction of the median distance is float64 rounding: the estimate has stopped. */
 const STALLED = 1e-13;
 
@@ -213,6 +220,7 @@ export function weiszfeld(
   const sorted = new Float64Array(m);
   let iterations = 0;
   let converged = false;
+  const snapped = new Set<number>();
   while (iterations < maxIterations) {
     squaredDistancesToCombination(g, m, w, dist);
     for (let i = 0; i < m; i++) dist[i] = Math.sqrt(dist[i]);
@@ -220,6 +228,9 @@ export function weiszfeld(
     sorted.sort();
     const median = sorted[m >> 1];
     const next = new Float64Array(m);
+    // ‖∇F(z)‖ after the step is known below: the residual pull, for the stopping test.
+    let pull = 0;
+    let pullIsMove = true;
     if (nu > 0) {
       let total = 0;
       for (let i = 0; i < m; i++) {
@@ -227,6 +238,7 @@ export function weiszfeld(
         total += next[i];
       }
       for (let i = 0; i < m; i++) next[i] /= total;
+      pull = total;
     } else {
       const zero = Math.max(ON_ESTIMATE * median, TINY_DISTANCE);
       let onEstimate = 0;
@@ -244,6 +256,7 @@ export function weiszfeld(
         break;
       }
       for (let i = 0; i < m; i++) next[i] /= total;
+      pull = total;
       if (onEstimate > 0) {
         // Vardi–Zhang: r = ‖Σ_{others} (xᵢ − z)/dᵢ‖ = total·‖T − z‖.
         const r = total * Math.sqrt(squaredGramNormOfDifference(g, m, next, w));
@@ -253,12 +266,30 @@ export function weiszfeld(
         }
         const keep = onEstimate / r;
         for (let i = 0; i < m; i++) next[i] = (1 - keep) * next[i] + keep * w[i];
+        pull = r - onEstimate; // the subgradient's norm at a client shared by η others
+        pullIsMove = false;
       }
     }
     const move = Math.sqrt(squaredGramNormOfDifference(g, m, next, w));
     w = next;
     iterations++;
-    if (move <= Math.max(tolerance, STALLED * median)) {
+    // Off the clients, z − T(z) = ∇F(z)/Σ(1/dᵢ): a small move can hide a large pull when z is
+    // near a point many clients share (Σ 1/dᵢ is then huge and Weiszfeld crawls). Stop on a small
+    // move only when the pull is small too, or when the move is float64 rounding.
+    const residual = pullIsMove ? pull * move : pull;
+    if (move <= STALLED * median || (move <= tolerance && residual <= PULL * m)) {
+      // Weiszfeld's map has a fixed point at every client: near a point that several clients
+      // share, their distances sink into the Gram's rounding (never exactly 0, so the Vardi–Zhang
+      // test above never runs) and the iterates stop there, optimal or not. Re-examine once from
+      // that client itself, where the distances to it are exact.
+      let nearest = 0;
+      for (let i = 1; i < m; i++) if (dist[i] < dist[nearest]) nearest = i;
+      if (dist[nearest] <= SNAP * median && !snapped.has(nearest)) {
+        snapped.add(nearest);
+        w = new Float64Array(m);
+        w[nearest] = 1;
+        continue;
+      }
       converged = true;
       break;
     }

@@ -8,8 +8,9 @@ import { lowestScores } from '../aggregators/krum-scores.js';
 /** Options of {@link nnm}. */
 export interface NnmOptions extends CommonOptions {
   /**
-   * Declared number of Byzantine clients, an integer ≥ 0 with n ≥ f+1; each update is replaced by
-   * the mean of its n − f nearest. Required.
+   * Declared number of Byzantine clients, an integer ≥ 0 with n ≥ 2f+1 (an honest majority, the
+   * setting of the paper's guarantee); each update is replaced by the mean of its n − f nearest.
+   * Required.
    */
   f: number;
 }
@@ -18,13 +19,16 @@ export interface NnmOptions extends CommonOptions {
  * Nearest Neighbor Mixing (Allouah et al., "Fixing by mixing: a recipe for optimal Byzantine ML
  * under heterogeneity", AISTATS 2023): each update xᵢ is replaced by the mean of its n − f nearest
  * neighbours (itself included; distance ties go to the lower index). Returns one vector per finite
- * client; compose it with any aggregator through {@link pipeline}. Needs n ≥ f+1.
+ * client; compose it with any aggregator through {@link pipeline}. Needs n ≥ 2f+1: the paper's
+ * analysis assumes an honest majority, and so does the Gram matrix's robust centre (per block, the
+ * row of median magnitude): with a Byzantine majority that row is an attacker's, honest rows are
+ * centred on it and their distances cancel.
  *
  * Cost: one centred Gram pass, then n combine passes over n − f rows each (the output is n×d).
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
- * @param options - see {@link NnmOptions}: `f` (required, an integer ≥ 0 with n ≥ f+1),
+ * @param options - see {@link NnmOptions}: `f` (required, an integer ≥ 0 with n ≥ 2f+1),
  *   `nonFinite` (default `'drop'`).
  * @returns one new `Float32Array` per finite client, in order: the mean of its n − f nearest.
  * @example
@@ -51,7 +55,7 @@ export function nnm(updates: Updates, options: NnmOptions): Float32Array[] {
   const opts = readOptions('nnm', options, ['f', 'nonFinite']);
   const f = opts.f as number;
   const clients = finiteClients(updates, 'nnm', opts.nonFinite);
-  requireClients('nnm', clients.n, f, 1, 1);
+  requireClients('nnm', clients.n, f, 2, 1);
   const rows = clients.rows;
   const m = rows.length;
   const keep = m - remainingByzantine(f, clients);

@@ -62,3 +62,21 @@ describeOptionReading({
   getter: { key: 'f', values: [1, -3] },
   required: true,
 });
+
+describe("bulyanVariant's 'mean' selection ranks by the distance without the shared term", () => {
+  it('picks the client truly nearest to a mean dominated by one huge client (was: lowest index)', async () => {
+    const { bulyanVariantWithDecision } = await import('../../src/aggregators/bulyan-variants.js');
+    // n = 7, f = 1: the mean is ≈ (B/7, 0). ‖xᵢ − m‖² = (xᵢ₁ − B/7)² + xᵢ₂², so client 1 at (0.5, 0)
+    // is the nearest. In float64 every (B/7)² ≈ 2e58 swallows the O(B) differences (ulp ≈ 4e42),
+    // so ranking on the full squared distance tied everyone and picked client 0.
+    const B = 1e30;
+    const rows = rowsOf([[0, 1], [0.5, 0], [0, -1], [-0.5, 0], [0, 0.5], [0, -0.5], [B, 0]]);
+    for (const backend of ['js', 'wasm'] as const) {
+      const { setKernelBackend } = await import('../../src/kernels/backend.js');
+      setKernelBackend(backend);
+      const { decision } = bulyanVariantWithDecision(rows, { f: 1, selection: 'mean', aggregation: 'meamed' });
+      expect(decision.selectionOrder[0]).toBe(1);
+      setKernelBackend('auto');
+    }
+  });
+});

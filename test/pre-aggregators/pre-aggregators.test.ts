@@ -20,9 +20,11 @@ describe('nnm', () => {
     expect(values(nnm(rowsOf([[0], [1], [10]]), { f: 1 }))).toEqual([[0.5], [0.5], [5.5]]);
   });
 
-  it('drops non-finite rows and needs n ≥ f+1', () => {
+  it('drops non-finite rows and needs an honest majority, n ≥ 2f+1', () => {
     expect(nnm(rowsOf([[0], [NaN], [2]]), { f: 1 })).toHaveLength(2);
-    expect(() => nnm(rowsOf([[0]]), { f: 1 })).toThrow('nnm needs n ≥ f+1, got n=1, f=1');
+    expect(() => nnm(rowsOf([[0]]), { f: 1 })).toThrow('nnm needs n ≥ 2f+1, got n=1, f=1');
+    // f ≥ n/2 was accepted; with a Byzantine majority the Gram's robust centre is an attacker's row.
+    expect(() => nnm(rowsOf([[0], [1], [2], [3]]), { f: 2 })).toThrow('nnm needs n ≥ 2f+1, got n=4, f=2');
   });
 });
 
