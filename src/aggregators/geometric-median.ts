@@ -206,8 +206,11 @@ const STALLED = 1e-13;
  *   (z is optimal; always the case when η ≥ m/2), else z ← (1 − η/r)·T + (η/r)·z (Vardi & Zhang,
  *   "The multivariate L1-median and associated data depth", PNAS 2000). No weight depends on the
  *   largest distance, so a far client cannot blunt the others' weights.
- * - Stop when the move ‖Δz‖ ≤ max(tolerance, 1e-13 × the median distance) (converged: below that
- *   the moves are float64 rounding) or after maxIterations.
+ * - Stop when the move ‖Δz‖ ≤ tolerance and the residual pull ‖Σ (z − xᵢ)/‖z − xᵢ‖‖ is at most
+ *   0.01·m (a small move alone can hide a large pull next to a point several clients share), or
+ *   when the move is float64 rounding (≤ 1e-13 × the median distance), or after maxIterations. A
+ *   stop within 1e-6 × the median distance of a client is re-examined once from that client, where
+ *   the Vardi–Zhang test is exact.
  */
 export function weiszfeld(
   g: Float64Array | null,
