@@ -247,6 +247,7 @@ function markdown(o, res, backend, wall, svgName, machine) {
       const fmt = (v) => (v >= 0.01 ? v.toFixed(3) : v.toExponential(2));
       const over = (r, setting, group, key) => mean(r.history.map((h) => h.distances[setting][group][key]));
       const ratio = (r, setting) => mean(r.history.map((h) => h.distances[setting].ah.min / h.distances[setting].hh.median));
+      const range = (x, y, digits) => `${Math.min(x, y).toFixed(digits)}–${Math.max(x, y).toFixed(digits)}`;
       const admittedBy = (r, setting) => r.history.reduce((t, h) => t + (h.clusterOn === setting ? h.admittedAttackers : h.otherAdmittedAttackers), 0);
       L.push('Cosine distances in the attack rounds, under both settings on the same updates (each flame row also computes the ' +
         'distances of the other setting, without using them), averaged over the rounds; the last column counts the attacker ' +
@@ -265,12 +266,15 @@ function markdown(o, res, backend, wall, svgName, machine) {
       L.push(`Why: the updates are small next to the model (‖G‖ ≈ ${gNorm.toFixed(1)}, median update norm S ≈ ${sNorm.toFixed(2)}, ` +
         `an attacker's ≈ ${o.perRound / o.attackers}× more before clipping). For Wᵢ = G + Δᵢ with ‖Δ‖ ≪ ‖G‖, ` +
         '1 − cos(Wᵢ, Wⱼ) ≈ ‖P(Δᵢ − Δⱼ)‖² / (2‖G‖²), P the projection orthogonal to G: a squared Euclidean distance ' +
-        'between the updates, in which the boosted attackers are far from every honest client and join the majority last. ' +
-        `1 − cos(Δᵢ, Δⱼ) ignores the boost: the attackers' updates, trained on the same poisoned task, are nearly parallel ` +
-        `(${fmt(over(upd, 'updates', 'aa', 'mean'))}), the honest updates of a converged model on ${res.meta.shard}-digit shards are ` +
-        `far apart (${fmt(over(upd, 'updates', 'hh', 'mean'))}, nearly orthogonal), and the attackers are no farther from the honest ` +
-        `clients (${fmt(over(upd, 'updates', 'ah', 'mean'))}) than these are from each other, so their tight group sits inside the ` +
-        'first majority that single linkage assembles whenever its nearest honest neighbours are close enough.', '');
+        'between the updates, which sees the boost. Clustering the models, the nearest attacker–honest pair is ' +
+        `${range(ratio(upd, 'models'), ratio(def, 'models'), 0)}× farther apart than the median honest pair, so the attackers ` +
+        'join the majority last. 1 − cos(Δᵢ, Δⱼ) ignores the boost: the honest updates of a converged model on ' +
+        `${res.meta.shard}-digit shards are nearly orthogonal to each other (${fmt(over(upd, 'updates', 'hh', 'mean'))}), the attackers' updates, ` +
+        `trained on the same poisoned task, are much closer to each other (${fmt(over(upd, 'updates', 'aa', 'mean'))}), and the nearest ` +
+        `attacker–honest pair is closer than the median honest pair (ratio ${range(ratio(upd, 'updates'), ratio(def, 'updates'), 2)} on the two trajectories), ` +
+        'so in many rounds the attackers\' group joins the single-linkage chain early and lies inside the first majority of ' +
+        `⌊n/2⌋+1 = ${Math.floor(o.perRound / 2) + 1}: on the very same updates that the models setting filtered, clustering the updates would have admitted ` +
+        `${admittedBy(def, 'updates')} of ${o.attackers * def.history.length} attacker submissions.`, '');
     }
   }
 
