@@ -33,15 +33,18 @@ export interface FlameOptions extends CommonOptions, RandomOptions {
    *   distance between the updates, so an update scaled up by model replacement sits far from
    *   the honest ones even when it points their way, and joins the majority last.
    * - `'updates'` (the seed code's sketch: HDBSCAN over the flattened Δᵢ): dᵢⱼ = 1 − cos(Δᵢ, Δⱼ)
-   *   ignores norms. A few colluding updates that are nearly parallel form the tightest group, and
-   *   when honest updates are nearly orthogonal to each other (small shards, a converged model)
-   *   that group is inside the first majority that single linkage assembles.
+   *   ignores norms. Colluders trained on the same poisoned task are much closer to each other
+   *   than honest clients are, and when honest updates are nearly orthogonal to each other (small
+   *   shards, a converged model) the colluders' group often lies inside the first majority that
+   *   single linkage assembles.
    *
    * Measured (docs/results/flame-backdoor.md: FedAvg on MNIST, 20 clients per round, 4
    * model-replacement attackers with γ = 5 in each of 40 rounds after a 20-round warm-up, MLP with
    * 101 770 parameters, seed 1): `'updates'` admitted 56 of the 160 attacker submissions, with
    * backdoor accuracy up to 26.7 %; `'models'` admitted none, backdoor accuracy ≤ 0.72 % (as
-   * without attack) at 90.6 % main accuracy against 90.75 % without attack.
+   * without attack) at 90.6 % main accuracy against 90.75 % without attack. Mean cosine distances
+   * of the updates there: honest pairs 0.97, attacker pairs 0.36; of the models, the nearest
+   * attacker–honest pair was 67–114× farther apart than the median honest pair.
    */
   clusterOn?: 'updates' | 'models';
   /**
