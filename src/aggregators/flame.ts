@@ -128,10 +128,20 @@ export interface FlameDecision extends Decision {
  * @example
  * ```ts
  * import { flame, flameWithDecision } from 'robust-agg';
- * const delta = flame(updates, { seed: round, global });  // λ = 0.001, clusters G + Δᵢ
- * global.forEach((g, k) => (global[k] = g + delta[k]));
+ *
+ * // The global model G and this round's updates Δᵢ = Lᵢ − G: 8 honest clients, 2 boosted colluders.
+ * const d = 50;
+ * const global = Float32Array.from({ length: d }, (_, k) => Math.cos(k));
+ * const updates = Array.from({ length: 10 }, (_, i) =>
+ *   Float32Array.from({ length: d }, (_, k) => (i < 8 ? 0.01 * Math.sin(k + i) : 0.05 * Math.sin(3 * k))),
+ * );
+ * const round = 7;
+ *
+ * const delta = flame(updates, { seed: round, global }); // λ = 0.001; clusters the models G + Δᵢ
+ * global.forEach((g, k) => (global[k] = g + delta[k])); // FedAvg step, η = 1
+ *
  * const { decision } = flameWithDecision(updates, { lambda: 0 }); // no G: clusters the Δᵢ
- * decision.admitted; decision.medianNorm; decision.labels; decision.clusterOn;
+ * console.log(decision.clusterOn, decision.admitted, decision.medianNorm);
  * ```
  */
 export function flame(updates: Updates, options?: FlameOptions): Float32Array {
@@ -144,9 +154,18 @@ export function flame(updates: Updates, options?: FlameOptions): Float32Array {
  *
  * @example
  * ```ts
+ * import { flameWithDecision } from 'robust-agg';
+ *
+ * const d = 50;
+ * const global = Float32Array.from({ length: d }, (_, k) => Math.cos(k));
+ * const updates = Array.from({ length: 10 }, (_, i) =>
+ *   Float32Array.from({ length: d }, (_, k) => (i < 8 ? 0.01 * Math.sin(k + i) : 0.05 * Math.sin(3 * k))),
+ * );
+ *
  * const { aggregate, decision } = flameWithDecision(updates, { seed: 7, global }); // clusterOn 'models'
  * console.log(decision.clusterOn, decision.admitted, decision.medianNorm, decision.sigma, decision.dropped);
  * const byUpdates = flameWithDecision(updates, { seed: 7, global, clusterOn: 'updates' }); // the seed code's choice
+ * console.log(byUpdates.decision.admitted, aggregate.length);
  * ```
  */
 export function flameWithDecision(updates: Updates, options?: FlameOptions): Aggregation<FlameDecision> {
