@@ -58,9 +58,6 @@ const PENDING_FILES: ReadonlySet<string> = new Set([
   'src/optimizers/svrg.ts',
   'src/optimizers/train-robust.ts',
   'src/optimizers/types.ts',
-  // FLAME
-  'src/aggregators/flame.ts',
-  'src/aggregators/flame-noise.ts',
 ]);
 
 /** Every .ts file under dir, relative to the root, sorted. */
