@@ -29,11 +29,16 @@ export interface AlieOptions extends AttackOptions {
  * z = Φ⁻¹((n − f − s)/(n − f)). Throws `TOO_FEW_CLIENTS` when s < 1 (f already holds a majority)
  * or when the probability is 0.
  *
+ * @param n - the number of clients, honest and Byzantine: an integer ≥ 1.
+ * @param f - the number of Byzantine clients: an integer in [0, n] with f < ⌊n/2 + 1⌋.
+ * @param variant - the formula: `'paper'` (default) or `'code'`.
+ * @returns z, finite (it may be negative or 0 when s is large).
  * @example
  * ```ts
  * import { alieZ } from 'robust-agg';
- * alieZ(50, 12);         // s = 14, Φ⁻¹(36/50) ≈ 0.583
- * alieZ(50, 12, 'code'); // Φ⁻¹(24/38) ≈ 0.336
+ *
+ * console.log(alieZ(50, 12));         // s = 26 − 12 = 14: Φ⁻¹(36/50) ≈ 0.583
+ * console.log(alieZ(50, 12, 'code')); // Φ⁻¹(24/38) ≈ 0.336
  * ```
  */
 export function alieZ(n: number, f: number, variant: AlieVariant = 'paper'): number {
@@ -64,12 +69,32 @@ export function alieZ(n: number, f: number, variant: AlieVariant = 'paper'): num
  * Defaults: z = {@link alieZ}(honest + f, f, 'paper'), sign +1. Needs 2 honest vectors. μ and σ in
  * float64; an output that overflows float32 throws `INVALID_OPTION`; f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link AlieOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤ 2³⁰),
+ *   `z` (default {@link alieZ}), `variant` (default `'paper'`), `sign` (+1 or −1, default +1). Needs
+ *   h ≥ 2.
+ * @returns f new vectors of length d, each μ + sign·z·σ (`[]` for f = 0).
  * @example
  * ```ts
- * import { alie } from 'robust-agg';
- * alie(honest, { f: 5 });                     // z from the paper's formula
- * alie(honest, { f: 5, variant: 'code' });    // z from the common code's formula
- * alie(honest, { f: 5, z: 1.5, sign: -1 });   // μ − 1.5σ
+ * import { alie, alieZ, coordinateMedian } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * // σ = (0.0707, 0.1, 0.0707) (sample standard deviation, ddof = 1).
+ * console.log(alieZ(7, 2));                 // z = Φ⁻¹(5/7) ≈ 0.566 for n = 5 + 2, f = 2
+ * const byz = alie(honest, { f: 2 });       // 2 copies of μ + 0.566·σ ≈ (1.040, −0.943, 0.540)
+ * console.log(byz);
+ * // The median takes the attackers' value in coordinate 1, within the honest spread:
+ * console.log(coordinateMedian([...honest, ...byz])); // (1, −0.943, 0.5)
+ * console.log(alie(honest, { f: 2, variant: 'code' }));  // z = Φ⁻¹(3/5) ≈ 0.253: μ + 0.253·σ
+ * console.log(alie(honest, { f: 2, z: 1.5, sign: -1 })); // μ − 1.5·σ ≈ (0.894, −1.15, 0.394)
  * ```
  */
 export function alie(honest: Updates, options: AlieOptions): Float32Array[] {

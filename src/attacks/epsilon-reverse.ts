@@ -18,10 +18,28 @@ export interface EpsilonReverseOptions extends AttackOptions {
  * ({@link reverse}, the same vectors as {@link zeroGradient}); ε > 1 reverses it. Default ε = 0.1.
  * MixTailor's adaptive attack ({@link adaptive}) tunes ε against a rule or a pool.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link EpsilonReverseOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `epsilon` (ε ≥ 0, default 0.1).
+ * @returns f new vectors of length d, each −ε·(Σ honest)/f (`[]` for f = 0).
  * @example
  * ```ts
- * import { epsilonReverse } from 'robust-agg';
- * epsilonReverse(honest, { f: 2, epsilon: 2 }); // the messages sum to −Σ honest
+ * import { epsilonReverse, mean } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * const byz = epsilonReverse(honest, { f: 2, epsilon: 2 });
+ * console.log(byz); // 2 copies of −2·(Σ honest)/2 = −5·μ = (−5, 5, −2.5)
+ * // The mean of all 7 is (1 − ε)·(Σ honest)/7 = −5μ/7 ≈ (−0.714, 0.714, −0.357).
+ * console.log(mean([...honest, ...byz]));
+ * console.log(epsilonReverse(honest, { f: 2 })); // ε = 0.1: 2 copies of −0.25·μ
  * ```
  */
 export function epsilonReverse(honest: Updates, options: EpsilonReverseOptions): Float32Array[] {
@@ -37,10 +55,26 @@ export function epsilonReverse(honest: Updates, options: EpsilonReverseOptions):
  * literatures use them. Returns `[]` for f = 0. When |Σ honest|/f overflows float32 (honest vectors
  * near ±3.4e38 and f too small) it throws `INVALID_OPTION` naming the coordinate and the least f.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - `{ f }` (required, an integer in [0, 2²⁰] with f·d ≤ 2³⁰); trainRobust's `rng`,
+ *   `seed` and `step` are accepted and only checked.
+ * @returns f new vectors of length d, each −(Σ honest)/f (`[]` for f = 0).
  * @example
  * ```ts
- * import { reverse } from 'robust-agg';
- * reverse(honest, { f: 2 });
+ * import { mean, reverse } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * const byz = reverse(honest, { f: 2 });
+ * console.log(byz);                       // 2 copies of −2.5·μ = (−2.5, 2.5, −1.25)
+ * console.log(mean([...honest, ...byz])); // ≈ 0 in every coordinate
  * ```
  */
 export function reverse(honest: Updates, options: AttackOptions): Float32Array[] {

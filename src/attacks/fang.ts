@@ -45,11 +45,34 @@ export interface FangOptions extends AttackOptions, RandomOptions {
  * capped at the largest float32 (3.4028235e38) so that −λ·s is always finite, and the search runs
  * Krum at most 65 times. f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link FangOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤ 2³⁰),
+ *   `target` (default `'krum'`), `b` (> 1, default 2), `threshold` (> 0, default 1e-5), and `seed` or
+ *   `rng` for `'trimmedMean'` and `'median'`. Against Krum n = h + f ≥ 2f+3.
+ * @returns f new vectors of length d (`[]` for f = 0).
  * @example
  * ```ts
- * import { fang } from 'robust-agg';
- * fang(honest, { f: 3, target: 'krum' });
- * fang(honest, { f: 3, target: 'trimmedMean', seed: 1 });
+ * import { fang, krum, trimmedMean } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, spread around μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(2.0, 0.0, -0.5),
+ *   Float32Array.of(0.0, -2.0, 1.5),
+ *   Float32Array.of(1.5, -0.5, 1.5),
+ *   Float32Array.of(0.5, -1.5, -0.5),
+ * ];
+ * const byz = fang(honest, { f: 2, target: 'krum' });
+ * console.log(byz); // 2 copies of −λ·sign(μ) with λ ≈ 0.0414: ≈ (−0.0414, 0.0414, −0.0414)
+ * // Krum picks an attacker: its output points against μ.
+ * console.log(krum([...honest, ...byz], { f: 2 }));
+ * const tm = fang(honest, { f: 2, target: 'trimmedMean', seed: 1 });
+ * // sign(μ) = (1, −1, 1); honest minima (0, −2, −0.5), maxima (2, 0, 1.5): coordinates 0 and 1 are
+ * // drawn from [0, 0] (wmin = 0, wmax = 0), coordinate 2 from [2·(−0.5), −0.5] = [−1, −0.5].
+ * console.log(tm); // ≈ (0, 0, −0.765) and (0, 0, −0.748) with this seed
+ * // ≈ (0.5, −0.5, −0.167), where the honest clients alone give ≈ μ = (1, −1, 0.5):
+ * console.log(trimmedMean([...honest, ...tm], { f: 2 }));
  * ```
  */
 export function fang(honest: Updates, options: FangOptions): Float32Array[] {
@@ -82,9 +105,25 @@ function readFang(honest: Updates, options: FangOptions): AttackInput<FangOption
 /**
  * The λ that {@link fang} uses against Krum for these honest vectors and f.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link FangOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤ 2³⁰),
+ *   `threshold` (> 0, default 1e-5). `target` must be one of the three names, but λ is always the one
+ *   against Krum; `b` is not used. Needs n = h + f ≥ 2f+3.
+ * @returns λ ≥ 0 (0 for f = 0).
  * @example
  * ```ts
- * fangLambda(honest, { f: 3 });
+ * import { fangLambda } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, spread around μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(2.0, 0.0, -0.5),
+ *   Float32Array.of(0.0, -2.0, 1.5),
+ *   Float32Array.of(1.5, -0.5, 1.5),
+ *   Float32Array.of(0.5, -1.5, -0.5),
+ * ];
+ * console.log(fangLambda(honest, { f: 2 })); // ≈ 0.0414: λ̄ halved until Krum picks the attack
  * ```
  */
 export function fangLambda(honest: Updates, options: FangOptions): number {

@@ -23,11 +23,25 @@ export interface GaussianAttackOptions extends AttackOptions, RandomOptions {
  * or a custom one whose draw overflows float32, throws `INVALID_OPTION`). μ in float64;
  * f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link GaussianAttackOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `sigma` (σ ≥ 0, default 30), `seed` or `rng` (one is required).
+ * @returns f new vectors of length d.
  * @example
  * ```ts
  * import { gaussian } from 'robust-agg';
- * const byz = gaussian(honest, { f: 2, seed: 1 });           // σ = 30
- * const mild = gaussian(honest, { f: 2, sigma: 1, seed: 1 });
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * console.log(gaussian(honest, { f: 2, seed: 1 }));            // σ = 30: values tens away from μ
+ * console.log(gaussian(honest, { f: 2, sigma: 0.1, seed: 1 })); // within 0.15 of μ (this seed)
  * ```
  */
 export function gaussian(honest: Updates, options: GaussianAttackOptions): Float32Array[] {

@@ -20,11 +20,26 @@ export interface IpmOptions extends AttackOptions {
  * uses large ε (e.g. 100) against the mean. ByzFL's "Fall of Empires" is the same with τ = 1 + ε.
  * μ in float64; f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link IpmOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤ 2³⁰),
+ *   `epsilon` (ε ≥ 0, default 0.1).
+ * @returns f new vectors of length d, each −ε·μ (`[]` for f = 0).
  * @example
  * ```ts
- * import { ipm } from 'robust-agg';
- * ipm(honest, { f: 3 });                // 3 copies of −0.1·μ
- * ipm(honest, { f: 3, epsilon: 100 });
+ * import { ipm, mean } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * console.log(ipm(honest, { f: 3 })); // 3 copies of −0.1·μ = (−0.1, 0.1, −0.05)
+ * const large = ipm(honest, { f: 3, epsilon: 100 });
+ * console.log(mean([...honest, ...large])); // (5μ − 300μ)/8 = (−36.875, 36.875, −18.4375)
  * ```
  */
 export function ipm(honest: Updates, options: IpmOptions): Float32Array[] {

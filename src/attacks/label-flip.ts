@@ -45,11 +45,17 @@ export interface LabelFlipOptions {
  * Returns a new array of the same type; `labels` is not modified. A flipped label the array type
  * cannot hold (e.g. 299 in a `Uint8Array`) throws `INVALID_OPTION` instead of wrapping around.
  *
+ * @typeParam T - the label array's type; the result has the same type.
+ * @param labels - the class labels, a typed array of integers in [0, numClasses); not modified.
+ * @param options - see {@link LabelFlipOptions}: `numClasses` (required, an integer in [1, 2⁵³ −
+ *   1]), `indices` (positions in [0, labels.length); default: all).
+ * @returns a new array of the same type and length, with the chosen labels flipped.
  * @example
  * ```ts
  * import { labelFlip } from 'robust-agg';
- * labelFlip(Uint8Array.of(0, 3, 9), { numClasses: 10 });                  // Uint8Array [9, 6, 0]
- * labelFlip(Int32Array.of(0, 3, 9), { numClasses: 10, indices: [1] });    // Int32Array [0, 6, 9]
+ *
+ * console.log(labelFlip(Uint8Array.of(0, 3, 9), { numClasses: 10 }));               // Uint8Array [9, 6, 0]
+ * console.log(labelFlip(Int32Array.of(0, 3, 9), { numClasses: 10, indices: [1] })); // Int32Array [0, 6, 9]
  * ```
  */
 export function labelFlip<T extends LabelArray>(labels: T, options: LabelFlipOptions): T {

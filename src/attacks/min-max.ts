@@ -40,11 +40,28 @@ export interface MinMaxOptions extends AttackOptions {
  * small enough that every value of b is a finite float32 (|bₖ| ≤ 3.4028235e38): a vector that
  * cannot be sent is not feasible. f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
+ *   2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0, default
+ *   10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
+ * @returns f new vectors of length d, each μ − γ·p (`[]` for f = 0).
  * @example
  * ```ts
  * import { minMax } from 'robust-agg';
- * minMax(honest, { f: 5 });
- * minMax(honest, { f: 5, direction: 'unit', search: 'exact' });
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * // σ = (0.0707, 0.1, 0.0707); γ ≈ 1.679: 2 copies of μ − γ·σ ≈ (0.881, −1.168, 0.381).
+ * console.log(minMax(honest, { f: 2 }));
+ * // p = μ/‖μ‖ = μ/1.5; γ ≈ 0.2685: 2 copies of (1 − γ/1.5)·μ ≈ (0.821, −0.821, 0.410).
+ * console.log(minMax(honest, { f: 2, direction: 'unit', search: 'exact' }));
  * ```
  */
 export function minMax(honest: Updates, options: MinMaxOptions): Float32Array[] {
@@ -57,10 +74,28 @@ export function minMax(honest: Updates, options: MinMaxOptions): Float32Array[] 
  * no larger than the largest such sum of an honest vector: Σᵢ ‖b − xᵢ‖² ≤ maxᵢ Σⱼ ‖xᵢ − xⱼ‖².
  * Same defaults as {@link minMax}; {@link minSumGamma} returns the γ.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
+ *   2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0, default
+ *   10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
+ * @returns f new vectors of length d, each μ − γ·p (`[]` for f = 0).
  * @example
  * ```ts
  * import { minSum } from 'robust-agg';
- * minSum(honest, { f: 5, direction: 'sign' });
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * // p = sign(μ) = (1, −1, 1); γ ≈ 0.1: 2 copies of ≈ (0.9, −0.9, 0.4).
+ * console.log(minSum(honest, { f: 2, direction: 'sign' }));
+ * // p = σ; γ ≈ 1.2247: 2 copies of ≈ (0.913, −1.122, 0.413).
+ * console.log(minSum(honest, { f: 2 }));
  * ```
  */
 export function minSum(honest: Updates, options: MinMaxOptions): Float32Array[] {
@@ -70,9 +105,26 @@ export function minSum(honest: Updates, options: MinMaxOptions): Float32Array[] 
 /**
  * The γ {@link minMax} uses on these honest vectors.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
+ *   2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0, default
+ *   10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
+ * @returns γ ≥ 0 (0 when no positive γ is feasible); `f` is checked but no vector is made.
  * @example
  * ```ts
- * minMaxGamma(honest, { f: 5, search: 'exact' });
+ * import { minMaxGamma } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * console.log(minMaxGamma(honest, { f: 2 }));                  // 1.67943954… (bisection, to a 1e-5 step)
+ * console.log(minMaxGamma(honest, { f: 2, search: 'exact' })); // 1.67944933… (the largest feasible γ)
  * ```
  */
 export function minMaxGamma(honest: Updates, options: MinMaxOptions): number {
@@ -82,9 +134,26 @@ export function minMaxGamma(honest: Updates, options: MinMaxOptions): number {
 /**
  * The γ {@link minSum} uses on these honest vectors.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
+ *   2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0, default
+ *   10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
+ * @returns γ ≥ 0 (0 when no positive γ is feasible); `f` is checked but no vector is made.
  * @example
  * ```ts
- * minSumGamma(honest, { f: 5 });
+ * import { minSumGamma } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * console.log(minSumGamma(honest, { f: 2 }));                  // 1.22472763… (bisection, to a 1e-5 step)
+ * console.log(minSumGamma(honest, { f: 2, search: 'exact' })); // 1.22474489… (the largest feasible γ)
  * ```
  */
 export function minSumGamma(honest: Updates, options: MinMaxOptions): number {

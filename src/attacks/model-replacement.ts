@@ -21,14 +21,26 @@ export interface ModelReplacementOptions {
  * Computed in float64; when a value of L̃ overflows float32 (γ·|Xₖ − Gₖ| too large) it throws
  * `INVALID_OPTION` naming γ and the coordinate.
  *
- * @param local - the backdoored model X.
- * @param global - the current global model G (same length).
- * @returns a new `Float32Array`; the inputs are not modified.
+ * @param local - the backdoored model X, a `Float32Array` of finite values; not modified.
+ * @param global - the current global model G, a `Float32Array` of finite values and the same length
+ *   as `local`; not modified.
+ * @param options - see {@link ModelReplacementOptions}: `n` (an integer ≥ 1) and `eta` (> 0,
+ *   default 1), or `gamma` (any finite number) alone.
+ * @returns a new `Float32Array` L̃ = γ·(X − G) + G.
  * @example
  * ```ts
- * import { modelReplacement } from 'robust-agg';
- * const submitted = modelReplacement(backdoored, globalModel, { n: 10 });       // γ = 10
- * const boosted = modelReplacement(backdoored, globalModel, { gamma: 5 });
+ * import { mean, modelReplacement } from 'robust-agg';
+ *
+ * const globalModel = Float32Array.of(0.5, -0.2, 1.0);
+ * const backdoored = Float32Array.of(0.6, 0.4, 0.8); // the model the attacker wants
+ * // Nine honest clients send models close to G; the attacker's one is boosted by γ = n = 10.
+ * const honest = Array.from({ length: 9 }, (_, i) =>
+ *   globalModel.map((g, k) => g + 0.01 * Math.sin(i + k)));
+ * const submitted = modelReplacement(backdoored, globalModel, { n: 10 });
+ * console.log(submitted); // 10·(X − G) + G ≈ (1.5, 5.8, −1)
+ * // FedAvg with η = 1 (G ← mean of the local models): the new global model is ≈ X.
+ * console.log(mean([...honest, submitted])); // ≈ (0.6, 0.4, 0.8)
+ * console.log(modelReplacement(backdoored, globalModel, { gamma: 5 })); // 5·(X − G) + G ≈ (1, 2.8, 0)
  * ```
  */
 export function modelReplacement(

@@ -18,10 +18,25 @@ export interface NoiseOptions extends AttackOptions, RandomOptions {
  * Unlike {@link gaussian} it is not centred on the honest mean. Seeded: pass `seed` or `rng` (a wrong
  * generator, or one whose draw overflows float32, throws `INVALID_OPTION`); f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link NoiseOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤ 2³⁰),
+ *   `sigma` (σ in [0, ≈ 3.97e37], default 200), `seed` or `rng` (one is required).
+ * @returns f new vectors of length d of N(0, σ²) draws.
  * @example
  * ```ts
  * import { noise } from 'robust-agg';
- * noise(honest, { f: 2, seed: 3 });
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * console.log(noise(honest, { f: 2, seed: 3 }));           // σ = 200: values in the hundreds, around 0
+ * console.log(noise(honest, { f: 1, sigma: 1, seed: 3 }));  // N(0, 1) draws, whatever μ is
  * ```
  */
 export function noise(honest: Updates, options: NoiseOptions): Float32Array[] {

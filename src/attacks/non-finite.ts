@@ -24,11 +24,29 @@ export interface NonFiniteOptions extends AttackOptions {
  * Default: every coordinate NaN. The one attack whose output is not finite, by design (with
  * `coordinate`, the other coordinates are the honest mean, which is). f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link NonFiniteOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
+ *   2³⁰), `value` (default `'nan'`), `coordinate` (an integer in [0, d − 1]; default: every
+ *   coordinate).
+ * @returns f new vectors of length d holding NaN or ±Infinity.
  * @example
  * ```ts
- * import { nonFinite } from 'robust-agg';
- * nonFinite(honest, { f: 3, value: 'mixed' });   // NaN, +∞ and −∞ vectors
- * nonFinite(honest, { f: 1, coordinate: 0 });    // honest mean with a NaN in coordinate 0
+ * import { coordinateMedian, nonFinite } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * const byz = nonFinite(honest, { f: 3, value: 'mixed' });
+ * console.log(byz);                                   // a NaN, a +∞ and a −∞ vector
+ * console.log(nonFinite(honest, { f: 1, coordinate: 0 })); // [NaN, −1, 0.5]: μ with a NaN in coordinate 0
+ * // Every rule drops such clients: this is the median of the five honest ones.
+ * console.log(coordinateMedian([...honest, ...byz]));  // (1, −1, 0.5)
  * ```
  */
 export function nonFinite(honest: Updates, options: NonFiniteOptions): Float32Array[] {

@@ -40,11 +40,15 @@ function poly(c: readonly number[], x: number): number {
  * in √(−ln min(p, 1−p)) in the tails, relative error about 1e-16 over (0, 1). Returns −∞ at 0 and
  * +∞ at 1; throws `INVALID_OPTION` outside [0, 1]. Used by {@link alie}.
  *
+ * @param p - a probability in [0, 1].
+ * @returns Φ⁻¹(p): finite in (0, 1), −∞ at 0, +∞ at 1.
  * @example
  * ```ts
  * import { normalQuantile } from 'robust-agg';
- * normalQuantile(0.975); // 1.959963984540054
- * normalQuantile(0.5);   // 0
+ *
+ * console.log(normalQuantile(0.975)); // 1.9599639845400536
+ * console.log(normalQuantile(0.5));   // 0
+ * console.log(normalQuantile(1e-10)); // -6.361340902404056
  * ```
  */
 export function normalQuantile(p: number): number {

@@ -21,11 +21,27 @@ export interface SignFlipOptions extends AttackOptions {
  * float64; an output that would overflow float32 throws `INVALID_OPTION` (see {@link SignFlipOptions}).
  * f ≤ 2²⁰ and f·d ≤ 2³⁰ (`INVALID_OPTION` before anything is allocated).
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link SignFlipOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
+ *   2³⁰), `scale` (the factor u, default −3).
+ * @returns f new vectors of length d, each u·μ (`[]` for f = 0).
  * @example
  * ```ts
- * import { signFlip } from 'robust-agg';
- * signFlip(honest, { f: 2 });              // 2 copies of −3·μ
- * signFlip(honest, { f: 2, scale: -1 });   // the plain reversed mean
+ * import { mean, signFlip } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * const byz = signFlip(honest, { f: 2 });
+ * console.log(byz);                           // 2 copies of −3·μ = (−3, 3, −1.5)
+ * console.log(mean([...honest, ...byz]));     // (5μ − 6μ)/7 = −μ/7 ≈ (−0.143, 0.143, −0.071)
+ * console.log(signFlip(honest, { f: 2, scale: -1 })); // the plain reversed mean −μ
  * ```
  */
 export function signFlip(honest: Updates, options: SignFlipOptions): Float32Array[] {
@@ -36,10 +52,24 @@ export function signFlip(honest: Updates, options: SignFlipOptions): Float32Arra
  * The seed notebook's "max value" attack: {@link signFlip} with u = −10 by default, i.e. every
  * Byzantine vector is −10·μ (Byrd-SAGA, Wu et al., IEEE TSP 2020, uses u = −3 in the paper).
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link SignFlipOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
+ *   2³⁰), `scale` (the factor u, default −10).
+ * @returns f new vectors of length d, each u·μ (`[]` for f = 0).
  * @example
  * ```ts
  * import { maxValue } from 'robust-agg';
- * maxValue(honest, { f: 2 }); // 2 copies of −10·μ
+ *
+ * // Five honest clients, d = 3, with mean μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(1.1, -0.9, 0.4),
+ *   Float32Array.of(0.9, -1.1, 0.6),
+ *   Float32Array.of(1.0, -0.9, 0.5),
+ *   Float32Array.of(1.0, -1.1, 0.5),
+ * ];
+ * console.log(maxValue(honest, { f: 2 })); // 2 copies of −10·μ = (−10, 10, −5)
  * ```
  */
 export function maxValue(honest: Updates, options: SignFlipOptions): Float32Array[] {

@@ -48,14 +48,36 @@ export interface StampTriggerOptions {
  * `NCHW` layout (N is inferred). Returns a new array of the same type; `batch` is not modified.
  * Defaults: k = 3, bottom-right corner, margin 0, solid pattern of value 1, NHWC, C = 1.
  *
+ * @typeParam T - the batch's type; the result has the same type.
+ * @param batch - N images as one flat typed array of N·H·W·C values (N ≥ 1) in the given layout;
+ *   not modified.
+ * @param options - see {@link StampTriggerOptions}: `height` and `width` (required, integers ≥ 1),
+ *   `channels` (default 1), `layout` (default `'NHWC'`), `size` (default 3), `corner` (default
+ *   `'bottom-right'`), `margin` (default 0), `pattern` (default `'solid'`), `value` (default 1),
+ *   `off` (default 0), `images` (default: all).
+ * @returns a new array of the same type and length with the patch written into the chosen images.
  * @example
  * ```ts
  * import { stampTrigger } from 'robust-agg';
- * // 10 MNIST digits in [0, 1], 28×28×1: a white 3×3 square in the bottom-right corner.
- * const poisoned = stampTrigger(digits, { height: 28, width: 28 });
- * // 8-bit RGB CIFAR images in NCHW, 4×4 checkerboard one pixel away from the top-left corner:
- * stampTrigger(cifar, { height: 32, width: 32, channels: 3, layout: 'NCHW', size: 4,
+ *
+ * // Two 4×4 grey-scale images in [0, 1], all zero: a white 2×2 square in the bottom-right corner.
+ * const digits = new Float32Array(2 * 4 * 4);
+ * const poisoned = stampTrigger(digits, { height: 4, width: 4, size: 2 });
+ * console.log(poisoned.subarray(0, 16)); // rows [0,0,0,0], [0,0,0,0], [0,0,1,1], [0,0,1,1]
+ *
+ * // One 8-bit RGB image of 6×6 pixels in NCHW (PyTorch) layout: a 4×4 checkerboard one pixel
+ * // away from the top-left corner, in every channel.
+ * const rgb = new Uint8Array(3 * 6 * 6).fill(128);
+ * const stamped = stampTrigger(rgb, { height: 6, width: 6, channels: 3, layout: 'NCHW', size: 4,
  *   corner: 'top-left', margin: 1, pattern: 'checkerboard', value: 255 });
+ * // The red channel (the first 6·6 values), row by row:
+ * for (let y = 0; y < 6; y++) console.log(stamped.subarray(y * 6, y * 6 + 6).join(' '));
+ * // 128 128 128 128 128 128
+ * // 128 255 0 255 0 128
+ * // 128 0 255 0 255 128
+ * // 128 255 0 255 0 128
+ * // 128 0 255 0 255 128
+ * // 128 128 128 128 128 128
  * ```
  */
 export function stampTrigger<T extends ImageArray>(batch: T, options: StampTriggerOptions): T {
