@@ -61,6 +61,7 @@ function cellText(c) {
 /** Mean accuracy over the evaluations of the last 2 000 steps (the issue's "mean of the last 2 000"). */
 function lateMean(c, window = 2000) {
   const last = c.curve.step.at(-1);
+  if (last < 2 * window) return NaN; // too early for a "late" mean
   const vals = c.curve.testAccuracy.filter((_, i) => c.curve.step[i] > last - window);
   return mean(vals);
 }
@@ -274,10 +275,14 @@ export function writeReport({ opts, checkpoints, machine, previous, outPath }) {
       push(
         `Every ${idx.diagEvery} steps: the variance of the 50 honest messages, (1/H) Σ‖mᵢ − μ‖²; cos(aggregate, μ);`,
         "(GM) the attackers' share of the Weiszfeld weights (20/70 = 0.29 would be no better than the mean).",
-        'Columns: mean over the last fifth of the steps run; "neg. cos": share of all diagnostic steps with cos < 0.',
+        'Columns: mean over the last fifth of the steps run; "neg. cos": share of all diagnostic steps with cos < 0;',
+        '‖agg‖ / ‖μ‖: how long the step is against the honest mean\'s.',
         '',
       );
-      push('| cell | steps | honest variance | attackers\' GM weight | cos(agg, μ) | neg. cos | wall / CPU min |', '|---|---|---|---|---|---|---|');
+      push(
+        "| cell | steps | honest variance | attackers' GM weight | cos(agg, μ) | ‖agg‖ / ‖μ‖ | neg. cos | wall / CPU min |",
+        '|---|---|---|---|---|---|---|---|',
+      );
       for (const e of EST)
         for (const g of ['geometricMedian', 'mean'])
           for (const a of ATTACKS) {
@@ -286,8 +291,9 @@ export function writeReport({ opts, checkpoints, machine, previous, outPath }) {
             const d = c.diag;
             const neg = d.cos.filter((x) => x < 0).length / Math.max(1, d.cos.length);
             const w = tail(d.byzantineWeight);
+            const ratio = tail(d.aggregateNorm.map((x, i) => x / d.honestMeanNorm[i]));
             push(
-              `| ${e} ${SHORT[g]} · ${a} | ${c.complete ? c.stepsDone : `${c.curve.step.at(-1)} (partial)`} | ${sci(mean(tail(d.variance)))} | ${w.length ? mean(w).toFixed(3) : '—'} | ${mean(tail(d.cos)).toFixed(2)} | ${(100 * neg).toFixed(0)} % | ${c.complete ? `${(c.seconds / 60).toFixed(0)} / ${(c.cpuSeconds / 60).toFixed(0)}` : '—'} |`,
+              `| ${e} ${SHORT[g]} · ${a} | ${c.complete ? c.stepsDone : `${c.curve.step.at(-1)} (partial)`} | ${sci(mean(tail(d.variance)))} | ${w.length ? mean(w).toFixed(3) : '—'} | ${mean(tail(d.cos)).toFixed(2)} | ${mean(ratio).toFixed(2)} | ${(100 * neg).toFixed(0)} % | ${c.complete ? `${(c.seconds / 60).toFixed(0)} / ${(c.cpuSeconds / 60).toFixed(0)}` : '—'} |`,
             );
           }
       push('');

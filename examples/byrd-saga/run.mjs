@@ -124,8 +124,9 @@ const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 export function loadCheckpoints(resultsDir) {
   const out = [];
   if (!existsSync(resultsDir)) return out;
-  for (const preset of readdirSync(resultsDir)) {
-    const dir = join(resultsDir, preset);
+  for (const entry of readdirSync(resultsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue; // logs beside the preset folders
+    const dir = join(resultsDir, entry.name);
     for (const name of readdirSync(dir)) {
       if (!name.endsWith('.json')) continue;
       try {
