@@ -55,10 +55,31 @@ const ADAPTIVE_KEYS = ['target', 'probabilities', 'epsilons', 'attack'] as const
  * before any is run. Every member must return a finite `Float32Array` of length d
  * (else `INVALID_OPTION`), so every objective is finite.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link AdaptiveOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
+ *   2³⁰), `target` (required: a rule, or a pool as for {@link mixTailor}), `probabilities` (the
+ *   pool's draw probabilities), `epsilons` (at most 256 numbers ≥ 0, default [0.1, 0.2, 0.5, 1, 2, 5,
+ *   10, 20, 50, 100]), `attack` (default `'epsilonReverse'`).
+ * @returns the Byzantine vectors at the chosen ε, that ε, its objective and the objective of every
+ *   candidate.
  * @example
  * ```ts
- * import { adaptiveSearch, krum } from 'robust-agg';
- * adaptiveSearch(honest, { f: 4, target: (u) => krum(u, { f: 4 }) }).epsilon;
+ * import { adaptiveSearch, coordinateMedian } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, spread around μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(2.0, 0.0, -0.5),
+ *   Float32Array.of(0.0, -2.0, 1.5),
+ *   Float32Array.of(1.5, -0.5, 1.5),
+ *   Float32Array.of(0.5, -1.5, -0.5),
+ * ];
+ * const r = adaptiveSearch(honest, { f: 2, target: (u) => coordinateMedian(u) });
+ * console.log(r.objectives); // [0.9375, 0.875, 0.75, 0.75, …]: ⟨median, μ⟩ per ε (⟨μ, μ⟩ = 2.25)
+ * console.log(r.epsilon, r.objective); // 0.5 0.75: the first ε with the smallest objective
+ * console.log(r.byzantine);           // 2 copies of −0.5·(Σ honest)/2 = −1.25·μ = (−1.25, 1.25, −0.625)
+ * console.log(coordinateMedian([...honest, ...r.byzantine])); // (0.5, −0.5, −0.5)
  * ```
  */
 export function adaptiveSearch(honest: Updates, options: AdaptiveOptions): AdaptiveSearchResult {
@@ -130,12 +151,30 @@ export function adaptiveSearch(honest: Updates, options: AdaptiveOptions): Adapt
  * aggregate and the honest mean. Default ε list [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100].
  * {@link adaptiveSearch} also returns the chosen ε and the objectives.
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link AdaptiveOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
+ *   2³⁰), `target` (required: a rule, or a pool as for {@link mixTailor}), `probabilities` (the
+ *   pool's draw probabilities), `epsilons` (at most 256 numbers ≥ 0, default [0.1, 0.2, 0.5, 1, 2, 5,
+ *   10, 20, 50, 100]), `attack` (default `'epsilonReverse'`).
+ * @returns f new vectors of length d: the attack at the chosen ε.
  * @example
  * ```ts
- * import { adaptive, mixTailorPool, mixTailor } from 'robust-agg';
- * const pool = mixTailorPool(2);
+ * import { adaptive, mixTailor, mixTailorPool } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, spread around μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(2.0, 0.0, -0.5),
+ *   Float32Array.of(0.0, -2.0, 1.5),
+ *   Float32Array.of(1.5, -0.5, 1.5),
+ *   Float32Array.of(0.5, -1.5, -0.5),
+ * ];
+ * // n = 7 < 4f+3 = 11: a pool without the Bulyan family (Krum needs n ≥ 2f+3 = 7).
+ * const pool = mixTailorPool(2, { families: ['krum', 'geometricMedian'] });
  * const byz = adaptive(honest, { f: 2, target: pool });
- * mixTailor([...honest, ...byz], { pool, seed: 1 });
+ * console.log(byz); // ε = 0.1 is best against the pool: 2 copies of −0.25·μ = (−0.25, 0.25, −0.125)
+ * console.log(mixTailor([...honest, ...byz], { pool, seed: 1 })); // ≈ (0.739, −0.746, 0.339)
  * ```
  */
 export function adaptive(honest: Updates, options: AdaptiveOptions): Float32Array[] {

@@ -84,11 +84,30 @@ export interface OptimalSearchResult {
  * Here `step` is the line search's first step (a bound {@link optimal} attack ignores the training
  * step `trainRobust` passes).
  *
+ * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
+ * @param options - see {@link OptimalSearchOptions}: `f` (required, an integer in [0, 2²⁰] with f·d
+ *   ≤ 2³⁰), `attack` and `aggregator` (required), `evaluations` (an integer in [1, 256], default 16),
+ *   `start` (≥ 0, default 0), `step` (> 0, default 1), `ratio` (in (0.5, 1), default 0.8).
+ * @returns the Byzantine vectors at the best scale, that scale, its deviation and the evaluations
+ *   spent.
  * @example
  * ```ts
- * import { optimalSearch, trimmedMean } from 'robust-agg';
- * const r = optimalSearch(honest, { f: 3, attack: 'ipm', aggregator: (u) => trimmedMean(u, { f: 3 }) });
- * r.scale; r.deviation;
+ * import { krum, optimalSearch } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, spread around μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(2.0, 0.0, -0.5),
+ *   Float32Array.of(0.0, -2.0, 1.5),
+ *   Float32Array.of(1.5, -0.5, 1.5),
+ *   Float32Array.of(0.5, -1.5, -0.5),
+ * ];
+ * const r = optimalSearch(honest, { f: 2, attack: 'ipm', aggregator: (u) => krum(u, { f: 2 }) });
+ * // ε ≈ 0.055: Krum picks −ε·μ, which lies 1.055·‖μ‖ ≈ 1.58 from μ (‖μ‖ = 1.5); a larger ε puts
+ * // the attackers too far from the honest clients for Krum to pick them.
+ * console.log(r.scale, r.deviation, r.evaluations); // ≈ 0.055 1.5825 16
+ * console.log(r.byzantine); // 2 copies of ≈ (−0.055, 0.055, −0.0275)
  * ```
  */
 export function optimalSearch(honest: Updates, options: OptimalSearchOptions): OptimalSearchResult {
@@ -168,11 +187,32 @@ export function optimalSearch(honest: Updates, options: OptimalSearchOptions): O
  * maximise ‖agg(honest ∪ byz) − mean(honest)‖ (ByzFL's Optimal IPM / Optimal ALIE; Allouah et al.,
  * AISTATS 2023). Defaults as in {@link LineSearchOptions}.
  *
+ * @param attack - the scaled family searched: `'ipm'`, `'alie'`, `'epsilonReverse'`, `'signFlip'`
+ *   or a {@link ScaledAttack}.
+ * @param aggregator - the rule attacked, bound to its options; it sees honest ∪ Byzantine, honest
+ *   first, and must return a finite `Float32Array` of length d.
+ * @param search - the line search's settings, read and checked once, now (see {@link
+ *   LineSearchOptions}; defaults: 16 evaluations, start 0, step 1, ratio 0.8).
+ * @returns an {@link Attack}: `(honest, { f })` runs the search on these honest vectors and returns
+ *   its f vectors.
  * @example
  * ```ts
- * import { optimal, coordinateMedian } from 'robust-agg';
+ * import { coordinateMedian, optimal } from 'robust-agg';
+ *
+ * // Five honest clients, d = 3, spread around μ = (1, −1, 0.5).
+ * const honest = [
+ *   Float32Array.of(1.0, -1.0, 0.5),
+ *   Float32Array.of(2.0, 0.0, -0.5),
+ *   Float32Array.of(0.0, -2.0, 1.5),
+ *   Float32Array.of(1.5, -0.5, 1.5),
+ *   Float32Array.of(0.5, -1.5, -0.5),
+ * ];
  * const optimalAlie = optimal('alie', (u) => coordinateMedian(u));
- * const byz = optimalAlie(honest, { f: 4 });
+ * const byz = optimalAlie(honest, { f: 2 });
+ * // σ = (0.791, 0.791, 1); the search settles on z = 1: 2 copies of μ + σ ≈ (1.791, −0.209, 1.5).
+ * console.log(byz);
+ * console.log(coordinateMedian(honest));              // (1, −1, 0.5)
+ * console.log(coordinateMedian([...honest, ...byz])); // (1.5, −0.5, 1.5)
  * ```
  */
 export function optimal(

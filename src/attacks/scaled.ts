@@ -18,6 +18,12 @@ export interface ScaledAttackOptions extends AttackOptions {
  * return `f` `Float32Array`s of length d holding finite values (checked: anything else is an
  * `INVALID_OPTION` error naming the attack); to say that a scale is too large, throw a
  * `RobustAggError` — the built-in families throw `INVALID_OPTION` when a value would overflow float32.
+ *
+ * @param honest - the h honest vectors, each a `Float32Array` of the same length d holding finite
+ *   values; not to be modified.
+ * @param options - `f`, the number of vectors to return, and `scale`, the attack's strength (a
+ *   finite number ≥ 0 chosen by the search).
+ * @returns f `Float32Array`s of length d holding finite values.
  */
 export type ScaledAttack = (honest: readonly Float32Array[], options: ScaledAttackOptions) => Float32Array[];
 
