@@ -30,6 +30,12 @@ export interface AttackOptions {
  * (an omniscient attacker). Attacks never modify `honest`; each returned vector is a new array.
  *
  * @typeParam O - the attack's options.
+ * @param honest - the h honest vectors the attacker observes, each a `Float32Array` of the same
+ *   length d holding finite values; not modified.
+ * @param options - the attack's options: `f` (the number of vectors to craft, an integer in
+ *   [0, 2²⁰] with f·d ≤ 2³⁰), the `rng`, `seed` and `step` that `trainRobust` passes, and the
+ *   attack's own keys.
+ * @returns exactly f new `Float32Array`s of length d.
  */
 export type Attack<O extends AttackOptions = AttackOptions> = (honest: readonly Float32Array[], options: O) => Float32Array[];
 
