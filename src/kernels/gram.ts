@@ -52,15 +52,9 @@ export const GRAM_PAIR_EPSILON = 2 ** -17;
  *
  * @param rows - n rows of equal length d.
  * @param centre - what the rows are centred on (default null: not centred).
- * @returns the n×n Gram matrix of the centred rows, row-major.
- *
- * @example
- * ```ts
- * import { gram, squaredDistancesFromGram } from './gram.js';
- * const rows = [new Float32Array([1, 2]), new Float32Array([3, 5]), new Float32Array([1e30, 0])];
- * const dist = squaredDistancesFromGram(gram(rows, 'robust'), 3);
- * dist[1 * 3 + 0]; // 13 = ‖(1, 2) − (3, 5)‖², whatever row 2 holds
- * ```
+ * @returns the n×n Gram matrix of the centred rows, row-major. For example, with rows (1, 2),
+ * (3, 5) and (10³⁰, 0), `squaredDistancesFromGram(gram(rows, 'robust'), 3)[1 * 3 + 0]` is 13 =
+ * ‖(1, 2) − (3, 5)‖², whatever the third row holds.
  */
 export function gram(rows: readonly Float32Array[], centre: GramCentre = null): Float64Array {
   const n = rows.length;
