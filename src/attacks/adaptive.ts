@@ -57,8 +57,8 @@ const ADAPTIVE_KEYS = ['target', 'probabilities', 'epsilons', 'attack'] as const
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
- * @param options - see {@link AdaptiveOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
- *   2³⁰), `target` (required: a rule, or a pool as for {@link mixTailor}), `probabilities` (the
+ * @param options - see {@link AdaptiveOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `target` (required: a rule, or a pool as for {@link mixTailor}), `probabilities` (the
  *   pool's draw probabilities), `epsilons` (at most 256 numbers ≥ 0, default [0.1, 0.2, 0.5, 1, 2, 5,
  *   10, 20, 50, 100]), `attack` (default `'epsilonReverse'`).
  * @returns the Byzantine vectors at the chosen ε, that ε, its objective and the objective of every
@@ -153,8 +153,8 @@ export function adaptiveSearch(honest: Updates, options: AdaptiveOptions): Adapt
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
- * @param options - see {@link AdaptiveOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
- *   2³⁰), `target` (required: a rule, or a pool as for {@link mixTailor}), `probabilities` (the
+ * @param options - see {@link AdaptiveOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `target` (required: a rule, or a pool as for {@link mixTailor}), `probabilities` (the
  *   pool's draw probabilities), `epsilons` (at most 256 numbers ≥ 0, default [0.1, 0.2, 0.5, 1, 2, 5,
  *   10, 20, 50, 100]), `attack` (default `'epsilonReverse'`).
  * @returns f new vectors of length d: the attack at the chosen ε.

@@ -46,7 +46,8 @@ export interface LabelFlipOptions {
  * cannot hold (e.g. 299 in a `Uint8Array`) throws `INVALID_OPTION` instead of wrapping around.
  *
  * @typeParam T - the label array's type; the result has the same type.
- * @param labels - the class labels, a typed array of integers in [0, numClasses); not modified.
+ * @param labels - the class labels, a typed array; each label that is flipped must be an integer
+ *   in [0, numClasses). Not modified.
  * @param options - see {@link LabelFlipOptions}: `numClasses` (required, an integer in [1, 2⁵³ −
  *   1]), `indices` (positions in [0, labels.length); default: all).
  * @returns a new array of the same type and length, with the chosen labels flipped.

@@ -42,9 +42,9 @@ export interface MinMaxOptions extends AttackOptions {
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
- * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
- *   2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0, default
- *   10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
+ * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0,
+ *   default 10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
  * @returns f new vectors of length d, each μ − γ·p (`[]` for f = 0).
  * @example
  * ```ts
@@ -76,9 +76,9 @@ export function minMax(honest: Updates, options: MinMaxOptions): Float32Array[] 
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
- * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
- *   2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0, default
- *   10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
+ * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0,
+ *   default 10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
  * @returns f new vectors of length d, each μ − γ·p (`[]` for f = 0).
  * @example
  * ```ts
@@ -107,9 +107,9 @@ export function minSum(honest: Updates, options: MinMaxOptions): Float32Array[] 
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
- * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
- *   2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0, default
- *   10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
+ * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0,
+ *   default 10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
  * @returns γ ≥ 0 (0 when no positive γ is feasible); `f` is checked but no vector is made.
  * @example
  * ```ts
@@ -136,9 +136,9 @@ export function minMaxGamma(honest: Updates, options: MinMaxOptions): number {
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
- * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
- *   2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0, default
- *   10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
+ * @param options - see {@link MinMaxOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `direction` (default `'std'`), `search` (default `'bisection'`), `gammaInit` (> 0,
+ *   default 10), `tolerance` (> 0, default 1e-5). Needs h ≥ 2.
  * @returns γ ≥ 0 (0 when no positive γ is feasible); `f` is checked but no vector is made.
  * @example
  * ```ts

@@ -26,8 +26,8 @@ export interface NonFiniteOptions extends AttackOptions {
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
- * @param options - see {@link NonFiniteOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
- *   2³⁰), `value` (default `'nan'`), `coordinate` (an integer in [0, d − 1]; default: every
+ * @param options - see {@link NonFiniteOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `value` (default `'nan'`), `coordinate` (an integer in [0, d − 1]; default: every
  *   coordinate).
  * @returns f new vectors of length d holding NaN or ±Infinity.
  * @example

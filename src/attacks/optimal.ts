@@ -86,9 +86,9 @@ export interface OptimalSearchResult {
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
- * @param options - see {@link OptimalSearchOptions}: `f` (required, an integer in [0, 2²⁰] with f·d
- *   ≤ 2³⁰), `attack` and `aggregator` (required), `evaluations` (an integer in [1, 256], default 16),
- *   `start` (≥ 0, default 0), `step` (> 0, default 1), `ratio` (in (0.5, 1), default 0.8).
+ * @param options - see {@link OptimalSearchOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `attack` and `aggregator` (required), `evaluations` (an integer in [1, 256], default
+ *   16), `start` (≥ 0, default 0), `step` (> 0, default 1), `ratio` (in (0.5, 1), default 0.8).
  * @returns the Byzantine vectors at the best scale, that scale, its deviation and the evaluations
  *   spent.
  * @example
@@ -191,8 +191,8 @@ export function optimalSearch(honest: Updates, options: OptimalSearchOptions): O
  *   or a {@link ScaledAttack}.
  * @param aggregator - the rule attacked, bound to its options; it sees honest ∪ Byzantine, honest
  *   first, and must return a finite `Float32Array` of length d.
- * @param search - the line search's settings, read and checked once, now (see {@link
- *   LineSearchOptions}; defaults: 16 evaluations, start 0, step 1, ratio 0.8).
+ * @param search - the line search's settings, read and checked once, now (see
+ *   {@link LineSearchOptions}; defaults: 16 evaluations, start 0, step 1, ratio 0.8).
  * @returns an {@link Attack}: `(honest, { f })` runs the search on these honest vectors and returns
  *   its f vectors.
  * @example

@@ -23,8 +23,8 @@ export interface SignFlipOptions extends AttackOptions {
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
- * @param options - see {@link SignFlipOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
- *   2³⁰), `scale` (the factor u, default −3).
+ * @param options - see {@link SignFlipOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `scale` (the factor u, default −3).
  * @returns f new vectors of length d, each u·μ (`[]` for f = 0).
  * @example
  * ```ts
@@ -54,8 +54,8 @@ export function signFlip(honest: Updates, options: SignFlipOptions): Float32Arra
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
- * @param options - see {@link SignFlipOptions}: `f` (required, an integer in [0, 2²⁰] with f·d ≤
- *   2³⁰), `scale` (the factor u, default −10).
+ * @param options - see {@link SignFlipOptions}: `f` (required, an integer in [0, 2²⁰] with
+ *   f·d ≤ 2³⁰), `scale` (the factor u, default −10).
  * @returns f new vectors of length d, each u·μ (`[]` for f = 0).
  * @example
  * ```ts
