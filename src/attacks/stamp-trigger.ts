@@ -44,8 +44,9 @@ export interface StampTriggerOptions {
 /**
  * BadNets trigger (Gu, Dolan-Gavitt & Garg, "BadNets: identifying vulnerabilities in the machine
  * learning model supply chain", 2017): overwrites a k×k patch at a corner of every image of a
- * batch with a fixed pattern. The batch is a flat typed array of N·H·W·C values in `NHWC` or
- * `NCHW` layout (N is inferred). Returns a new array of the same type; `batch` is not modified.
+ * batch (or of the images listed in `images`) with a fixed pattern. The batch is a flat typed
+ * array of N·H·W·C values in `NHWC` or `NCHW` layout (N is inferred). Returns a new array of the
+ * same type; `batch` is not modified.
  * Defaults: k = 3, bottom-right corner, margin 0, solid pattern of value 1, NHWC, C = 1.
  *
  * @typeParam T - the batch's type; the result has the same type.
