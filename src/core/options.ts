@@ -80,7 +80,7 @@ export function readOptions<T extends object>(
   }
   const snapshot: Partial<T> = {};
   const source = options as Record<string, unknown>;
-  for (const key of known) {
+  for (const key of allowed) {
     if (key in options) {
       const value = source[key];
       if (value !== undefined) (snapshot as Record<string, unknown>)[key] = value;

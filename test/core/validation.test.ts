@@ -164,3 +164,24 @@ describe('isFiniteVector', () => {
     }
   });
 });
+
+describe('readOptions', () => {
+  it('reads every key once, even when a caller lists it twice; rejects null, arrays and unknown keys', async () => {
+    const { readOptions } = await import('../../src/core/options.js');
+    let reads = 0;
+    const options = {
+      get step() {
+        reads++;
+        return reads === 1 ? 1 : -3;
+      },
+    };
+    const snapshot = readOptions('test', options as { step?: number }, ['step', 'step']);
+    expect(snapshot.step).toBe(1);
+    expect(reads).toBe(1);
+    expect(() => readOptions('test', null, [])).toThrow(/options must be an object, got null/);
+    expect(() => readOptions('test', [] as never, [])).toThrow(/got an array/);
+    expect(() => readOptions('test', { tol: 1 } as never, ['tolerance' as never])).toThrow(
+      /unknown option 'tol' \(known: tolerance\)/,
+    );
+  });
+});
