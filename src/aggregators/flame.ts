@@ -125,6 +125,13 @@ export interface FlameDecision extends Decision {
  * the models; norms come from its diagonal), O(m²) clustering, one combine pass, one noise pass.
  * Returns the aggregated update (add it to G).
  *
+ * @param updates - the n client updates Δᵢ = Wᵢ − G, each a `Float32Array` of the same length d;
+ *   not modified. Clients holding NaN or ±Infinity are dropped (or throw, see `nonFinite`).
+ * @param options - see {@link FlameOptions}: `seed` or `rng` (required while λ > 0), `lambda`
+ *   (default 0.001, in [0, 1]), `global` (G; makes `clusterOn` default to `'models'`), `clusterOn`,
+ *   `layout`, `nonFinite`.
+ * @returns the aggregated update: the mean of the admitted, clipped updates plus N(0, (λS)²) noise.
+ *
  * @example
  * ```ts
  * import { flame, flameWithDecision } from 'robust-agg';
@@ -151,6 +158,11 @@ export function flame(updates: Updates, options?: FlameOptions): Float32Array {
 /**
  * {@link flame} together with its {@link FlameDecision}: labels, admitted clients, S, σ, clip
  * factors, the cosine distances and the HDBSCAN run.
+ *
+ * @param updates - the n client updates Δᵢ, as for {@link flame}.
+ * @param options - as for {@link flame}.
+ * @returns `{ aggregate, decision }`: the output of {@link flame} and the {@link FlameDecision}
+ *   behind it (admitted clients, labels, S, σ, clip factors, weights, the clustering).
  *
  * @example
  * ```ts
