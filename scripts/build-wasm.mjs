@@ -1,25 +1,42 @@
-// Generates the two committed build artefacts of the fast kernels from their sources:
-//   src/kernels/wasm/module-bytes.ts      the AssemblyScript kernels (assembly/) as base64 wasm
-//   src/kernels/workers/worker-source.ts  the worker thread's script (src/kernels/workers/worker-main.ts
-//                                         bundled with its imports into one IIFE string)
-// Both are inlined so that dist/ (ESM and CJS) and vitest running src/ load them the same way,
-// with no file lookup at run time. `npm run build` runs this first; `--check` only verifies that
-// the committed files are up to date (exit 1 otherwise).
+// Generates the committed build artefacts of the fast kernels from their sources:
+//   src/kernels/wasm/module-bytes-<family>.ts  one WebAssembly module per kernel family, deflated
+//                                              (raw DEFLATE, src/kernels/wasm/inflate.ts), base64:
+//                                              combine (combinations, finiteness, norms; assembly/combine.ts),
+//                                              gram (assembly/gram.ts), select (assembly/select.ts),
+//                                              each compiled from its entry assembly/entry/<family>.ts
+//   src/kernels/workers/worker-source.ts       the worker thread's script (src/kernels/workers/worker-main.ts
+//                                              bundled with its imports into one IIFE string)
+// All are inlined so that dist/ (ESM and CJS) and vitest running src/ load them the same way,
+// with no file lookup at run time. One module per family, each in its own file, so that a bundler
+// keeps only the modules a rule uses (mean carries 1.3 KB of deflated WebAssembly, not 16 KB).
+// The deflated bytes depend on the zlib that Node ships, so a module file is up to date when its
+// payload inflates to the freshly compiled module and the rest of its text matches: a committed
+// payload that inflates right is kept as it is (no churn between Node versions).
+// `npm run build` runs this first; `--check` only verifies that the committed files are up to
+// date (exit 1 otherwise).
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import asc from 'assemblyscript/asc';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
 
-/** Compiles assembly/index.ts (SIMD on, no runtime allocation, no imports) to wasm bytes. */
-async function compileWasm() {
+/** The kernel families: the generated file's name and exported constant, and what each holds. */
+const FAMILIES = [
+  { name: 'combine', constant: 'COMBINE_WASM_BASE64', what: 'weighted combinations, the finiteness check and squared norms' },
+  { name: 'gram', constant: 'GRAM_WASM_BASE64', what: 'the centred Gram matrix' },
+  { name: 'select', constant: 'SELECT_WASM_BASE64', what: 'column-wise selection (median, trimmed mean, mean around the median)' },
+];
+
+/** Compiles one entry of assembly/entry/ (SIMD on, no runtime allocation, no imports) to wasm bytes. */
+async function compileWasm(family) {
   let wasm = null;
   const { error, stderr } = await asc.main(
     [
-      path.join(root, 'assembly/index.ts'),
+      path.join(root, `assembly/entry/${family}.ts`),
       '--outFile', 'kernels.wasm',
       '--enable', 'simd',
       '-O3', '--noAssert',
@@ -31,8 +48,8 @@ async function compileWasm() {
       },
     },
   );
-  if (error) throw new Error(`asc failed: ${error.message}\n${stderr.toString()}`);
-  if (wasm === null) throw new Error('asc produced no wasm');
+  if (error) throw new Error(`asc failed on assembly/entry/${family}.ts: ${error.message}\n${stderr.toString()}`);
+  if (wasm === null) throw new Error(`asc produced no wasm for assembly/entry/${family}.ts`);
   return Buffer.from(wasm);
 }
 
@@ -75,13 +92,31 @@ async function emit(file, text) {
   return true;
 }
 
-const wasm = await compileWasm();
-await emit(
-  'src/kernels/wasm/module-bytes.ts',
-  header('assembly/*.ts') +
-    `/** The kernels' WebAssembly module (${wasm.length} bytes), base64. */\n` +
-    `export const WASM_BASE64 =\n  '${wasm.toString('base64')}';\n`,
-);
+/** The committed payload of a module file if it inflates to `wasm`, else null. */
+async function committedPayload(file, wasm) {
+  try {
+    const old = await readFile(path.join(root, file), 'utf8');
+    const payload = /\n  '([A-Za-z0-9+/=]*)';\n/.exec(old)?.[1];
+    if (payload !== undefined && inflateRawSync(Buffer.from(payload, 'base64')).equals(wasm)) return payload;
+  } catch {
+    // first build, or a payload that does not inflate
+  }
+  return null;
+}
+
+for (const family of FAMILIES) {
+  const wasm = await compileWasm(family.name);
+  const file = `src/kernels/wasm/module-bytes-${family.name}.ts`;
+  const payload = (await committedPayload(file, wasm)) ?? deflateRawSync(wasm, { level: 9 }).toString('base64');
+  const deflated = Buffer.from(payload, 'base64').length;
+  await emit(
+    file,
+    header(`assembly/entry/${family.name}.ts`) +
+      `/**\n * The "${family.name}" kernels' WebAssembly module (${family.what}): ${wasm.length} bytes,\n` +
+      ` * deflated to ${deflated} (raw DEFLATE, inflated by inflate.ts), base64.\n */\n` +
+      `export const ${family.constant} =\n  '${payload}';\n`,
+  );
+}
 const worker = await bundleWorker();
 await emit(
   'src/kernels/workers/worker-source.ts',

@@ -1,6 +1,6 @@
 import { RobustAggError } from '../core/errors.js';
 import { configuredThreads, kernelConfig, THREADS_RANGE, validThreads, type KernelBackend } from './wasm/config.js';
-import { loadWasmModule, mainWorkspace, mainWorkspaceBytes, releaseMainWorkspace, wasmFailure, wasmModule } from './wasm/instance.js';
+import { allKernelFamilies, gramKernels, kernelModule, loadKernels, selectKernels } from './wasm/instance.js';
 import { closeWorkerPool, existingPool, shrinkWorkerPool, workerPool, workersStarted } from './workers/pool.js';
 
 export type { KernelBackend };
@@ -20,11 +20,14 @@ export type { KernelBackend };
  * The environment variable `ROBUST_AGG_BACKEND` sets the initial value in Node (another value
  * than those three is ignored with one process warning).
  *
+ * @param backend - `'auto'`, `'wasm'` or `'js'`; anything else throws `INVALID_OPTION`.
  * @example
  * ```ts
- * import { setKernelBackend, krum } from 'robust-agg';
+ * import { krum, setKernelBackend } from 'robust-agg';
+ *
+ * const updates = [0, 1, 2, 3, 4, 5, 100].map((v) => Float32Array.of(v, -v));
  * setKernelBackend('js'); // exact float64 Gram matrix, no WebAssembly
- * krum(updates, { f: 2 });
+ * console.log(krum(updates, { f: 2 })); // Float32Array [2, -2]
  * setKernelBackend('auto');
  * ```
  */
@@ -94,11 +97,13 @@ export function getKernelThreads(): number {
 }
 
 /**
- * Prepares the fast kernels ahead of the first big call: compiles the WebAssembly module
- * asynchronously (required once on a browser's main thread, which refuses to compile it
- * synchronously; Node compiles it on first use anyway) and, in Node, starts the worker threads
- * and waits until they are ready, so that even the first call uses them. Resolves to whether
- * WebAssembly SIMD is available.
+ * Prepares the fast kernels ahead of the first big call: compiles every WebAssembly kernel module
+ * (combine, gram, select) asynchronously (required once on a browser's main thread, which refuses
+ * to compile modules over 4 KiB synchronously; elsewhere each module is compiled on its first use
+ * anyway) and, in Node, starts the worker threads with the modules they run and waits until they
+ * are ready, so that even the first call uses them. Resolves to whether WebAssembly SIMD is
+ * available. Importing it brings every kernel module into a bundle (about 12 KB of WebAssembly);
+ * a bundle of rules alone carries only the modules those rules use.
  *
  * @example
  * ```ts
@@ -108,12 +113,13 @@ export function getKernelThreads(): number {
  * ```
  */
 export async function initKernels(): Promise<boolean> {
-  const ok = await loadWasmModule();
-  if (!ok || mainWorkspace() === null) return false;
-  const module = wasmModule();
+  const loaded = await Promise.all(allKernelFamilies().map(loadKernels));
+  if (loaded.includes(false)) return false;
+  const gram = kernelModule(gramKernels);
+  const select = kernelModule(selectKernels);
   const workers = configuredThreads() - 1;
-  if (module !== null && workers > 0) {
-    const pool = workerPool(module, workers);
+  if (gram !== null && select !== null && workers > 0) {
+    const pool = workerPool(workers, { gram, select });
     if (pool !== null) await pool.whenReady();
   }
   return true;
@@ -123,13 +129,13 @@ export async function initKernels(): Promise<boolean> {
 export interface KernelStatus {
   /** The backend setting. */
   readonly backend: KernelBackend;
-  /** Whether the WebAssembly SIMD kernels loaded on this thread. */
+  /** Whether the WebAssembly SIMD kernels (every kernel module) loaded on this thread. */
   readonly wasm: boolean;
   /** Threads the kernels may use (calling thread included). */
   readonly threads: number;
   /** Worker threads started and ready. */
   readonly workersReady: number;
-  /** Bytes of WebAssembly memory held by this thread's kernel instance. */
+  /** Bytes of WebAssembly memory held by this thread's kernel instances (all modules). */
   readonly wasmMemoryBytes: number;
   /** Chunks of work finished by worker threads so far (0 when none ever joined). */
   readonly workerChunks: number;
@@ -160,15 +166,17 @@ export interface KernelStatus {
  */
 export function kernelStatus(): KernelStatus {
   const pool = existingPool();
+  const families = allKernelFamilies();
+  const compiled = kernelConfig.backend !== 'js' && families.every((family) => kernelModule(family) !== null);
   return {
     backend: kernelConfig.backend,
-    wasm: kernelConfig.backend !== 'js' && wasmModule() !== null,
+    wasm: compiled,
     threads: configuredThreads(),
     workersReady: pool === null ? 0 : pool.ready,
-    wasmMemoryBytes: mainWorkspaceBytes(),
+    wasmMemoryBytes: families.reduce((sum, family) => sum + (family.main?.memoryBytes ?? 0), 0),
     workerChunks: pool === null ? 0 : pool.stats.workerChunks,
     workersStarted: workersStarted(),
-    wasmError: describeFailure(wasmFailure()),
+    wasmError: describeFailure(families.find((family) => family.failure !== null)?.failure ?? null),
   };
 }
 
@@ -190,5 +198,5 @@ function describeFailure(error: unknown): string | null {
  */
 export function releaseKernelResources(): void {
   closeWorkerPool();
-  releaseMainWorkspace();
+  for (const family of allKernelFamilies()) family.main = null;
 }

@@ -1,5 +1,6 @@
 import { maxOf, quickselect } from './quickselect.js';
 import { kernelConfig, pickWorkspace } from './wasm/config.js';
+import { selectKernels } from './wasm/instance.js';
 import { selectWasm } from './wasm/drivers.js';
 import { SELECT_MEAN_AROUND_MEDIAN, SELECT_MEDIAN, SELECT_TRIMMED_MEAN } from './wasm/exports.js';
 
@@ -34,7 +35,7 @@ interface TaggedReducer extends ColumnReducer {
 export function reduceColumns(rows: readonly Float32Array[], reducer: ColumnReducer): Float32Array {
   const fast = reducer === columnMedian ? { op: SELECT_MEDIAN, param: 0 } : (reducer as TaggedReducer)[FAST_OP];
   if (fast !== undefined && rows.length > 0 && rows[0].length > 0) {
-    const ws = pickWorkspace(rows.length * rows[0].length, kernelConfig.minWasmWork);
+    const ws = pickWorkspace(selectKernels, rows.length * rows[0].length, kernelConfig.minWasmWork);
     if (ws !== null) return selectWasm(ws, rows, fast.op, fast.param);
   }
   return reduceColumnsPlain(rows, reducer);

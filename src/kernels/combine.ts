@@ -1,5 +1,7 @@
 import { isFiniteVector } from './finite.js';
 import { kernelConfig, pickWorkspace } from './wasm/config.js';
+import { combineKernels } from './wasm/instance.js';
+import { combineWasm } from './wasm/workspace.js';
 
 /** Columns per block: the float64 accumulator (32 KiB) stays in L1 while all rows stream through. */
 const COMBINE_BLOCK = 4096;
@@ -28,10 +30,10 @@ export function combine(
   if (d > 0) {
     let used = 0;
     for (let i = 0; i < rows.length; i++) if (weights[i] !== 0) used++;
-    const ws = pickWorkspace(Math.max(1, used) * d, kernelConfig.minCombineWork);
+    const ws = pickWorkspace(combineKernels, Math.max(1, used) * d, kernelConfig.minCombineWork);
     if (ws !== null) {
       const out = new Float32Array(d);
-      ws.combine(rows, weights, offset, offsetWeight, out);
+      combineWasm(ws, rows, weights, offset, offsetWeight, out);
       return out;
     }
   }
@@ -97,10 +99,10 @@ export function combineIfFinite(
 ): Float32Array | null {
   const d = rows.length > 0 ? rows[0].length : offset !== null ? offset.length : 0;
   if (d > 0) {
-    const ws = pickWorkspace(Math.max(1, rows.length) * d, kernelConfig.minCombineWork);
+    const ws = pickWorkspace(combineKernels, Math.max(1, rows.length) * d, kernelConfig.minCombineWork);
     if (ws !== null) {
       const out = new Float32Array(d);
-      return ws.combine(rows, weights, offset, offsetWeight, out, true) ? out : null;
+      return combineWasm(ws, rows, weights, offset, offsetWeight, out, true) ? out : null;
     }
   }
   for (const row of rows) if (!isFiniteVector(row)) return null;

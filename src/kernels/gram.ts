@@ -1,4 +1,5 @@
 import { kernelConfig, pickWorkspace } from './wasm/config.js';
+import { gramKernels } from './wasm/instance.js';
 import { gramWasm } from './wasm/drivers.js';
 
 /** Columns per block: the centred block (n × 1024 float64) stays in cache while all pairs use it. */
@@ -59,7 +60,7 @@ export const GRAM_PAIR_EPSILON = 2 ** -17;
 export function gram(rows: readonly Float32Array[], centre: GramCentre = null): Float64Array {
   const n = rows.length;
   if (n > 0 && rows[0].length > 0) {
-    const ws = pickWorkspace(n * rows[0].length, kernelConfig.minWasmWork);
+    const ws = pickWorkspace(gramKernels, n * rows[0].length, kernelConfig.minWasmWork);
     if (ws !== null) {
       const g = gramWasm(ws, rows, centre);
       if (g !== null) return g;

@@ -1,12 +1,14 @@
 import { kernelConfig, pickWorkspace } from './wasm/config.js';
+import { combineKernels } from './wasm/instance.js';
+import { sumSquaresWasm } from './wasm/workspace.js';
 
 /**
  * ‖x‖² in float64. From 2¹⁶ values on (backend 'auto') the WebAssembly kernel runs, with the plain
  * kernel's operations in its order (same bits).
  */
 export function squaredNorm(x: Float32Array): number {
-  const ws = pickWorkspace(x.length, kernelConfig.minNormLength);
-  return ws !== null && x.length > 0 ? ws.sumSquares(x, null) : squaredNormPlain(x);
+  const ws = pickWorkspace(combineKernels, x.length, kernelConfig.minNormLength);
+  return ws !== null && x.length > 0 ? sumSquaresWasm(ws, x, null) : squaredNormPlain(x);
 }
 
 /** ‖x‖² in float64: the plain TypeScript kernel (two interleaved accumulators). */
@@ -28,8 +30,8 @@ export function squaredNormPlain(x: Float32Array): number {
  * plain kernel's operations in its order (same bits).
  */
 export function squaredDistance(a: Float32Array, b: Float32Array): number {
-  const ws = pickWorkspace(a.length, kernelConfig.minNormLength);
-  return ws !== null && a.length > 0 ? ws.sumSquares(a, b) : squaredDistancePlain(a, b);
+  const ws = pickWorkspace(combineKernels, a.length, kernelConfig.minNormLength);
+  return ws !== null && a.length > 0 ? sumSquaresWasm(ws, a, b) : squaredDistancePlain(a, b);
 }
 
 /** ‖a − b‖² in float64: the plain TypeScript kernel. */

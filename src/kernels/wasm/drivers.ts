@@ -1,7 +1,5 @@
-import { workerPool } from '../workers/pool.js';
-import { configuredThreads, kernelConfig } from './config.js';
-import { wasmModule } from './instance.js';
-import type { Workspace } from './workspace.js';
+import { gramOnWorkers, selectOnWorkers } from '../workers/dispatch.js';
+import type { GramWorkspace, SelectWorkspace } from './workspace.js';
 
 /** Most chunks a call is cut into (more only when a slot would exceed SLOT_BYTES). */
 const MAX_CHUNKS = 64;
@@ -40,12 +38,6 @@ export function selectPlan(m: number, d: number): Plan {
   return plan(m, d, clamp(Math.floor(131072 / m / 16) * 16, 16, 1024));
 }
 
-/** Workers to involve in a call with `chunks` chunks and `work` units of work above `threshold`. */
-function workersFor(chunks: number, work: number, threshold: number): number {
-  if (chunks < 2 || work < threshold) return 0;
-  return Math.min(configuredThreads() - 1, chunks - 1);
-}
-
 /**
  * The centred Gram matrix on the WebAssembly kernels (and worker threads above the size
  * threshold): G = Σ_c P_c over the plan's chunks in chunk order, each P_c computed from zero, so
@@ -56,7 +48,7 @@ function workersFor(chunks: number, work: number, threshold: number): number {
  * @internal
  */
 export function gramWasm(
-  ws: Workspace,
+  ws: GramWorkspace,
   rows: readonly Float32Array[],
   centre: Float32Array | null | 'robust',
 ): Float64Array | null {
@@ -81,35 +73,10 @@ export function gramWasm(
     if (!ws.gramChunk(rows, centre, c0, Math.min(p.chunk, d - c0), p.block, part)) finite = false;
     accept(c, part);
   };
-  const workers = workersFor(p.chunks, (n * n * d) / 2, kernelConfig.minParallelGram);
-  const pool = workers > 0 ? workerPool(wasmModule()!, workers) : null;
-  if (pool === null) {
+  // On worker threads in Node above the size threshold (a worker that failed a chunk, a NaN or
+  // ±∞ input, made the calling thread redo it: `finite` then already says so); here otherwise.
+  if (!gramOnWorkers(rows, centre, p, runLocal, accept)) {
     for (let c = 0; c < p.chunks; c++) runLocal(c);
-  } else {
-    const ref = centre === 'robust' ? null : centre;
-    const rowsIn = ref === null ? n : n + 1;
-    pool.run(
-      {
-        chunks: p.chunks,
-        dataBytes: rowsIn * p.chunk * 4,
-        resultBytes: n * n * 8,
-        runLocal,
-        pack(c, data) {
-          const c0 = c * p.chunk;
-          const cw = Math.min(p.chunk, d - c0);
-          const view = new Float32Array(data, 0, rowsIn * cw);
-          for (let i = 0; i < n; i++) view.set(rows[i].subarray(c0, c0 + cw), i * cw);
-          if (ref !== null) view.set(ref.subarray(c0, c0 + cw), n * cw);
-          return { kind: 'gram', n, cw, block: p.block, hasRef: ref !== null, robust: centre === 'robust', op: 0, param: 0 };
-        },
-        unpack(c, result) {
-          accept(c, new Float64Array(result, 0, n * n).slice());
-        },
-      },
-      workers,
-    );
-    // A worker that failed a chunk (a NaN or ±∞ input) made the calling thread redo it: `finite`
-    // then already says so.
   }
   if (!finite) return null;
   for (let i = 0; i < n; i++) {
@@ -125,7 +92,7 @@ export function gramWasm(
  *
  * @internal
  */
-export function selectWasm(ws: Workspace, rows: readonly Float32Array[], op: number, param: number): Float32Array {
+export function selectWasm(ws: SelectWorkspace, rows: readonly Float32Array[], op: number, param: number): Float32Array {
   const m = rows.length;
   const d = rows[0].length;
   const out = new Float32Array(d);
@@ -134,32 +101,8 @@ export function selectWasm(ws: Workspace, rows: readonly Float32Array[], op: num
     const c0 = c * p.chunk;
     ws.selectChunk(rows, c0, Math.min(p.chunk, d - c0), p.block, op, param, out, c0);
   };
-  const workers = workersFor(p.chunks, m * d, kernelConfig.minParallelSelect);
-  const pool = workers > 0 ? workerPool(wasmModule()!, workers) : null;
-  if (pool === null) {
+  if (!selectOnWorkers(rows, op, param, p, runLocal, out)) {
     for (let c = 0; c < p.chunks; c++) runLocal(c);
-    return out;
   }
-  pool.run(
-    {
-      chunks: p.chunks,
-      dataBytes: m * p.chunk * 4,
-      resultBytes: p.chunk * 4,
-      runLocal,
-      pack(c, data) {
-        const c0 = c * p.chunk;
-        const cw = Math.min(p.chunk, d - c0);
-        const view = new Float32Array(data, 0, m * cw);
-        for (let i = 0; i < m; i++) view.set(rows[i].subarray(c0, c0 + cw), i * cw);
-        return { kind: 'select', n: m, cw, block: p.block, hasRef: false, op, param };
-      },
-      unpack(c, result) {
-        const c0 = c * p.chunk;
-        const cw = Math.min(p.chunk, d - c0);
-        out.set(new Float32Array(result, 0, cw), c0);
-      },
-    },
-    workers,
-  );
   return out;
 }

@@ -1,25 +1,33 @@
 import type { WasmMemory } from './wasm-api.js';
 
-/**
- * The functions exported by the AssemblyScript kernels (assembly/index.ts). Every argument named
- * like an array is a byte address in the module's memory; address 0 means "none".
- *
- * @internal
- */
-export interface KernelExports {
+// The functions exported by the three AssemblyScript kernel modules (assembly/entry/*.ts), one
+// interface per module. Every argument named like an array is a byte address in that module's
+// own memory; address 0 means "none".
+
+/** The "combine" module: weighted combinations, the finiteness check, squared norms. @internal */
+export interface CombineExports {
   readonly memory: WasmMemory;
-  gramRow(raw: number, ref: number, i: number, width: number, stride: number, y: number): number;
-  gramMedianRow(mx: number, n: number, keys: number): number;
-  gramScale(y: number, n: number, stride: number, mx: number, fac: number): number;
-  gramRowWide(raw: number, ref: number, i: number, width: number, stride: number, y: number, fac: number): number;
-  gramBlock(y: number, n: number, stride: number, g: number, fac: number, r: number, mx: number, c: number): number;
-  addF64(dst: number, src: number, count: number): void;
   accInit(acc: number, offset: number, offsetWeight: number, width: number): void;
   accRows(acc: number, rows: number, count: number, stride: number, weights: number, width: number): void;
   accRowsChecked(acc: number, rows: number, count: number, stride: number, weights: number, width: number): number;
   allFinite(x: number, width: number): number;
   accStore(acc: number, out: number, width: number): void;
   sumSquares(a: number, b: number, width: number, state: number): void;
+}
+
+/** The "gram" module: the centred Gram matrix. @internal */
+export interface GramExports {
+  readonly memory: WasmMemory;
+  gramRow(raw: number, ref: number, i: number, width: number, stride: number, y: number): number;
+  gramMedianRow(mx: number, n: number, keys: number): number;
+  gramScale(y: number, n: number, stride: number, mx: number, fac: number): number;
+  gramRowWide(raw: number, ref: number, i: number, width: number, stride: number, y: number, fac: number): number;
+  gramBlock(y: number, n: number, stride: number, g: number, fac: number, r: number, mx: number, c: number): number;
+}
+
+/** The "select" module: column-wise selection. @internal */
+export interface SelectExports {
+  readonly memory: WasmMemory;
   selectColumns(
     rows: number,
     m: number,

@@ -1,4 +1,6 @@
 import { kernelConfig, pickWorkspace } from './config.js';
+import { combineKernels } from './instance.js';
+import { allFiniteWasm } from './workspace.js';
 
 /**
  * Whether every value of x is finite, on the WebAssembly kernel (rows copied in blocks, f32x4
@@ -9,6 +11,6 @@ import { kernelConfig, pickWorkspace } from './config.js';
  */
 export function isFiniteVectorWasm(x: Float32Array): boolean | null {
   if (x.length === 0) return null;
-  const ws = pickWorkspace(x.length, kernelConfig.minNormLength);
-  return ws === null ? null : ws.allFinite(x);
+  const ws = pickWorkspace(combineKernels, x.length, kernelConfig.minNormLength);
+  return ws === null ? null : allFiniteWasm(ws, x);
 }

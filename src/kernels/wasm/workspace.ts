@@ -1,4 +1,5 @@
-import type { KernelExports } from './exports.js';
+import type { CombineExports, GramExports, SelectExports } from './exports.js';
+import type { WasmMemory } from './wasm-api.js';
 
 /** First byte the kernels use: address 0 stands for "no array" in the kernels' arguments. */
 const BASE = 1024;
@@ -64,23 +65,23 @@ function neededRanks(m: number, op: number, param: number): [number, number] {
 }
 
 /**
- * One instance of the WebAssembly kernels with its memory, and the code that streams rows through
- * it: rows are copied into the module's memory one block of columns at a time (never all of them),
- * the kernel runs, results are copied out. The memory grows to the largest block layout asked for
- * and stays at that size (WebAssembly memory cannot shrink); drop the instance to release it.
+ * One instance of a WebAssembly kernel module with its memory, and the code that streams rows
+ * through it: rows are copied into the module's memory one block of columns at a time (never all
+ * of them), the kernel runs, results are copied out. The memory grows to the largest block layout
+ * asked for and stays at that size (WebAssembly memory cannot shrink); drop the instance to
+ * release it. One subclass per kernel module (combine, gram, select), so that a bundle carries
+ * the streaming code of the kernels it uses only.
  *
- * The same class runs on the main thread (rows are the caller's arrays) and inside the worker
+ * The same classes run on the main thread (rows are the caller's arrays) and inside the worker
  * threads (rows are views of a SharedArrayBuffer slot), so both compute bit-identical chunks.
  *
  * @internal
  */
-export class Workspace {
-  private f32: Float32Array;
-  private f64: Float64Array;
-  private networkKey = '';
-  private network: Uint32Array = new Uint32Array(0);
+export class Workspace<E extends { readonly memory: WasmMemory }> {
+  f32: Float32Array;
+  f64: Float64Array;
 
-  constructor(readonly ex: KernelExports) {
+  constructor(readonly ex: E) {
     this.f32 = new Float32Array(ex.memory.buffer);
     this.f64 = new Float64Array(ex.memory.buffer);
   }
@@ -90,8 +91,11 @@ export class Workspace {
     return this.ex.memory.buffer.byteLength;
   }
 
-  /** Makes `bytes` bytes from BASE addressable (grows the memory and refreshes the views). */
-  private reserve(bytes: number): void {
+  /**
+   * Makes `bytes` bytes from BASE addressable (grows the memory and refreshes the views: read
+   * f32 and f64 again after calling it).
+   */
+  reserve(bytes: number): void {
     const need = BASE + bytes;
     const have = this.ex.memory.buffer.byteLength;
     if (need > have) this.ex.memory.grow(Math.ceil((need - have) / 65536));
@@ -100,7 +104,10 @@ export class Workspace {
       this.f64 = new Float64Array(this.ex.memory.buffer);
     }
   }
+}
 
+/** The "gram" module's instance: partial centred Gram matrices. @internal */
+export class GramWorkspace extends Workspace<GramExports> {
   /**
    * Partial centred Gram matrix of the columns [c0, c0 + cw) of `rows`, in blocks of `block`
    * columns (a multiple of 16), written to out[0 .. n²) (lower triangle; the upper one is 0).
@@ -175,6 +182,12 @@ export class Workspace {
     out.set(f64.subarray(g8, g8 + n * n));
     return true;
   }
+}
+
+/** The "select" module's instance: column-wise selection. @internal */
+export class SelectWorkspace extends Workspace<SelectExports> {
+  private networkKey = '';
+  private network: Uint32Array = new Uint32Array(0);
 
   /**
    * Reduces every column of [c0, c0 + cw) of `rows` (op: 0 median, 1 trimmed mean with `param`
@@ -222,81 +235,89 @@ export class Workspace {
       out.set(f32.subarray(res >>> 2, (res >>> 2) + w), outOffset + (b0 - c0));
     }
   }
+}
 
-  /**
-   * out = Σᵢ wᵢ rowsᵢ + offsetWeight · offset in float64, rounded once: the plain kernel's
-   * operations in the plain kernel's order (rows with weight 0 are never read). With `checked`,
-   * every row (weight 0 included) is also checked for NaN/±Infinity in the same pass, and the
-   * result is false (out then holds garbage) when one is found.
-   */
-  combine(
-    rows: readonly Float32Array[],
-    weights: ArrayLike<number>,
-    offset: Float32Array | null,
-    offsetWeight: number,
-    out: Float32Array,
-    checked = false,
-  ): boolean {
-    const d = out.length;
-    const used: number[] = [];
-    for (let i = 0; i < rows.length; i++) if (checked || weights[i] !== 0) used.push(i);
-    const block = Math.min(COMBINE_BLOCK, roundUp(d, 4));
-    const acc = BASE;
-    const off = acc + block * 8;
-    const data = off + block * 4;
-    const wts = data + COMBINE_GROUP * block * 4;
-    const res = wts + COMBINE_GROUP * 8;
-    this.reserve(res + block * 4 - BASE);
-    const useOffset = offset !== null && offsetWeight !== 0;
-    for (let c0 = 0; c0 < d; c0 += block) {
-      const w = Math.min(block, d - c0);
-      if (useOffset) this.f32.set(offset.subarray(c0, c0 + w), off >>> 2);
-      this.ex.accInit(acc, useOffset ? off : 0, offsetWeight, w);
-      for (let g0 = 0; g0 < used.length; g0 += COMBINE_GROUP) {
-        const count = Math.min(COMBINE_GROUP, used.length - g0);
-        for (let k = 0; k < count; k++) {
-          const i = used[g0 + k];
-          this.f32.set(rows[i].subarray(c0, c0 + w), (data >>> 2) + k * block);
-          this.f64[(wts >>> 3) + k] = weights[i];
-        }
-        if (!checked) this.ex.accRows(acc, data, count, block, wts, w);
-        else if (this.ex.accRowsChecked(acc, data, count, block, wts, w) !== 0) return false;
+/**
+ * The "combine" module's instance. Its kernels are functions, not methods, so that a bundle keeps
+ * only those its rules call (mean never needs the norms, coordinateMedian only the finiteness
+ * check). @internal
+ */
+export class CombineWorkspace extends Workspace<CombineExports> {}
+
+/**
+ * out = Σᵢ wᵢ rowsᵢ + offsetWeight · offset in float64, rounded once: the plain kernel's
+ * operations in the plain kernel's order (rows with weight 0 are never read). With `checked`,
+ * every row (weight 0 included) is also checked for NaN/±Infinity in the same pass, and the
+ * result is false (out then holds garbage) when one is found.
+ */
+export function combineWasm(
+  ws: CombineWorkspace,
+  rows: readonly Float32Array[],
+  weights: ArrayLike<number>,
+  offset: Float32Array | null,
+  offsetWeight: number,
+  out: Float32Array,
+  checked = false,
+): boolean {
+  const d = out.length;
+  const used: number[] = [];
+  for (let i = 0; i < rows.length; i++) if (checked || weights[i] !== 0) used.push(i);
+  const block = Math.min(COMBINE_BLOCK, roundUp(d, 4));
+  const acc = BASE;
+  const off = acc + block * 8;
+  const data = off + block * 4;
+  const wts = data + COMBINE_GROUP * block * 4;
+  const res = wts + COMBINE_GROUP * 8;
+  ws.reserve(res + block * 4 - BASE);
+  const useOffset = offset !== null && offsetWeight !== 0;
+  for (let c0 = 0; c0 < d; c0 += block) {
+    const w = Math.min(block, d - c0);
+    if (useOffset) ws.f32.set(offset.subarray(c0, c0 + w), off >>> 2);
+    ws.ex.accInit(acc, useOffset ? off : 0, offsetWeight, w);
+    for (let g0 = 0; g0 < used.length; g0 += COMBINE_GROUP) {
+      const count = Math.min(COMBINE_GROUP, used.length - g0);
+      for (let k = 0; k < count; k++) {
+        const i = used[g0 + k];
+        ws.f32.set(rows[i].subarray(c0, c0 + w), (data >>> 2) + k * block);
+        ws.f64[(wts >>> 3) + k] = weights[i];
       }
-      this.ex.accStore(acc, res, w);
-      out.set(this.f32.subarray(res >>> 2, (res >>> 2) + w), c0);
+      if (!checked) ws.ex.accRows(acc, data, count, block, wts, w);
+      else if (ws.ex.accRowsChecked(acc, data, count, block, wts, w) !== 0) return false;
     }
-    return true;
+    ws.ex.accStore(acc, res, w);
+    out.set(ws.f32.subarray(res >>> 2, (res >>> 2) + w), c0);
   }
+  return true;
+}
 
-  /** Whether every value of x is finite (no NaN, no ±Infinity). */
-  allFinite(x: Float32Array): boolean {
-    const d = x.length;
-    const block = Math.min(NORM_BLOCK, roundUp(d, 4));
-    this.reserve(block * 4);
-    for (let c0 = 0; c0 < d; c0 += block) {
-      const w = Math.min(block, d - c0);
-      this.f32.set(x.subarray(c0, c0 + w), BASE >>> 2);
-      if (this.ex.allFinite(BASE, w) === 0) return false;
-    }
-    return true;
+/** Whether every value of x is finite (no NaN, no ±Infinity). */
+export function allFiniteWasm(ws: CombineWorkspace, x: Float32Array): boolean {
+  const d = x.length;
+  const block = Math.min(NORM_BLOCK, roundUp(d, 4));
+  ws.reserve(block * 4);
+  for (let c0 = 0; c0 < d; c0 += block) {
+    const w = Math.min(block, d - c0);
+    ws.f32.set(x.subarray(c0, c0 + w), BASE >>> 2);
+    if (ws.ex.allFinite(BASE, w) === 0) return false;
   }
+  return true;
+}
 
-  /** ‖a‖² (b null) or ‖a − b‖², float64, the plain kernel's order of operations. */
-  sumSquares(a: Float32Array, b: Float32Array | null): number {
-    const d = a.length;
-    const block = Math.min(NORM_BLOCK, roundUp(d, 4));
-    const state = BASE;
-    const pa = state + 16;
-    const pb = pa + block * 4;
-    this.reserve(pb + block * 4 - BASE);
-    this.f64[state >>> 3] = 0;
-    this.f64[(state >>> 3) + 1] = 0;
-    for (let c0 = 0; c0 < d; c0 += block) {
-      const w = Math.min(block, d - c0);
-      this.f32.set(a.subarray(c0, c0 + w), pa >>> 2);
-      if (b !== null) this.f32.set(b.subarray(c0, c0 + w), pb >>> 2);
-      this.ex.sumSquares(pa, b === null ? 0 : pb, w, state);
-    }
-    return this.f64[state >>> 3] + this.f64[(state >>> 3) + 1];
+/** ‖a‖² (b null) or ‖a − b‖², float64, the plain kernel's order of operations. */
+export function sumSquaresWasm(ws: CombineWorkspace, a: Float32Array, b: Float32Array | null): number {
+  const d = a.length;
+  const block = Math.min(NORM_BLOCK, roundUp(d, 4));
+  const state = BASE;
+  const pa = state + 16;
+  const pb = pa + block * 4;
+  ws.reserve(pb + block * 4 - BASE);
+  ws.f64[state >>> 3] = 0;
+  ws.f64[(state >>> 3) + 1] = 0;
+  for (let c0 = 0; c0 < d; c0 += block) {
+    const w = Math.min(block, d - c0);
+    ws.f32.set(a.subarray(c0, c0 + w), pa >>> 2);
+    if (b !== null) ws.f32.set(b.subarray(c0, c0 + w), pb >>> 2);
+    ws.ex.sumSquares(pa, b === null ? 0 : pb, w, state);
   }
+  return ws.f64[state >>> 3] + ws.f64[(state >>> 3) + 1];
 }

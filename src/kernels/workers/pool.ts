@@ -1,5 +1,4 @@
 import { nodeBuiltin } from '../wasm/node-builtin.js';
-import type { WasmModule } from '../wasm/wasm-api.js';
 import {
   DONE,
   MAX_WORKERS,
@@ -10,7 +9,10 @@ import {
   SlotState,
   WORKER_WORDS,
   type JobMessage,
+  type ModuleMessage,
   type WorkerInit,
+  type WorkerKernel,
+  type WorkerModules,
 } from './protocol.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
@@ -49,6 +51,8 @@ interface WorkerHandle {
   /** The worker's own control words (READY, POSTED, slot states). */
   readonly ctl: Int32Array;
   readonly slots: Slot[];
+  /** The kernel modules the worker has (or has been posted). */
+  readonly kernels: Set<WorkerKernel>;
   dead: boolean;
 }
 
@@ -78,7 +82,8 @@ function now(): number {
 
 /**
  * A pool of Node worker threads running the WebAssembly kernels on chunks of columns copied into
- * SharedArrayBuffer slots (two per worker: one running, one queued). The calling thread stays
+ * SharedArrayBuffer slots (two per worker: one running, one queued). A worker starts with the
+ * kernel modules compiled so far and gets any other one just before its first job that needs it. The calling thread stays
  * synchronous: it fills slots, runs chunks itself meanwhile, and blocks with Atomics.wait only when
  * nothing is left but other threads' chunks. Workers are unref'd (they never keep a process alive)
  * and join a call as soon as they are ready, so the first call does not wait for them to start.
@@ -95,10 +100,15 @@ export class WorkerPool {
   /** Mean time of a chunk run on the calling thread (for deciding when a worker is stalled). */
   private localChunkMs = 5;
 
-  constructor(
-    private readonly wt: WorkerThreads,
-    private readonly module: WasmModule,
-  ) {}
+  /** The compiled kernel modules workers get (all that calls have needed so far). */
+  private readonly modules: WorkerModules = {};
+
+  constructor(private readonly wt: WorkerThreads) {}
+
+  /** Adds kernel modules for the workers (a worker gets each before its first job using it). */
+  provide(modules: WorkerModules): void {
+    Object.assign(this.modules, modules);
+  }
 
   /** Workers started (ready or not). */
   get size(): number {
@@ -154,7 +164,7 @@ export class WorkerPool {
     const worker = new this.wt.Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
-        module: this.module,
+        modules: { ...this.modules },
         control: ctl.buffer as SharedArrayBuffer,
         done: this.done.buffer as SharedArrayBuffer,
         port: port2,
@@ -168,6 +178,7 @@ export class WorkerPool {
       port: port1,
       ctl,
       slots: Array.from({ length: SLOTS }, () => ({ data: null, result: null, call: -1, chunk: -1, postedAt: 0 })),
+      kernels: new Set(Object.keys(this.modules) as WorkerKernel[]),
       dead: false,
     };
     worker.on('error', () => {
@@ -317,6 +328,12 @@ export class WorkerPool {
       slot.result = new SharedArrayBuffer(task.resultBytes);
     }
     const job: JobMessage = { ...task.pack(c, slot.data), slot: s, data: slot.data, result: slot.result };
+    const module = this.modules[job.kind];
+    if (!h.kernels.has(job.kind) && module !== undefined) {
+      // A worker without a module fails the job (the caller then runs it): never the case here.
+      h.port.postMessage({ load: job.kind, module } satisfies ModuleMessage);
+      h.kernels.add(job.kind);
+    }
     slot.call = call;
     slot.chunk = c;
     slot.postedAt = now();
@@ -333,19 +350,22 @@ let startedWorkers = 0;
 
 /**
  * The process's worker pool holding at least `workers` workers (started on first use, grown when
- * a call needs more, never shrunk here: a call that needs fewer runs on a subset), or null where
- * worker threads are unavailable (browsers, Node < 20.16) or `workers` is 0. The caller bounds
- * `workers` by the configured thread count; `setKernelThreads` with a lower count shrinks the pool.
+ * a call needs more, never shrunk here: a call that needs fewer runs on a subset), with the
+ * compiled kernel `modules` the call needs, or null where worker threads are unavailable
+ * (browsers, Node < 20.16) or `workers` is 0. The caller bounds `workers` by the configured thread
+ * count; `setKernelThreads` with a lower count shrinks the pool. (Browser builds replace this file
+ * by pool.browser.ts, which never starts a worker.)
  *
  * @internal
  */
-export function workerPool(module: WasmModule, workers: number): WorkerPool | null {
+export function workerPool(workers: number, modules: WorkerModules): WorkerPool | null {
   if (workers <= 0) return null;
   if (pool === null) {
     const wt = nodeBuiltin<WorkerThreads>('node:worker_threads');
     if (wt === null || typeof SharedArrayBuffer === 'undefined') return null;
-    pool = new WorkerPool(wt, module);
+    pool = new WorkerPool(wt);
   }
+  pool.provide(modules);
   pool.grow(workers);
   return pool;
 }

@@ -5,7 +5,7 @@ import type { WasmModule } from '../wasm/wasm-api.js';
 //   [DONE]           incremented (and notified) by any worker after every job it finishes
 // Words of one worker (Int32Array over a SharedArrayBuffer of its own, never reused, so a
 // terminated worker still finishing a job cannot touch the words of its successor):
-//   [READY]          1 once the worker has instantiated its kernels
+//   [READY]          1 once the worker has instantiated the kernel modules it started with
 //   [POSTED]         number of job messages posted to the worker (notified on each post)
 //   [SLOT + s]       state of the worker's input/result slot s (SlotState)
 
@@ -41,10 +41,26 @@ export const SlotState = {
   STOLEN: 5,
 } as const;
 
+/** The kernel modules a worker runs (each compiled once by the calling thread). @internal */
+export type WorkerKernel = 'gram' | 'select';
+
+/** The compiled kernel modules a worker has or gets. @internal */
+export type WorkerModules = Partial<Record<WorkerKernel, WasmModule>>;
+
+/**
+ * A kernel module for a worker that started without it, posted just before the first job that
+ * needs it (messages on a port arrive in order). @internal
+ */
+export interface ModuleMessage {
+  readonly load: WorkerKernel;
+  readonly module: WasmModule;
+}
+
 /** One chunk of work posted to a worker. @internal */
 export interface JobMessage {
   readonly slot: number;
-  readonly kind: 'gram' | 'select';
+  /** Which kernel module runs it. */
+  readonly kind: WorkerKernel;
   /** Rows in `data` (for 'gram', the reference row, if any, follows them). */
   readonly n: number;
   /** Values per row in `data` (the chunk's width). */
@@ -62,7 +78,8 @@ export interface JobMessage {
 
 /** What the worker receives at start. @internal */
 export interface WorkerInit {
-  readonly module: WasmModule;
+  /** The kernel modules compiled so far; later ones come as a {@link ModuleMessage}. */
+  readonly modules: WorkerModules;
   /** The worker's own control words. */
   readonly control: SharedArrayBuffer;
   /** The pool's DONE word. */
