@@ -136,17 +136,17 @@ export function kernelWorkspace<W extends { readonly memoryBytes: number }>(kern
   return kernels.main;
 }
 
-/** Weighted combinations, the finiteness check and squared norms (about 2 KB of WebAssembly). @internal */
+/** Weighted combinations, the finiteness check and squared norms (2.1 KB of WebAssembly, 1.3 KB in a bundle). @internal */
 export const combineKernels = /* @__PURE__ */ family(
   'combine',
   COMBINE_WASM_BASE64,
   (ex) => new CombineWorkspace(ex as CombineExports),
 );
 
-/** The centred Gram matrix (about 6 KB of WebAssembly). @internal */
+/** The centred Gram matrix (5.9 KB of WebAssembly, 2.8 KB in a bundle). @internal */
 export const gramKernels = /* @__PURE__ */ family('gram', GRAM_WASM_BASE64, (ex) => new GramWorkspace(ex as GramExports));
 
-/** Column-wise selection (about 4 KB of WebAssembly). @internal */
+/** Column-wise selection (4.1 KB of WebAssembly, 2.4 KB in a bundle). @internal */
 export const selectKernels = /* @__PURE__ */ family(
   'select',
   SELECT_WASM_BASE64,
