@@ -61,12 +61,15 @@ export const PRESETS = {
  */
 export function attacksFor(preset) {
   const p = PRESETS[preset];
+  // The f identical messages of sign-flip and zero-gradient: one vector, sent f times (the same
+  // array; trainRobust and the aggregators only read it).
+  const identical = (v, f) => Array.from({ length: f }, () => v);
   return {
     none: null,
     gaussian: (honest, ctx) => gaussian([mean(honest)], { ...ctx, sigma: 30 }), // μ + 30·N(0, I)
-    'sign-flip': (honest, ctx) => signFlip([mean(honest)], { ...ctx, scale: p.signFlipScale }), // u·μ
+    'sign-flip': (honest, ctx) => identical(signFlip([mean(honest)], { ...ctx, f: 1, scale: p.signFlipScale })[0], ctx.f), // u·μ
     // −Σ honest / f (all messages sum to 0) = −(H/f)·μ
-    'zero-gradient': (honest, ctx) => signFlip([mean(honest)], { ...ctx, scale: -honest.length / ctx.f }),
+    'zero-gradient': (honest, ctx) => identical(signFlip([mean(honest)], { ...ctx, f: 1, scale: -honest.length / ctx.f })[0], ctx.f),
   };
 }
 export const ATTACK_NAMES = ['none', 'gaussian', 'sign-flip', 'zero-gradient'];
