@@ -106,7 +106,7 @@ function svgPanels({ title, panels, yLabel, yMin, yMax, log = false, xMax, legen
       const v = lo + ((hi - lo) * k) / 4;
       const yy = y0 + ph - (ph * k) / 4;
       out.push(`<line x1="${x0}" x2="${x0 + pw}" y1="${yy}" y2="${yy}" stroke="#eee"/>`);
-      const label = lg ? `1e${v.toFixed(v % 1 === 0 ? 0 : 1)}` : `${+v.toFixed(2)}`;
+      const label = lg ? `${+(10 ** v).toPrecision(2)}` : `${+v.toFixed(2)}`;
       out.push(`<text x="${x0 - 3}" y="${yy + 4}" text-anchor="end">${label}</text>`);
     }
     for (let k = 0; k <= 3; k++) {
