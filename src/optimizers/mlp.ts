@@ -374,8 +374,7 @@ export function mlpOracle(data: LabeledSet, shape: MlpShape, options?: MlpOption
     const b2 = w2 + h * k;
     for (let c = 0; c < k; c++) update(b2 + c, fresh[2 * h + c], -old[2 * h + c], inv * fresh[2 * h + c], ninv * old[2 * h + c]);
   };
-  const oracle: FactoredGradientOracle & { [FUSED_SAGA_UPDATE]: FusedSagaUpdate } = {
-    [FUSED_SAGA_UPDATE]: fused,
+  const oracle: FactoredGradientOracle = {
     sampleCount: samples.count,
     codeSize,
     supportRangeLimit: widest + 1,
@@ -441,6 +440,8 @@ export function mlpOracle(data: LabeledSet, shape: MlpShape, options?: MlpOption
       expand(sh, samples, j, code, scale, out);
     },
   };
+  // Non-enumerable: a copy such as { ...oracle, addGradient: other } must not keep the fused path.
+  Object.defineProperty(oracle, FUSED_SAGA_UPDATE, { value: fused, enumerable: false });
   return oracle;
 }
 

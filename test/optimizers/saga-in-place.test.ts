@@ -103,6 +103,25 @@ describe('sagaFactored in place', () => {
     }
   });
 
+  it('a spread copy of mlpOracle with its own addGradient does not keep the fused update', () => {
+    let calls = 0;
+    const copy: FactoredGradientOracle = {
+      ...oracle,
+      addGradient: (j, code, scale, out) => {
+        calls++;
+        oracle.addGradient(j, code, scale, out);
+      },
+    };
+    const a = sagaFactored(copy, { seed: 4 });
+    const b = sagaFactored(oracle, { seed: 4 });
+    const x = Float32Array.from(x0);
+    a.next(x); // the start-up pass
+    b.next(x);
+    calls = 0;
+    expect(bits(a.next(x))).toEqual(bits(b.next(x)));
+    expect(calls).toBe(4); // fresh and old, into the message and into φ̄
+  });
+
   it('rejects ranges outside [0, d] and a wrong count', () => {
     const bad = (n: number, a: number, b: number): FactoredGradientOracle => ({
       ...withoutRanges(oracle),
