@@ -27,7 +27,7 @@ export type { KernelBackend };
  *
  * const updates = [0, 1, 2, 3, 4, 5, 100].map((v) => Float32Array.of(v, -v));
  * setKernelBackend('js'); // exact float64 Gram matrix, no WebAssembly
- * console.log(krum(updates, { f: 2 })); // Float32Array [2, -2]
+ * console.log(krum(updates, { f: 2 })); // Float32Array [1, -1] (clients 1 and 2 tie; the lower index wins)
  * setKernelBackend('auto');
  * ```
  */
@@ -44,7 +44,7 @@ export function setKernelBackend(backend: KernelBackend): void {
  * @example
  * ```ts
  * import { getKernelBackend } from 'robust-agg';
- * getKernelBackend(); // 'auto'
+ * console.log(getKernelBackend()); // 'auto'
  * ```
  */
 export function getKernelBackend(): KernelBackend {
@@ -71,8 +71,10 @@ export function getKernelBackend(): KernelBackend {
  *
  * @example
  * ```ts
- * import { setKernelThreads } from 'robust-agg';
+ * import { getKernelThreads, setKernelThreads } from 'robust-agg';
  * setKernelThreads(4); // the calling thread and 3 workers
+ * console.log(getKernelThreads()); // 4
+ * setKernelThreads('auto');
  * ```
  */
 export function setKernelThreads(threads: number | 'auto'): void {
@@ -89,7 +91,7 @@ export function setKernelThreads(threads: number | 'auto'): void {
  * @example
  * ```ts
  * import { getKernelThreads } from 'robust-agg';
- * getKernelThreads(); // e.g. 2 on a two-core machine
+ * console.log(getKernelThreads()); // e.g. 2 on a two-core machine
  * ```
  */
 export function getKernelThreads(): number {
@@ -108,8 +110,10 @@ export function getKernelThreads(): number {
  * @example
  * ```ts
  * import { initKernels, krum } from 'robust-agg';
- * await initKernels();
- * krum(updates, { f: 2 });
+ *
+ * console.log(await initKernels()); // true where WebAssembly SIMD is available
+ * const updates = [0, 1, 2, 3, 4, 5, 100].map((v) => Float32Array.of(v, -v));
+ * console.log(krum(updates, { f: 2 })); // Float32Array [1, -1] (clients 1 and 2 tie; the lower index wins)
  * ```
  */
 export async function initKernels(): Promise<boolean> {
@@ -192,8 +196,12 @@ function describeFailure(error: unknown): string | null {
  *
  * @example
  * ```ts
- * import { releaseKernelResources } from 'robust-agg';
+ * import { coordinateMedian, kernelStatus, releaseKernelResources } from 'robust-agg';
+ *
+ * const updates = Array.from({ length: 50 }, (_, i) => new Float32Array(4096).fill(i));
+ * coordinateMedian(updates); // n·d ≥ 2¹⁶: runs on the WebAssembly kernels
  * releaseKernelResources();
+ * console.log(kernelStatus().wasmMemoryBytes); // 0: the memory is given back
  * ```
  */
 export function releaseKernelResources(): void {

@@ -48,8 +48,8 @@ export function reduceColumns(rows: readonly Float32Array[], reducer: ColumnRedu
  *
  * @param trim - values dropped from each tail (2·trim < m).
  *
- * @example
- * ```ts
+ * Usage (internal: not exported from the package):
+ * ```text
  * reduceColumns(rows, trimmedMeanReducer(f)); // trimmed mean
  * ```
  */
@@ -69,8 +69,8 @@ export function trimmedMeanReducer(trim: number): ColumnReducer {
  *
  * @param keep - values kept per column, 1 ≤ keep ≤ m.
  *
- * @example
- * ```ts
+ * Usage (internal: not exported from the package):
+ * ```text
  * reduceColumns(rows, meanAroundMedianReducer(rows.length - f)); // meamed
  * ```
  */
@@ -147,8 +147,8 @@ function binTotal(): number {
  * @param to - one past the last index.
  * @returns the binned sum in float64.
  *
- * @example
- * ```ts
+ * Usage (internal: not exported from the package):
+ * ```text
  * binnedSum(Float32Array.of(3e38, 1e-45, -3e38), 0, 3); // 1.401298464324817e-45, in any order
  * ```
  *
@@ -170,8 +170,8 @@ export function binnedSum(a: Float32Array | Float64Array, from: number, to: numb
  * @returns the median in float64 (the caller rounds it; {@link reduceColumns} writes a zero
  *   result as +0).
  *
- * @example
- * ```ts
+ * Usage (internal: not exported from the package):
+ * ```text
  * columnMedian(Float32Array.of(4, 1, 3, 2), 0, 4); // 2.5
  * ```
  */
@@ -190,8 +190,8 @@ export function columnMedian(col: Float32Array | Float64Array, lo: number, m: nu
  *
  * @param trim - values dropped from each tail, 0 ≤ trim and 2·trim < m.
  *
- * @example
- * ```ts
+ * Usage (internal: not exported from the package):
+ * ```text
  * columnTrimmedMean(Float32Array.of(9, 1, 2, 3, -7), 0, 5, 1); // 2
  * ```
  */
@@ -220,8 +220,8 @@ export function columnTrimmedMean(col: Float32Array, lo: number, m: number, trim
  * This kernel finds r by quickselect on the distances (in `scratch`, length ≥ m) and never sorts;
  * reorders the range.
  *
- * @example
- * ```ts
+ * Usage (internal: not exported from the package):
+ * ```text
  * // median 2; distances 2, 1, 0, 1, 2: keep 2 takes 2 and, of the tied 1 and 3, the smaller.
  * columnMeanAroundMedian(Float32Array.of(0, 1, 2, 3, 4), 0, 5, 2, new Float64Array(5)); // 1.5
  * ```

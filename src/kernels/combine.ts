@@ -85,8 +85,8 @@ export function combinePlain(
  * not depend on which rows are finite (the plain mean, when no client misbehaves): run it first,
  * and on null drop the non-finite rows and combine the rest as usual.
  *
- * @example
- * ```ts
+ * Usage (internal: not exported from the package):
+ * ```text
  * const w = new Float64Array(rows.length).fill(1 / rows.length);
  * const out = combineIfFinite(rows, w) ?? combine(finiteRowsOf(rows), …);
  * ```

@@ -14,16 +14,6 @@ import { type Block, BlockProject, built, fencedBlocks, root } from './run-block
  * every block of every other file must type-check and run.
  */
 const PENDING_FILES: ReadonlySet<string> = new Set([
-  // Kernels
-  'src/kernels/backend.ts',
-  'src/kernels/column-select.ts',
-  'src/kernels/combine.ts',
-  'src/kernels/cosine-distances.ts',
-  'src/kernels/finite.ts',
-  'src/kernels/gram.ts',
-  'src/kernels/lp-distances.ts',
-  'src/kernels/norms.ts',
-  'src/kernels/quickselect.ts',
   // Optimizers
   'src/optimizers/index.ts',
   'src/optimizers/minibatch.ts',
