@@ -20,9 +20,25 @@ export interface MinibatchOptions extends RandomOptions {
  * @param options - `batchSize` (default 50, capped at J), `seed` or `rng` (required).
  * @example
  * ```ts
- * import { minibatch } from 'robust-agg';
- * const est = minibatch(worker, { batchSize: 50, seed: 1 });
- * const message = est.next(params);
+ * import { minibatch, type WorkerOracle } from 'robust-agg';
+ *
+ * // Least squares on four local rows a_j with targets b_j: ∇f_j(x) = (a_jᵀx − b_j) a_j.
+ * const a = [[1, 0], [0, 1], [1, 1], [1, -1]];
+ * const b = [1, 2, 3, -1];
+ * const worker: WorkerOracle = {
+ *   sampleCount: b.length,
+ *   gradient: (x, indices) => {
+ *     const g = new Float32Array(x.length);
+ *     for (const j of indices) {
+ *       const r = a[j][0] * x[0] + a[j][1] * x[1] - b[j];
+ *       for (let k = 0; k < x.length; k++) g[k] += (r * a[j][k]) / indices.length;
+ *     }
+ *     return g;
+ *   },
+ * };
+ * const est = minibatch(worker, { batchSize: 2, seed: 1 });
+ * console.log(est.next(Float32Array.of(0, 0))); // mean gradient of two distinct random rows
+ * console.log(est.gradientEvaluations);          // 2
  * ```
  */
 export function minibatch(worker: WorkerOracle, options: MinibatchOptions): GradientEstimator {

@@ -31,10 +31,14 @@ export interface LabeledSet {
  * `dense/bias` [h], `dense_1/kernel` [h, k], `dense_1/bias` [k]; d = ph + h + hk + k (39 760 for
  * 784–50–10).
  *
+ * @param shape - the network's sizes: `inputSize`, `hidden` and `classes`, each an integer ≥ 1.
  * @example
  * ```ts
+ * import { mlpLayout } from 'robust-agg';
+ *
  * const layout = mlpLayout({ inputSize: 784, hidden: 50, classes: 10 });
- * layout[2].offset; // 39250
+ * console.log(layout.map((s) => `${s.name} at ${s.offset}`)); // …, 'dense_1/bias at 39750'
+ * console.log(layout[2].offset); // 39250
  * ```
  */
 export function mlpLayout(shape: MlpShape): Layout {
@@ -71,8 +75,11 @@ export interface InitMlpOptions {
  * @param options - `scheme` (default `'glorot'`).
  * @example
  * ```ts
+ * import { createRng, initMlp } from 'robust-agg';
+ *
  * const x0 = initMlp({ inputSize: 784, hidden: 50, classes: 10 }, createRng(1));
  * const torchLike = initMlp({ inputSize: 784, hidden: 50, classes: 10 }, createRng(1), { scheme: 'pytorch' });
+ * console.log(x0.length, torchLike.length); // 39760 39760
  * ```
  */
 export function initMlp(shape: MlpShape, rng: Rng, options?: InitMlpOptions): Float32Array {
@@ -303,10 +310,16 @@ function expand(shape: MlpShape, s: SparseSamples, j: number, code: Float32Array
  *   fed to PyTorch's `CrossEntropyLoss`, see {@link MlpLoss}).
  * @example
  * ```ts
- * import { mlpOracle, sagaFactored } from 'robust-agg';
- * const worker = mlpOracle({ features, labels }, { inputSize: 784, hidden: 50, classes: 10 });
- * worker.gradient(params, [0, 1, 2]); // mean gradient of three samples
+ * import { createRng, initMlp, mlpOracle, sagaFactored } from 'robust-agg';
+ *
+ * // Four samples with 3 features, two classes (a real run: 784–50–10 on MNIST).
+ * const shape = { inputSize: 3, hidden: 4, classes: 2 };
+ * const data = { features: Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0), labels: [0, 1, 1, 0] };
+ * const worker = mlpOracle(data, shape);
+ * const params = initMlp(shape, createRng(1));
+ * console.log(worker.gradient(params, [0, 1, 2])); // mean gradient of three samples (d = 22)
  * const est = sagaFactored(worker, { seed: 1 });
+ * console.log(est.next(params));
  * ```
  */
 export function mlpOracle(data: LabeledSet, shape: MlpShape, options?: MlpOptions): FactoredGradientOracle {
@@ -453,18 +466,29 @@ export function mlpOracle(data: LabeledSet, shape: MlpShape, options?: MlpOption
  * @param data - the labelled samples.
  * @param shape - the network's sizes.
  * @param options - `loss` (default `'cross-entropy'`).
- *
  * @example
  * ```ts
- * const evaluate = mlpEvaluator(testSet, { inputSize: 784, hidden: 50, classes: 10 });
- * evaluate(params); // { loss: 0.31, accuracy: 0.91 }
+ * import { createRng, initMlp, mlpEvaluator } from 'robust-agg';
+ *
+ * // Four samples with 3 features, two classes (a real run: 784–50–10 on MNIST).
+ * const shape = { inputSize: 3, hidden: 4, classes: 2 };
+ * const data = { features: Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0), labels: [0, 1, 1, 0] };
+ * const evaluate = mlpEvaluator(data, shape);
+ * console.log(evaluate(initMlp(shape, createRng(1)))); // { loss: ≈0.69, accuracy: … }
  * ```
  */
 export function mlpEvaluator(
   data: LabeledSet,
   shape: MlpShape,
   options?: MlpOptions,
-): (params: Float32Array) => Required<Evaluation> {
+): {
+  /**
+   * The mean loss and accuracy of the network on the set.
+   *
+   * @param params - the network's parameters (length d, layout {@link mlpLayout}); not modified.
+   */
+  (params: Float32Array): Required<Evaluation>;
+} {
   const rule = 'mlpEvaluator';
   const sh = checkShape(rule, shape);
   const loss = readLoss(rule, options);

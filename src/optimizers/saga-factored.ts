@@ -51,10 +51,15 @@ export type SagaFactoredOptions = Omit<SagaOptions, 'storage'>;
  * @param options - `init` (default `'gradients'`), `seed` or `rng` (required).
  * @example
  * ```ts
- * import { mlpOracle, sagaFactored } from 'robust-agg';
- * const worker = mlpOracle(localData, { hidden: 50, classes: 10 });
- * const est = sagaFactored(worker, { seed: 1 }); // 110 numbers per sample instead of 39 760
- * const message = est.next(params);
+ * import { createRng, initMlp, mlpOracle, sagaFactored } from 'robust-agg';
+ *
+ * // Four samples with 3 features, two classes (a real run: 784–50–10 on MNIST).
+ * const shape = { inputSize: 3, hidden: 4, classes: 2 };
+ * const data = { features: Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0), labels: [0, 1, 1, 0] };
+ * const worker = mlpOracle(data, shape);
+ * const est = sagaFactored(worker, { seed: 1 }); // 2h + k = 10 numbers per sample instead of d = 22
+ * const params = initMlp(shape, createRng(1));
+ * console.log(est.next(params).length); // 22
  * ```
  */
 export function sagaFactored(oracle: FactoredGradientOracle, options: SagaFactoredOptions): GradientEstimator {

@@ -45,10 +45,26 @@ export interface SagaOptions extends RandomOptions {
  * @param options - `storage` (default `'float32'`), `init` (default `'gradients'`), `seed` or `rng` (required).
  * @example
  * ```ts
- * import { saga } from 'robust-agg';
+ * import { saga, type WorkerOracle } from 'robust-agg';
+ *
+ * // Least squares on four local rows a_j with targets b_j: ∇f_j(x) = (a_jᵀx − b_j) a_j.
+ * const a = [[1, 0], [0, 1], [1, 1], [1, -1]];
+ * const b = [1, 2, 3, -1];
+ * const worker: WorkerOracle = {
+ *   sampleCount: b.length,
+ *   gradient: (x, indices) => {
+ *     const g = new Float32Array(x.length);
+ *     for (const j of indices) {
+ *       const r = a[j][0] * x[0] + a[j][1] * x[1] - b[j];
+ *       for (let k = 0; k < x.length; k++) g[k] += (r * a[j][k]) / indices.length;
+ *     }
+ *     return g;
+ *   },
+ * };
  * const est = saga(worker, { seed: 1 });                        // J×d float32 table
  * const small = saga(worker, { seed: 1, storage: 'bfloat16' }); // half the memory
- * const message = est.next(params);
+ * const x = Float32Array.of(0.5, 0.5);
+ * console.log(est.next(x), small.next(x)); // unbiased estimates of the full gradient at x
  * ```
  */
 export function saga(worker: WorkerOracle, options: SagaOptions): GradientEstimator {

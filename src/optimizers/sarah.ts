@@ -31,9 +31,26 @@ export interface SarahOptions extends RandomOptions {
  * @param options - `epochLength` m (default J), `randomRestart` (default true), `seed` or `rng` (required).
  * @example
  * ```ts
- * import { sarah } from 'robust-agg';
- * const est = sarah(worker, { epochLength: 100, seed: 1 });
- * const message = est.next(params);
+ * import { sarah, type WorkerOracle } from 'robust-agg';
+ *
+ * // Least squares on four local rows a_j with targets b_j: ∇f_j(x) = (a_jᵀx − b_j) a_j.
+ * const a = [[1, 0], [0, 1], [1, 1], [1, -1]];
+ * const b = [1, 2, 3, -1];
+ * const worker: WorkerOracle = {
+ *   sampleCount: b.length,
+ *   gradient: (x, indices) => {
+ *     const g = new Float32Array(x.length);
+ *     for (const j of indices) {
+ *       const r = a[j][0] * x[0] + a[j][1] * x[1] - b[j];
+ *       for (let k = 0; k < x.length; k++) g[k] += (r * a[j][k]) / indices.length;
+ *     }
+ *     return g;
+ *   },
+ * };
+ * const est = sarah(worker, { epochLength: 4, seed: 1 });
+ * const x = Float32Array.of(0.5, 0.5);
+ * console.log(est.next(x)); // the first call of an epoch is the full gradient
+ * console.log(est.next(x)); // then the recursive estimate
  * ```
  */
 export function sarah(worker: WorkerOracle, options: SarahOptions): GradientEstimator {

@@ -13,8 +13,13 @@ import { RobustAggError } from '../core/errors.js';
  * @example
  * ```ts
  * import { geometricMedian, serverStep } from 'robust-agg';
- * params = serverStep(params, geometricMedian(messages), 0.1);
- * serverStep(params, direction, 0.1, params); // in place
+ *
+ * // Three honest messages near (0.5, −0.5) and one attacker's.
+ * const messages = [Float32Array.of(0.5, -0.5), Float32Array.of(0.6, -0.4), Float32Array.of(0.4, -0.6), Float32Array.of(50, 50)];
+ * const params = serverStep(Float32Array.of(1, 1), geometricMedian(messages), 0.1);
+ * console.log(params); // ≈ (0.95, 1.05)
+ * serverStep(params, geometricMedian(messages), 0.1, params); // in place
+ * console.log(params); // ≈ (0.9, 1.1)
  * ```
  */
 export function serverStep<T extends Float32Array = Float32Array<ArrayBuffer>>(

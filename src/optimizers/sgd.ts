@@ -18,9 +18,25 @@ export type SgdOptions = RandomOptions;
  *   non-finite seed, null options or an unknown key throw a `RobustAggError`.
  * @example
  * ```ts
- * import { sgd } from 'robust-agg';
+ * import { sgd, type WorkerOracle } from 'robust-agg';
+ *
+ * // Least squares on four local rows a_j with targets b_j: ∇f_j(x) = (a_jᵀx − b_j) a_j.
+ * const a = [[1, 0], [0, 1], [1, 1], [1, -1]];
+ * const b = [1, 2, 3, -1];
+ * const worker: WorkerOracle = {
+ *   sampleCount: b.length,
+ *   gradient: (x, indices) => {
+ *     const g = new Float32Array(x.length);
+ *     for (const j of indices) {
+ *       const r = a[j][0] * x[0] + a[j][1] * x[1] - b[j];
+ *       for (let k = 0; k < x.length; k++) g[k] += (r * a[j][k]) / indices.length;
+ *     }
+ *     return g;
+ *   },
+ * };
  * const est = sgd(worker, { seed: 1 });
- * const message = est.next(params);
+ * console.log(est.next(Float32Array.of(0, 0))); // the gradient of one random row at x = 0
+ * console.log(est.gradientEvaluations);          // 1
  * ```
  */
 export function sgd(worker: WorkerOracle, options: SgdOptions): GradientEstimator {

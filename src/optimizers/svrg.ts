@@ -21,9 +21,26 @@ export interface SvrgOptions extends RandomOptions {
  * @param options - `epochLength` m (default J), `seed` or `rng` (required).
  * @example
  * ```ts
- * import { svrg } from 'robust-agg';
- * const est = svrg(worker, { epochLength: 100, seed: 1 });
- * const message = est.next(params);
+ * import { svrg, type WorkerOracle } from 'robust-agg';
+ *
+ * // Least squares on four local rows a_j with targets b_j: ∇f_j(x) = (a_jᵀx − b_j) a_j.
+ * const a = [[1, 0], [0, 1], [1, 1], [1, -1]];
+ * const b = [1, 2, 3, -1];
+ * const worker: WorkerOracle = {
+ *   sampleCount: b.length,
+ *   gradient: (x, indices) => {
+ *     const g = new Float32Array(x.length);
+ *     for (const j of indices) {
+ *       const r = a[j][0] * x[0] + a[j][1] * x[1] - b[j];
+ *       for (let k = 0; k < x.length; k++) g[k] += (r * a[j][k]) / indices.length;
+ *     }
+ *     return g;
+ *   },
+ * };
+ * const est = svrg(worker, { epochLength: 4, seed: 1 });
+ * const x = Float32Array.of(0.5, 0.5);
+ * console.log(est.next(x)); // a snapshot call: the full gradient
+ * console.log(est.gradientEvaluations);
  * ```
  */
 export function svrg(worker: WorkerOracle, options: SvrgOptions): GradientEstimator {
@@ -52,9 +69,25 @@ export interface LooplessSvrgOptions extends RandomOptions {
  * @param options - `probability` p (default 1/J), `seed` or `rng` (required).
  * @example
  * ```ts
- * import { looplessSvrg } from 'robust-agg';
- * const est = looplessSvrg(worker, { probability: 0.01, seed: 1 });
- * const message = est.next(params);
+ * import { looplessSvrg, type WorkerOracle } from 'robust-agg';
+ *
+ * // Least squares on four local rows a_j with targets b_j: ∇f_j(x) = (a_jᵀx − b_j) a_j.
+ * const a = [[1, 0], [0, 1], [1, 1], [1, -1]];
+ * const b = [1, 2, 3, -1];
+ * const worker: WorkerOracle = {
+ *   sampleCount: b.length,
+ *   gradient: (x, indices) => {
+ *     const g = new Float32Array(x.length);
+ *     for (const j of indices) {
+ *       const r = a[j][0] * x[0] + a[j][1] * x[1] - b[j];
+ *       for (let k = 0; k < x.length; k++) g[k] += (r * a[j][k]) / indices.length;
+ *     }
+ *     return g;
+ *   },
+ * };
+ * const est = looplessSvrg(worker, { probability: 0.25, seed: 1 });
+ * const x = Float32Array.of(0.5, 0.5);
+ * console.log(est.next(x), est.next(x)); // unbiased estimates of the full gradient at x
  * ```
  */
 export function looplessSvrg(worker: WorkerOracle, options: LooplessSvrgOptions): GradientEstimator {

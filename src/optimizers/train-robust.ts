@@ -20,13 +20,20 @@ export interface TrainingAttackContext {
  * messages. The library's attacks fit directly or with a bound option, e.g. `gaussian` or
  * `(h, c) => signFlip(h, { ...c, scale: -3 })`.
  *
+ * @param honest - this step's H honest messages, each of length d; valid during this step only, not
+ *   to be modified.
+ * @param context - `f` (how many messages to return), the attack's own generator and the step.
  * @example
  * ```ts
+ * import { createRng, mean, type TrainingAttack } from 'robust-agg';
+ *
  * // Every attacker sends −3 × the honest mean.
  * const attack: TrainingAttack = (honest, { f }) => {
  *   const m = mean(honest);
  *   return Array.from({ length: f }, () => m.map((v) => -3 * v));
  * };
+ * const honest = [Float32Array.of(1, 2), Float32Array.of(3, 2)];
+ * console.log(attack(honest, { f: 2, rng: createRng(1), step: 0 })); // two copies of (−6, −6)
  * ```
  */
 export type TrainingAttack = (honest: readonly Float32Array[], context: TrainingAttackContext) => Float32Array[];
@@ -65,16 +72,33 @@ export interface TrainRobustOptions<W extends WorkerOracle = WorkerOracle> exten
   /** Builds each honest worker's estimator, e.g. `(w, { rng }) => saga(w, { rng })`. */
   estimator: EstimatorFactory<W>;
   /** Step size γ (finite), or a schedule γ(step) with step 0-based that returns a finite number. */
-  lr: number | ((step: number) => number);
+  lr:
+    | number
+    | {
+        /**
+         * The step size of one step (finite).
+         *
+         * @param step - the 0-based step the size is for.
+         */
+        (step: number): number;
+      };
   /** Number of server steps: an integer in [0, 10⁷]. */
   steps: number;
   /** Initial parameters x⁰ (copied, never modified). */
   init: Float32Array;
-  /** Evaluates the parameters; called at step 0 and every `evalEvery` steps (and after the last). */
+  /**
+   * Evaluates the parameters; called at step 0 and every `evalEvery` steps (and after the last).
+   *
+   * @param params - the current parameters (length d); not to be modified.
+   */
   evaluate?: (params: Float32Array) => Evaluation;
   /** Steps between evaluations: an integer ≥ 1. Default max(1, ⌊steps/100⌋). */
   evalEvery?: number;
-  /** Called after every step. */
+  /**
+   * Called after every step.
+   *
+   * @param progress - steps done, steps asked for and the latest evaluation.
+   */
   onProgress?: (progress: TrainProgress) => void;
 }
 
@@ -130,20 +154,40 @@ export interface TrainRobustResult {
  * length d, and `lr(step)` a finite number (else `INVALID_OPTION`). The attack's context
  * `{ f, rng, step }` is accepted by every library attack as is.
  *
+ * @param options - see {@link TrainRobustOptions}: `workers`, `aggregator`, `estimator`, `lr`,
+ *   `steps` and `init` (required); `byzantineCount` (integer in [0, 2²⁰], default 0), `attack`,
+ *   `evaluate`, `evalEvery` (integer ≥ 1), `onProgress`, `seed` or `rng`. Not modified.
  * @example
  * ```ts
- * import { trainRobust, sagaFactored, geometricMedian, mlpOracle, mlpEvaluator, initMlp, createRng } from 'robust-agg';
- * const shape = { inputSize: 784, hidden: 50, classes: 10 };
- * const { params, path } = trainRobust({
- *   workers: shards.map((s) => mlpOracle(s, shape)),   // 50 honest workers
- *   byzantineCount: 20,
+ * import { geometricMedian, saga, trainRobust, type WorkerOracle } from 'robust-agg';
+ *
+ * // Five honest workers, each with least-squares rows of the same model x* = (1, 2).
+ * const worker = (shift: number): WorkerOracle => {
+ *   const a = [[1, shift], [shift, 1], [1, 1]];
+ *   const b = a.map((row) => row[0] + 2 * row[1]);
+ *   return {
+ *     sampleCount: b.length,
+ *     gradient: (x, indices) => {
+ *       const g = new Float32Array(2);
+ *       for (const j of indices) {
+ *         const r = a[j][0] * x[0] + a[j][1] * x[1] - b[j];
+ *         for (let k = 0; k < 2; k++) g[k] += (r * a[j][k]) / indices.length;
+ *       }
+ *       return g;
+ *     },
+ *   };
+ * };
+ * const result = trainRobust({
+ *   workers: [0, 0.1, 0.2, 0.3, 0.4].map(worker),
+ *   byzantineCount: 2,
  *   attack: (h, { f }) => Array.from({ length: f }, () => h[0].map((v) => -3 * v)),
  *   aggregator: (m) => geometricMedian(m),
- *   estimator: (w, { rng }) => sagaFactored(w, { rng }), // Byrd-SAGA
- *   lr: 0.1, steps: 1000, evalEvery: 50, seed: 1,
- *   init: initMlp(shape, createRng(1)),
- *   evaluate: mlpEvaluator(testSet, shape),
+ *   estimator: (w, { rng }) => saga(w, { rng }), // Byrd-SAGA
+ *   lr: 0.1, steps: 300, evalEvery: 100, seed: 1,
+ *   init: new Float32Array(2),
  * });
+ * console.log(result.params);    // ≈ (1, 2) despite the two attackers
+ * console.log(result.path.step); // [0, 100, 200, 300]
  * ```
  */
 export function trainRobust<W extends WorkerOracle>(options: TrainRobustOptions<W>): TrainRobustResult {

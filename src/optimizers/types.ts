@@ -5,9 +5,15 @@ import type { Rng } from '../core/random.js';
  * `indices` (local indices in [0, J)) at `params`, as a new `Float32Array` of the same length as
  * `params`: ∇(1/|B|) Σ_{j∈B} f_j(x). Estimators call it with one index for a per-sample gradient.
  *
+ * @param params - the model parameters x (length d); the oracle must not modify them.
+ * @param indices - the local sample indices B, each an integer in [0, J); may repeat.
  * @example
  * ```ts
+ * import type { GradientOracle } from 'robust-agg';
+ *
  * // Least squares on local rows a_j with targets b_j: ∇f_j(x) = (a_jᵀx − b_j) a_j.
+ * const a = [[1, 0], [0, 1], [1, 1]];
+ * const b = [1, 2, 3];
  * const gradient: GradientOracle = (x, indices) => {
  *   const g = new Float32Array(x.length);
  *   for (const j of indices) {
@@ -17,6 +23,7 @@ import type { Rng } from '../core/random.js';
  *   }
  *   return g;
  * };
+ * console.log(gradient(Float32Array.of(0, 0), [0, 1])); // (−0.5, −1)
  * ```
  */
 export type GradientOracle = (params: Float32Array, indices: readonly number[]) => Float32Array;
@@ -27,8 +34,24 @@ export type GradientOracle = (params: Float32Array, indices: readonly number[]) 
  *
  * @example
  * ```ts
- * const worker: WorkerOracle = { sampleCount: b.length, gradient };
+ * import { saga, type WorkerOracle } from 'robust-agg';
+ *
+ * // Least squares on four local rows a_j with targets b_j: ∇f_j(x) = (a_jᵀx − b_j) a_j.
+ * const a = [[1, 0], [0, 1], [1, 1], [1, -1]];
+ * const b = [1, 2, 3, -1];
+ * const worker: WorkerOracle = {
+ *   sampleCount: b.length,
+ *   gradient: (x, indices) => {
+ *     const g = new Float32Array(x.length);
+ *     for (const j of indices) {
+ *       const r = a[j][0] * x[0] + a[j][1] * x[1] - b[j];
+ *       for (let k = 0; k < x.length; k++) g[k] += (r * a[j][k]) / indices.length;
+ *     }
+ *     return g;
+ *   },
+ * };
  * const estimator = saga(worker, { seed: 1 });
+ * console.log(estimator.next(Float32Array.of(0, 0)));
  * ```
  */
 export interface WorkerOracle {
@@ -45,20 +68,46 @@ export interface WorkerOracle {
  *
  * @example
  * ```ts
- * const est = minibatch(worker, { batchSize: 50, seed: 3 });
+ * import { minibatch, type WorkerOracle } from 'robust-agg';
+ *
+ * // Least squares on four local rows a_j with targets b_j: ∇f_j(x) = (a_jᵀx − b_j) a_j.
+ * const a = [[1, 0], [0, 1], [1, 1], [1, -1]];
+ * const b = [1, 2, 3, -1];
+ * const worker: WorkerOracle = {
+ *   sampleCount: b.length,
+ *   gradient: (x, indices) => {
+ *     const g = new Float32Array(x.length);
+ *     for (const j of indices) {
+ *       const r = a[j][0] * x[0] + a[j][1] * x[1] - b[j];
+ *       for (let k = 0; k < x.length; k++) g[k] += (r * a[j][k]) / indices.length;
+ *     }
+ *     return g;
+ *   },
+ * };
+ * const est = minibatch(worker, { batchSize: 2, seed: 3 });
+ * const params = Float32Array.of(0.5, 0.5);
  * const message = est.next(params);
- * est.gradientEvaluations; // 50 per call
+ * const out = new Float32Array(2);
+ * est.nextInto?.(params, out); // the next message, written into out
+ * console.log(message, out, est.gradientEvaluations); // 2 per call: 4
  * ```
  */
 export interface GradientEstimator {
   /** The estimator's name, e.g. `'saga'`. */
   readonly name: string;
-  /** The message at `params` (a new array); advances the estimator's state. */
+  /**
+   * The message at `params` (a new array); advances the estimator's state.
+   *
+   * @param params - the current model parameters (length d); not modified.
+   */
   next(params: Float32Array): Float32Array;
   /**
    * Optional: the same message as {@link GradientEstimator.next} (the same bits, the same state
    * change), written into `out` (length d) instead of a new array, so a training loop can keep one
    * buffer per worker. `trainRobust` uses it when present.
+   *
+   * @param params - the current model parameters (length d); not modified.
+   * @param out - receives the message (length d); overwritten.
    */
   nextInto?(params: Float32Array, out: Float32Array): void;
   /** Per-sample gradients evaluated so far (the IFO count), for comparing estimators by cost. */
@@ -81,9 +130,29 @@ export interface EstimatorContext {
  *
  * @typeParam W - the worker type (a {@link WorkerOracle} or a richer oracle such as a
  * {@link FactoredGradientOracle}).
+ * @param worker - the worker whose estimator to build.
+ * @param context - the worker's index in `workers` and its own seeded generator.
  * @example
  * ```ts
- * const factory: EstimatorFactory = (w, { rng }) => minibatch(w, { batchSize: 50, rng });
+ * import { createRng, minibatch, type EstimatorFactory, type WorkerOracle } from 'robust-agg';
+ *
+ * // Least squares on four local rows a_j with targets b_j: ∇f_j(x) = (a_jᵀx − b_j) a_j.
+ * const a = [[1, 0], [0, 1], [1, 1], [1, -1]];
+ * const b = [1, 2, 3, -1];
+ * const worker: WorkerOracle = {
+ *   sampleCount: b.length,
+ *   gradient: (x, indices) => {
+ *     const g = new Float32Array(x.length);
+ *     for (const j of indices) {
+ *       const r = a[j][0] * x[0] + a[j][1] * x[1] - b[j];
+ *       for (let k = 0; k < x.length; k++) g[k] += (r * a[j][k]) / indices.length;
+ *     }
+ *     return g;
+ *   },
+ * };
+ * const factory: EstimatorFactory = (w, { rng }) => minibatch(w, { batchSize: 2, rng });
+ * const est = factory(worker, { index: 0, rng: createRng(1) }); // what trainRobust does per worker
+ * console.log(est.name, est.next(Float32Array.of(0, 0)));
  * ```
  */
 export type EstimatorFactory<W extends WorkerOracle = WorkerOracle> = (
@@ -100,20 +169,47 @@ export type EstimatorFactory<W extends WorkerOracle = WorkerOracle> = (
  *
  * @example
  * ```ts
+ * import { sagaFactored, type FactoredGradientOracle } from 'robust-agg';
+ *
  * // Logistic regression, labels b_j ∈ {−1, +1}: ∇f_j(x) = −b_j σ(−b_j a_jᵀx) a_j.
+ * const a = [[1, 0], [0, 1], [1, 1], [-1, 0.5]];
+ * const b = [1, -1, 1, -1];
+ * const dot = (u: number[], x: Float32Array): number => u[0] * x[0] + u[1] * x[1];
+ * const coef = (x: Float32Array, j: number): number => -b[j] / (1 + Math.exp(b[j] * dot(a[j], x)));
  * const glm: FactoredGradientOracle = {
- *   sampleCount: a.length, gradient, codeSize: 1,
- *   code(x, j, out) { out[0] = -b[j] / (1 + Math.exp(b[j] * dot(a[j], x))); },
+ *   sampleCount: a.length,
+ *   gradient(x, indices) {
+ *     const g = new Float32Array(x.length);
+ *     for (const j of indices) for (let k = 0; k < x.length; k++) g[k] += (coef(x, j) * a[j][k]) / indices.length;
+ *     return g;
+ *   },
+ *   codeSize: 1,
+ *   code(x, j, out) { out[0] = coef(x, j); },
  *   addGradient(j, code, scale, out) { for (let k = 0; k < out.length; k++) out[k] += scale * code[0] * a[j][k]; },
  * };
+ * const est = sagaFactored(glm, { seed: 1 }); // stores one number per sample
+ * console.log(est.next(Float32Array.of(0, 0)));
  * ```
  */
 export interface FactoredGradientOracle extends WorkerOracle {
   /** Entries c of one sample's code. */
   readonly codeSize: number;
-  /** Writes the code c_j(params) of local sample j into `out` (length `codeSize`). */
+  /**
+   * Writes the code c_j(params) of local sample j into `out` (length `codeSize`).
+   *
+   * @param params - the model parameters x (length d); not modified.
+   * @param j - the local sample index, an integer in [0, J).
+   * @param out - receives the code (length `codeSize`); overwritten.
+   */
   code(params: Float32Array, j: number, out: Float32Array): void;
-  /** Adds `scale`·G_j(code), the gradient the code stands for, to `out` (length d). */
+  /**
+   * Adds `scale`·G_j(code), the gradient the code stands for, to `out` (length d).
+   *
+   * @param j - the local sample index, an integer in [0, J).
+   * @param code - a code of sample j, as written by `code` (length `codeSize`); not modified.
+   * @param scale - the factor applied to the expanded gradient (finite; may be negative).
+   * @param out - the float64 accumulator (length d) the scaled gradient is added to.
+   */
   addGradient(j: number, code: Float32Array, scale: number, out: Float64Array): void;
   /**
    * Optional: where `addGradient(j, …)` may write, for any code — disjoint half-open ranges
@@ -122,6 +218,9 @@ export interface FactoredGradientOracle extends WorkerOracle {
    * {@link sagaFactored} touches only these coordinates per call instead of all d (for the
    * 784–50–10 network of `mlpOracle`: the kernel rows of the sample's lit pixels and the last
    * layers, ~8 000 of 39 760). `addGradient` must never write outside them.
+   *
+   * @param j - the local sample index, an integer in [0, J).
+   * @param out - receives the ranges as (start, end) pairs (length 2·`supportRangeLimit`).
    */
   supportRanges?(j: number, out: Int32Array): number;
   /** The most ranges `supportRanges` writes for any sample (required with `supportRanges`). */
