@@ -317,7 +317,7 @@ function expand(shape: MlpShape, s: SparseSamples, j: number, code: Float32Array
  * const data = { features: Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0), labels: [0, 1, 1, 0] };
  * const worker = mlpOracle(data, shape);
  * const params = initMlp(shape, createRng(1));
- * console.log(worker.gradient(params, [0, 1, 2])); // mean gradient of three samples (d = 22)
+ * console.log(worker.gradient(params, [0, 1, 2])); // mean gradient of three samples (d = 26)
  * const est = sagaFactored(worker, { seed: 1 });
  * console.log(est.next(params));
  * ```
@@ -474,7 +474,7 @@ export function mlpOracle(data: LabeledSet, shape: MlpShape, options?: MlpOption
  * const shape = { inputSize: 3, hidden: 4, classes: 2 };
  * const data = { features: Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0), labels: [0, 1, 1, 0] };
  * const evaluate = mlpEvaluator(data, shape);
- * console.log(evaluate(initMlp(shape, createRng(1)))); // { loss: ≈0.69, accuracy: … }
+ * console.log(evaluate(initMlp(shape, createRng(1)))); // { loss: ≈0.66, accuracy: 0.5 }
  * ```
  */
 export function mlpEvaluator(

@@ -57,9 +57,9 @@ export type SagaFactoredOptions = Omit<SagaOptions, 'storage'>;
  * const shape = { inputSize: 3, hidden: 4, classes: 2 };
  * const data = { features: Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0), labels: [0, 1, 1, 0] };
  * const worker = mlpOracle(data, shape);
- * const est = sagaFactored(worker, { seed: 1 }); // 2h + k = 10 numbers per sample instead of d = 22
+ * const est = sagaFactored(worker, { seed: 1 }); // 2h + k = 10 numbers per sample instead of d = 26
  * const params = initMlp(shape, createRng(1));
- * console.log(est.next(params).length); // 22
+ * console.log(est.next(params).length); // 26
  * ```
  */
 export function sagaFactored(oracle: FactoredGradientOracle, options: SagaFactoredOptions): GradientEstimator {

@@ -86,10 +86,9 @@ export interface WorkerOracle {
  * };
  * const est = minibatch(worker, { batchSize: 2, seed: 3 });
  * const params = Float32Array.of(0.5, 0.5);
- * const message = est.next(params);
- * const out = new Float32Array(2);
- * est.nextInto?.(params, out); // the next message, written into out
- * console.log(message, out, est.gradientEvaluations); // 2 per call: 4
+ * console.log(est.next(params)); // the mean gradient of two random rows at params
+ * console.log(est.next(params)); // another draw
+ * console.log(est.gradientEvaluations); // 2 per call: 4
  * ```
  */
 export interface GradientEstimator {
