@@ -2,7 +2,8 @@
  * Machine-readable reason attached to every {@link RobustAggError}.
  *
  * - `EMPTY_UPDATES`: no client update was given.
- * - `NOT_FLOAT32`: a client update is not a `Float32Array`.
+ * - `NOT_FLOAT32`: `updates` is not an array of updates (e.g. a single `Float32Array`), or a client
+ *   update is not a `Float32Array`.
  * - `EMPTY_VECTOR`: the updates have length d = 0.
  * - `LENGTH_MISMATCH`: two clients sent vectors of different lengths.
  * - `INVALID_OPTION`: an option is out of its documented range (the message names it).
