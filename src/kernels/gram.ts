@@ -82,7 +82,17 @@ export function medianMagnitudeRow(rows: readonly Float32Array[], c0: number, c1
     }
     mags[i] = m;
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => mags[a] - mags[b] || a - b);
+  return medianMagnitudeIndex(mags);
+}
+
+/**
+ * Index of the lower median of `magnitudes` (ties: the lowest index): which row the `'robust'`
+ * centre takes, given each row's largest magnitude. Shared with the tensor rules, which measure
+ * magnitudes on the device. A minority of rows cannot choose it.
+ */
+export function medianMagnitudeIndex(magnitudes: ArrayLike<number>): number {
+  const n = magnitudes.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => magnitudes[a] - magnitudes[b] || a - b);
   return order[(n - 1) >> 1];
 }
 

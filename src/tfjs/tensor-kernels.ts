@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { RobustAggError } from '../core/errors.js';
 import type { FiniteClients } from '../core/finite-clients.js';
 import { describeValue, type NonFinitePolicy } from '../core/options.js';
+import { medianMagnitudeIndex } from '../kernels/gram.js';
 
 /** The largest finite float32, 2¹²⁸ − 2¹⁰⁴. */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -116,17 +117,6 @@ function scaleExponent(m: number): number {
   if (2 ** e > m) e--;
   else if (2 ** (e + 1) <= m) e++;
   return Math.min(128, Math.max(-126, e + 1));
-}
-
-/**
- * Index of the row whose largest magnitude is the lower median over the rows (ties: the lowest
- * index): the tensor rules' centring reference, the whole-row form of the core kernels' `'robust'`
- * centre. A minority of clients cannot choose it.
- */
-function medianMagnitudeIndex(magnitudes: ArrayLike<number>): number {
-  const n = magnitudes.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => magnitudes[a] - magnitudes[b] || a - b);
-  return order[(n - 1) >> 1];
 }
 
 /**
