@@ -1,6 +1,7 @@
 // The library in a real browser: headless Chromium (the system one, from Debian's `chromium`
-// package, driven by playwright-core) loads the library bundled for the browser by esbuild and runs
-// the main rules on the default (fast) kernels, on the page's main thread and in a Web Worker.
+// package, driven by playwright-core) loads the library as a browser user gets it — the package's
+// `browser` export (dist/browser/, built by tsup with the *.browser.ts swaps), bundled by esbuild —
+// and runs the main rules on the default (fast) kernels, on the page's main thread and in a Web Worker.
 // Results must equal Node's bit for bit, the fast kernels must really have loaded, and the page
 // must log no error. CI installs Chromium (.ci/run); elsewhere the test is skipped with a reason
 // when no Chromium is found.
@@ -26,7 +27,24 @@ interface Run {
   status: { wasm: boolean };
 }
 
-describe.runIf(chromiumPath !== undefined)('in headless Chromium', () => {
+const browserBuild = join(root, 'dist/browser/index.js');
+if (chromiumPath !== undefined && !existsSync(browserBuild)) {
+  if (process.env.CI) throw new Error('browser test: dist/browser/index.js is missing (npm test builds it first)');
+  console.log('browser test skipped: no browser build at dist/browser/index.js (run npm run build)');
+}
+
+/**
+ * page-entry.ts imports the library's source (for its types); in the page, that import must be the
+ * published browser build instead, so the test checks what users ship, not what vitest compiles.
+ */
+const publishedBrowserBuild = {
+  name: 'published-browser-build',
+  setup(b: { onResolve(o: { filter: RegExp }, cb: (a: { path: string }) => { path: string }): void }) {
+    b.onResolve({ filter: /\/src\/index\.js$/ }, () => ({ path: browserBuild }));
+  },
+};
+
+describe.runIf(chromiumPath !== undefined && existsSync(browserBuild))('in headless Chromium', () => {
   let dir = '';
   let server: Server;
   let origin = '';
@@ -43,6 +61,7 @@ describe.runIf(chromiumPath !== undefined)('in headless Chromium', () => {
       platform: 'browser',
       outfile: join(dir, 'bundle.js'),
       logLevel: 'error',
+      plugins: [publishedBrowserBuild],
     });
     writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="bundle.js"></script>');
     server = createServer((req, res) => {
@@ -84,6 +103,11 @@ describe.runIf(chromiumPath !== undefined)('in headless Chromium', () => {
     await page.waitForFunction(() => 'runInPage' in globalThis);
     return page;
   }
+
+  it('the page bundle is the browser build: no Node-only worker code in it', () => {
+    const bundle = readFileSync(join(dir, 'bundle.js'), 'utf8');
+    expect(bundle).not.toMatch(/worker_threads/);
+  });
 
   it('Node computes every case (no case throws)', () => {
     for (const [name, bits] of Object.entries(node)) expect(bits, name).not.toMatch(/^error/);
