@@ -35,6 +35,10 @@ describe('registerWasmConvGradients', () => {
       [[3, 9, 8, 2], [3, 3, 2, 4], 2, 'same', [1, 1, 2]],
       [[1, 5, 5, 1], [3, 3, 1, 1], 1, 'same', [4, 1, 1]],
       [[2, 6, 6, 4], [1, 1, 4, 3], 1, 'valid', [1, 2, 2]],
+      // stride 1 runs the convolution path: even and non-square filters (asymmetric 'same' padding)
+      [[2, 8, 6, 3], [2, 4, 3, 2], 1, 'same', [1, 1, 1]],
+      [[1, 9, 7, 2], [5, 2, 2, 3], 1, 'same', [1, 1, 1]],
+      [[3, 10, 9, 2], [4, 3, 2, 2], 1, 'valid', [1, 1, 1]],
     ];
     await tf.setBackend('cpu');
     const expected = cases.map((c) => run(...c));
