@@ -1,0 +1,618 @@
+import { bulyanSelection } from '../aggregators/bulyan.js';
+import { sampleIndices } from '../aggregators/catalogue-similarity.js';
+import { doubleCentre, largestEigenpair } from '../aggregators/dnc.js';
+import { readGeometricMedianOptions, weiszfeld } from '../aggregators/geometric-median.js';
+import { krumScores, lowestScores } from '../aggregators/krum-scores.js';
+import { hdbscan } from '../clustering/hdbscan.js';
+import type { Decision } from '../core/decision.js';
+import { RobustAggError } from '../core/errors.js';
+import {
+  indicesOverInput,
+  remainingByzantine,
+  requireClients,
+  requireNonFinitePolicy,
+  weightsOverInput,
+  type FiniteClients,
+} from '../core/finite-clients.js';
+import { describeValue, readOptions, requireInteger, requireNumber, type NonFinitePolicy } from '../core/options.js';
+import { resolveValidRng, type Rng } from '../core/random.js';
+import { columnMedian } from '../kernels/column-select.js';
+import { cosineDistancesFromGram, shiftedGram } from '../kernels/cosine-distances.js';
+import { squaredDistancesFromGram } from '../kernels/gram.js';
+import { coordinateWiseRule, type CoordinateWiseRule, type ShardAsk, type ShardCombinePlan } from './protocol.js';
+
+/**
+ * The rules {@link createShardCoordinator} decomposes by coordinates.
+ *
+ * @category Sharding
+ */
+export type ShardRuleName =
+  | CoordinateWiseRule
+  | 'krum'
+  | 'multiKrum'
+  | 'krumLp'
+  | 'bulyan'
+  | 'geometricMedian'
+  | 'centeredClipping'
+  | 'flame'
+  | 'fltrust'
+  | 'monna'
+  | 'dnc';
+
+/** Every rule {@link createShardCoordinator} accepts, in the order of the guide's table. */
+export const SHARD_RULES: readonly ShardRuleName[] = [
+  'mean',
+  'coordinateMedian',
+  'trimmedMean',
+  'meamed',
+  'signMajority',
+  'krum',
+  'multiKrum',
+  'krumLp',
+  'bulyan',
+  'geometricMedian',
+  'centeredClipping',
+  'flame',
+  'fltrust',
+  'monna',
+  'dnc',
+];
+
+/**
+ * One step of a sharded aggregation: either another round of statistics every shard must answer,
+ * or the end (the decision, and the plan every shard combines its columns with).
+ *
+ * @category Sharding
+ */
+export type ShardStep =
+  | { readonly done: false; readonly asks: readonly ShardAsk[] }
+  | { readonly done: true; readonly plan: ShardCombinePlan; readonly decision: Decision };
+
+/**
+ * The coordinator of one sharded aggregation: it holds only O(n²) numbers and the options, never a
+ * column of the data. Call {@link ShardCoordinator.next} with nothing first, then with each
+ * round's reduced statistics, until it answers `done`.
+ *
+ * @category Sharding
+ */
+export interface ShardCoordinator {
+  /** The rule being run. */
+  readonly rule: ShardRuleName;
+  /** Number of clients. */
+  readonly n: number;
+  /** Length of the full updates. */
+  readonly d: number;
+  /**
+   * Advances the aggregation.
+   *
+   * @param reduced - the reduced answers to the previous step's asks ({@link reduceShardStatistics});
+   *   omitted on the first call.
+   */
+  next(reduced?: readonly Float64Array[]): ShardStep;
+}
+
+type Program = Generator<readonly ShardAsk[], { plan: ShardCombinePlan; decision: Decision }, Float64Array[]>;
+
+/** Largest n a coordinator accepts: its n×n statistics stay below 2 GB. */
+export const SHARD_MAX_CLIENTS = 16_384;
+
+/**
+ * The coordinator of a coordinate-sharded aggregation of n updates of length d by `rule`: the
+ * per-shard statistics to compute, the decision from their reduction (in client space: Krum scores,
+ * Weiszfeld weights, FLAME's clusters and clip factors, …) and the per-shard combine. One shard
+ * holding all d columns reproduces the single call (the same decision; bit for bit for
+ * coordinate-wise rules and whenever the decision is the same).
+ *
+ * Rounds (each moves O(n) or O(n²) numbers per shard, never a column):
+ * 1. every rule: which clients are non-finite (n numbers), so all shards drop the same clients;
+ * 2. Gram rules (krum, multiKrum, bulyan, geometricMedian, flame, krumLp, dnc): one round of
+ *    partial Gram matrices (or ℓp distances, subsampled Grams); fltrust and monna: one round of 2m+1
+ *    or m numbers; centered clipping: one round per iteration (m numbers each, the shard replays the
+ *    earlier steps from the O(L·n) step weights it is sent);
+ * 3. the combine: every shard writes its columns of the aggregate.
+ *
+ * Options are the rule's own, read and checked as the rule does, except that a vector option of
+ * length d is not passed: give `true` (`{ serverUpdate: true }`, `{ global: true }`,
+ * `{ trusted: true }`, `{ center: true }`) and put each shard's columns of it in its slice's
+ * `vectors` under that name. FLAME's `layout` is not supported sharded. A caller's `rng` object
+ * is drawn from on the coordinator (DnC's columns, a 32-bit seed for FLAME's noise); with `seed`
+ * the shards reproduce the single call's noise.
+ *
+ * @param rule - one of {@link SHARD_RULES}.
+ * @param options - the rule's options (see above for vectors).
+ * @param n - number of clients, an integer in [1, 16 384].
+ * @param d - length of the updates, an integer ≥ 1 (up to 2⁵³: no array of length d is made here).
+ * @returns the coordinator.
+ * @example
+ * ```ts
+ * import { createShardCoordinator, reduceShardStatistics, shardCombine, shardStatistics } from 'robust-agg/shard';
+ *
+ * // Five clients of d = 4, split into two shards of two columns each.
+ * const updates = [[1, 1, 1, 1], [1.1, 0.9, 1, 1], [0.9, 1, 1.1, 1], [1, 1.1, 0.9, 1], [50, -50, 50, -50]];
+ * const slices = [0, 2].map((offset) => ({ offset, d: 4, rows: updates.map((u) => Float32Array.from(u.slice(offset, offset + 2))) }));
+ * const coordinator = createShardCoordinator('krum', { f: 1 }, 5, 4);
+ * let step = coordinator.next();
+ * while (!step.done) {
+ *   const { asks } = step;
+ *   step = coordinator.next(reduceShardStatistics(asks, slices.map((s) => shardStatistics(s, asks))));
+ * }
+ * console.log(step.decision.selected); // one honest client
+ * const { plan } = step;
+ * console.log(slices.map((s) => shardCombine(s, plan))); // its two halves
+ * ```
+ * @category Sharding
+ */
+export function createShardCoordinator(rule: ShardRuleName, options: object | undefined, n: number, d: number): ShardCoordinator {
+  requireInteger('createShardCoordinator', 'n', n, 1, SHARD_MAX_CLIENTS);
+  if (!Number.isSafeInteger(d) || d < 1) {
+    throw new RobustAggError('INVALID_OPTION', `createShardCoordinator: d must be an integer ≥ 1, got ${describeValue(d)}`);
+  }
+  const make = Object.hasOwn(PROGRAMS, rule) ? PROGRAMS[rule] : undefined;
+  if (make === undefined) {
+    throw new RobustAggError(
+      'UNSUPPORTED',
+      `createShardCoordinator: no sharded form of ${describeValue(rule)}; sharded rules: ${SHARD_RULES.join(', ')}`,
+    );
+  }
+  const program = make(rule, options as Record<string, unknown> | undefined, n, d);
+  let started = false;
+  let finished = false;
+  let expected = 0;
+  return {
+    rule,
+    n,
+    d,
+    next(reduced) {
+      if (finished) throw new RobustAggError('INVALID_OPTION', `${rule}: the sharded aggregation has already finished`);
+      let r: IteratorResult<readonly ShardAsk[], { plan: ShardCombinePlan; decision: Decision }>;
+      if (!started) {
+        started = true;
+        r = program.next(undefined as unknown as Float64Array[]);
+      } else {
+        if (!Array.isArray(reduced) || reduced.length !== expected) {
+          throw new RobustAggError(
+            'INVALID_OPTION',
+            `${rule}: next() needs the ${expected} reduced statistics of the previous step, got ${describeValue(reduced)}`,
+          );
+        }
+        r = program.next(reduced as Float64Array[]);
+      }
+      if (r.done === true) {
+        finished = true;
+        return { done: true, plan: r.value.plan, decision: r.value.decision };
+      }
+      expected = r.value.length;
+      return { done: false, asks: r.value };
+    },
+  };
+}
+
+/** The finite clients, from round 1 (which clients hold NaN/±Inf in any shard). */
+function* finitePass(rule: string, n: number, d: number, policy: NonFinitePolicy | undefined): Generator<readonly ShardAsk[], FiniteClients, Float64Array[]> {
+  requireNonFinitePolicy(rule, policy);
+  const [bad] = yield [{ kind: 'nonFinite' }];
+  if (!(bad instanceof Float64Array) || bad.length !== n) {
+    throw new RobustAggError('LENGTH_MISMATCH', `${rule}: the non-finite round needs ${n} counts`);
+  }
+  const index: number[] = [];
+  const dropped: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (bad[i] === 0) index.push(i);
+    else if (policy === 'throw') throw new RobustAggError('NON_FINITE_UPDATE', `${rule}: client ${i} sent NaN or ±Infinity`);
+    else dropped.push(i);
+  }
+  if (index.length === 0) throw new RobustAggError('NO_FINITE_UPDATES', `${rule}: all ${n} clients sent NaN or ±Infinity`);
+  return { rows: [], index, dropped, n, d };
+}
+
+/** Reads a "the shards hold this vector" flag (`true`); a real vector is refused with a hint. */
+function vectorFlag(rule: string, name: string, value: unknown, required: boolean): boolean {
+  if (value === undefined && !required) return false;
+  if (value === true) return true;
+  throw new RobustAggError(
+    'INVALID_OPTION',
+    `${rule} (sharded): ${name} must be true (each shard holds its columns of it in slice.vectors.${name}), got ${describeValue(value)}`,
+  );
+}
+
+function uniformOn(chosen: readonly number[], m: number): Float64Array {
+  const w = new Float64Array(m);
+  for (const k of chosen) w[k] = 1 / chosen.length;
+  return w;
+}
+
+function linear(weights: Float64Array): ShardCombinePlan {
+  return { kind: 'linear', weights: Array.from(weights) };
+}
+
+function* coordinateWise(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const name = rule as CoordinateWiseRule;
+  const fn = coordinateWiseRule(name);
+  // The rule reads and checks its own options; a probe on one column per client runs those checks
+  // (and the client-count rules) before any shard works, with the same errors as the single call.
+  const snapshot: Record<string, unknown> = options === undefined ? {} : { ...options };
+  const probe = (rows: Float32Array[]) => fn(rows, options === undefined ? (undefined as unknown as Record<string, unknown>) : snapshot);
+  probe(Array.from({ length: n }, () => new Float32Array(1)));
+  const clients = yield* finitePass(rule, n, d, snapshot.nonFinite as NonFinitePolicy | undefined);
+  const dropped = new Set(clients.dropped);
+  probe(Array.from({ length: n }, (_, i) => Float32Array.of(dropped.has(i) ? NaN : 0)));
+  return {
+    plan: { kind: 'rule', rule: name, options: snapshot, dropped: [...clients.dropped] },
+    decision: { rule, n, dropped: [...clients.dropped] },
+  };
+}
+
+function* krumFamily(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const keys = rule === 'multiKrum' ? ['f', 'm', 'nonFinite'] : rule === 'krumLp' ? ['f', 'p', 'nonFinite'] : ['f', 'nonFinite'];
+  const opts = readOptions(rule, options as object, keys as never[]) as Record<string, unknown>;
+  const p = rule === 'krumLp' ? ((opts.p as number | undefined) ?? 2) : 2;
+  if (typeof p !== 'number' || !(p >= 1)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: p must be a number ≥ 1 or Infinity, got ${describeValue(p)}`);
+  }
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const f = opts.f as number;
+  requireClients(rule, clients.n, f, 2, 3);
+  const m = opts.m as number | undefined;
+  if (m !== undefined) requireInteger(rule, 'm', m, 1, clients.n);
+  const count = clients.index.length;
+  const fLeft = remainingByzantine(f, clients);
+  let dist: Float64Array;
+  if (p === 2) {
+    const [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'robust' }];
+    dist = squaredDistancesFromGram(g, count);
+  } else {
+    const [lp] = yield [{ kind: 'lpDistances', clients: clients.index, p }];
+    dist = Float64Array.from(lp, (v) => v * v);
+  }
+  const local = krumScores(dist, count, count - fLeft - 2);
+  const picks = rule === 'multiKrum' ? Math.min(m ?? count - fLeft, count) : 1;
+  const chosen = lowestScores(local, picks);
+  const w = uniformOn(chosen, count);
+  const scores = new Float64Array(n).fill(Infinity);
+  for (let k = 0; k < count; k++) scores[clients.index[k]] = local[k];
+  const decision = {
+    rule,
+    n,
+    dropped: [...clients.dropped],
+    selected: indicesOverInput(chosen, clients),
+    weights: weightsOverInput(w, clients),
+    scores,
+    ...(rule === 'krumLp' ? { p } : {}),
+  };
+  const plan: ShardCombinePlan = picks === 1 ? { kind: 'copy', client: clients.index[chosen[0]] } : linear(decision.weights);
+  return { plan, decision };
+}
+
+function* bulyanProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['f', 'nonFinite'] as never[]) as Record<string, unknown>;
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  requireClients(rule, clients.n, opts.f as number, 4, 3);
+  const count = clients.index.length;
+  const f = remainingByzantine(opts.f as number, clients);
+  const theta = count - 2 * f;
+  const beta = theta - 2 * f;
+  const [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'robust' }];
+  const order = bulyanSelection(squaredDistancesFromGram(g, count), count, f, theta);
+  const selectionOrder = order.map((k) => clients.index[k]);
+  return {
+    plan: { kind: 'meanAroundMedian', clients: selectionOrder, keep: beta },
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: indicesOverInput(order, clients),
+      selectionOrder,
+      beta,
+    } as Decision,
+  };
+}
+
+function* geometricMedianProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const { nonFinite, ...settings } = readGeometricMedianOptions(rule, options);
+  const clients = yield* finitePass(rule, n, d, nonFinite);
+  const m = clients.index.length;
+  let g: Float64Array | null = null;
+  if (m > 1) [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'robust' }];
+  const { weights, iterations, converged } = weiszfeld(g, m, settings);
+  const w = weightsOverInput(weights, clients);
+  return {
+    plan: linear(w),
+    decision: { rule, n, dropped: [...clients.dropped], weights: w, iterations, converged } as Decision,
+  };
+}
+
+function* centeredClippingProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['tau', 'iterations', 'center', 'nonFinite'] as never[]) as Record<string, unknown>;
+  const tau = requireNumber(rule, 'tau', (opts.tau as number | undefined) ?? 10, 0, Infinity, true);
+  const iterations = requireInteger(rule, 'iterations', (opts.iterations as number | undefined) ?? 5, 1, 100);
+  const center = vectorFlag(rule, 'center', opts.center, false) ? 'center' : null;
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const m = clients.index.length;
+  const steps: number[][] = [];
+  const centerWeights: number[] = [];
+  let centerWeight = 1;
+  const a = new Float64Array(m);
+  const clip = new Float64Array(m);
+  for (let it = 0; it < iterations; it++) {
+    const [dist2] = yield [
+      { kind: 'clipDistances', clients: clients.index, center, steps: steps.map((s) => [...s]), centerWeights: [...centerWeights] },
+    ];
+    let kept = 0;
+    for (let k = 0; k < m; k++) {
+      const dist = Math.sqrt(dist2[k]);
+      clip[k] = dist <= tau ? 1 : tau / dist;
+      kept += clip[k] / m;
+    }
+    const step = new Array<number>(m);
+    for (let k = 0; k < m; k++) step[k] = clip[k] / m;
+    steps.push(step);
+    centerWeights.push(1 - kept);
+    centerWeight *= 1 - kept;
+    for (let k = 0; k < m; k++) a[k] = (1 - kept) * a[k] + step[k];
+  }
+  return {
+    plan: { kind: 'clipping', clients: clients.index, center, steps, centerWeights },
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      weights: weightsOverInput(a, clients),
+      centerWeight,
+      clipFactors: weightsOverInput(clip, clients),
+    } as Decision,
+  };
+}
+
+function* flameProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['lambda', 'clusterOn', 'global', 'layout', 'seed', 'rng', 'nonFinite'] as never[]) as Record<
+    string,
+    unknown
+  >;
+  const lambda = requireNumber(rule, 'lambda', (opts.lambda as number | undefined) ?? 0.001, 0, 1);
+  const explicit = opts.clusterOn;
+  if (explicit !== undefined && explicit !== 'updates' && explicit !== 'models') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: clusterOn must be 'updates' or 'models', got ${describeValue(explicit)}`);
+  }
+  if (opts.layout !== undefined) {
+    throw new RobustAggError('UNSUPPORTED', `${rule} (sharded): per-segment noise (layout) is not supported across shards`);
+  }
+  const hasGlobal = vectorFlag(rule, 'global', opts.global, false);
+  const clusterOn = explicit ?? (hasGlobal ? 'models' : 'updates');
+  if (!hasGlobal && clusterOn === 'models') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: clusterOn 'models' needs the global model (option global)`);
+  }
+  const random = { seed: opts.seed as number | undefined, rng: opts.rng as Rng | undefined };
+  const rng = lambda > 0 || random.rng !== undefined || random.seed !== undefined ? resolveValidRng(random, rule) : null;
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const m = clients.index.length;
+  const withGlobal = clusterOn === 'models';
+  const [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'none', ...(withGlobal ? { vectors: ['global'] } : {}) }];
+  const stride = withGlobal ? m + 1 : m;
+  const norms = new Float64Array(m);
+  for (let i = 0; i < m; i++) norms[i] = Math.sqrt(Math.max(0, g[i * stride + i]));
+  const cosine = cosineDistancesFromGram(withGlobal ? shiftedGram(g, m) : g, m);
+  const clustering = m === 1 ? null : hdbscan(cosine, { minClusterSize: Math.floor(m / 2) + 1, minSamples: 1, allowSingleCluster: true });
+  const localLabels = clustering === null ? Int32Array.of(0) : clustering.labels;
+  const medianNorm = columnMedian(Float64Array.from(norms), 0, m);
+  const admittedLocal: number[] = [];
+  for (let k = 0; k < m; k++) if (localLabels[k] === 0) admittedLocal.push(k);
+  const clip = new Float64Array(m);
+  const w = new Float64Array(m);
+  for (const k of admittedLocal) {
+    clip[k] = norms[k] > medianNorm ? medianNorm / norms[k] : 1;
+    w[k] = clip[k] / admittedLocal.length;
+  }
+  const sigma = lambda * medianNorm;
+  // The single call draws its noise from createRng(seed) in index order; the shards skip ahead
+  // to their offset in that same stream. A caller's rng object gives one 32-bit seed here.
+  const seed =
+    rng === null || lambda === 0 ? null : random.rng !== undefined ? rng.nextUint32() : (random.seed as number);
+  const labels = new Int32Array(n).fill(-1);
+  const inputNorms = new Float64Array(n).fill(Infinity);
+  for (let k = 0; k < m; k++) {
+    labels[clients.index[k]] = localLabels[k];
+    inputNorms[clients.index[k]] = norms[k];
+  }
+  const admitted = indicesOverInput(admittedLocal, clients);
+  const weights = weightsOverInput(w, clients);
+  return {
+    plan: { kind: 'linear', weights: Array.from(weights), ...(seed === null ? {} : { noise: { seed, sigma } }) },
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: admitted,
+      admitted,
+      weights,
+      labels,
+      norms: inputNorms,
+      medianNorm,
+      clipFactors: weightsOverInput(clip, clients),
+      clusterOn,
+      lambda,
+      sigma,
+      clustered: [...clients.index],
+      cosineDistances: cosine,
+      clustering,
+    } as Decision,
+  };
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+function* fltrustProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['serverUpdate', 'nonFinite'] as never[]) as Record<string, unknown>;
+  vectorFlag(rule, 'serverUpdate', opts.serverUpdate, true);
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const m = clients.index.length;
+  const [s] = yield [{ kind: 'dots', clients: clients.index, vector: 'serverUpdate' }];
+  const g0Norm = Math.sqrt(s[2 * m]);
+  if (g0Norm > FLOAT32_MAX) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: serverUpdate has norm ${g0Norm}, above the largest float32 ${FLOAT32_MAX}: every client is rescaled to that norm, so the output would overflow`,
+    );
+  }
+  const trust = new Float64Array(m);
+  const scale = new Float64Array(m);
+  let totalTrust = 0;
+  for (let k = 0; k < m; k++) {
+    const norm = Math.sqrt(s[m + k]);
+    if (norm === 0 || g0Norm === 0) continue;
+    const ts = Math.max(0, Math.min(1, s[k] / (norm * g0Norm)));
+    trust[k] = ts;
+    scale[k] = g0Norm / norm;
+    totalTrust += ts;
+  }
+  const w = new Float64Array(m);
+  const chosen: number[] = [];
+  if (totalTrust > 0) {
+    for (let k = 0; k < m; k++) {
+      if (trust[k] > 0) {
+        w[k] = (trust[k] * scale[k]) / totalTrust;
+        chosen.push(k);
+      }
+    }
+  }
+  const weights = weightsOverInput(w, clients);
+  return {
+    plan: linear(weights),
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: indicesOverInput(chosen, clients),
+      weights,
+      trustScores: weightsOverInput(trust, clients),
+      totalTrust,
+    } as Decision,
+  };
+}
+
+function* monnaProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['f', 'trusted', 'trustedIndex', 'nonFinite'] as never[]) as Record<string, unknown>;
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const f = opts.f as number;
+  requireClients(rule, clients.n, f, 2, 1);
+  const hasVector = opts.trusted !== undefined;
+  if (hasVector === (opts.trustedIndex !== undefined)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule} takes exactly one of { trusted } and { trustedIndex }`);
+  }
+  let to: { vector: string } | { client: number };
+  if (hasVector) {
+    vectorFlag(rule, 'trusted', opts.trusted, true);
+    to = { vector: 'trusted' };
+  } else {
+    const index = requireInteger(rule, 'trustedIndex', opts.trustedIndex as number, 0, n - 1);
+    if (clients.dropped.includes(index)) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: the trusted client ${index} sent NaN or ±Infinity`);
+    }
+    to = { client: index };
+  }
+  const m = clients.index.length;
+  const keep = m - remainingByzantine(f, clients);
+  const [dist2] = yield [{ kind: 'squaredDistances', clients: clients.index, to }];
+  const chosen = lowestScores(dist2, keep);
+  const w = uniformOn(chosen, m);
+  const distances = new Float64Array(n).fill(Infinity);
+  for (let k = 0; k < m; k++) distances[clients.index[k]] = Math.sqrt(dist2[k]);
+  const weights = weightsOverInput(w, clients);
+  return {
+    plan: linear(weights),
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: indicesOverInput(chosen, clients),
+      weights,
+      distances,
+    } as Decision,
+  };
+}
+
+/** DnC's outlier score per client: λ·vᵢ² for the top eigenpair of the double-centred Gram. */
+function projectionScores(g: Float64Array, m: number): Float64Array {
+  const { value, vector } = largestEigenpair(doubleCentre(g, m), m);
+  const scores = new Float64Array(m);
+  if (value <= 0) return scores;
+  for (let i = 0; i < m; i++) scores[i] = value * vector[i] * vector[i];
+  return scores;
+}
+
+function* dncProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['f', 'iterations', 'subsampleDimension', 'filterFraction', 'seed', 'rng', 'nonFinite'] as never[]) as Record<
+    string,
+    unknown
+  >;
+  const iterations = requireInteger(rule, 'iterations', (opts.iterations as number | undefined) ?? 5, 1, 100);
+  const filterFraction = requireNumber(rule, 'filterFraction', (opts.filterFraction as number | undefined) ?? 1, 0);
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const f = opts.f as number;
+  requireClients(rule, clients.n, f, 1, 1);
+  const b = Math.min(d, requireInteger(rule, 'subsampleDimension', (opts.subsampleDimension as number | undefined) ?? Math.min(d, 10000), 1));
+  const rng = resolveValidRng({ seed: opts.seed as number | undefined, rng: opts.rng as Rng | undefined }, rule);
+  const m = clients.index.length;
+  const removed = Math.ceil(filterFraction * remainingByzantine(f, clients) - 1e-12);
+  const keep = m - removed;
+  if (keep < 1) {
+    throw new RobustAggError(
+      'TOO_FEW_CLIENTS',
+      `${rule} needs more than ⌈c·f⌉ finite clients, got ${m} finite clients with c=${filterFraction}, f=${f}`,
+    );
+  }
+  const asks: ShardAsk[] = [];
+  for (let it = 0; it < iterations; it++) {
+    asks.push({ kind: 'subsampledGram', clients: clients.index, columns: Array.from(sampleIndices(d, b, rng)) });
+  }
+  const grams = yield asks;
+  const timesKept = new Int32Array(m);
+  let scores: Float64Array = new Float64Array(m);
+  for (const g of grams) {
+    scores = projectionScores(g, m);
+    for (const k of lowestScores(scores, keep)) timesKept[k]++;
+  }
+  let most = 0;
+  for (let k = 0; k < m; k++) if (timesKept[k] > most) most = timesKept[k];
+  const chosen: number[] = [];
+  for (let k = 0; k < m; k++) if (timesKept[k] === most) chosen.push(k);
+  const w = uniformOn(chosen, m);
+  const kept = new Int32Array(n);
+  const allScores = new Float64Array(n).fill(NaN);
+  for (let k = 0; k < m; k++) {
+    kept[clients.index[k]] = timesKept[k];
+    allScores[clients.index[k]] = scores[k];
+  }
+  const weights = weightsOverInput(w, clients);
+  return {
+    plan: linear(weights),
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: indicesOverInput(chosen, clients),
+      weights,
+      timesKept: kept,
+      scores: allScores,
+    } as Decision,
+  };
+}
+
+type ProgramFactory = (rule: string, options: Record<string, unknown> | undefined, n: number, d: number) => Program;
+
+const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
+  mean: coordinateWise,
+  coordinateMedian: coordinateWise,
+  trimmedMean: coordinateWise,
+  meamed: coordinateWise,
+  signMajority: coordinateWise,
+  krum: krumFamily,
+  multiKrum: krumFamily,
+  krumLp: krumFamily,
+  bulyan: bulyanProgram,
+  geometricMedian: geometricMedianProgram,
+  centeredClipping: centeredClippingProgram,
+  flame: flameProgram,
+  fltrust: fltrustProgram,
+  monna: monnaProgram,
+  dnc: dncProgram,
+};

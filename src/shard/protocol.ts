@@ -1,0 +1,438 @@
+import { coordinateMedianWithDecision } from '../aggregators/coordinate-median.js';
+import { meamedWithDecision } from '../aggregators/meamed.js';
+import { meanWithDecision } from '../aggregators/mean.js';
+import { signMajorityWithDecision } from '../aggregators/sign-majority.js';
+import { trimmedMeanWithDecision } from '../aggregators/trimmed-mean.js';
+import { RobustAggError } from '../core/errors.js';
+import { createRng } from '../core/random.js';
+import { meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
+import { combine } from '../kernels/combine.js';
+import { isFiniteVector } from '../kernels/finite.js';
+import { gram } from '../kernels/gram.js';
+import { lpDistances } from '../kernels/lp-distances.js';
+import { squaredDistance } from '../kernels/norms.js';
+
+/**
+ * What one shard holds: columns [offset, offset + width) of every client's update, and the same
+ * columns of any side vectors the rule needs (FLAME's `global`, FLTrust's `serverUpdate`, MoNNA's
+ * `trusted`, centered clipping's `center`), by option name. Nothing else of the d coordinates.
+ *
+ * @category Sharding
+ */
+export interface ShardSlice {
+  /** First coordinate of the shard, an integer in [0, d). */
+  readonly offset: number;
+  /** Length of the full updates (all shards together). */
+  readonly d: number;
+  /** The n clients' columns [offset, offset + width), all of the same length width ≥ 1, in client order. */
+  readonly rows: readonly Float32Array[];
+  /** The same columns of named side vectors (e.g. `{ serverUpdate }`), each of length width. */
+  readonly vectors?: Readonly<Record<string, Float32Array>>;
+}
+
+/**
+ * One statistic a coordinator asks every shard for. Each shard answers with one `Float64Array`
+ * per ask (see {@link shardStatistics}); the answers of all shards reduce element-wise
+ * ({@link reduceShardStatistics}): sums, except `lpDistances` (a p-norm of the per-shard norms).
+ * `clients` lists input indices (the finite clients, ascending); the answer is over them, in that
+ * order. Every ask is plain data (numbers and arrays): it survives structured clone and JSON.
+ *
+ * - `nonFinite`: n numbers, 1 where the client holds NaN or ±Infinity in this shard.
+ * - `gram`: the m×m Gram matrix of the clients' columns (then of the named `vectors`, appended as
+ *   rows), centred with the kernel's robust per-block centre (`centre: 'robust'`) or not (`'none'`).
+ * - `squaredDistances`: m numbers, ‖xᵢ − t‖² over the shard, t a named vector or a client's row.
+ * - `dots`: 2m + 1 numbers: ⟨xᵢ, t⟩ for each client, then ‖xᵢ‖², then ‖t‖² (t a named vector).
+ * - `lpDistances`: m×m ℓp distances of the shard (p ≥ 1 or Infinity).
+ * - `signCounts`: 2m numbers (positives, negatives per client) in the window [start, start + length).
+ * - `subsampledGram`: the m×m robust-centred Gram of the listed coordinates (in list order).
+ * - `clipDistances`: m numbers, ‖xᵢ − v‖² with v centered clipping's centre after `steps.length`
+ *   replayed steps (see {@link ShardCombinePlan}).
+ *
+ * @category Sharding
+ */
+export type ShardAsk =
+  | { readonly kind: 'nonFinite' }
+  | {
+      readonly kind: 'gram';
+      readonly clients: readonly number[];
+      readonly centre: 'robust' | 'none';
+      readonly vectors?: readonly string[];
+    }
+  | {
+      readonly kind: 'squaredDistances';
+      readonly clients: readonly number[];
+      readonly to: { readonly vector: string } | { readonly client: number };
+    }
+  | { readonly kind: 'dots'; readonly clients: readonly number[]; readonly vector: string }
+  | { readonly kind: 'lpDistances'; readonly clients: readonly number[]; readonly p: number }
+  | { readonly kind: 'signCounts'; readonly clients: readonly number[]; readonly start: number; readonly length: number }
+  | { readonly kind: 'subsampledGram'; readonly clients: readonly number[]; readonly columns: readonly number[] }
+  | {
+      readonly kind: 'clipDistances';
+      readonly clients: readonly number[];
+      readonly center: string | null;
+      readonly steps: readonly (readonly number[])[];
+      readonly centerWeights: readonly number[];
+    };
+
+/**
+ * What every shard does with its columns once the coordinator has decided. Plain data.
+ *
+ * - `rule`: a coordinate-wise rule (mean, coordinateMedian, trimmedMean, meamed, signMajority)
+ *   called on the shard's columns, with the globally `dropped` clients' rows replaced by NaN so
+ *   every shard drops the same clients: bit for bit the single call's columns.
+ * - `linear`: Σ wᵢ xᵢ over the clients with a non-zero weight (the library's combine kernel, float64
+ *   accumulation), plus FLAME's noise N(0, σ²) drawn from `createRng(seed)` after skipping the
+ *   `offset` draws of the shards before (so one shard with the rule's seed is the single call).
+ * - `copy`: the shard's columns of one client.
+ * - `meanAroundMedian`: Bulyan's second stage, per coordinate the mean of the `keep` values closest
+ *   to the median of the listed clients.
+ * - `clipping`: centered clipping's centre, replaying v ← (centerWeight)·v + Σ stepᵢ xᵢ from the
+ *   `center` vector (or 0).
+ *
+ * @category Sharding
+ */
+export type ShardCombinePlan =
+  | {
+      readonly kind: 'rule';
+      readonly rule: CoordinateWiseRule;
+      readonly options: Readonly<Record<string, unknown>>;
+      readonly dropped: readonly number[];
+    }
+  | {
+      readonly kind: 'linear';
+      readonly weights: readonly number[];
+      readonly noise?: { readonly seed: number; readonly sigma: number };
+    }
+  | { readonly kind: 'copy'; readonly client: number }
+  | { readonly kind: 'meanAroundMedian'; readonly clients: readonly number[]; readonly keep: number }
+  | {
+      readonly kind: 'clipping';
+      readonly clients: readonly number[];
+      readonly center: string | null;
+      readonly steps: readonly (readonly number[])[];
+      readonly centerWeights: readonly number[];
+    };
+
+/**
+ * The coordinate-wise rules: no statistic crosses shards (only which clients are non-finite), and
+ * each shard's output columns are the single call's, bit for bit.
+ *
+ * @category Sharding
+ */
+export type CoordinateWiseRule = 'mean' | 'coordinateMedian' | 'trimmedMean' | 'meamed' | 'signMajority';
+
+const COORDINATE_WISE = {
+  mean: meanWithDecision,
+  coordinateMedian: coordinateMedianWithDecision,
+  trimmedMean: trimmedMeanWithDecision,
+  meamed: meamedWithDecision,
+  signMajority: signMajorityWithDecision,
+} as const;
+
+/** The rule function of a coordinate-wise rule (the coordinator probes options with it). */
+export function coordinateWiseRule(
+  rule: CoordinateWiseRule,
+): (rows: readonly Float32Array[], options: Record<string, unknown>) => { aggregate: Float32Array } {
+  return COORDINATE_WISE[rule] as (rows: readonly Float32Array[], options: Record<string, unknown>) => { aggregate: Float32Array };
+}
+
+/** Checks a slice's shape once; returns its width. */
+function sliceWidth(slice: ShardSlice, what: string): number {
+  const rows = slice?.rows;
+  if (!Array.isArray(rows) || rows.length === 0) {
+    throw new RobustAggError('EMPTY_UPDATES', `${what}: the shard holds no client rows`);
+  }
+  const width = rows[0]?.length;
+  for (let i = 0; i < rows.length; i++) {
+    if (!(rows[i] instanceof Float32Array)) {
+      throw new RobustAggError('NOT_FLOAT32', `${what}: client ${i}'s shard row is not a Float32Array`);
+    }
+    if (rows[i].length !== width) {
+      throw new RobustAggError(
+        'LENGTH_MISMATCH',
+        `${what}: client ${i}'s shard row has ${rows[i].length} values, client 0's has ${width}`,
+      );
+    }
+  }
+  if (width === 0) throw new RobustAggError('EMPTY_VECTOR', `${what}: the shard has no columns`);
+  const { offset, d } = slice;
+  if (!Number.isInteger(offset) || !Number.isInteger(d) || offset < 0 || offset + width > d) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${what}: the shard's columns [${String(offset)}, ${String(offset)} + ${width}) do not lie inside [0, d=${String(d)})`,
+    );
+  }
+  return width;
+}
+
+function sliceVector(slice: ShardSlice, name: string, width: number, what: string): Float32Array {
+  const v = slice.vectors?.[name];
+  if (!(v instanceof Float32Array) || v.length !== width) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${what}: the shard at offset ${slice.offset} needs its ${width} columns of the vector '${name}' in slice.vectors`,
+    );
+  }
+  return v;
+}
+
+function pick(slice: ShardSlice, clients: readonly number[], what: string): Float32Array[] {
+  return clients.map((i) => {
+    const row = slice.rows[i];
+    if (row === undefined) throw new RobustAggError('INVALID_OPTION', `${what}: client ${i} is not in the shard (n=${slice.rows.length})`);
+    return row;
+  });
+}
+
+/** Centered clipping's centre over one shard after the given steps (the single call's float32 sequence). */
+function replayClipping(
+  slice: ShardSlice,
+  rows: Float32Array[],
+  center: string | null,
+  steps: readonly (readonly number[])[],
+  centerWeights: readonly number[],
+  width: number,
+  what: string,
+): Float32Array {
+  let v: Float32Array = center === null ? new Float32Array(width) : Float32Array.from(sliceVector(slice, center, width, what));
+  for (let t = 0; t < steps.length; t++) v = combine(rows, steps[t], v, centerWeights[t]);
+  return v;
+}
+
+/**
+ * A shard's answer to a round of asks: one `Float64Array` per {@link ShardAsk}, computed from the
+ * shard's columns only. Pure: the same slice and asks give the same bits, so a retried or
+ * duplicated shard job is harmless.
+ *
+ * Gram asks run the library's Gram kernel on the shard's columns, so every guarantee of
+ * docs/performance.md ("Hostile inputs and the Gram kernel") holds per shard: each row gets its own
+ * power-of-two scale per block, and the centre of each block is the row whose largest magnitude
+ * there is the lower median (a minority cannot choose it). The shard's blocks are its own, so the
+ * whole matrix is centred on one vector r pieced together from those blocks: the partial Grams
+ * add up to (X − r)(X − r)ᵀ exactly in exact arithmetic, and distances do not depend on r.
+ *
+ * @param slice - the shard's columns of every client (and of named side vectors).
+ * @param asks - what to compute (from a {@link ShardCoordinator} step).
+ * @returns one array per ask.
+ * @example
+ * ```ts
+ * import { shardStatistics } from 'robust-agg/shard';
+ *
+ * // Columns 2..3 of three clients' updates (d = 4).
+ * const slice = { offset: 2, d: 4, rows: [Float32Array.of(1, 2), Float32Array.of(1, NaN), Float32Array.of(3, 4)] };
+ * const [bad, g] = shardStatistics(slice, [
+ *   { kind: 'nonFinite' },
+ *   { kind: 'gram', clients: [0, 2], centre: 'none' },
+ * ]);
+ * console.log(bad); // Float64Array [0, 1, 0]
+ * console.log(g);   // Float64Array [5, 11, 11, 25]: the partial Gram of clients 0 and 2
+ * ```
+ * @category Sharding
+ */
+export function shardStatistics(slice: ShardSlice, asks: readonly ShardAsk[]): Float64Array[] {
+  const what = 'shardStatistics';
+  const width = sliceWidth(slice, what);
+  return asks.map((ask) => {
+    switch (ask.kind) {
+      case 'nonFinite':
+        return Float64Array.from(slice.rows, (row) => (isFiniteVector(row) ? 0 : 1));
+      case 'gram': {
+        const rows = pick(slice, ask.clients, what);
+        for (const name of ask.vectors ?? []) rows.push(sliceVector(slice, name, width, what));
+        return gram(rows, ask.centre === 'robust' ? 'robust' : null);
+      }
+      case 'squaredDistances': {
+        const rows = pick(slice, ask.clients, what);
+        const target = 'vector' in ask.to ? sliceVector(slice, ask.to.vector, width, what) : pick(slice, [ask.to.client], what)[0];
+        return Float64Array.from(rows, (row) => squaredDistance(row, target));
+      }
+      case 'dots': {
+        const rows = pick(slice, ask.clients, what);
+        const t = sliceVector(slice, ask.vector, width, what);
+        const m = rows.length;
+        const out = new Float64Array(2 * m + 1);
+        for (let k = 0; k < m; k++) {
+          const x = rows[k];
+          let dot = 0;
+          let norm2 = 0;
+          for (let c = 0; c < width; c++) {
+            const v = x[c];
+            dot += v * t[c];
+            norm2 += v * v;
+          }
+          out[k] = dot;
+          out[m + k] = norm2;
+        }
+        let t2 = 0;
+        for (let c = 0; c < width; c++) t2 += t[c] * t[c];
+        out[2 * m] = t2;
+        return out;
+      }
+      case 'lpDistances':
+        return lpDistances(pick(slice, ask.clients, what), ask.p);
+      case 'signCounts': {
+        const rows = pick(slice, ask.clients, what);
+        const out = new Float64Array(2 * rows.length);
+        const from = Math.max(ask.start - slice.offset, 0);
+        const to = Math.min(ask.start + ask.length - slice.offset, width);
+        rows.forEach((x, k) => {
+          let pos = 0;
+          let neg = 0;
+          for (let c = from; c < to; c++) {
+            if (x[c] > 0) pos++;
+            else if (x[c] < 0) neg++;
+          }
+          out[2 * k] = pos;
+          out[2 * k + 1] = neg;
+        });
+        return out;
+      }
+      case 'subsampledGram': {
+        const rows = pick(slice, ask.clients, what);
+        const local: number[] = [];
+        for (const c of ask.columns) if (c >= slice.offset && c < slice.offset + width) local.push(c - slice.offset);
+        const m = rows.length;
+        if (local.length === 0) return new Float64Array(m * m);
+        const sub = rows.map((x) => Float32Array.from(local, (c) => x[c]));
+        return gram(sub, 'robust');
+      }
+      case 'clipDistances': {
+        const rows = pick(slice, ask.clients, what);
+        const v = replayClipping(slice, rows, ask.center, ask.steps, ask.centerWeights, width, what);
+        return Float64Array.from(rows, (row) => squaredDistance(row, v));
+      }
+      default:
+        throw new RobustAggError('INVALID_OPTION', `${what}: unknown ask ${JSON.stringify((ask as { kind?: unknown }).kind)}`);
+    }
+  });
+}
+
+/**
+ * Reduces the shards' answers to one round of asks: element-wise sums of the small arrays, except
+ * `lpDistances`, whose per-shard ℓp norms combine as (Σₛ dₛᵖ)^(1/p) (the maximum for p = ∞),
+ * scaled by the largest shard value so no power overflows. The order of the shards does not
+ * matter beyond float64 rounding.
+ *
+ * @param asks - the round's asks.
+ * @param parts - `parts[s]` is shard s's answer ({@link shardStatistics}).
+ * @returns one reduced array per ask.
+ * @example
+ * ```ts
+ * import { reduceShardStatistics } from 'robust-agg/shard';
+ *
+ * const asks = [{ kind: 'nonFinite' }] as const;
+ * console.log(reduceShardStatistics(asks, [[Float64Array.of(0, 1)], [Float64Array.of(0, 1)]])); // [Float64Array [0, 2]]
+ * ```
+ * @category Sharding
+ */
+export function reduceShardStatistics(
+  asks: readonly ShardAsk[],
+  parts: readonly (readonly Float64Array[])[],
+): Float64Array[] {
+  if (parts.length === 0) throw new RobustAggError('EMPTY_UPDATES', 'reduceShardStatistics: no shard answered');
+  return asks.map((ask, a) => {
+    const first = parts[0][a];
+    for (let s = 0; s < parts.length; s++) {
+      if (!(parts[s][a] instanceof Float64Array) || parts[s][a].length !== first.length) {
+        throw new RobustAggError(
+          'LENGTH_MISMATCH',
+          `reduceShardStatistics: shard ${s}'s answer to ask ${a} (${ask.kind}) has the wrong length`,
+        );
+      }
+    }
+    const out = new Float64Array(first.length);
+    if (ask.kind === 'lpDistances') {
+      const p = ask.p;
+      for (let t = 0; t < out.length; t++) {
+        let top = 0;
+        for (const part of parts) if (part[a][t] > top) top = part[a][t];
+        if (top === 0 || p === Infinity) {
+          out[t] = top;
+          continue;
+        }
+        let s = 0;
+        for (const part of parts) s += p === 1 ? part[a][t] / top : Math.pow(part[a][t] / top, p);
+        out[t] = top * (p === 1 ? s : Math.pow(s, 1 / p));
+      }
+      return out;
+    }
+    for (const part of parts) {
+      const v = part[a];
+      for (let t = 0; t < out.length; t++) out[t] += v[t];
+    }
+    return out;
+  });
+}
+
+/**
+ * A shard's output columns given the coordinator's {@link ShardCombinePlan}: columns
+ * [offset, offset + width) of the aggregate. Pure (the noise is seeded), so a retried job writes
+ * the same bits.
+ *
+ * @param slice - the shard's columns of every client (and of named side vectors).
+ * @param plan - the coordinator's plan (the `done` step of a {@link ShardCoordinator}).
+ * @returns the aggregate's columns of this shard, a new `Float32Array` of length width.
+ * @example
+ * ```ts
+ * import { shardCombine } from 'robust-agg/shard';
+ *
+ * const slice = { offset: 0, d: 2, rows: [Float32Array.of(1, 2), Float32Array.of(3, 6)] };
+ * console.log(shardCombine(slice, { kind: 'linear', weights: [0.5, 0.5] })); // Float32Array [2, 4]
+ * ```
+ * @category Sharding
+ */
+export function shardCombine(slice: ShardSlice, plan: ShardCombinePlan): Float32Array {
+  const what = 'shardCombine';
+  const width = sliceWidth(slice, what);
+  switch (plan.kind) {
+    case 'rule': {
+      const fn = COORDINATE_WISE[plan.rule] as (rows: readonly Float32Array[], o: unknown) => { aggregate: Float32Array };
+      if (fn === undefined) throw new RobustAggError('INVALID_OPTION', `${what}: ${String(plan.rule)} is not a coordinate-wise rule`);
+      const dropped = new Set(plan.dropped);
+      const nan = dropped.size > 0 ? new Float32Array(width).fill(NaN) : null;
+      const rows = slice.rows.map((row, i) => (dropped.has(i) ? (nan as Float32Array) : row));
+      return fn(rows, plan.options).aggregate;
+    }
+    case 'linear': {
+      const rows: Float32Array[] = [];
+      const w: number[] = [];
+      plan.weights.forEach((wi, i) => {
+        if (wi !== 0) {
+          rows.push(pick(slice, [i], what)[0]);
+          w.push(wi);
+        }
+      });
+      const out = rows.length > 0 ? combine(rows, w) : new Float32Array(width);
+      if (plan.noise !== undefined && plan.noise.sigma !== 0) {
+        const { seed, sigma } = plan.noise;
+        const rng = createRng(seed);
+        for (let k = 0; k < slice.offset; k++) rng.gaussian();
+        for (let k = 0; k < width; k++) out[k] += sigma * rng.gaussian();
+        if (!isFiniteVector(out)) {
+          throw new RobustAggError(
+            'INVALID_OPTION',
+            `flame: the noise (σ = ${sigma}) overflowed float32 in the aggregate's columns from ${slice.offset}; lower lambda`,
+          );
+        }
+      }
+      return out;
+    }
+    case 'copy':
+      return Float32Array.from(pick(slice, [plan.client], what)[0]);
+    case 'meanAroundMedian':
+      return reduceColumns(pick(slice, plan.clients, what), meanAroundMedianReducer(plan.keep));
+    case 'clipping':
+      return replayClipping(
+        slice,
+        pick(slice, plan.clients, what),
+        plan.center,
+        plan.steps,
+        plan.centerWeights,
+        width,
+        what,
+      );
+    default:
+      throw new RobustAggError('INVALID_OPTION', `${what}: unknown plan ${JSON.stringify((plan as { kind?: unknown }).kind)}`);
+  }
+}
