@@ -112,6 +112,21 @@ export const RULES = [
     make: (lib, ctx) => () => lib.signGuard(ctx.rows, { seed: ctx.seed }) },
   { name: 'clippedClustering', needs: ['clippedClustering'], group: 'aggregator', cost: 'n2d',
     make: (lib, ctx) => () => lib.clippedClustering(ctx.rows) },
+  { name: 'flDetector', needs: ['flDetectorWithDecision'], group: 'aggregator', cost: 'nd',
+    note: 'window 2, state prepared by 4 rounds: L-BFGS prediction + gap statistic (B 20) + median each call',
+    make: (lib, ctx) => {
+      // Four untimed rounds on shifted copies of the rows fill the window (2 pairs, 2 round scores).
+      const d = ctx.rows[0].length;
+      let state;
+      let model = new Float32Array(d);
+      for (let round = 0; round < 4; round++) {
+        const rows = ctx.rows.map((x) => x.map((v) => v * (1 - 0.1 * round)));
+        const r = lib.flDetectorWithDecision(rows, { globalModel: model, state, window: 2, seed: ctx.seed + round });
+        state = r.state;
+        model = model.map((w, k) => w - 0.1 * r.aggregate[k]);
+      }
+      return () => lib.flDetector(ctx.rows, { globalModel: model, state, window: 2, seed: ctx.seed });
+    } },
 
   // ---- pre-aggregators (src/pre-aggregators): n×d in, n×d (or fewer rows) out ----
   { name: 'nnm', needs: ['nnm'], group: 'pre-aggregator', cost: 'n2d',

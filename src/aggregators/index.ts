@@ -76,3 +76,15 @@ export {
   type MixTailorPoolOptions,
   type ResolvedMixTailorPool,
 } from './mix-tailor.js';
+export {
+  FL_DETECTOR_MAX_WINDOW,
+  flDetector,
+  flDetectorStateFromJSON,
+  flDetectorStateToJSON,
+  flDetectorWithDecision,
+  type FlDetectorAggregation,
+  type FlDetectorDecision,
+  type FlDetectorOptions,
+  type FlDetectorState,
+  type FlDetectorStateJSON,
+} from './fl-detector.js';
