@@ -14,3 +14,4 @@ export * from './attacks/index.js';
 export * from './optimizers/index.js';
 export * from './metrics/index.js';
 export * from './kernels/backend.js';
+export * from './server/index.js';

@@ -1,0 +1,29 @@
+// Messages between the calling thread and an aggregation worker (src/server/worker-main.ts).
+
+/** A rule to run in a worker over rows that live in `buffers`. @internal */
+export interface RunJob {
+  readonly id: number;
+  /** The rule's registry name. */
+  readonly name: string;
+  /** Its options (structured-cloned). */
+  readonly options: Record<string, unknown>;
+  /** Length of every row. */
+  readonly d: number;
+  /** The memory the rows live in: SharedArrayBuffers (no copy) or transferred ArrayBuffers. */
+  readonly buffers: readonly ArrayBufferLike[];
+  /** Row i is `new Float32Array(buffers[rowBuffer[i]], rowOffset[i], d)`. */
+  readonly rowBuffer: Int32Array;
+  readonly rowOffset: Float64Array;
+}
+
+/** The worker's answer. @internal */
+export type RunReply =
+  | {
+      readonly id: number;
+      readonly ok: true;
+      readonly aggregate: Float32Array;
+      readonly decision: Record<string, unknown>;
+      readonly history?: unknown;
+      readonly normHistory?: number[];
+    }
+  | { readonly id: number; readonly ok: false; readonly code: string | null; readonly message: string };

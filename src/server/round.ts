@@ -1,0 +1,389 @@
+import type { Decision } from '../core/decision.js';
+import { RobustAggError } from '../core/errors.js';
+import { describeValue, requireInteger } from '../core/options.js';
+import { isFloat32Array } from '../core/updates.js';
+import { isFiniteVector } from '../kernels/finite.js';
+import { resolveRule, sharedMemory, WorkerLease } from './async.js';
+import { registryEntry, type ConfiguredAggregator } from './registry.js';
+
+/**
+ * A client's id in a round: a string or a finite number, unique within the round.
+ *
+ * @category Server
+ */
+export type ClientId = string | number;
+
+/**
+ * Options of {@link createRound}.
+ *
+ * @category Server
+ */
+export interface RoundOptions {
+  /** The rule: a registry name (see {@link listAggregators}) or an aggregator from {@link createAggregator}. */
+  rule: string | ConfiguredAggregator;
+  /**
+   * The rule's options for this round (merged over a configured aggregator's own), checked at
+   * creation. Not `weights` (give each client's in {@link Round.add}) and, for foolsGold, not
+   * `clientIds` (the round passes its client ids, so histories line up across rounds).
+   */
+  options?: Readonly<Record<string, unknown>>;
+  /** Length of every update: an integer in [1, 2³¹ − 1]. */
+  d: number;
+  /**
+   * Expected number of clients: an integer in [1, 10⁶]; sizes the arena up front (more clients
+   * may still be added; the arena then grows by whole segments, never by copying). Default 8.
+   */
+  expected?: number;
+  /** Aborts the round: its arena is released and a pending `close()` rejects with the reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Per-client options of {@link Round.add}.
+ *
+ * @category Server
+ */
+export interface AddOptions {
+  /**
+   * The client's weight, e.g. its number of training examples (Flower's `num_examples`): a finite
+   * number ≥ 0. Only for rules that take weights ({@link AggregatorInfo.weights}); clients that
+   * give none weigh 1 when any client gives one. Default: every client weighs the same.
+   */
+  weight?: number;
+}
+
+/**
+ * The outcome of one client in a round.
+ *
+ * @category Server
+ */
+export interface ClientOutcome {
+  /** The client's index in the rule's input (arrival order): the index its raw decision uses. */
+  readonly index: number;
+  /** True when its update held NaN or ±Infinity and was dropped. */
+  readonly dropped: boolean;
+  /** Whether the rule selected it (rules that select clients). */
+  readonly selected?: boolean;
+  /** Its weight in the aggregate (rules whose output is Σ wᵢ xᵢ). */
+  readonly weight?: number;
+}
+
+/**
+ * A round's decision keyed by client id: the rule's {@link Decision} with every client index
+ * replaced by the id, plus the raw decision (indices in arrival order) for rule-specific fields.
+ *
+ * @category Server
+ */
+export interface RoundDecision {
+  /** The rule's name. */
+  readonly rule: string;
+  /** The clients in arrival order (index i of the raw decision is `clients[i]`). */
+  readonly clients: readonly ClientId[];
+  /** Clients dropped for sending NaN or ±Infinity. */
+  readonly dropped: readonly ClientId[];
+  /** Clients the rule selected, when it selects. */
+  readonly selected?: readonly ClientId[];
+  /** Each client's outcome. */
+  readonly byClient: ReadonlyMap<ClientId, ClientOutcome>;
+  /** The rule's own decision (indices into `clients`). */
+  readonly raw: Decision;
+}
+
+/**
+ * What {@link Round.close} resolves with.
+ *
+ * @category Server
+ */
+export interface RoundResult {
+  /** The aggregate, a new `Float32Array` of length d. */
+  readonly aggregate: Float32Array;
+  /** The decision, keyed by client id. */
+  readonly decision: RoundDecision;
+  /** foolsGold's history for the next round (pass it as the option `history`). */
+  readonly history?: unknown;
+  /** clippedClustering's norm history for the next round (the option `normHistory`). */
+  readonly normHistory?: number[];
+}
+
+/**
+ * One aggregation round: clients' updates arrive one at a time, each is checked and copied once
+ * into the round's arena, and `close()` runs the rule off the calling thread.
+ *
+ * @category Server
+ */
+export interface Round {
+  /** `'open'` (accepting updates), `'closing'`, `'closed'` or `'aborted'`. */
+  readonly state: 'open' | 'closing' | 'closed' | 'aborted';
+  /** Number of updates received (dropped non-finite ones included). */
+  readonly size: number;
+  /** Bytes of arena the round holds (0 once closed or aborted). */
+  readonly arenaBytes: number;
+  /**
+   * Receives a client's update: checks it (a `Float32Array` of length d, a new client id; NaN or
+   * ±Infinity drops the client, reported in the decision, or throws `NON_FINITE_UPDATE` under
+   * `nonFinite: 'throw'`, the round staying open) and copies it once into the arena; the caller may
+   * reuse `update` right away.
+   *
+   * @param clientId - the client's id, unique within the round.
+   * @param update - its update; read once, not kept.
+   * @param options - `weight` (e.g. its sample count).
+   */
+  add(clientId: ClientId, update: Float32Array, options?: AddOptions): void;
+  /**
+   * Closes the round and runs the rule on the updates received, in arrival order, in a worker;
+   * resolves with exactly what the one-shot `…WithDecision` call gives on the same list, plus the
+   * decision keyed by client id. The arena is released when it settles.
+   */
+  close(): Promise<RoundResult>;
+  /**
+   * Aborts the round: releases the arena, stops a running close (which rejects with `reason`).
+   *
+   * @param reason - the rejection reason of a pending close (default an `AbortError`).
+   */
+  abort(reason?: unknown): void;
+}
+
+const MAX_EXPECTED = 1_000_000;
+const MIN_SEGMENT_ROWS = 8;
+
+interface Segment {
+  buffer: ArrayBuffer | SharedArrayBuffer;
+  rows: number;
+  used: number;
+}
+
+function abortError(): unknown {
+  const g = globalThis as { DOMException?: new (m: string, n: string) => unknown };
+  return g.DOMException !== undefined ? new g.DOMException('the round was aborted', 'AbortError') : new Error('the round was aborted');
+}
+
+/**
+ * Opens an aggregation round for a server that receives client updates one at a time
+ * (Flower-style: a round per training step). `round.add(id, update, { weight })` checks each update
+ * on arrival and copies it once into the round's arena — SharedArrayBuffer segments that the
+ * worker reads in place — and `await round.close()` runs the rule in a worker (a worker thread in
+ * Node, a Web Worker in browsers; started when the round opens, so it is ready at close) and
+ * resolves with `{ aggregate, decision }`, the decision keyed by client id. The result is the
+ * one-shot `…WithDecision` call's on the updates in arrival order, bit for bit (same rule, same
+ * kernels), dropped clients included as in the one-shot call (counted against f). Every rule of
+ * the registry works; the calling thread never runs more than one O(d) check and copy at a time.
+ *
+ * Client weights (`add(…, { weight })`) become the rule's `weights` option; rules without a
+ * weighted form throw `INVALID_OPTION` at the first weight. foolsGold gets the client ids as its
+ * `clientIds`, so its history follows clients across rounds. A round can be aborted with
+ * `signal` or `abort()`; closed or aborted, it holds no memory.
+ *
+ * @param options - see {@link RoundOptions}: `rule`, `options`, `d`, `expected`, `signal`.
+ * @returns the open round.
+ * @example
+ * ```ts
+ * import { createRound } from 'robust-agg';
+ *
+ * const round = createRound({ rule: 'multiKrum', options: { f: 1 }, d: 3, expected: 5 });
+ * round.add('alice', Float32Array.of(1, 0, 0.5));
+ * round.add('bob', Float32Array.of(1.1, 0.1, 0.4));
+ * round.add('carol', Float32Array.of(0.9, -0.1, 0.6));
+ * round.add('dave', Float32Array.of(1, 0.05, 0.5));
+ * round.add('mallory', Float32Array.of(40, -40, 40));
+ * const { aggregate, decision } = await round.close();
+ * console.log(aggregate);          // ≈ (1, 0.01, 0.5): mallory is left out
+ * console.log(decision.selected);  // [ 'alice', 'bob', 'carol', 'dave' ]
+ * console.log(round.arenaBytes);   // 0: the arena is released
+ * ```
+ * @category Server
+ */
+export function createRound(options: RoundOptions): Round {
+  const who = 'createRound';
+  if (options === null || typeof options !== 'object') {
+    throw new RobustAggError('INVALID_OPTION', `${who}: options must be an object, got ${describeValue(options)}`);
+  }
+  const { rule, options: ruleOptions, d, expected, signal } = options;
+  requireInteger(who, 'd', d, 1, 2 ** 31 - 1);
+  if (expected !== undefined) requireInteger(who, 'expected', expected, 1, MAX_EXPECTED);
+  const name = typeof rule === 'function' ? rule.ruleName : rule;
+  const { info } = registryEntry(name, who);
+  if (ruleOptions !== undefined && ruleOptions !== null && typeof ruleOptions === 'object') {
+    if ('weights' in ruleOptions) {
+      throw new RobustAggError('INVALID_OPTION', `${who}: give client weights per client, round.add(id, update, { weight }), not as the option weights`);
+    }
+    if (info.name === 'foolsGold' && 'clientIds' in ruleOptions) {
+      throw new RobustAggError('INVALID_OPTION', `${who}: foolsGold gets the round's client ids as clientIds; do not pass them`);
+    }
+  }
+  const resolved = resolveRule(rule, ruleOptions, who);
+  const nonFinite = resolved.options.nonFinite === 'throw' ? 'throw' : 'drop';
+  const shared = sharedMemory();
+  signal?.throwIfAborted();
+
+  let state: Round['state'] = 'open';
+  let segments: Segment[] = [];
+  let nanRow: ArrayBuffer | SharedArrayBuffer | null = null;
+  const ids: ClientId[] = [];
+  const seen = new Set<ClientId>();
+  /** Row location per client: segment index (−1: the shared NaN row) and row within it. */
+  const where: [number, number][] = [];
+  const weights: number[] = [];
+  let weighted = false;
+  let lease: WorkerLease | null = new WorkerLease();
+  const controller = new AbortController();
+
+  const allocate = (rows: number): Segment => {
+    try {
+      const bytes = rows * d * 4;
+      return { buffer: shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes), rows, used: 0 };
+    } catch (e) {
+      throw new RobustAggError('INVALID_OPTION', `${who}: cannot allocate an arena of ${rows} rows × d=${d} (${e instanceof Error ? e.message : String(e)})`);
+    }
+  };
+  const release = (): void => {
+    segments = [];
+    nanRow = null;
+    lease?.release(state !== 'aborted');
+    lease = null;
+  };
+  const onAbort = (): void => round.abort(signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  const round: Round = {
+    get state() {
+      return state;
+    },
+    get size() {
+      return ids.length;
+    },
+    get arenaBytes() {
+      let b = nanRow === null ? 0 : nanRow.byteLength;
+      for (const s of segments) b += s.buffer.byteLength;
+      return b;
+    },
+    add(clientId, update, addOptions) {
+      if (state !== 'open') {
+        throw new RobustAggError('UNSUPPORTED', `round: client ${describeValue(clientId)} arrived after the round was ${state === 'aborted' ? 'aborted' : 'closed'}`);
+      }
+      if (!(typeof clientId === 'string' || (typeof clientId === 'number' && Number.isFinite(clientId)))) {
+        throw new RobustAggError('INVALID_OPTION', `round: a client id must be a string or a finite number, got ${describeValue(clientId)}`);
+      }
+      if (seen.has(clientId)) {
+        throw new RobustAggError('INVALID_OPTION', `round: client ${describeValue(clientId)} already sent an update this round`);
+      }
+      if (!isFloat32Array(update)) {
+        throw new RobustAggError('NOT_FLOAT32', `round: the update of client ${describeValue(clientId)} is not a Float32Array (got ${describeValue(update)})`);
+      }
+      if (update.length !== d) {
+        throw new RobustAggError('LENGTH_MISMATCH', `round: client ${describeValue(clientId)} sent length ${update.length}, the round has d=${d}`);
+      }
+      let weight: number | undefined;
+      if (addOptions !== undefined) {
+        if (addOptions === null || typeof addOptions !== 'object') {
+          throw new RobustAggError('INVALID_OPTION', `round: add options must be an object, got ${describeValue(addOptions)}`);
+        }
+        for (const key of Object.keys(addOptions)) {
+          if (key !== 'weight') throw new RobustAggError('UNKNOWN_OPTION', `round: unknown option '${key}' of add (known: weight)`);
+        }
+        weight = addOptions.weight;
+        if (weight !== undefined) {
+          if (!info.weights) {
+            throw new RobustAggError('INVALID_OPTION', `${info.name} takes no client weights (client ${describeValue(clientId)} gave weight ${describeValue(weight)})`);
+          }
+          if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+            throw new RobustAggError('INVALID_OPTION', `round: the weight of client ${describeValue(clientId)} must be finite and ≥ 0, got ${describeValue(weight)}`);
+          }
+        }
+      }
+      const finite = isFiniteVector(update);
+      if (!finite && nonFinite === 'throw') {
+        throw new RobustAggError('NON_FINITE_UPDATE', `${info.name}: client ${describeValue(clientId)} sent NaN or ±Infinity`);
+      }
+      if (finite) {
+        let seg = segments[segments.length - 1];
+        if (seg === undefined || seg.used === seg.rows) {
+          const rows = segments.length === 0 ? (expected ?? MIN_SEGMENT_ROWS) : Math.max(MIN_SEGMENT_ROWS, ids.length);
+          seg = allocate(rows);
+          segments.push(seg);
+        }
+        new Float32Array(seg.buffer, seg.used * d * 4, d).set(update);
+        where.push([segments.length - 1, seg.used]);
+        seg.used++;
+      } else {
+        // The row's values never matter (every rule drops it); one shared NaN row stands for all.
+        if (nanRow === null) {
+          nanRow = shared ? new SharedArrayBuffer(d * 4) : new ArrayBuffer(d * 4);
+          new Float32Array(nanRow).fill(NaN);
+        }
+        where.push([-1, 0]);
+      }
+      ids.push(clientId);
+      seen.add(clientId);
+      weights.push(weight ?? 1);
+      if (weight !== undefined) weighted = true;
+    },
+    async close() {
+      if (state !== 'open') {
+        throw new RobustAggError('UNSUPPORTED', `round: close() on a round that is ${state}`);
+      }
+      if (ids.length === 0) {
+        throw new RobustAggError('EMPTY_UPDATES', `${info.name}: the round has no client updates`);
+      }
+      state = 'closing';
+      const n = ids.length;
+      const buffers: (ArrayBuffer | SharedArrayBuffer)[] = segments.map((s) => s.buffer);
+      const nanIndex = buffers.length;
+      if (nanRow !== null) buffers.push(nanRow);
+      const rowBuffer = new Int32Array(n);
+      const rowOffset = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const [s, r] = where[i];
+        rowBuffer[i] = s < 0 ? nanIndex : s;
+        rowOffset[i] = s < 0 ? 0 : r * d * 4;
+      }
+      const runOptions: Record<string, unknown> = { ...resolved.options };
+      if (weighted) runOptions.weights = Float64Array.from(weights);
+      if (info.name === 'foolsGold') runOptions.clientIds = ids.slice();
+      const job = { name: resolved.name, options: runOptions, d, buffers, rowBuffer, rowOffset };
+      const transfer = shared ? [] : (buffers as ArrayBuffer[]);
+      try {
+        const result = await lease!.run(job, transfer, controller.signal);
+        lease = null; // run() gave the worker back
+        const raw = result.decision;
+        const byClient = new Map<ClientId, ClientOutcome>();
+        const dropped = new Set(raw.dropped);
+        const selected = raw.selected === undefined ? undefined : new Set(raw.selected);
+        for (let i = 0; i < n; i++) {
+          byClient.set(ids[i], {
+            index: i,
+            dropped: dropped.has(i),
+            ...(selected === undefined ? {} : { selected: selected.has(i) }),
+            ...(raw.weights === undefined || raw.weights.length !== n ? {} : { weight: raw.weights[i] }),
+          });
+        }
+        const decision: RoundDecision = {
+          rule: raw.rule,
+          clients: ids.slice(),
+          dropped: raw.dropped.map((i) => ids[i]),
+          ...(raw.selected === undefined ? {} : { selected: raw.selected.map((i) => ids[i]) }),
+          byClient,
+          raw,
+        };
+        state = 'closed';
+        return {
+          aggregate: result.aggregate,
+          decision,
+          ...(result.history === undefined ? {} : { history: result.history }),
+          ...(result.normHistory === undefined ? {} : { normHistory: result.normHistory }),
+        };
+      } finally {
+        if (state === 'closing') state = 'closed';
+        signal?.removeEventListener('abort', onAbort);
+        release();
+      }
+    },
+    abort(reason?: unknown) {
+      if (state === 'closed' || state === 'aborted') return;
+      state = 'aborted';
+      signal?.removeEventListener('abort', onAbort);
+      controller.abort(reason ?? abortError());
+      release();
+    },
+  };
+  return round;
+}
