@@ -10,12 +10,18 @@
 // - signGuard and clippedClustering, b < n/2 (no history): ‖out‖ ≤ median norm ≤ largest honest norm.
 // - mean: finite for any finite input; with weights (even weights whose sum overflows float64),
 //   inside the per-coordinate range of the positively weighted clients.
+// - flDetector (window 2, default coordinate median), b < n/2, over 6 rounds: finite, the same bits
+//   on both backends; before its first detection (round 2N) the output is the coordinate median of
+//   all finite clients; when no honest client is flagged, the output stays inside the honest range
+//   per coordinate (the attackers are a minority of the kept clients).
 // - mixTailor: every member of the default pool keeps its own bound against separated attackers;
 //   a custom member's non-finite or wrong-length output is a RobustAggError; same seed, same draw.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   clippedClusteringWithDecision,
+  coordinateMedian,
+  flDetectorWithDecision,
   fltrustWithDecision,
   foolsGoldWithDecision,
   mean,
@@ -25,6 +31,7 @@ import {
   mixTailorWithDecision,
   RobustAggError,
   signGuardWithDecision,
+  type FlDetectorState,
   type FoolsGoldHistory,
 } from '../../src/index.js';
 import {
@@ -256,5 +263,36 @@ describe('mixTailor under hostile clients', () => {
     for (const bad of [nan, short]) {
       expect(() => mixTailor(c.rows, { pool: [bad], seed: 1 })).toThrow(RobustAggError);
     }
+  });
+});
+
+describe('flDetector under hostile clients (issue 21)', () => {
+  it('is finite and backend-independent over rounds; the median of all clients before detection; inside the honest range when no honest client is flagged', () => {
+    fc.assert(
+      fc.property(caseArb({ n: [3, 16], maxAttackers: (n) => Math.ceil(n / 2) - 1 }), (spec) => {
+        let states: { js?: FlDetectorState; wasm?: FlDetectorState } = {};
+        let model = new Float32Array(buildCase(spec).d);
+        for (let round = 0; round < 6; round++) {
+          const c = buildCase({ ...spec, seed: spec.seed + 7919 * round });
+          const s = honestStats(c.honest);
+          const before = snapshot(c.rows);
+          const run = (state?: FlDetectorState) => flDetectorWithDecision(c.rows, { globalModel: model, state, window: 2, seed: spec.seed + round });
+          const js = onBackends(() => run(states.js)).js;
+          const wasm = onBackends(() => run(states.wasm)).wasm;
+          expectUnchanged(c.rows, before, 'flDetector');
+          const what = `flDetector round ${round}`;
+          expectFinite(js.aggregate, what);
+          expectSameBits(wasm.aggregate, js.aggregate, `${what}: wasm and js`);
+          if (!js.decision.attackDetected) expectSameBits(js.aggregate, coordinateMedian(c.rows), `${what}: median of all before detection`);
+          const honestFlagged = js.decision.flagged.some((i) => !c.attackerIdx.includes(i));
+          if (!honestFlagged) {
+            expectInBox(js.aggregate, s.lo, s.hi, (k) => ulps(Math.max(Math.abs(s.lo[k]), Math.abs(s.hi[k]))), what);
+          }
+          states = { js: js.state, wasm: wasm.state };
+          model = Float32Array.from(model, (w, k) => w - 0.01 * js.aggregate[k]);
+        }
+      }),
+      RUNS(8),
+    );
   });
 });
