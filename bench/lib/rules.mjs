@@ -106,6 +106,14 @@ export const RULES = [
   { name: 'mda', needs: ['mda'], group: 'aggregator', cost: 'n2d', note: 'exact search; refuses C(n, f) > 1e6 subsets',
     fMax: (n) => Math.floor((n - 1) / 2),
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.mda(ctx.rows, { f }); } },
+  { name: 'smea', needs: ['smea'], group: 'aggregator', cost: 'n2d',
+    note: 'exact search; f capped so that C(n, f) ≤ 1e5 (the default maxSubsets)',
+    fMax: (n) => {
+      let f = 0;
+      for (let c = 1, k = 1; k <= Math.floor((n - 1) / 2); k++) { c = (c * (n - k + 1)) / k; if (c > 1e5) break; f = k; }
+      return f;
+    },
+    make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.smea(ctx.rows, { f }); } },
   { name: 'monna', needs: ['monna'], group: 'aggregator', cost: 'nd', note: 'trusted vector given',
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.monna(ctx.rows, { f, trusted: ctx.reference }); } },
   { name: 'signGuard', needs: ['signGuard'], group: 'aggregator', cost: 'nd',

@@ -77,6 +77,14 @@ export {
   type ResolvedMixTailorPool,
 } from './mix-tailor.js';
 export {
+  smea,
+  smeaWithDecision,
+  SMEA_DEFAULT_MAX_SUBSETS,
+  SMEA_MAX_SUBSETS_LIMIT,
+  type SmeaDecision,
+  type SmeaOptions,
+} from './smea.js';
+export {
   FL_DETECTOR_MAX_WINDOW,
   flDetector,
   flDetectorStateFromJSON,

@@ -296,3 +296,32 @@ describe('flDetector under hostile clients (issue 21)', () => {
     );
   });
 });
+
+// ---- issue 21, the rules of the Python suites (smea, lasa, crfl, auror, normClippingDp) ----
+// - smea, b ≤ f, n ≥ 2f+1: an all-honest subset of n − f clients is a candidate with largest
+//   covariance eigenvalue ≤ r², so the selected subset S has λ_S ≤ r² and every member (an honest
+//   one included) is within √|S|·r of x̄_S: ‖out − μ‖ ≤ (√(n−f) + 1)·r, on both backends.
+import * as issue21 from '../../src/index.js';
+
+describe('smea under hostile clients (issue 21)', () => {
+  it('keeps the output within (√(n−f) + 1) honest radii of the honest mean, on both backends; inputs unchanged', () => {
+    fc.assert(
+      fc.property(caseArb({ n: [3, 12], maxAttackers: (n) => Math.min(3, Math.floor((n - 1) / 2)) }), (spec) => {
+        const c = buildCase(spec);
+        const f = declaredF(spec, Math.min(3, Math.floor((c.n - 1) / 2)));
+        const s = honestStats(c.honest);
+        const before = snapshot(c.rows);
+        const { js, wasm } = onBackends(() => issue21.smeaWithDecision(c.rows, { f }));
+        expectUnchanged(c.rows, before, 'smea');
+        const bound = (Math.sqrt(c.n - f) + 1) * s.radius * (1 + 1e-6) + roundingSlack(c.d, s.maxAbs, 8);
+        for (const [r, backend] of [[js, 'js'], [wasm, 'wasm']] as const) {
+          const what = `smea (${backend})`;
+          expectFinite(r.aggregate, what);
+          expectWithin(r.aggregate, s.mean, bound, what);
+          expect(r.decision.selected).toHaveLength(c.n - f);
+        }
+      }),
+      RUNS(20),
+    );
+  });
+});
