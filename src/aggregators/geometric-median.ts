@@ -2,6 +2,7 @@ import type { Aggregation, Decision } from '../core/decision.js';
 import { finiteClients, weightsOverInput } from '../core/finite-clients.js';
 import { readOptions, requireInteger, requireNumber, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
+import { allEqual, normalisedClientWeights, readClientWeights, scaledClientWeights } from '../core/weights.js';
 import { combine } from '../kernels/combine.js';
 import {
   gram,
@@ -31,6 +32,15 @@ export interface GeometricMedianOptions extends CommonOptions {
    * handled as Vardi & Zhang do (see {@link geometricMedian}) instead of being floored.
    */
   nu?: number;
+  /**
+   * One weight αᵢ per client (e.g. local sample counts, RFA's αᵢ): an array-like of n finite
+   * numbers ≥ 0, not all 0 over the finite clients, read once; clients dropped as non-finite lose
+   * theirs, the rest are normalised to sum to 1 (as {@link mean} does). The output is then the
+   * weighted geometric median argmin_z Σᵢ αᵢ‖z − xᵢ‖ (see {@link geometricMedian}); a client of
+   * weight 0 takes no part. Default: equal weights. Equal weights give the unweighted result, bit
+   * for bit.
+   */
+  weights?: ArrayLike<number>;
 }
 
 /** The largest `maxIterations` {@link geometricMedian} accepts. */
@@ -54,6 +64,11 @@ export interface GeometricMedianDecision extends Decision {
   readonly iterations: number;
   /** Whether the last move was ≤ tolerance (false: stopped at maxIterations). */
   readonly converged: boolean;
+  /**
+   * The normalised client weights αᵢ applied (sum 1 over the finite clients, 0 for dropped ones);
+   * present only when `weights` was given.
+   */
+  readonly clientWeights?: Float64Array;
 }
 
 /**
@@ -75,14 +90,30 @@ export interface GeometricMedianDecision extends Decision {
  * Gram matrix (‖xᵢ − z‖² = Gᵢᵢ − 2(Gw)ᵢ + wᵀGw): one Gram pass (n²d/2 multiply-adds), O(n²) per
  * iteration (at most 10 000), one combine pass.
  *
+ * **Client weights** (`weights`, e.g. sample counts, normalised to αᵢ over the finite clients):
+ * the weighted geometric median argmin_z Σᵢ αᵢ‖z − xᵢ‖ of RFA (Pillutla, Kakade & Harchaoui,
+ * "Robust aggregation for federated learning", IEEE TSP 2022, where αᵢ is client i's share of
+ * the data), by the weighted Weiszfeld step z ← Σ βᵢxᵢ / Σ βᵢ with βᵢ = αᵢ/max(ν, ‖xᵢ − z‖).
+ * The start is the weighted mean, or the client with the smallest Σⱼ αⱼ‖xᵢ − xⱼ‖ when that is
+ * smaller than the weighted mean's; the Vardi–Zhang step uses the weight η sitting on the
+ * estimate (their paper treats weighted points), and the iterations stop once clients holding at
+ * least half the weight sit on it. Clients of weight 0 take no part.
+ *
+ * **Weight liars.** A client's weight is its word. The breakdown point 1/2 becomes one of weight:
+ * the estimate stays within a bounded distance of the honest clients while the Byzantine clients
+ * hold less than half the total weight, however far they are; a point that holds more than half
+ * the weight is the weighted geometric median, so one client that claims more than half of all
+ * samples sets the output to its own update. Cap or verify sample counts before passing them.
+ *
  * Options: maxIterations ∈ [0, 10 000] (default 80), tolerance ≥ 0 (default 1e-5), ν ≥ 0
- * (default 0), nonFinite; unknown keys throw `UNKNOWN_OPTION`.
+ * (default 0), weights, nonFinite; unknown keys throw `UNKNOWN_OPTION`.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
  * @param options - see {@link GeometricMedianOptions}: `maxIterations` (an integer in
  *   [0, 10 000]; default 80), `tolerance` (finite ≥ 0; default 1e-5), `nu` (RFA smoothing, finite
- *   ≥ 0; default 0), `nonFinite` (default `'drop'`).
+ *   ≥ 0; default 0), `weights` (one finite weight ≥ 0 per client; default equal), `nonFinite`
+ *   (default `'drop'`).
  * @returns the estimate, a new `Float32Array` of length d.
  * @example
  * ```ts
@@ -100,6 +131,8 @@ export interface GeometricMedianDecision extends Decision {
  * ];
  * console.log(geometricMedian(updates));                               // tolerance 1e-5, ≤ 80 iterations
  * console.log(geometricMedian(updates, { nu: 1e-6, maxIterations: 3 })); // RFA: smoothed, 3 iterations
+ * // RFA with sample counts: argmin Σ αᵢ‖z − xᵢ‖, αᵢ ∝ the clients' data sizes.
+ * console.log(geometricMedian(updates, { weights: [500, 200, 100, 100, 100, 10, 10] }));
  * ```
  */
 export function geometricMedian(updates: Updates, options?: GeometricMedianOptions): Float32Array {
@@ -113,7 +146,8 @@ export function geometricMedian(updates: Updates, options?: GeometricMedianOptio
  *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
  * @param options - see {@link GeometricMedianOptions}: `maxIterations` (an integer in
  *   [0, 10 000]; default 80), `tolerance` (finite ≥ 0; default 1e-5), `nu` (RFA smoothing, finite
- *   ≥ 0; default 0), `nonFinite` (default `'drop'`).
+ *   ≥ 0; default 0), `weights` (one finite weight ≥ 0 per client; default equal), `nonFinite`
+ *   (default `'drop'`).
  * @example
  * ```ts
  * import { geometricMedianWithDecision } from 'robust-agg';
@@ -131,6 +165,10 @@ export function geometricMedian(updates: Updates, options?: GeometricMedianOptio
  * const { decision } = geometricMedianWithDecision(updates);
  * console.log(decision.iterations, decision.converged);
  * console.log(decision.weights); // the output is Σ wᵢ xᵢ; the attackers' weights are small
+ *
+ * // A weight liar: client 5 claims more than half of all samples, and the output is its update.
+ * const liar = geometricMedianWithDecision(updates, { weights: [1, 1, 1, 1, 1, 7, 1] });
+ * console.log(liar.aggregate, liar.decision.clientWeights); // [20, 20, 20]; client 5 holds 7/13 > 1/2
  * ```
  */
 export function geometricMedianWithDecision(
@@ -138,20 +176,53 @@ export function geometricMedianWithDecision(
   options?: GeometricMedianOptions,
 ): Aggregation<GeometricMedianDecision> {
   const rule = 'geometricMedian';
-  const { nonFinite, ...settings } = readGeometricMedianOptions(rule, options);
+  const { nonFinite, weights: givenWeights, ...settings } = readGeometricMedianOptions(rule, options, true);
   const clients = finiteClients(updates, rule, nonFinite);
-  const rows = clients.rows;
+  if (givenWeights === undefined) {
+    const rows = clients.rows;
+    const m = rows.length;
+    const { weights, iterations, converged } = weiszfeld(m === 1 ? null : gram(rows, 'robust'), m, settings);
+    return {
+      aggregate: combine(rows, weights),
+      decision: {
+        rule,
+        n: clients.n,
+        dropped: clients.dropped,
+        weights: weightsOverInput(weights, clients),
+        iterations,
+        converged,
+      },
+    };
+  }
+  const given = readClientWeights(rule, givenWeights, clients.n);
+  const normalised = normalisedClientWeights(rule, given, clients.index);
+  const scaled = scaledClientWeights(rule, given, clients.index);
+  // Clients of weight 0 take no part: Weiszfeld runs on the others, with α of mean 1.
+  const rows: Float32Array[] = [];
+  const index: number[] = [];
+  const positive: number[] = [];
+  let total = 0;
+  for (let k = 0; k < clients.rows.length; k++) {
+    if (scaled[k] > 0) {
+      rows.push(clients.rows[k]);
+      index.push(clients.index[k]);
+      positive.push(scaled[k]);
+      total += scaled[k];
+    }
+  }
   const m = rows.length;
-  const { weights, iterations, converged } = weiszfeld(m === 1 ? null : gram(rows, 'robust'), m, settings);
+  const alpha = allEqual(positive) ? undefined : Float64Array.from(positive, (a) => (a / total) * m);
+  const { weights, iterations, converged } = weiszfeld(m === 1 ? null : gram(rows, 'robust'), m, settings, alpha);
   return {
     aggregate: combine(rows, weights),
     decision: {
       rule,
       n: clients.n,
       dropped: clients.dropped,
-      weights: weightsOverInput(weights, clients),
+      weights: weightsOverInput(weights, { ...clients, index }),
       iterations,
       converged,
+      clientWeights: weightsOverInput(normalised, clients),
     },
   };
 }
@@ -164,17 +235,22 @@ export function geometricMedianWithDecision(
  *
  * @param rule - the function name used in error messages, e.g. `'tensorGeometricMedian'`.
  * @param options - the caller's {@link GeometricMedianOptions} (undefined: every default).
+ * @param acceptWeights - whether `weights` is a known key (returned unchecked, for the caller to
+ *   read); false (default): `weights` throws `UNKNOWN_OPTION` (no weighted form).
  */
 export function readGeometricMedianOptions(
   rule: string,
   options: GeometricMedianOptions | undefined,
-): WeiszfeldSettings & Pick<CommonOptions, 'nonFinite'> {
-  const opts = readOptions(rule, options, ['maxIterations', 'tolerance', 'nu', 'nonFinite']);
+  acceptWeights = false,
+): WeiszfeldSettings & Pick<CommonOptions, 'nonFinite'> & { weights?: ArrayLike<number> } {
+  const known: (keyof GeometricMedianOptions)[] = ['maxIterations', 'tolerance', 'nu', 'nonFinite'];
+  const opts = readOptions(rule, options, acceptWeights ? [...known, 'weights'] : known);
   return {
     maxIterations: requireInteger(rule, 'maxIterations', opts.maxIterations ?? 80, 0, GEOMETRIC_MEDIAN_MAX_ITERATIONS),
     tolerance: requireNumber(rule, 'tolerance', opts.tolerance ?? 1e-5, 0),
     nu: requireNumber(rule, 'nu', opts.nu ?? 0, 0),
     nonFinite: opts.nonFinite,
+    ...(opts.weights !== undefined ? { weights: opts.weights } : {}),
   };
 }
 
@@ -206,6 +282,11 @@ const STALLED = 1e-13;
  *   (z is optimal; always the case when η ≥ m/2), else z ← (1 − η/r)·T + (η/r)·z (Vardi & Zhang,
  *   "The multivariate L1-median and associated data depth", PNAS 2000). No weight depends on the
  *   largest distance, so a far client cannot blunt the others' weights.
+ * - `alpha` (optional, the clients' weights scaled to mean 1): the weighted problem
+ *   argmin Σ αᵢ‖xᵢ − z‖ (RFA): the start is the α-weighted mean or the client with the smallest
+ *   Σⱼ αⱼ‖xᵢ − xⱼ‖, βᵢ = αᵢ/max(ν, dᵢ) (ν > 0) or αᵢ/dᵢ, η is the weight on z rather than a count,
+ *   and the stop at a shared point needs η ≥ half the total weight. Without it every αᵢ = 1: the
+ *   same operations as the unweighted iteration, hence the same bits.
  * - Stop when the move ‖Δz‖ ≤ tolerance and the residual pull ‖Σ (z − xᵢ)/‖z − xᵢ‖‖ is at most
  *   0.01·m (a small move alone can hide a large pull next to a point several clients share), or
  *   when the move is float64 rounding (≤ 1e-13 × the median distance), or after maxIterations. A
@@ -216,9 +297,13 @@ export function weiszfeld(
   g: Float64Array | null,
   m: number,
   { maxIterations, tolerance, nu }: WeiszfeldSettings,
+  alpha?: Float64Array,
 ): { weights: Float64Array; iterations: number; converged: boolean } {
   if (g === null || m === 1) return { weights: new Float64Array(m).fill(1 / m), iterations: 0, converged: true };
-  let w = startingWeights(g, m);
+  const a = alpha ?? new Float64Array(m).fill(1);
+  let aTotal = 0;
+  for (let i = 0; i < m; i++) aTotal += a[i];
+  let w = startingWeights(g, m, alpha);
   const dist = new Float64Array(m);
   const sorted = new Float64Array(m);
   let iterations = 0;
@@ -237,25 +322,25 @@ export function weiszfeld(
     if (nu > 0) {
       let total = 0;
       for (let i = 0; i < m; i++) {
-        next[i] = 1 / Math.max(nu, dist[i]);
+        next[i] = a[i] / Math.max(nu, dist[i]);
         total += next[i];
       }
       for (let i = 0; i < m; i++) next[i] /= total;
       pull = total;
     } else {
       const zero = Math.max(ON_ESTIMATE * median, TINY_DISTANCE);
-      let onEstimate = 0;
+      let onEstimate = 0; // the weight η sitting on z (a count without alpha)
       let total = 0;
       for (let i = 0; i < m; i++) {
         if (dist[i] <= zero) {
-          onEstimate++;
+          onEstimate += a[i];
         } else {
-          next[i] = 1 / dist[i];
+          next[i] = a[i] / dist[i];
           total += next[i];
         }
       }
-      if (onEstimate * 2 >= m) {
-        converged = true; // at least half the clients sit on z: it is the geometric median
+      if (onEstimate * 2 >= aTotal) {
+        converged = true; // at least half the clients (the weight) sit on z: it is the geometric median
         break;
       }
       for (let i = 0; i < m; i++) next[i] /= total;
@@ -312,9 +397,17 @@ const RELIABLE = 1e-6;
  * are then noise (they can come out 0) and the mean must not be the start. A distance counts as
  * known when eᵢ ≤ 1e-6 × max(its value, `scale`).
  */
-function meanDistancesReliable(g: Float64Array, m: number, toMean: Float64Array, scale: number): boolean {
+function meanDistancesReliable(
+  g: Float64Array,
+  m: number,
+  toMean: Float64Array,
+  scale: number,
+  mean: Float64Array | null,
+): boolean {
+  // s̄ = Σ wⱼ sⱼ with the mean's weights w (1/m each, or the clients' weights in `mean`).
   let meanNorm = 0;
-  for (let j = 0; j < m; j++) meanNorm += Math.sqrt(Math.max(0, g[j * m + j])) / m;
+  if (mean === null) for (let j = 0; j < m; j++) meanNorm += Math.sqrt(Math.max(0, g[j * m + j])) / m;
+  else for (let j = 0; j < m; j++) meanNorm += Math.sqrt(Math.max(0, g[j * m + j])) * mean[j];
   const unit = Math.sqrt((m + 3) * 2 ** -52);
   for (let i = 0; i < m; i++) {
     const error = (Math.sqrt(Math.max(0, g[i * m + i])) + meanNorm) * unit;
@@ -335,17 +428,18 @@ const START_TIE = 1e-10;
  * resolve its distances (see `meanDistancesReliable`): a pair of colluding clients at ±B cancels
  * in the mean but leaves it distances that float64 cannot compute.
  */
-function startingWeights(g: Float64Array, m: number): Float64Array {
-  const uniform = new Float64Array(m).fill(1 / m);
+function startingWeights(g: Float64Array, m: number, alpha?: Float64Array): Float64Array {
+  // Without alpha every weight is 1 (multiplying by 1 changes no bit); alpha has mean 1.
+  const uniform = alpha === undefined ? new Float64Array(m).fill(1 / m) : Float64Array.from(alpha, (a) => a / m);
   const toMean = squaredDistancesToCombination(g, m, uniform);
   let meanCost = 0;
-  for (let i = 0; i < m; i++) meanCost += Math.sqrt(toMean[i]);
+  for (let i = 0; i < m; i++) meanCost += (alpha === undefined ? 1 : alpha[i]) * Math.sqrt(toMean[i]);
   const pairs = squaredDistancesFromGram(g, m);
   const cost = new Float64Array(m);
   let smallest = Infinity;
   for (let i = 0; i < m; i++) {
     let c = 0;
-    for (let j = 0; j < m; j++) c += Math.sqrt(pairs[i * m + j]);
+    for (let j = 0; j < m; j++) c += (alpha === undefined ? 1 : alpha[j]) * Math.sqrt(pairs[i * m + j]);
     cost[i] = c;
     if (c < smallest) smallest = c;
   }
@@ -354,7 +448,7 @@ function startingWeights(g: Float64Array, m: number): Float64Array {
     let best = 0;
     for (let i = 1; i < m; i++) if (cost[i] < cost[best]) best = i;
     const fromBest = Array.from({ length: m }, (_, j) => Math.sqrt(pairs[best * m + j])).sort((a, b) => a - b);
-    if (meanDistancesReliable(g, m, toMean, fromBest[m >> 1])) return uniform;
+    if (meanDistancesReliable(g, m, toMean, fromBest[m >> 1], alpha === undefined ? null : uniform)) return uniform;
   }
   const limit = smallest * (1 + START_TIE);
   const start = new Float64Array(m);

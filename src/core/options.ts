@@ -1,5 +1,6 @@
 import { RobustAggError } from './errors.js';
 import { isFloat32Array } from './updates.js';
+import { noWeightedFormMessage } from './weighted-rules.js';
 import { isFiniteVector } from '../kernels/finite.js';
 
 /**
@@ -51,7 +52,8 @@ export function requireNumber(
  * that `options` has (every value read exactly once, so a getter cannot pass validation with one
  * value and run with another), after checking that `options` is undefined or a plain object and
  * holds no other own key. Throws `INVALID_OPTION` for null, arrays and non-objects, and
- * `UNKNOWN_OPTION` naming the key (and the known ones) otherwise.
+ * `UNKNOWN_OPTION` naming the key (and the known ones) otherwise; for the key `weights` the message
+ * says instead that the rule has no weighted form and names the rules that have one.
  *
  * Rules validate the snapshot's values, never `options` itself.
  *
@@ -72,6 +74,8 @@ export function readOptions<T extends object>(
   const allowed = new Set<string>(known);
   for (const key of Object.keys(options)) {
     if (!allowed.has(key)) {
+      // Client weights are a common option for rules that have none: say so specifically.
+      if (key === 'weights') throw new RobustAggError('UNKNOWN_OPTION', noWeightedFormMessage(rule));
       throw new RobustAggError(
         'UNKNOWN_OPTION',
         `${rule}: unknown option '${key}' (known: ${known.length === 0 ? 'none' : known.join(', ')})`,
