@@ -148,3 +148,32 @@ export function hostileCaseArb(
       return { honest, rows, positions, f };
     });
 }
+
+/** One placement of hostile clients among the honest ones, as {@link forEachHostileCase} gives it. */
+export interface HostilePlacement {
+  /** The honest rows with the attacker inserted at `positions`. */
+  rows: Float32Array[];
+  /** Where the attackers sit in `rows` (ascending). */
+  positions: number[];
+  /** Indices of the honest clients in `rows`. */
+  honestIndex: number[];
+  /** "backend kind at p,q,…", for assertion messages. */
+  label: string;
+}
+
+/**
+ * Runs `body` for every kernel backend × hostile kind ({@link hostileKinds}) × attacker placement
+ * ({@link attackerPositions}: front, spread, back) of f copies of the attacker among `honest`.
+ */
+export function forEachHostileCase(honest: readonly Float32Array[], f: number, body: (c: HostilePlacement) => void): void {
+  const d = honest[0].length;
+  onBothBackends((backend) => {
+    for (const { name, row } of hostileKinds(d)) {
+      for (const positions of attackerPositions(honest.length + f, f)) {
+        const rows = insertAt(honest, row, positions);
+        const honestIndex = rows.flatMap((_, i) => (positions.includes(i) ? [] : [i]));
+        body({ rows, positions, honestIndex, label: `${backend} ${name} at ${positions.join(',')}` });
+      }
+    }
+  });
+}
