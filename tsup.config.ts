@@ -39,7 +39,14 @@ const shared: Options = {
 
 export default defineConfig([
   // Node (and Deno, Bun): ESM and CJS, worker threads for the biggest kernel calls.
-  { ...shared, format: ['esm', 'cjs'], dts: true, target: 'node20' },
+  // robust-agg/shard (Node only: child processes) and its shard process script join the Node build.
+  {
+    ...shared,
+    entry: { ...entry, 'shard/index': 'src/shard/index.ts', 'shard/worker': 'src/shard/worker.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    target: 'node20',
+  },
   // Browsers (the package's "browser" export condition): ESM only, no worker-thread code; the
   // types are the Node build's (same API).
   {

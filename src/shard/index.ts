@@ -35,3 +35,10 @@ export {
   type ShardEngine,
   type ShardRange,
 } from './run.js';
+export {
+  createProcessShardEngine,
+  type ProcessShardEngine,
+  type ProcessShardEngineOptions,
+  type ShardProcessMemory,
+  type ShardSource,
+} from './process-engine.js';
