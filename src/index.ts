@@ -14,4 +14,5 @@ export * from './attacks/index.js';
 export * from './optimizers/index.js';
 export * from './metrics/index.js';
 export * from './kernels/backend.js';
+export * from './kernels/webgpu/index.js';
 export * from './server/index.js';

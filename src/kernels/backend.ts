@@ -2,6 +2,7 @@ import { RobustAggError } from '../core/errors.js';
 import { configuredThreads, kernelConfig, THREADS_RANGE, validThreads, type KernelBackend } from './wasm/config.js';
 import { allKernelFamilies, gramKernels, kernelModule, loadKernels, selectKernels } from './wasm/instance.js';
 import { closeWorkerPool, existingPool, shrinkWorkerPool, workerPool, workersStarted } from './workers/pool.js';
+import { webgpuState } from './webgpu/state.js';
 
 export type { KernelBackend };
 
@@ -16,11 +17,14 @@ export type { KernelBackend };
  *   load.
  * - `'js'`: the plain TypeScript kernels only (float64 throughout; the reference the fast kernels
  *   are tested against).
+ * - `'webgpu'`: the asynchronous `gpu…` rules (`gpuKrum`, `gpuCoordinateMedian`, …) run their
+ *   kernels in WGSL on the device `initWebGPU` set up (call it first, or this throws
+ *   `INVALID_OPTION`); the synchronous rules keep the `'auto'` kernels. See docs/webgpu.md.
  *
  * The environment variable `ROBUST_AGG_BACKEND` sets the initial value in Node (another value
  * than those three is ignored with one process warning).
  *
- * @param backend - `'auto'`, `'wasm'` or `'js'`; anything else throws `INVALID_OPTION`.
+ * @param backend - `'auto'`, `'wasm'`, `'js'` or `'webgpu'`; anything else throws `INVALID_OPTION`.
  * @example
  * ```ts
  * import { krum, setKernelBackend } from 'robust-agg';
@@ -31,11 +35,20 @@ export type { KernelBackend };
  * setKernelBackend('auto');
  * ```
  */
-export function setKernelBackend(backend: KernelBackend): void {
+export function setKernelBackend(backend: KernelBackend | 'webgpu'): void {
+  if (backend === 'webgpu') {
+    if (webgpuState.device === null) {
+      throw new RobustAggError('INVALID_OPTION', "setKernelBackend: 'webgpu' needs a device: await initWebGPU() first (it resolves to null where no adapter exists)");
+    }
+    kernelConfig.backend = 'auto';
+    webgpuState.selected = true;
+    return;
+  }
   if (backend !== 'auto' && backend !== 'wasm' && backend !== 'js') {
-    throw new RobustAggError('INVALID_OPTION', `setKernelBackend: expected 'auto', 'wasm' or 'js', got ${String(backend)}`);
+    throw new RobustAggError('INVALID_OPTION', `setKernelBackend: expected 'auto', 'wasm', 'js' or 'webgpu', got ${String(backend)}`);
   }
   kernelConfig.backend = backend;
+  webgpuState.selected = false;
 }
 
 /**
@@ -47,8 +60,8 @@ export function setKernelBackend(backend: KernelBackend): void {
  * console.log(getKernelBackend()); // 'auto'
  * ```
  */
-export function getKernelBackend(): KernelBackend {
-  return kernelConfig.backend;
+export function getKernelBackend(): KernelBackend | 'webgpu' {
+  return webgpuState.selected ? 'webgpu' : kernelConfig.backend;
 }
 
 /**

@@ -1,0 +1,21 @@
+// The WebGPU backend: WGSL kernels and the asynchronous rules on them (see docs/webgpu.md).
+export { initWebGPU, releaseWebGPU, webgpuInfo, type InitWebGPUOptions, type WebGPUInfo } from './device.js';
+export { MAX_GPU_SELECT_ROWS, uploadUpdates, type GpuUpdates, type GpuVector } from './kernels.js';
+export {
+  gpuBulyan,
+  gpuCoordinateMedian,
+  gpuCosineDistances,
+  gpuGeometricMedian,
+  gpuGram,
+  gpuKrum,
+  gpuMean,
+  gpuMeamed,
+  gpuMultiKrum,
+  gpuRowNorms,
+  gpuTrimmedMean,
+  type GpuAggregation,
+  type GpuGramOptions,
+  type GpuInput,
+  type GpuOutput,
+} from './rules.js';
+export type { GpuAdapterLike, GpuBufferLike, GpuDeviceLike, GpuLike } from './types.js';

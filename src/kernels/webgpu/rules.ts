@@ -1,0 +1,559 @@
+import type { Aggregation, Decision } from '../../core/decision.js';
+import { RobustAggError } from '../../core/errors.js';
+import { indicesOverInput, remainingByzantine, weightsOverInput, type FiniteClients } from '../../core/finite-clients.js';
+import { readOptions, type CommonOptions } from '../../core/options.js';
+import { validateUpdates } from '../../core/updates.js';
+import { bulyanSelection, bulyanWithDecision, type BulyanDecision, type BulyanOptions } from '../../aggregators/bulyan.js';
+import { coordinateMedianWithDecision, type CoordinateMedianOptions } from '../../aggregators/coordinate-median.js';
+import {
+  geometricMedianWithDecision,
+  readGeometricMedianOptions,
+  weiszfeld,
+  type GeometricMedianDecision,
+  type GeometricMedianOptions,
+} from '../../aggregators/geometric-median.js';
+import { krumScores, lowestScores } from '../../aggregators/krum-scores.js';
+import { krumWithDecision, type KrumDecision, type KrumOptions } from '../../aggregators/krum.js';
+import { meamedWithDecision, type MeamedOptions } from '../../aggregators/meamed.js';
+import { meanWithDecision, type MeanDecision, type MeanOptions } from '../../aggregators/mean.js';
+import { multiKrumWithDecision, type MultiKrumOptions } from '../../aggregators/multi-krum.js';
+import { trimmedMeanWithDecision, type TrimmedMeanDecision, type TrimmedMeanOptions } from '../../aggregators/trimmed-mean.js';
+import { cosineDistancesFromGram } from '../cosine-distances.js';
+import { gram, squaredDistancesFromGram } from '../gram.js';
+import { rowNorms } from '../norms.js';
+import { GpuCall, requireDevice } from './device.js';
+import {
+  checkGpuUpdates,
+  checkSize,
+  combineOnGpu,
+  gramOnGpu,
+  isGpuUpdates,
+  scanRows,
+  selectOnGpu,
+  uploadRows,
+  type GpuUpdates,
+  type GpuVector,
+  type RowScan,
+} from './kernels.js';
+import { webgpuState } from './state.js';
+import type { GpuBufferLike } from './types.js';
+
+/** What the `gpu…` rules and kernels take: Float32Array updates (uploaded) or updates on the GPU. */
+export type GpuInput = readonly Float32Array[] | GpuUpdates;
+
+/** The aggregate's type for an input type: a Float32Array for arrays, a {@link GpuVector} for {@link GpuUpdates}. */
+export type GpuOutput<U extends GpuInput> = U extends GpuUpdates ? GpuVector : Float32Array;
+
+/**
+ * What a `gpu…` rule resolves to: the aggregate (on the host or on the GPU, like the input) and
+ * the decision the rule's `…WithDecision` form returns.
+ *
+ * @typeParam D - the rule's decision type.
+ * @typeParam A - the aggregate's type.
+ */
+export interface GpuAggregation<D extends Decision, A> {
+  /** The aggregate: a new Float32Array, or a new {@link GpuVector} the caller destroys. */
+  readonly aggregate: A;
+  /** What the rule decided about its clients (equal to the CPU rule's decision). */
+  readonly decision: D;
+}
+
+/** One rule call on the GPU: the updates' buffer, shape and finite rows. */
+interface GpuRun {
+  readonly call: GpuCall;
+  readonly x: GpuBufferLike;
+  readonly n: number;
+  readonly d: number;
+  readonly scan: RowScan;
+  /** Buffer rows of the finite clients, ascending. */
+  readonly index: number[];
+  /** The finite clients as the CPU helpers see them (no rows: only index, dropped, n, d). */
+  readonly clients: FiniteClients;
+}
+
+/** A body's result: the aggregate as a new d-vector buffer, or a row of x to copy. */
+type GpuResult<D> = { out: GpuBufferLike; decision: D } | { row: number; decision: D };
+
+/** Downloads GpuUpdates rows to the host (the CPU fallback for GPU-resident updates). */
+async function download(call: GpuCall, updates: GpuUpdates): Promise<Float32Array[]> {
+  const [bytes] = await call.read([updates.buffer, updates.n * updates.d * 4]);
+  const all = new Float32Array(bytes);
+  return Array.from({ length: updates.n }, (_, i) => all.subarray(i * updates.d, (i + 1) * updates.d));
+}
+
+/**
+ * Runs a rule: on the CPU kernels (the synchronous rule `cpu`) unless the backend is 'webgpu',
+ * else uploads (arrays), scans the rows for non-finite values, checks the options and the client
+ * count by running `cpu` on surrogate one-column rows with the same finite pattern (same errors,
+ * same option reads), and runs `body` on the GPU.
+ */
+async function runRule<U extends GpuInput, D extends Decision>(
+  rule: string,
+  updates: U,
+  cpu: (rows: readonly Float32Array[]) => Aggregation<D>,
+  body: (run: GpuRun, surrogate: Aggregation<D>) => Promise<GpuResult<D>>,
+): Promise<GpuAggregation<D, GpuOutput<U>>> {
+  const onGpu = isGpuUpdates(updates);
+  if (!webgpuState.selected) {
+    if (!onGpu) return cpu(updates as readonly Float32Array[]) as unknown as GpuAggregation<D, GpuOutput<U>>;
+    const call = new GpuCall(rule);
+    try {
+      checkGpuUpdates(updates, rule, Infinity);
+      const { aggregate, decision } = cpu(await download(call, updates));
+      const buffer = call.upload(aggregate, true);
+      return { aggregate: { buffer, length: aggregate.length }, decision } as unknown as GpuAggregation<D, GpuOutput<U>>;
+    } finally {
+      call.close();
+    }
+  }
+  const call = new GpuCall(rule);
+  const maxBinding = call.device.limits.maxStorageBufferBindingSize ?? 134217728;
+  let x: GpuBufferLike;
+  let n: number;
+  let d: number;
+  let owned: GpuBufferLike | null = null;
+  try {
+    if (onGpu) {
+      checkGpuUpdates(updates, rule, maxBinding);
+      ({ n, d } = updates);
+      x = updates.buffer;
+    } else {
+      const rows = updates as readonly Float32Array[];
+      ({ n, d } = validateUpdates(rows, rule));
+      checkSize(rule, n, d, maxBinding);
+      owned = uploadRows(call, rows, d);
+      x = owned;
+    }
+    const scan = await scanRows(call, x, n, d);
+    const surrogateRows = scan.nonFinite.map((bad) => Float32Array.of(bad ? NaN : 0));
+    const surrogate = cpu(surrogateRows);
+    const index: number[] = [];
+    const dropped: number[] = [];
+    scan.nonFinite.forEach((bad, i) => (bad ? dropped : index).push(i));
+    const clients: FiniteClients = { rows: [], index, dropped, n, d };
+    const result = await body({ call, x, n, d, scan, index, clients }, surrogate);
+    let out: GpuBufferLike;
+    if ('row' in result) {
+      out = call.storage(d * 4, true);
+      call.copy(x, result.row * d * 4, out, 0, d * 4);
+    } else {
+      out = result.out;
+    }
+    if (onGpu) return { aggregate: { buffer: out, length: d }, decision: result.decision } as unknown as GpuAggregation<D, GpuOutput<U>>;
+    const [bytes] = await call.read([out, d * 4]);
+    out.destroy();
+    return { aggregate: new Float32Array(bytes), decision: result.decision } as unknown as GpuAggregation<D, GpuOutput<U>>;
+  } finally {
+    call.close();
+    owned?.destroy();
+  }
+}
+
+/**
+ * `mean` (the weighted mean, FedAvg's aggregation) on the WebGPU kernels: one combination pass.
+ * Same options, errors and decision as `meanWithDecision`; the aggregate within float32 rounding
+ * of it (the GPU adds in float32, the CPU in float64). With another backend than `'webgpu'` it
+ * runs `meanWithDecision` on the CPU kernels (GPU-resident updates are read back first).
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see `MeanOptions`: `weights`, `nonFinite`.
+ * @returns the aggregate (a Float32Array, or a {@link GpuVector} for GPU inputs) and the decision.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuMean, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu'); // else: the CPU kernels
+ * const { aggregate, decision } = await gpuMean([Float32Array.of(1, 2), Float32Array.of(NaN, 0), Float32Array.of(3, 4)]);
+ * console.log(aggregate, decision.dropped); // Float32Array [2, 3] [1]
+ * ```
+ */
+export function gpuMean<U extends GpuInput>(updates: U, options?: MeanOptions): Promise<GpuAggregation<MeanDecision, GpuOutput<U>>> {
+  const o = readOptions('mean', options, ['weights', 'nonFinite']);
+  return runRule('mean', updates, (rows) => meanWithDecision(rows, o), async (run, s) => {
+    const w = run.index.map((i) => s.decision.weights[i]);
+    return { out: combineOnGpu(run.call, run.x, run.d, run.index, w), decision: s.decision };
+  });
+}
+
+/**
+ * `coordinateMedian` on the WebGPU kernels: each column sorted exactly in shared memory; the same
+ * bits as the CPU kernels (columns where float32 arithmetic could differ are recomputed on the
+ * host). Same options, errors and decision as `coordinateMedianWithDecision`; CPU kernels
+ * unless the backend is `'webgpu'`. At most 1024 finite clients on the GPU.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - `nonFinite`.
+ * @returns the aggregate and the decision.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuCoordinateMedian, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const { aggregate } = await gpuCoordinateMedian([Float32Array.of(1, 5), Float32Array.of(2, 7), Float32Array.of(3, 6)]);
+ * console.log(aggregate); // Float32Array [2, 6]
+ * ```
+ */
+export function gpuCoordinateMedian<U extends GpuInput>(
+  updates: U,
+  options?: CoordinateMedianOptions,
+): Promise<GpuAggregation<Decision, GpuOutput<U>>> {
+  const o = readOptions('coordinateMedian', options, ['nonFinite']);
+  return runRule('coordinateMedian', updates, (rows) => coordinateMedianWithDecision(rows, o), async (run, s) => ({
+    out: await selectOnGpu(run.call, run.x, run.d, run.index, { op: 'median' }),
+    decision: s.decision,
+  }));
+}
+
+/**
+ * `trimmedMean` on the WebGPU kernels (exact per-column sorts; the kept values' mean within
+ * float32 rounding of the CPU kernels'). Same options, errors and decision as
+ * `trimmedMeanWithDecision`; CPU kernels unless the backend is `'webgpu'`.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see `TrimmedMeanOptions`: `f` or `beta`, `nonFinite`.
+ * @returns the aggregate and the decision.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuTrimmedMean, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const rows = [1, 2, 3, 4, 100].map((v) => Float32Array.of(v));
+ * console.log((await gpuTrimmedMean(rows, { f: 1 })).aggregate); // Float32Array [3]
+ * ```
+ */
+export function gpuTrimmedMean<U extends GpuInput>(
+  updates: U,
+  options: TrimmedMeanOptions,
+): Promise<GpuAggregation<TrimmedMeanDecision, GpuOutput<U>>> {
+  const o = readOptions('trimmedMean', options, ['f', 'beta', 'nonFinite']);
+  return runRule('trimmedMean', updates, (rows) => trimmedMeanWithDecision(rows, o), async (run, s) => ({
+    out: await selectOnGpu(run.call, run.x, run.d, run.index, { op: 'trimmed', trim: s.decision.trimmed }),
+    decision: s.decision,
+  }));
+}
+
+/**
+ * `meamed` on the WebGPU kernels (exact per-column sorts and windows; the mean within float32
+ * rounding of the CPU kernels'). Same options, errors and decision as `meamedWithDecision`; CPU
+ * kernels unless the backend is `'webgpu'`.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see `MeamedOptions`: `f`, `nonFinite`.
+ * @returns the aggregate and the decision.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuMeamed, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const rows = [1, 2, 3, 4, 100].map((v) => Float32Array.of(v));
+ * console.log((await gpuMeamed(rows, { f: 1 })).aggregate); // Float32Array [2.5]
+ * ```
+ */
+export function gpuMeamed<U extends GpuInput>(updates: U, options: MeamedOptions): Promise<GpuAggregation<Decision, GpuOutput<U>>> {
+  const o = readOptions('meamed', options, ['f', 'nonFinite']);
+  return runRule('meamed', updates, (rows) => meamedWithDecision(rows, o as MeamedOptions), async (run, s) => {
+    const keep = run.index.length - remainingByzantine(o.f as number, run.clients);
+    return { out: await selectOnGpu(run.call, run.x, run.d, run.index, { op: 'meamed', keep }), decision: s.decision };
+  });
+}
+
+/** Krum and Multi-Krum on a GPU Gram matrix, as `multiKrumCore` decides. */
+async function krumBody(rule: string, f: number, m: number | undefined, run: GpuRun): Promise<GpuResult<KrumDecision>> {
+  const count = run.index.length;
+  const fLeft = remainingByzantine(f, run.clients);
+  const g = await gramOnGpu(run.call, run.x, run.d, run.index, run.scan);
+  const local = krumScores(squaredDistancesFromGram(g, count), count, count - fLeft - 2);
+  const picks = Math.min(m ?? count - fLeft, count);
+  const chosen = lowestScores(local, picks);
+  const w = new Float64Array(count);
+  for (const k of chosen) w[k] = 1 / picks;
+  const scores = new Float64Array(run.n).fill(Infinity);
+  for (let k = 0; k < count; k++) scores[run.index[k]] = local[k];
+  const decision: KrumDecision = {
+    rule,
+    n: run.n,
+    dropped: run.clients.dropped,
+    selected: indicesOverInput(chosen, run.clients),
+    weights: weightsOverInput(w, run.clients),
+    scores,
+  };
+  if (picks === 1) return { row: run.index[chosen[0]], decision };
+  return { out: combineOnGpu(run.call, run.x, run.d, run.index, w), decision };
+}
+
+/**
+ * `krum` on the WebGPU kernels: the centred Gram matrix on the GPU (float32 tiles with per-row
+ * power-of-two scales, robust centre, float64 reduction on the host: the CPU kernels' per-pair
+ * bound), the scores on the host, the chosen row copied on the GPU. Same options, errors and
+ * decision as `krumWithDecision` (scores within the Gram bound, hence the same pick barring
+ * near-ties); CPU kernels unless the backend is `'webgpu'`.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see `KrumOptions`: `f` (required), `nonFinite`.
+ * @returns the aggregate and the decision.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuKrum, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const updates = [0, 1, 2, 3, 4, 5, 100].map((v) => Float32Array.of(v, -v));
+ * const { aggregate, decision } = await gpuKrum(updates, { f: 2 });
+ * console.log(aggregate, decision.selected); // Float32Array [1, -1] [1]
+ * ```
+ */
+export function gpuKrum<U extends GpuInput>(updates: U, options: KrumOptions): Promise<GpuAggregation<KrumDecision, GpuOutput<U>>> {
+  const o = readOptions('krum', options, ['f', 'nonFinite']);
+  return runRule('krum', updates, (rows) => krumWithDecision(rows, o as KrumOptions), (run) => krumBody('krum', o.f as number, 1, run));
+}
+
+/**
+ * `multiKrum` on the WebGPU kernels (Gram on the GPU, scores on the host, the mean of the m best
+ * on the GPU). Same options, errors and decision as `multiKrumWithDecision`; CPU kernels unless
+ * the backend is `'webgpu'`.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see `MultiKrumOptions`: `f` (required), `m`, `nonFinite`.
+ * @returns the aggregate and the decision.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuMultiKrum, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const updates = [0, 1, 2, 3, 4, 5, 100].map((v) => Float32Array.of(v, -v));
+ * console.log((await gpuMultiKrum(updates, { f: 2 })).decision.selected); // [0, 1, 2, 3, 4]
+ * ```
+ */
+export function gpuMultiKrum<U extends GpuInput>(
+  updates: U,
+  options: MultiKrumOptions,
+): Promise<GpuAggregation<KrumDecision, GpuOutput<U>>> {
+  const o = readOptions('multiKrum', options, ['f', 'm', 'nonFinite']);
+  return runRule('multiKrum', updates, (rows) => multiKrumWithDecision(rows, o as MultiKrumOptions), (run) =>
+    krumBody('multiKrum', o.f as number, o.m, run),
+  );
+}
+
+/**
+ * `geometricMedian` (Weiszfeld in client space) on the WebGPU kernels: the centred Gram matrix on
+ * the GPU, the iterations on the host (O(n²) each), the weighted combination on the GPU. Same
+ * options, errors and decision as `geometricMedianWithDecision` (weights within the Gram bound);
+ * CPU kernels unless the backend is `'webgpu'`.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see `GeometricMedianOptions`: `maxIterations`, `tolerance`, `nu`, `nonFinite`.
+ * @returns the aggregate and the decision.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuGeometricMedian, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const rows = [Float32Array.of(0, 0), Float32Array.of(1, 0), Float32Array.of(0, 1), Float32Array.of(50, 50)];
+ * console.log((await gpuGeometricMedian(rows)).aggregate); // about [0.3, 0.3]
+ * ```
+ */
+export function gpuGeometricMedian<U extends GpuInput>(
+  updates: U,
+  options?: GeometricMedianOptions,
+): Promise<GpuAggregation<GeometricMedianDecision, GpuOutput<U>>> {
+  const rule = 'geometricMedian';
+  const settings = readGeometricMedianOptions(rule, options);
+  return runRule(rule, updates, (rows) => geometricMedianWithDecision(rows, settings), async (run) => {
+    const m = run.index.length;
+    const g = m === 1 ? null : await gramOnGpu(run.call, run.x, run.d, run.index, run.scan);
+    const { weights, iterations, converged } = weiszfeld(g, m, settings);
+    return {
+      out: combineOnGpu(run.call, run.x, run.d, run.index, weights),
+      decision: { rule, n: run.n, dropped: run.clients.dropped, weights: weightsOverInput(weights, run.clients), iterations, converged },
+    };
+  });
+}
+
+/**
+ * `bulyan` on the WebGPU kernels: the Gram matrix on the GPU, the θ Krum picks on the host, the
+ * coordinate-wise mean around the median of the picked rows on the GPU (exact sorts). Same
+ * options, errors and decision as `bulyanWithDecision`; CPU kernels unless the backend is
+ * `'webgpu'`.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see `BulyanOptions`: `f` (required), `nonFinite`.
+ * @returns the aggregate and the decision.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuBulyan, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const rows = [0, 1, 2, 3, 4, 5, 6, 100].map((v) => Float32Array.of(v / 10, 1));
+ * console.log((await gpuBulyan(rows, { f: 1 })).decision.selected); // [0, 1, 2, 3, 4, 5]
+ * ```
+ */
+export function gpuBulyan<U extends GpuInput>(
+  updates: U,
+  options: BulyanOptions,
+): Promise<GpuAggregation<BulyanDecision, GpuOutput<U>>> {
+  const o = readOptions('bulyan', options, ['f', 'nonFinite']);
+  return runRule('bulyan', updates, (rows) => bulyanWithDecision(rows, o as BulyanOptions), async (run) => {
+    const count = run.index.length;
+    const f = remainingByzantine(o.f as number, run.clients);
+    const theta = count - 2 * f;
+    const beta = theta - 2 * f;
+    const g = await gramOnGpu(run.call, run.x, run.d, run.index, run.scan);
+    const order = bulyanSelection(squaredDistancesFromGram(g, count), count, f, theta);
+    const picked = order.map((k) => run.index[k]);
+    return {
+      out: await selectOnGpu(run.call, run.x, run.d, picked, { op: 'meamed', keep: beta }),
+      decision: {
+        rule: 'bulyan',
+        n: run.n,
+        dropped: run.clients.dropped,
+        selected: indicesOverInput(order, run.clients),
+        selectionOrder: order.map((k) => run.index[k]),
+        beta,
+      },
+    };
+  });
+}
+
+/** Runs a kernel on all rows (which must be finite): the GPU when selected, else `cpu`. */
+async function kernelCall<T>(
+  name: string,
+  updates: GpuInput,
+  cpu: (rows: readonly Float32Array[]) => T,
+  gpu: (call: GpuCall, x: GpuBufferLike, n: number, d: number, scan: RowScan) => Promise<T>,
+): Promise<T> {
+  const onGpu = isGpuUpdates(updates);
+  if (!webgpuState.selected && !onGpu) {
+    const rows = updates as readonly Float32Array[];
+    validateUpdates(rows, name);
+    for (let i = 0; i < rows.length; i++) {
+      for (const v of rows[i]) {
+        if (!Number.isFinite(v)) throw new RobustAggError('NON_FINITE_UPDATE', `${name}: client ${i} sent NaN or ±Infinity`);
+      }
+    }
+    return cpu(rows);
+  }
+  const call = new GpuCall(name);
+  let owned: GpuBufferLike | null = null;
+  try {
+    let x: GpuBufferLike;
+    let n: number;
+    let d: number;
+    if (onGpu) {
+      checkGpuUpdates(updates, name, webgpuState.selected ? (call.device.limits.maxStorageBufferBindingSize ?? 134217728) : Infinity);
+      ({ n, d } = updates);
+      x = updates.buffer;
+      if (!webgpuState.selected) return cpu(await download(call, updates));
+    } else {
+      const rows = updates as readonly Float32Array[];
+      ({ n, d } = validateUpdates(rows, name));
+      checkSize(name, n, d, call.device.limits.maxStorageBufferBindingSize ?? 134217728);
+      owned = uploadRows(call, rows, d);
+      x = owned;
+    }
+    const scan = await scanRows(call, x, n, d);
+    const bad = scan.nonFinite.indexOf(true);
+    if (bad >= 0) throw new RobustAggError('NON_FINITE_UPDATE', `${name}: client ${bad} sent NaN or ±Infinity`);
+    return await gpu(call, x, n, d, scan);
+  } finally {
+    call.close();
+    owned?.destroy();
+  }
+}
+
+const allRows = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** Options of {@link gpuGram}. */
+export interface GpuGramOptions {
+  /** `'robust'` (default): centred on the robust centre, for distances; `null`: not centred (norms, cosines). */
+  centre?: 'robust' | null;
+}
+
+/**
+ * The Gram matrix G = YYᵀ of the updates (centred on the robust centre, or not), row-major n×n
+ * float64, on the WebGPU kernels when the backend is `'webgpu'` (the CPU kernels otherwise):
+ * float32 tiles of at most 64 products per sum, each row scaled by its own power of two (no finite
+ * input under- or overflows, no client changes another pair's computation), partial sums added in
+ * float64 on the host. Per pair |Ĝᵢⱼ − ⟨yᵢ, yⱼ⟩| ≤ 2⁻¹⁷‖yᵢ‖‖yⱼ‖, the CPU kernels' bound. The
+ * client-space rules' decisions follow from it (squared distances Gᵢᵢ + Gⱼⱼ − 2Gᵢⱼ). Every row
+ * must be finite (`NON_FINITE_UPDATE` otherwise).
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see {@link GpuGramOptions}.
+ * @returns the n×n Gram matrix.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuGram, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const g = await gpuGram([Float32Array.of(1, 2), Float32Array.of(3, 5)], { centre: null });
+ * console.log(g); // Float64Array [5, 13, 13, 34]
+ * ```
+ */
+export function gpuGram(updates: GpuInput, options?: GpuGramOptions): Promise<Float64Array> {
+  const o = readOptions('gpuGram', options ?? {}, ['centre']);
+  const centre = o.centre === undefined ? 'robust' : o.centre;
+  if (centre !== 'robust' && centre !== null) {
+    throw new RobustAggError('INVALID_OPTION', `gpuGram: centre must be 'robust' or null, got ${String(centre)}`);
+  }
+  return kernelCall('gpuGram', updates, (rows) => gram(rows, centre), (call, x, n, d, scan) =>
+    gramOnGpu(call, x, d, allRows(n), centre === 'robust' ? scan : null),
+  );
+}
+
+/**
+ * The Euclidean norm of every update, in float64 (within 2⁻¹⁷ relative), on the WebGPU kernels
+ * when the backend is `'webgpu'` (the CPU kernels otherwise). Every row must be finite.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @returns the n norms.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuRowNorms, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * console.log(await gpuRowNorms([Float32Array.of(3, 4), Float32Array.of(3e38, 3e38)])); // about [5, 4.24e38]
+ * ```
+ */
+export function gpuRowNorms(updates: GpuInput): Promise<Float64Array> {
+  return kernelCall('gpuRowNorms', updates, (rows) => rowNorms(rows), async (call, x, n, d) => {
+    const g = await gramOnGpu(call, x, d, allRows(n), null, true);
+    return Float64Array.from({ length: n }, (_, i) => Math.sqrt(g[i * n + i]));
+  });
+}
+
+/**
+ * Pairwise cosine distances 1 − cos(xᵢ, xⱼ) (row-major n×n float64, clamped to [0, 2], zero
+ * diagonal; a zero vector is at distance 1 from every row), from the uncentred Gram matrix on the
+ * WebGPU kernels when the backend is `'webgpu'` (the CPU kernels otherwise): within 3·2⁻¹⁷ of
+ * the exact values. Every row must be finite.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @returns the n×n cosine distances.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuCosineDistances, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * console.log(await gpuCosineDistances([Float32Array.of(1, 0), Float32Array.of(0, 2)])); // Float64Array [0, 1, 1, 0]
+ * ```
+ */
+export function gpuCosineDistances(updates: GpuInput): Promise<Float64Array> {
+  return kernelCall(
+    'gpuCosineDistances',
+    updates,
+    (rows) => cosineDistancesFromGram(gram(rows, null), rows.length),
+    async (call, x, n, d) => cosineDistancesFromGram(await gramOnGpu(call, x, d, allRows(n), null), n),
+  );
+}
+
+
