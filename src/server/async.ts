@@ -142,8 +142,7 @@ export class WorkerLease {
         if (reply.id !== id) return;
         finish(true);
         if (reply.ok) {
-          const { id: _id, ok: _ok, ...result } = reply;
-          resolve(result as unknown as RuleResult);
+          resolve({ ...reply.extras, aggregate: reply.aggregate, decision: reply.decision } as unknown as RuleResult);
         } else if (reply.code !== null) {
           reject(new RobustAggError(reply.code as RobustAggErrorCode, reply.message));
         } else {

@@ -23,7 +23,7 @@ export type RunReply =
       readonly ok: true;
       readonly aggregate: Float32Array;
       readonly decision: Record<string, unknown>;
-      readonly history?: unknown;
-      readonly normHistory?: number[];
+      /** What the rule returned besides aggregate and decision (history, normHistory, state). */
+      readonly extras: Record<string, unknown>;
     }
   | { readonly id: number; readonly ok: false; readonly code: string | null; readonly message: string };

@@ -11,6 +11,7 @@ import { clippedClusteringWithDecision } from '../aggregators/clipped-clustering
 import { coordinateMedianWithDecision } from '../aggregators/coordinate-median.js';
 import { dncWithDecision } from '../aggregators/dnc.js';
 import { flameWithDecision } from '../aggregators/flame.js';
+import { flDetectorWithDecision } from '../aggregators/fl-detector.js';
 import { fltrustWithDecision } from '../aggregators/fltrust.js';
 import { foolsGoldWithDecision } from '../aggregators/fools-gold.js';
 import { geometricMedianWithDecision } from '../aggregators/geometric-median.js';
@@ -124,6 +125,8 @@ export interface RuleResult<D extends Decision = Decision> extends Aggregation<D
   readonly history?: unknown;
   /** clippedClustering's norm history: pass it as `normHistory` next round. */
   readonly normHistory?: number[];
+  /** flDetector's state: pass it as `state` next round. */
+  readonly state?: unknown;
 }
 
 /**
@@ -434,6 +437,26 @@ const ENTRIES: readonly Entry[] = [
       return mixTailorWithDecision(updates, { ...options, ...(resolved === undefined ? {} : { pool: resolved }) }) as RuleResult;
     },
   }),
+  rule({
+    name: 'flDetector',
+    summary: 'FLDetector (Zhang et al. 2022): flags clients inconsistent with an L-BFGS prediction from their history',
+    randomized: true,
+    options: {
+      globalModel: { type: 'vector', required: true, perRound: true, description: 'the global model the clients trained on this round' },
+      state: { type: 'object', perRound: true, default: 'none (first round)', description: 'the state returned by the previous round' },
+      window: { type: 'integer', min: 1, max: 100, default: 10, description: 'window N of the L-BFGS pairs and score averages' },
+      maxClusters: { type: 'integer', min: 2, max: 20, default: 10, description: 'most clusters of the gap statistic' },
+      references: { type: 'integer', min: 1, max: 200, default: 20, description: 'uniform reference sets B of the gap statistic' },
+      aggregator: { type: 'stage', default: 'coordinateMedian', description: 'the rule over the clients not flagged: a name or { name, options }' },
+      seed: SEED,
+      rng: RNG,
+    },
+    run: (updates, options) => {
+      const agg = options.aggregator;
+      const resolved = agg === undefined || typeof agg === 'function' ? agg : stageAggregator(agg, 'flDetector: aggregator');
+      return flDetectorWithDecision(updates, { ...options, ...(resolved === undefined ? {} : { aggregator: resolved }) } as never) as RuleResult;
+    },
+  }),
   {
     name: 'nnm',
     kind: 'preAggregator',
@@ -677,6 +700,9 @@ export function checkOptions(
     if ('aggregator' in snapshot) resolveStage(snapshot.aggregator, 'aggregator', 'pipeline: aggregator');
   }
   if (info.name === 'mixTailor' && 'pool' in snapshot) resolvePool(snapshot.pool as readonly unknown[]);
+  if (info.name === 'flDetector' && typeof snapshot.aggregator !== 'function' && 'aggregator' in snapshot) {
+    resolveStage(snapshot.aggregator, 'aggregator', 'flDetector: aggregator');
+  }
   return Object.freeze(snapshot);
 }
 
@@ -718,6 +744,12 @@ function resolvePool(pool: readonly unknown[]): (Aggregator | MixTailorMember)[]
   });
 }
 
+/** A stage given by name bound to its options, as an {@link Aggregator}. */
+function stageAggregator(value: unknown, where: string): Aggregator {
+  const stage = resolveStage(value, 'aggregator', where);
+  return createAggregator(stage.name, stage.options);
+}
+
 /** Runs a pipeline configured by names: the pre-aggregators in order, then the aggregator's decision. */
 function runPipeline(updates: Updates, options: Record<string, unknown>): RuleResult {
   const pre = options.pre === undefined ? [] : resolveStages(options.pre as readonly unknown[], 'preAggregator', 'pipeline: pre');
@@ -726,9 +758,12 @@ function runPipeline(updates: Updates, options: Record<string, unknown>): RuleRe
   for (const stage of pre) rows = stage.entry.pre!(rows, { ...stage.options });
   const inner = last.entry.run!(rows, { ...last.options });
   const name = [...pre.map((s) => s.name), last.name].join(' → ');
+  // The stages drop non-finite rows themselves; the pipeline reports which input clients they were.
+  const dropped: number[] = [];
+  for (let i = 0; i < updates.length; i++) if (!isFiniteVector(updates[i])) dropped.push(i);
   return {
     aggregate: inner.aggregate,
-    decision: { rule: `pipeline(${name})`, n: updates.length, dropped: [], stages: inner.decision } as Decision,
+    decision: { rule: `pipeline(${name})`, n: updates.length, dropped, stages: inner.decision } as Decision,
   };
 }
 

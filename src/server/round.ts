@@ -2,6 +2,7 @@ import type { Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import { describeValue, requireInteger } from '../core/options.js';
 import { isFloat32Array } from '../core/updates.js';
+import { noWeightedFormMessage } from '../core/weighted-rules.js';
 import { isFiniteVector } from '../kernels/finite.js';
 import { resolveRule, sharedMemory, WorkerLease } from './async.js';
 import { registryEntry, type ConfiguredAggregator } from './registry.js';
@@ -103,6 +104,8 @@ export interface RoundResult {
   readonly history?: unknown;
   /** clippedClustering's norm history for the next round (the option `normHistory`). */
   readonly normHistory?: number[];
+  /** flDetector's state for the next round (the option `state`). */
+  readonly state?: unknown;
 }
 
 /**
@@ -283,7 +286,7 @@ export function createRound(options: RoundOptions): Round {
         weight = addOptions.weight;
         if (weight !== undefined) {
           if (!info.weights) {
-            throw new RobustAggError('INVALID_OPTION', `${info.name} takes no client weights (client ${describeValue(clientId)} gave weight ${describeValue(weight)})`);
+            throw new RobustAggError('INVALID_OPTION', `${noWeightedFormMessage(info.name)}; client ${describeValue(clientId)} gave weight ${describeValue(weight)}`);
           }
           if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
             throw new RobustAggError('INVALID_OPTION', `round: the weight of client ${describeValue(clientId)} must be finite and ≥ 0, got ${describeValue(weight)}`);
@@ -365,12 +368,8 @@ export function createRound(options: RoundOptions): Round {
           raw,
         };
         state = 'closed';
-        return {
-          aggregate: result.aggregate,
-          decision,
-          ...(result.history === undefined ? {} : { history: result.history }),
-          ...(result.normHistory === undefined ? {} : { normHistory: result.normHistory }),
-        };
+        const { aggregate: _a, decision: _d, ...extras } = result;
+        return { ...extras, aggregate: result.aggregate, decision };
       } finally {
         if (state === 'closing') state = 'closed';
         signal?.removeEventListener('abort', onAbort);

@@ -18,6 +18,12 @@ const nodePort = threads?.parentPort ?? null;
 const scope = globalThis as unknown as Port & { onmessage: ((e: { data: RunJob }) => void) | null };
 const port: Port = (nodePort as Port | null) ?? scope;
 
+/** What a stateful rule returns besides its aggregate and decision (its next round's state). */
+function extrasOf(result: object): Record<string, unknown> {
+  const { aggregate: _a, decision: _d, ...extras } = result as Record<string, unknown>;
+  return extras;
+}
+
 function run(job: RunJob): void {
   let reply: RunReply;
   const transfer: unknown[] = [];
@@ -37,8 +43,7 @@ function run(job: RunJob): void {
       ok: true,
       aggregate,
       decision: result.decision as unknown as Record<string, unknown>,
-      ...(result.history === undefined ? {} : { history: result.history }),
-      ...(result.normHistory === undefined ? {} : { normHistory: result.normHistory }),
+      extras: extrasOf(result),
     };
   } catch (e) {
     reply = {
