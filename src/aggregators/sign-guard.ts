@@ -1,12 +1,26 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import { finiteClients, indicesOverInput, weightsOverInput } from '../core/finite-clients.js';
-import { readOptions, requireNumber, type CommonOptions } from '../core/options.js';
-import { resolveValidRng, type RandomOptions } from '../core/random.js';
+import { describeValue, readOptions, requireInteger, requireNumber, type CommonOptions } from '../core/options.js';
+import { resolveValidRng, type RandomOptions, type Rng } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 import { rowNorms } from '../kernels/norms.js';
 import { medianOf } from './catalogue-similarity.js';
+
+/**
+ * How {@link signGuard} clusters the clients' sign statistics:
+ * - `'meanShift'` (default): flat-kernel mean shift, as the paper and its authors' code;
+ * - `'dbscan'`: DBSCAN (Ester et al., KDD 1996) with radius `eps` and `minSamples`, FLPoison's
+ *   default (eps 0.05, min_samples 3);
+ * - `'kmeans'`: k-means with k = 2 (Lloyd's iterations from seeded k-means++ starts), FLPoison's
+ *   third choice.
+ * In every case the most populated cluster is kept.
+ */
+export type SignGuardClustering = 'meanShift' | 'dbscan' | 'kmeans';
+
+/** Most clients {@link signGuard} puts in one DBSCAN neighbourhood count: `minSamples` ≤ this. */
+const MAX_MIN_SAMPLES = 1_000_000;
 
 /**
  * Options of {@link signGuard}. Randomized (the coordinate window): pass `seed` or `rng`. Unknown
@@ -31,6 +45,23 @@ export interface SignGuardOptions extends CommonOptions, RandomOptions {
    * in [0, 1]. Default 0.5.
    */
   bandwidthQuantile?: number;
+  /**
+   * The clustering of the sign statistics (see {@link SignGuardClustering}): `'meanShift'`,
+   * `'dbscan'` or `'kmeans'`. Default `'meanShift'`.
+   */
+  clustering?: SignGuardClustering;
+  /**
+   * DBSCAN's radius (with `clustering: 'dbscan'` only): clients within eps of each other (in the
+   * 3-D space of normalised sign fractions, where every coordinate is in [0, 1]) are neighbours. A
+   * finite number > 0. Default 0.05 (FLPoison).
+   */
+  eps?: number;
+  /**
+   * DBSCAN's minimum neighbourhood size, the client itself included as scikit-learn counts it
+   * (with `clustering: 'dbscan'` only): an integer in [1, 10⁶]. Default 3 (FLPoison). With fewer
+   * clients than this nobody is a core point, no cluster forms and the output is the zero vector.
+   */
+  minSamples?: number;
 }
 
 /** Decision of {@link signGuard}. */
@@ -43,10 +74,16 @@ export interface SignGuardDecision extends Decision {
   readonly medianNorm: number;
   /** Clients that passed the norm filter lowerRatio·M < ‖xᵢ‖ < upperRatio·M (ascending). */
   readonly normFiltered: readonly number[];
-  /** Clients in the largest mean-shift cluster of sign statistics (ascending). */
+  /** Clients in the largest cluster of sign statistics (ascending). */
   readonly largestCluster: readonly number[];
-  /** Mean-shift cluster of each client (0 = most populated mode; −1 = outlier or dropped). */
+  /**
+   * Cluster of each client (−1 = outlier or dropped). Mean shift: 0 is the mode with the most
+   * points within the bandwidth; DBSCAN and k-means: clusters numbered by size, largest first
+   * (ties: the one holding the lowest client index first).
+   */
   readonly labels: Int32Array;
+  /** The clustering used. */
+  readonly clustering: SignGuardClustering;
   /** The coordinate window [start, start + length) the sign statistics were computed on. */
   readonly window: {
     /** First coordinate of the window. */
@@ -82,7 +119,7 @@ export interface SignGuardDecision extends Decision {
  * norm filter (‖0‖ > lowerRatio·M is false), and when the median norm is 0 no client passes and
  * the output is the zero vector. Identical clients have identical sign statistics (one mode).
  * Limits: the window holds at most d coordinates; mean shift runs at most 300 iterations per
- * seed, O(300·n²) in all.
+ * seed, O(300·n²) in all; DBSCAN is O(n²); k-means 10 × at most 300 iterations of O(n).
  *
  * Cost: one pass for the norms, one over the window for the signs, O(n²) mean shift per
  * iteration in 3-D, one combine pass.
@@ -92,6 +129,8 @@ export interface SignGuardDecision extends Decision {
  * @param options - see {@link SignGuardOptions}: `seed` or `rng` (required: the window is random),
  *   `lowerRatio` (finite ≥ 0; default 0.1), `upperRatio` (finite > lowerRatio; default 3),
  *   `coordinateFraction` (in (0, 1]; default 0.1), `bandwidthQuantile` (in [0, 1]; default 0.5),
+ *   `clustering` (`'meanShift'`, `'dbscan'` or `'kmeans'`; default `'meanShift'`), `eps` (DBSCAN
+ *   radius, finite > 0; default 0.05), `minSamples` (DBSCAN, an integer in [1, 10⁶]; default 3),
  *   `nonFinite` (default `'drop'`).
  * @returns the mean of the selected clients clipped to norm M, a new `Float32Array` of length d.
  * @example
@@ -103,6 +142,8 @@ export interface SignGuardDecision extends Decision {
  * const honest = Array.from({ length: 6 }, (_, i) => Float32Array.from({ length: 100 }, (_, k) => 1 + Math.sin(i + k)));
  * const updates = [...honest, honest[0].map((v) => -v), honest[1].map((v) => 100 * v)];
  * console.log(signGuard(updates, { seed: 42 }).slice(0, 4));
+ * // FLPoison's default clustering: DBSCAN with eps 0.05 and min_samples 3.
+ * console.log(signGuard(updates, { seed: 42, clustering: 'dbscan' }).slice(0, 4));
  * ```
  */
 export function signGuard(updates: Updates, options: SignGuardOptions): Float32Array {
@@ -117,6 +158,8 @@ export function signGuard(updates: Updates, options: SignGuardOptions): Float32A
  * @param options - see {@link SignGuardOptions}: `seed` or `rng` (required: the window is random),
  *   `lowerRatio` (finite ≥ 0; default 0.1), `upperRatio` (finite > lowerRatio; default 3),
  *   `coordinateFraction` (in (0, 1]; default 0.1), `bandwidthQuantile` (in [0, 1]; default 0.5),
+ *   `clustering` (`'meanShift'`, `'dbscan'` or `'kmeans'`; default `'meanShift'`), `eps` (DBSCAN
+ *   radius, finite > 0; default 0.05), `minSamples` (DBSCAN, an integer in [1, 10⁶]; default 3),
  *   `nonFinite` (default `'drop'`).
  * @example
  * ```ts
@@ -139,6 +182,9 @@ export function signGuardWithDecision(updates: Updates, options: SignGuardOption
     'upperRatio',
     'coordinateFraction',
     'bandwidthQuantile',
+    'clustering',
+    'eps',
+    'minSamples',
     'seed',
     'rng',
     'nonFinite',
@@ -151,6 +197,13 @@ export function signGuardWithDecision(updates: Updates, options: SignGuardOption
   const fraction = requireNumber(rule, 'coordinateFraction', opts.coordinateFraction ?? 0.1, 0, 1);
   if (fraction === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: coordinateFraction must be > 0`);
   const quantile = requireNumber(rule, 'bandwidthQuantile', opts.bandwidthQuantile ?? 0.5, 0, 1);
+  const clustering: unknown = opts.clustering ?? 'meanShift';
+  if (clustering !== 'meanShift' && clustering !== 'dbscan' && clustering !== 'kmeans') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: clustering must be 'meanShift', 'dbscan' or 'kmeans', got ${describeValue(clustering)}`);
+  }
+  const eps = requireNumber(rule, 'eps', opts.eps ?? 0.05, 0, Infinity);
+  if (eps === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: eps must be > 0, got 0`);
+  const minSamples = requireInteger(rule, 'minSamples', opts.minSamples ?? 3, 1, MAX_MIN_SAMPLES);
   const rng = resolveValidRng(opts, rule);
   const clients = finiteClients(updates, rule, opts.nonFinite);
   const { rows, d } = clients;
@@ -164,7 +217,12 @@ export function signGuardWithDecision(updates: Updates, options: SignGuardOption
   const length = Math.min(d, Math.max(1, Math.floor(fraction * d)));
   const start = length < d ? rng.nextInt(d - length + 1) : 0;
   const features = signFeatures(rows, start, length);
-  const labels = meanShiftLabels(features, m, quantile);
+  const labels =
+    clustering === 'meanShift'
+      ? meanShiftLabels(features, m, quantile)
+      : clustering === 'dbscan'
+        ? bySize(dbscanLabels(features, m, eps, minSamples))
+        : bySize(twoMeansLabels(features, m, rng));
   const sizes = new Map<number, number>();
   for (const l of labels) if (l >= 0) sizes.set(l, (sizes.get(l) ?? 0) + 1);
   let biggest = -1;
@@ -176,7 +234,8 @@ export function signGuardWithDecision(updates: Updates, options: SignGuardOption
     }
   }
   const inCluster: number[] = [];
-  for (let k = 0; k < m; k++) if (labels[k] === biggest) inCluster.push(k);
+  // No cluster at all (every client an outlier, e.g. DBSCAN without a core point): nobody is kept.
+  if (biggest >= 0) for (let k = 0; k < m; k++) if (labels[k] === biggest) inCluster.push(k);
   const clusterSet = new Set(inCluster);
   const chosen = passNorm.filter((k) => clusterSet.has(k));
 
@@ -196,6 +255,7 @@ export function signGuardWithDecision(updates: Updates, options: SignGuardOption
       normFiltered: indicesOverInput(passNorm, clients),
       largestCluster: indicesOverInput(inCluster, clients),
       labels: allLabels,
+      clustering,
       window: { start, length },
     },
   };
@@ -313,4 +373,113 @@ function estimateBandwidth(points: Float64Array, m: number, quantile: number): n
     total += row[Math.min(k, m) - 1];
   }
   return total / m;
+}
+
+/**
+ * DBSCAN (Ester, Kriegel, Sander & Xu, KDD 1996) on m points in 3-D, as scikit-learn labels it:
+ * neighbours within distance ≤ eps (the point itself included), core points with at least
+ * minSamples neighbours, clusters grown depth-first from each unlabelled core point in index order;
+ * a border point joins the first cluster that reaches it; the rest are −1.
+ */
+function dbscanLabels(points: Float64Array, m: number, eps: number, minSamples: number): Int32Array {
+  const neighbours: number[][] = [];
+  for (let i = 0; i < m; i++) {
+    const list: number[] = [];
+    for (let j = 0; j < m; j++) if (dist3(points, i * 3, points, j * 3) <= eps) list.push(j);
+    neighbours.push(list);
+  }
+  const core = neighbours.map((list) => list.length >= minSamples);
+  const labels = new Int32Array(m).fill(-1);
+  let next = 0;
+  for (let i = 0; i < m; i++) {
+    if (labels[i] !== -1 || !core[i]) continue;
+    const stack = [i];
+    while (stack.length > 0) {
+      const v = stack.pop()!;
+      if (labels[v] !== -1) continue;
+      labels[v] = next;
+      if (core[v]) for (const w of neighbours[v]) if (labels[w] === -1) stack.push(w);
+    }
+    next++;
+  }
+  return labels;
+}
+
+/**
+ * k-means with k = 2 on m points in 3-D: 10 seeded k-means++ starts (Arthur & Vassilvitskii, SODA
+ * 2007), each followed by at most 300 Lloyd iterations; the run of least inertia wins (first on
+ * ties). Returns labels 0/1 (all 0 when every point coincides with the first centre).
+ */
+function twoMeansLabels(points: Float64Array, m: number, rng: Rng): Int32Array {
+  let best: Int32Array = new Int32Array(m);
+  let bestInertia = Infinity;
+  for (let start = 0; start < 10; start++) {
+    const first = rng.nextInt(m);
+    const centres = [[points[first * 3], points[first * 3 + 1], points[first * 3 + 2]]];
+    const d2 = new Float64Array(m);
+    let total = 0;
+    for (let k = 0; k < m; k++) {
+      d2[k] = dist3(points, k * 3, centres[0], 0) ** 2;
+      total += d2[k];
+    }
+    if (total > 0) {
+      // Draw the second centre with probability ∝ squared distance (the last positive one if
+      // rounding leaves u ≥ 0 after the loop).
+      let u = rng.next() * total;
+      let pick = -1;
+      for (let k = 0; k < m; k++) {
+        if (d2[k] === 0) continue;
+        pick = k;
+        u -= d2[k];
+        if (u < 0) break;
+      }
+      centres.push([points[pick * 3], points[pick * 3 + 1], points[pick * 3 + 2]]);
+    }
+    const labels = new Int32Array(m);
+    for (let it = 0; it < 300; it++) {
+      let changed = it === 0;
+      for (let k = 0; k < m; k++) {
+        let label = 0;
+        for (let c = 1; c < centres.length; c++) {
+          if (dist3(points, k * 3, centres[c], 0) < dist3(points, k * 3, centres[label], 0)) label = c;
+        }
+        if (labels[k] !== label) changed = true;
+        labels[k] = label;
+      }
+      if (!changed) break;
+      for (let c = 0; c < centres.length; c++) {
+        const sum = [0, 0, 0];
+        let count = 0;
+        for (let k = 0; k < m; k++) {
+          if (labels[k] !== c) continue;
+          sum[0] += points[k * 3];
+          sum[1] += points[k * 3 + 1];
+          sum[2] += points[k * 3 + 2];
+          count++;
+        }
+        if (count > 0) centres[c] = [sum[0] / count, sum[1] / count, sum[2] / count];
+      }
+    }
+    let inertia = 0;
+    for (let k = 0; k < m; k++) inertia += dist3(points, k * 3, centres[labels[k]], 0) ** 2;
+    if (inertia < bestInertia) {
+      bestInertia = inertia;
+      best = labels;
+    }
+  }
+  return best;
+}
+
+/** Renumbers cluster labels by size, largest first (ties: the cluster with the lowest member first); −1 stays. */
+function bySize(labels: Int32Array): Int32Array {
+  const info = new Map<number, { size: number; first: number }>();
+  labels.forEach((l, k) => {
+    if (l < 0) return;
+    const entry = info.get(l);
+    if (entry === undefined) info.set(l, { size: 1, first: k });
+    else entry.size++;
+  });
+  const order = [...info.entries()].sort((a, b) => b[1].size - a[1].size || a[1].first - b[1].first).map(([l]) => l);
+  const rename = new Map(order.map((l, rank) => [l, rank]));
+  return labels.map((l) => (l < 0 ? -1 : rename.get(l)!));
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { signGuard, signGuardWithDecision, type SignGuardOptions } from '../../src/aggregators/sign-guard.js';
 import { RobustAggError } from '../../src/core/errors.js';
@@ -45,6 +46,90 @@ describe('signGuard', () => {
     expect(Array.from(decision.labels)).toEqual([0, 0, 0, 1, 0]);
     expect(decision.window).toEqual({ start: 0, length: 4 });
     expect(decision.weights[2]).toBeCloseTo(c / 3, 12);
+  });
+
+  it('clusters with DBSCAN (FLPoison’s default) and k-means, keeping the largest cluster (hand-computed)', () => {
+    // The points of the first test: A ≈ (1, 0, 1/3) for clients 0, 1, 2, 4 and B ≈ (1/3, 0, 1)
+    // for client 3, |A − B| = √(8/9) ≈ 0.94. DBSCAN(eps 0.05, minSamples 3): every A point has 4
+    // neighbours (itself included) ≥ 3, so A is one cluster; B has 1 and is an outlier (−1).
+    // k-means (k = 2) puts A and B in two clusters, the larger (A) numbered 0.
+    const meanShift = signGuardWithDecision(rows, { seed: 1, coordinateFraction: 1 });
+    const dbscan = signGuardWithDecision(rows, { seed: 1, coordinateFraction: 1, clustering: 'dbscan' });
+    const kmeans = signGuardWithDecision(rows, { seed: 1, coordinateFraction: 1, clustering: 'kmeans' });
+    expect(Array.from(dbscan.decision.labels)).toEqual([0, 0, 0, -1, 0]);
+    expect(Array.from(kmeans.decision.labels)).toEqual([0, 0, 0, 1, 0]);
+    for (const r of [dbscan, kmeans]) {
+      expect(r.decision.largestCluster).toEqual([0, 1, 2, 4]);
+      expect(r.decision.selected).toEqual([0, 1, 2]);
+      expect(Array.from(r.aggregate)).toEqual(Array.from(meanShift.aggregate));
+    }
+    expect(meanShift.decision.clustering).toBe('meanShift');
+    expect(dbscan.decision.clustering).toBe('dbscan');
+    // minSamples 5: no point has 5 neighbours, nobody is a core point, no cluster: the zero vector.
+    const none = signGuardWithDecision(rows, { seed: 1, coordinateFraction: 1, clustering: 'dbscan', minSamples: 5 });
+    expect(Array.from(none.decision.labels)).toEqual([-1, -1, -1, -1, -1]);
+    expect(Array.from(none.aggregate)).toEqual([0, 0, 0, 0]);
+    // A radius past √(8/9) joins B to A's cluster.
+    expect(Array.from(signGuardWithDecision(rows, { seed: 1, coordinateFraction: 1, clustering: 'dbscan', eps: 1 }).decision.labels)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it('DBSCAN labels match the definition: clusters are the eps-connected components of core points plus their border points', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 14 }), fc.integer(), fc.double({ min: 0.01, max: 0.6, noNaN: true }), fc.integer({ min: 1, max: 4 }), (n, seed, eps, minSamples) => {
+        const rng = createRng(seed);
+        // Signs drawn per client with one of three sign profiles, so that clusters form.
+        const profiles = [0.9, 0.5, 0.1];
+        const updates = Array.from({ length: n }, () => {
+          const p = profiles[rng.nextInt(3)];
+          return Float32Array.from({ length: 40 }, () => (rng.next() < p ? 1 : -1));
+        });
+        const { decision } = signGuardWithDecision(updates, { seed: 1, coordinateFraction: 1, clustering: 'dbscan', eps, minSamples });
+        // Rebuild the 3-D features as the rule does and check the labels against the definition.
+        const f = updates.map((x) => {
+          const pos = x.filter((v) => v > 0).length / 40;
+          const neg = x.filter((v) => v < 0).length / 40;
+          return [pos, 0, neg];
+        });
+        const max = [0, 1, 2].map((t) => Math.max(...f.map((p) => p[t])));
+        const pts = f.map((p) => p.map((v, t) => v / (max[t] + 1e-8)));
+        const near = (i: number, j: number) => Math.hypot(pts[i][0] - pts[j][0], pts[i][1] - pts[j][1], pts[i][2] - pts[j][2]) <= eps;
+        const core = pts.map((_, i) => pts.filter((__, j) => near(i, j)).length >= minSamples);
+        const labels = decision.labels;
+        for (let i = 0; i < n; i++) {
+          if (core[i]) {
+            expect(labels[i]).toBeGreaterThanOrEqual(0);
+            for (let j = 0; j < n; j++) if (core[j] && near(i, j)) expect(labels[j]).toBe(labels[i]);
+          } else {
+            const coreNeighbours = pts.map((_, j) => j).filter((j) => core[j] && near(i, j));
+            if (coreNeighbours.length === 0) expect(labels[i]).toBe(-1);
+            else expect(coreNeighbours.map((j) => labels[j])).toContain(labels[i]);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('every clustering keeps huge or blinding clients out and stays near the honest ones', () => {
+    const d = 256;
+    const honest = gaussianRows(8, d, 71, 1, 0.1);
+    for (const clustering of ['dbscan', 'kmeans'] as const) {
+      for (const { name, row } of hostileKinds(d)) {
+        const rows2 = insertAt(honest, row, [0, 5]);
+        const { aggregate, decision } = signGuardWithDecision(rows2, { seed: 4, coordinateFraction: 1, clustering, eps: 0.2 });
+        expect(decision.selected, `${clustering} ${name}`).not.toContain(0);
+        expectFinite(aggregate);
+        expect(distanceInHonestRadii(aggregate, honest)).toBeLessThanOrEqual(2);
+      }
+    }
+  });
+
+  it('rejects bad clustering options, naming them', () => {
+    expectError(() => signGuard(rows, { seed: 1, clustering: 'hdbscan' as never }), 'INVALID_OPTION', /clustering must be/);
+    expectError(() => signGuard(rows, { seed: 1, clustering: 'dbscan', eps: 0 }), 'INVALID_OPTION', /eps/);
+    expectError(() => signGuard(rows, { seed: 1, clustering: 'dbscan', eps: NaN }), 'INVALID_OPTION', /eps/);
+    expectError(() => signGuard(rows, { seed: 1, clustering: 'dbscan', minSamples: 0 }), 'INVALID_OPTION', /minSamples/);
+    expectError(() => signGuard(rows, { seed: 1, clustering: 'dbscan', minSamples: 2.5 }), 'INVALID_OPTION', /minSamples/);
   });
 
   it('returns the zero vector when no client passes both filters', () => {
@@ -133,4 +218,21 @@ describeAggregatorProperties({
   run: (u) => signGuard(u, { seed: 3 }),
   minClients: 1,
   translationEquivariant: false, // signs and norms change under translation
+});
+
+// DBSCAN's border points and k-means' starts depend on the clients' order: not permutation invariant.
+describeAggregatorProperties({
+  name: 'signGuard(seed, dbscan)',
+  run: (u) => signGuard(u, { seed: 3, clustering: 'dbscan' }),
+  minClients: 1,
+  translationEquivariant: false,
+  permutationInvariant: false,
+});
+
+describeAggregatorProperties({
+  name: 'signGuard(seed, kmeans)',
+  run: (u) => signGuard(u, { seed: 3, clustering: 'kmeans' }),
+  minClients: 1,
+  translationEquivariant: false,
+  permutationInvariant: false,
 });
