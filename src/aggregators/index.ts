@@ -46,7 +46,13 @@ export {
 } from './fools-gold.js';
 export { DNC_MAX_ITERATIONS, dnc, dncWithDecision, type DncDecision, type DncOptions } from './dnc.js';
 export { caf, cafWithDecision, type CafDecision, type CafOptions } from './caf.js';
-export { signGuard, signGuardWithDecision, type SignGuardDecision, type SignGuardOptions } from './sign-guard.js';
+export {
+  signGuard,
+  signGuardWithDecision,
+  type SignGuardClustering,
+  type SignGuardDecision,
+  type SignGuardOptions,
+} from './sign-guard.js';
 export {
   CLIPPED_CLUSTERING_MAX_HISTORY,
   clippedClustering,
