@@ -114,6 +114,8 @@ export const RULES = [
       return f;
     },
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.smea(ctx.rows, { f }); } },
+  { name: 'lasa', needs: ['lasa'], group: 'aggregator', cost: 'nd', note: 'one layer, sparsity 0.3 (quickselect per client)',
+    make: (lib, ctx) => () => lib.lasa(ctx.rows) },
   { name: 'monna', needs: ['monna'], group: 'aggregator', cost: 'nd', note: 'trusted vector given',
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.monna(ctx.rows, { f, trusted: ctx.reference }); } },
   { name: 'signGuard', needs: ['signGuard'], group: 'aggregator', cost: 'nd',

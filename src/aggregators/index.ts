@@ -102,3 +102,11 @@ export {
   type FlDetectorState,
   type FlDetectorStateJSON,
 } from './fl-detector.js';
+export {
+  lasa,
+  lasaWithDecision,
+  type LasaDecision,
+  type LasaLayerDecision,
+  type LasaOptions,
+  type LasaZScore,
+} from './lasa.js';

@@ -325,3 +325,33 @@ describe('smea under hostile clients (issue 21)', () => {
     );
   });
 });
+
+// - lasa, b < n/2: every clipped update has norm ≤ M (the median norm, ≤ the largest honest norm),
+//   so every output layer has norm ≤ M whatever the filters keep; inputs unchanged.
+describe('lasa under hostile clients (issue 21)', () => {
+  it('keeps every output layer within the median norm ≤ the largest honest norm (b < n/2)', () => {
+    fc.assert(
+      fc.property(caseArb({ n: [2, 14], maxAttackers: (n) => Math.ceil(n / 2) - 1 }), fc.constantFrom('std' as const, 'mad' as const), (spec, zScore) => {
+        const c = buildCase(spec);
+        const s = honestStats(c.honest);
+        const cut = Math.floor(c.d * 0.9);
+        const layout = issue21.createLayout([
+          { name: 'kernel', shape: [cut], kind: 'kernel' },
+          { name: 'bias', shape: [c.d - cut], kind: 'bias' },
+        ]);
+        const before = snapshot(c.rows);
+        const r = issue21.lasaWithDecision(c.rows, { layout, zScore });
+        expectUnchanged(c.rows, before, 'lasa');
+        expectFinite(r.aggregate, 'lasa');
+        if (!(r.decision.clipNorm <= s.maxNorm * (1 + 1e-9))) throw new Error(`lasa: M = ${r.decision.clipNorm} > largest honest norm ${s.maxNorm}`);
+        for (const seg of layout) {
+          const o = norm(r.aggregate.subarray(seg.offset, seg.offset + seg.size));
+          if (!(o <= r.decision.clipNorm * (1 + 1e-6) + roundingSlack(seg.size, s.maxAbs, 8))) {
+            throw new Error(`lasa: layer ${seg.name} has norm ${o} > M = ${r.decision.clipNorm}`);
+          }
+        }
+      }),
+      RUNS(20),
+    );
+  });
+});
