@@ -6,6 +6,7 @@ import type { Layout } from '../core/layout.js';
 import { describeValue, readOptions, requireNumber, requireVector, type CommonOptions } from '../core/options.js';
 import { resolveValidRng, type RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
+import { allEqual, normalisedClientWeights, readClientWeights, scaledClientWeights } from '../core/weights.js';
 import { columnMedian } from '../kernels/column-select.js';
 import { combine } from '../kernels/combine.js';
 import { cosineDistancesFromGram, shiftedGram } from '../kernels/cosine-distances.js';
@@ -61,6 +62,15 @@ export interface FlameOptions extends CommonOptions, RandomOptions {
    * [0, d) with consecutive segments of known kinds; it is read once.
    */
   layout?: Layout;
+  /**
+   * One weight per client (e.g. local sample counts nᵢ): an array-like of n finite numbers ≥ 0,
+   * not all 0 over the finite clients, read once; clients dropped as non-finite lose theirs, the
+   * rest are normalised to sum to 1 (as {@link mean} does). They weight the average of the
+   * admitted, clipped updates only (see {@link flame}); clustering, S and the noise stay per
+   * client. Default: equal weights (the paper's 1/L). Equal weights give the unweighted result,
+   * bit for bit.
+   */
+  weights?: ArrayLike<number>;
 }
 
 /** Decision of {@link flame}. */
@@ -70,9 +80,15 @@ export interface FlameDecision extends Decision {
   /** Same as `selected`, under the paper's name. */
   readonly admitted: readonly number[];
   /**
-   * Output before noise = Σ wᵢ Δᵢ: wᵢ = clipFactorᵢ / |admitted| for admitted clients, 0 otherwise.
+   * Output before noise = Σ wᵢ Δᵢ: wᵢ = clipFactorᵢ / |admitted| for admitted clients (with
+   * `weights`: clipFactorᵢ·pᵢ / Σ_admitted p, p the client weights), 0 otherwise.
    */
   readonly weights: Float64Array;
+  /**
+   * The normalised client weights applied (sum 1 over the finite clients, 0 for dropped ones);
+   * present only when `weights` was given.
+   */
+  readonly clientWeights?: Float64Array;
   /** HDBSCAN label of each client (0 = admitted, −1 = outlier; −1 for dropped clients too). */
   readonly labels: Int32Array;
   /** ‖Δᵢ‖ of each client (+∞ for dropped ones). */
@@ -115,9 +131,23 @@ export interface FlameDecision extends Decision {
  * All-zero updates (clustering the updates): distances 1, S = 0, output 0, no noise, no division
  * by zero.
  *
+ * **Client weights** (`weights`, e.g. sample counts nᵢ, normalised to pᵢ over the finite
+ * clients). The paper's Algorithm 1 averages the L admitted, clipped models with equal weights
+ * (G ← Σ_l W_l^c / L), while its FedAvg background weights local models by nᵢ/n. With `weights`
+ * the FedAvg weights enter at that averaging step only:
+ * out = Σ_{b admitted} p_b·Δ_b·min(1, S/‖Δ_b‖) / Σ_{b admitted} p_b (+ noise). The clustering, S
+ * (the median norm over clients) and the noise stay unweighted, so a weight can neither buy
+ * admission nor move the clipping bound. Throws `INVALID_OPTION` when every admitted client has
+ * weight 0.
+ *
+ * **Weight liars.** A client's weight is its word. A rejected client gains nothing by lying. An
+ * admitted one that claims nearly all the weight makes the output its own clipped update (norm
+ * ≤ S, the direction its own) instead of 1/L of it: the clustering and the clipping bound the
+ * damage, the averaging no longer dilutes it. Cap or verify sample counts before passing them.
+ *
  * Options: λ ∈ [0, 1] (default 0.001), clusterOn `'updates'` | `'models'` (default `'models'`
  * with `global`, else `'updates'`), global (finite, length d), layout, seed or rng (checked
- * draws), nonFinite; unknown keys throw `UNKNOWN_OPTION`. The output is finite: the clipped mean
+ * draws), weights, nonFinite; unknown keys throw `UNKNOWN_OPTION`. The output is finite: the clipped mean
  * is a convex combination of finite updates, and when the noise would overflow float32 (λ·S near
  * 3.4e38) the call throws `INVALID_OPTION` naming λ and S instead.
  *
@@ -129,7 +159,8 @@ export interface FlameDecision extends Decision {
  *   not modified. Clients holding NaN or ±Infinity are dropped (or throw, see `nonFinite`).
  * @param options - see {@link FlameOptions}: `seed` or `rng` (required while λ > 0), `lambda`
  *   (default 0.001, in [0, 1]), `global` (G; makes `clusterOn` default to `'models'`), `clusterOn`,
- *   `layout`, `nonFinite`.
+ *   `layout`, `weights` (one finite weight ≥ 0 per client, for the average of the admitted
+ *   updates; default equal), `nonFinite`.
  * @returns the aggregated update: the mean of the admitted, clipped updates plus N(0, (λS)²) noise.
  *
  * @example
@@ -149,6 +180,10 @@ export interface FlameDecision extends Decision {
  *
  * const { decision } = flameWithDecision(updates, { lambda: 0 }); // no G: clusters the Δᵢ
  * console.log(decision.clusterOn, decision.admitted, decision.medianNorm);
+ *
+ * // Sample counts weight the average of the admitted, clipped updates (clustering and S unchanged).
+ * const samples = [600, 500, 400, 300, 300, 200, 200, 100, 100, 100];
+ * console.log(flame(updates, { seed: round, global, weights: samples }).length);
  * ```
  */
 export function flame(updates: Updates, options?: FlameOptions): Float32Array {
@@ -182,7 +217,7 @@ export function flame(updates: Updates, options?: FlameOptions): Float32Array {
  */
 export function flameWithDecision(updates: Updates, options?: FlameOptions): Aggregation<FlameDecision> {
   const rule = 'flame';
-  const opts = readOptions(rule, options, ['lambda', 'clusterOn', 'global', 'layout', 'seed', 'rng', 'nonFinite']);
+  const opts = readOptions(rule, options, ['lambda', 'clusterOn', 'global', 'layout', 'seed', 'rng', 'weights', 'nonFinite']);
   const lambda = requireNumber(rule, 'lambda', opts.lambda ?? 0.001, 0, 1);
   const explicitClusterOn = opts.clusterOn;
   if (explicitClusterOn !== undefined && explicitClusterOn !== 'updates' && explicitClusterOn !== 'models') {
@@ -200,6 +235,9 @@ export function flameWithDecision(updates: Updates, options?: FlameOptions): Agg
     throw new RobustAggError('INVALID_OPTION', `${rule}: clusterOn 'models' needs the global model (option global)`);
   }
   const layout = opts.layout === undefined ? undefined : requireLayoutOf(rule, opts.layout, d);
+  const given = opts.weights === undefined ? null : readClientWeights(rule, opts.weights, clients.n);
+  const normalised = given === null ? null : normalisedClientWeights(rule, given, clients.index);
+  const scaled = given === null ? null : scaledClientWeights(rule, given, clients.index);
   const rng =
     lambda > 0 || opts.rng !== undefined || opts.seed !== undefined ? resolveValidRng({ seed: opts.seed, rng: opts.rng }, rule) : null;
   const m = rows.length;
@@ -221,9 +259,11 @@ export function flameWithDecision(updates: Updates, options?: FlameOptions): Agg
   for (let k = 0; k < m; k++) if (localLabels[k] === 0) admittedLocal.push(k);
   const clip = new Float64Array(m);
   const w = new Float64Array(m);
+  // The admitted clients' weights (equal ones: the paper's 1/L, with its exact operations).
+  const share = scaled === null ? null : admittedShares(rule, scaled, admittedLocal, clients.index);
   for (const k of admittedLocal) {
     clip[k] = norms[k] > medianNorm ? medianNorm / norms[k] : 1;
-    w[k] = clip[k] / admittedLocal.length;
+    w[k] = share === null ? clip[k] / admittedLocal.length : clip[k] * share[k];
   }
 
   // Combine, then noise.
@@ -259,6 +299,7 @@ export function flameWithDecision(updates: Updates, options?: FlameOptions): Agg
       selected: admitted,
       admitted,
       weights: weightsOverInput(w, clients),
+      ...(normalised === null ? {} : { clientWeights: weightsOverInput(normalised, clients) }),
       labels,
       norms: inputNorms,
       medianNorm,
@@ -272,4 +313,30 @@ export function flameWithDecision(updates: Updates, options?: FlameOptions): Agg
       clustering,
     },
   };
+}
+
+/**
+ * The admitted clients' shares p_b / Σ_admitted p (indexed like `scaled`, the finite clients'
+ * weights), or null when they are all equal (then the unweighted 1/L applies). Throws
+ * `INVALID_OPTION` when every admitted client has weight 0.
+ */
+function admittedShares(
+  rule: string,
+  scaled: Float64Array,
+  admitted: readonly number[],
+  index: readonly number[],
+): Float64Array | null {
+  const mine = admitted.map((k) => scaled[k]);
+  if (allEqual(mine) && mine[0] > 0) return null;
+  let total = 0;
+  for (const p of mine) total += p;
+  if (!(total > 0)) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: every admitted client (${admitted.map((k) => index[k]).join(', ')}) has weight 0: nothing to average`,
+    );
+  }
+  const share = new Float64Array(scaled.length);
+  for (const k of admitted) share[k] = scaled[k] / total;
+  return share;
 }
