@@ -116,6 +116,8 @@ export const RULES = [
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.smea(ctx.rows, { f }); } },
   { name: 'lasa', needs: ['lasa'], group: 'aggregator', cost: 'nd', note: 'one layer, sparsity 0.3 (quickselect per client)',
     make: (lib, ctx) => () => lib.lasa(ctx.rows) },
+  { name: 'crfl', needs: ['crfl'], group: 'aggregator', cost: 'nd', note: 'mean + model clipping ρ = 1 + N(0, 0.01²) noise',
+    make: (lib, ctx) => () => lib.crfl(ctx.rows, { clipNorm: 1, sigma: 0.01, seed: ctx.seed, global: ctx.reference }) },
   { name: 'monna', needs: ['monna'], group: 'aggregator', cost: 'nd', note: 'trusted vector given',
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.monna(ctx.rows, { f, trusted: ctx.reference }); } },
   { name: 'signGuard', needs: ['signGuard'], group: 'aggregator', cost: 'nd',

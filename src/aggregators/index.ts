@@ -110,3 +110,13 @@ export {
   type LasaOptions,
   type LasaZScore,
 } from './lasa.js';
+export {
+  CRFL_MAX_SCALE,
+  crfl,
+  crflCertifiedRadius,
+  crflWithDecision,
+  type CrflCertificateOptions,
+  type CrflDecision,
+  type CrflOptions,
+  type CrflRound,
+} from './crfl.js';

@@ -55,6 +55,7 @@ const RULES: Record<string, { bound: Bound; fMax: (n: number) => number; minN?: 
   mda: { bound: (u, f) => ra.mdaWithDecision(u, { f: Math.min(f, 4) }), fMax: fFor.half },
   smea: { bound: (u, f) => ra.smeaWithDecision(u, { f: Math.min(f, 3) }), fMax: fFor.half },
   lasa: { bound: (u, _f, seed) => ra.lasaWithDecision(u, { sparsity: (Math.abs(seed) % 10) / 10 }), fMax: fFor.any },
+  crfl: { bound: (u, _f, seed) => ra.crflWithDecision(u, { clipNorm: 1, sigma: 0.01, seed }), fMax: fFor.any },
   monna: { bound: (u, f, _s, d) => ra.monnaWithDecision(u, { f, trusted: new Float32Array(d) }), fMax: fFor.half },
   flame: { bound: (u, _f, seed) => ra.flameWithDecision(u, { seed }), fMax: fFor.any },
   foolsGold: { bound: (u) => ra.foolsGoldWithDecision(u), fMax: fFor.any },
@@ -78,6 +79,7 @@ const NOT_RULES = new Set([
   'getKernelThreads', 'initKernels', 'kernelStatus', 'layoutSize', 'randomPermutation', 'releaseKernelResources',
   'resolveRng', 'setKernelBackend', 'setKernelThreads', 'validateUpdates', 'mixTailorPool', 'resolveMixTailorPool',
   'hdbscan',
+  'crflCertifiedRadius',
 ]);
 
 describe('every exported rule against hostile and non-finite clients (default backend)', () => {
@@ -145,6 +147,7 @@ const RAW: Record<string, [(u: unknown, o: unknown) => unknown, Record<string, u
   mda: [ra.mda as never, { f: 2 }],
   smea: [ra.smea as never, { f: 2 }],
   lasa: [ra.lasa as never, {}],
+  crfl: [ra.crfl as never, { clipNorm: 1, sigma: 0.01, seed: 1 }],
   monna: [ra.monna as never, { f: 2, trustedIndex: 3 }],
   flame: [ra.flame as never, { seed: 1 }],
   foolsGold: [ra.foolsGold as never, {}],

@@ -355,3 +355,25 @@ describe('lasa under hostile clients (issue 21)', () => {
     );
   });
 });
+
+// - crfl: the new model is clipped to ρ before the noise, whatever the clients send: ‖out‖ ≤ ρ with
+//   σ = 0; finite with noise; same seed, same bits.
+describe('crfl under hostile clients (issue 21)', () => {
+  it('bounds the model by ρ for any finite clients (σ = 0), finite and reproducible with noise', () => {
+    fc.assert(
+      fc.property(caseArb({ n: [1, 14], maxAttackers: (n) => n - 1 }), fc.double({ min: 1e-6, max: 1e6, noNaN: true }), (spec, clipNorm) => {
+        const c = buildCase(spec);
+        const before = snapshot(c.rows);
+        const clean = issue21.crflWithDecision(c.rows, { clipNorm, sigma: 0 });
+        expectUnchanged(c.rows, before, 'crfl');
+        expectFinite(clean.aggregate, 'crfl');
+        const o = norm(clean.aggregate);
+        if (!(o <= clipNorm * (1 + 1e-6))) throw new Error(`crfl: ‖model‖ = ${o} > ρ = ${clipNorm}`);
+        const noisy = issue21.crfl(c.rows, { clipNorm, sigma: clipNorm / 10, seed: spec.seed, global: c.honest[0] });
+        expectFinite(noisy, 'crfl with noise');
+        expectSameBits(issue21.crfl(c.rows, { clipNorm, sigma: clipNorm / 10, seed: spec.seed, global: c.honest[0] }), noisy, 'crfl twice with one seed');
+      }),
+      RUNS(20),
+    );
+  });
+});
