@@ -123,6 +123,38 @@ describe('BadNets on MNIST at smoke scale', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
+  it("the experiment's phases at smoke scale: both picks and the last-layer row from one set of masks, the CSAW curve, CLP over u", () => {
+    const tensors = tf.memory().numTensors;
+    const first = rnp(model, clean, { seed: 4, unlearningEpochs: 3, recoveryEpochs: 3 });
+    const masks = first.report.masks;
+    first.model.dispose();
+    // BackdoorBench's pick: every channel with mask ≤ 0.70, whatever it costs.
+    const fixed = rnp(model, clean, { seed: 0, masks, selection: 'fixed', thresholds: [0.7] });
+    const expected = Object.values(masks).reduce((a, m) => a + Array.from(m).filter((v) => v <= 0.7).length, 0);
+    expect(fixed.report.pruned).toHaveLength(expected);
+    fixed.model.dispose();
+    // The same masks, last BN layer only.
+    const last = model.layers[7].name;
+    const lastOnly = rnp(model, clean, { seed: 0, masks, layers: [last], maxAccuracyDrop: 100 });
+    expect(lastOnly.report.pruned.every((p) => p.layer === last)).toBe(true);
+    expect(lastOnly.report.pruned).toHaveLength(Array.from(masks[last]).filter((v) => v <= 0.9).length);
+    lastOnly.model.dispose();
+    // Prune-only Fine-Pruning to the last channel: one step per channel but the last, none undone.
+    const curve = finePruning(model, clean5, { epochs: 0, maxAccuracyDrop: 100, probe });
+    expect(curve.report.steps.map((st) => st.prunedCount)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+    expect(curve.report.steps.every((st) => st.kept)).toBe(true);
+    expect(curve.report.stoppedBy).toBe('last-channel');
+    curve.model.dispose();
+    // CLP prunes fewer channels as u grows.
+    const counts = [0, 1, 3, 5].map((u) => {
+      const c = clp(model, { u });
+      c.model.dispose();
+      return c.report.prunedCount;
+    });
+    for (let i = 1; i < counts.length; i++) expect(counts[i]).toBeLessThanOrEqual(counts[i - 1]);
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
   it('CLP finds the three conv → BN pairs of the trained model', () => {
     const tensors = tf.memory().numTensors;
     const { model: out, report } = clp(model);
