@@ -118,6 +118,8 @@ export const RULES = [
     make: (lib, ctx) => () => lib.lasa(ctx.rows) },
   { name: 'crfl', needs: ['crfl'], group: 'aggregator', cost: 'nd', note: 'mean + model clipping ρ = 1 + N(0, 0.01²) noise',
     make: (lib, ctx) => () => lib.crfl(ctx.rows, { clipNorm: 1, sigma: 0.01, seed: ctx.seed, global: ctx.reference }) },
+  { name: 'auror', needs: ['auror'], group: 'aggregator', cost: 'nd', note: 'α 0.5, every coordinate examined: a sort of n values per coordinate',
+    make: (lib, ctx) => () => lib.auror(ctx.rows, { threshold: 0.5 }) },
   { name: 'monna', needs: ['monna'], group: 'aggregator', cost: 'nd', note: 'trusted vector given',
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.monna(ctx.rows, { f, trusted: ctx.reference }); } },
   { name: 'signGuard', needs: ['signGuard'], group: 'aggregator', cost: 'nd',

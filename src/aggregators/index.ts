@@ -120,3 +120,4 @@ export {
   type CrflOptions,
   type CrflRound,
 } from './crfl.js';
+export { auror, aurorWithDecision, type AurorDecision, type AurorOptions } from './auror.js';

@@ -377,3 +377,37 @@ describe('crfl under hostile clients (issue 21)', () => {
     );
   });
 });
+
+// - auror (τ ≥ 1/2): each indicative feature marks fewer than half of the clients, so at least one
+//   client is always kept, and the output is the mean of the kept clients (inside their range);
+//   identical colluders far from identical honest clients (b < n/2) are flagged.
+describe('auror under hostile clients (issue 21)', () => {
+  it('keeps someone and returns the mean of the kept clients; flags far colluders against identical honest clients', () => {
+    fc.assert(
+      fc.property(caseArb({ n: [1, 14], maxAttackers: (n) => n - 1 }), fc.double({ min: 1e-3, max: 10, noNaN: true }), (spec, threshold) => {
+        const c = buildCase({ ...spec, d: Math.min(spec.d, 3000) });
+        const before = snapshot(c.rows);
+        const r = issue21.aurorWithDecision(c.rows, { threshold });
+        expectUnchanged(c.rows, before, 'auror');
+        expectFinite(r.aggregate, 'auror');
+        if (r.decision.selected.length === 0) throw new Error('auror flagged every client');
+        const kept = r.decision.selected.map((i) => c.rows[i]);
+        const lo = new Float64Array(c.d).fill(Infinity);
+        const hi = new Float64Array(c.d).fill(-Infinity);
+        for (const x of kept) for (let k = 0; k < c.d; k++) { lo[k] = Math.min(lo[k], x[k]); hi[k] = Math.max(hi[k], x[k]); }
+        expectInBox(r.aggregate, lo, hi, (k) => ulps(Math.max(Math.abs(lo[k]), Math.abs(hi[k])), 4 * c.n), 'auror');
+      }),
+      RUNS(15),
+    );
+    // Identical honest clients, identical far colluders: every differing coordinate is indicative
+    // and the colluders' group is the smaller one.
+    for (const b of [1, 2, 3]) {
+      const honest = Array.from({ length: 7 - b }, () => Float32Array.of(0.1, -0.2, 0.3, 0.4));
+      const bad = Float32Array.of(3.4e38, -0.2, -3e38, 1e20);
+      const rows = [...Array.from({ length: b }, () => Float32Array.from(bad)), ...honest];
+      const r = issue21.aurorWithDecision(rows, { threshold: 1 });
+      expect(r.decision.flagged).toEqual(Array.from({ length: b }, (_, i) => i));
+      expect(Array.from(r.aggregate)).toEqual(Array.from(honest[0]));
+    }
+  });
+});
