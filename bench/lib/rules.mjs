@@ -120,6 +120,8 @@ export const RULES = [
     make: (lib, ctx) => () => lib.crfl(ctx.rows, { clipNorm: 1, sigma: 0.01, seed: ctx.seed, global: ctx.reference }) },
   { name: 'auror', needs: ['auror'], group: 'aggregator', cost: 'nd', note: 'α 0.5, every coordinate examined: a sort of n values per coordinate',
     make: (lib, ctx) => () => lib.auror(ctx.rows, { threshold: 0.5 }) },
+  { name: 'normClippingDp', needs: ['normClippingDp'], group: 'aggregator', cost: 'nd', note: 'M = 1, σ = 0.025 (Sun et al.)',
+    make: (lib, ctx) => () => lib.normClippingDp(ctx.rows, { maxNorm: 1, sigma: 0.025, seed: ctx.seed }) },
   { name: 'monna', needs: ['monna'], group: 'aggregator', cost: 'nd', note: 'trusted vector given',
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.monna(ctx.rows, { f, trusted: ctx.reference }); } },
   { name: 'signGuard', needs: ['signGuard'], group: 'aggregator', cost: 'nd',

@@ -121,3 +121,10 @@ export {
   type CrflRound,
 } from './crfl.js';
 export { auror, aurorWithDecision, type AurorDecision, type AurorOptions } from './auror.js';
+export {
+  NORM_CLIPPING_DP_MAX_SCALE,
+  normClippingDp,
+  normClippingDpWithDecision,
+  type NormClippingDpDecision,
+  type NormClippingDpOptions,
+} from './norm-clipping-dp.js';

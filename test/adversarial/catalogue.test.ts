@@ -411,3 +411,27 @@ describe('auror under hostile clients (issue 21)', () => {
     }
   });
 });
+
+// - normClippingDp: a convex combination of updates clipped to M, so ‖out‖ ≤ M with σ = 0 for any
+//   finite clients, on both backends; finite and reproducible with noise.
+describe('normClippingDp under hostile clients (issue 21)', () => {
+  it('keeps the noiseless average within M on both backends; same seed, same bits with noise', () => {
+    fc.assert(
+      fc.property(caseArb({ n: [1, 14], maxAttackers: (n) => n - 1 }), fc.double({ min: 1e-6, max: 1e6, noNaN: true }), (spec, maxNorm) => {
+        const c = buildCase(spec);
+        const before = snapshot(c.rows);
+        const { js, wasm } = onBackends(() => issue21.normClippingDpWithDecision(c.rows, { maxNorm, sigma: 0 }));
+        expectUnchanged(c.rows, before, 'normClippingDp');
+        for (const [r, backend] of [[js, 'js'], [wasm, 'wasm']] as const) {
+          expectFinite(r.aggregate, `normClippingDp (${backend})`);
+          const o = norm(r.aggregate);
+          if (!(o <= maxNorm * (1 + 1e-6))) throw new Error(`normClippingDp (${backend}): ‖out‖ = ${o} > M = ${maxNorm}`);
+        }
+        const noisy = issue21.normClippingDp(c.rows, { maxNorm, sigma: maxNorm / 10, seed: spec.seed });
+        expectFinite(noisy, 'normClippingDp with noise');
+        expectSameBits(issue21.normClippingDp(c.rows, { maxNorm, sigma: maxNorm / 10, seed: spec.seed }), noisy, 'normClippingDp twice with one seed');
+      }),
+      RUNS(20),
+    );
+  });
+});
