@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { lineChart } from './svg.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const dir = resolve(root, 'docs/results');
+const dirArg = process.argv.indexOf('--dir');
+const dir = dirArg > 0 ? resolve(process.argv[dirArg + 1]) : resolve(root, 'docs/results');
 const NAMES = { mnist: 'MNIST', fashion: 'Fashion-MNIST' };
 const pct = (v) => (v == null ? '—' : (100 * v).toFixed(2));
 const der = (before, after) => (Math.max(0, before.asr - after.asr) - Math.max(0, before.acc - after.acc) + 1) / 2;
@@ -42,7 +43,7 @@ function rowsOf(s) {
   }
   if (p.finePruning) {
     const f = p.finePruning;
-    add(`Fine-Pruning (${f.cleanCount} clean), pruned + fine-tuned`, f.eval, f.time, `${f.pruned.length} of ${f.order.length} channels; pruned only: ACC ${pct(f.prunedOnly.acc)}, ASR ${pct(f.prunedOnly.asr)} (500/500 test subset)`);
+    add(`Fine-Pruning (${f.cleanCount} clean), pruned + fine-tuned`, f.eval, f.time, `${f.pruned.length} of ${f.order.length} channels; pruned only: ACC ${pct(f.prunedOnly.acc)}, ASR ${pct(f.prunedOnly.asr)} (200/200 test subset)`);
   }
   if (p.clp) add('CLP (data-free, u = 3)', p.clp.eval, p.clp.time, `${p.clp.prunedCount} channels`);
   return rows;
@@ -85,7 +86,7 @@ function charts(name, s) {
     const svg = lineChart({
       title: `${NAMES[name]}: RNP's pruning sweep (channels with mask ≤ t pruned)`,
       xLabel: 'threshold t',
-      yLabel: '% (500 clean / 500 triggered test images)',
+      yLabel: '% (200 clean / 200 triggered test images)',
       xMin: 0,
       xMax: 0.9,
       series,
@@ -129,7 +130,7 @@ function section(name, s, lines) {
     const a = p.ablation;
     lines.push(`### Is the t = 0 set harmless? Single-channel ablation`, '');
     lines.push(`The channels whose recovered mask is exactly 0 (RNP's first pruning step), each switched off alone (γ = 0, as RNP prunes), then per layer and all together; ` +
-      `measured on 500 clean / 500 triggered test images (the whole test set for the groups). Backdoored model: ACC ${pct(before.acc)} %, ASR ${pct(before.asr)} %.`, '');
+      `measured on 200 clean / 200 triggered test images (the whole test set for the groups). Backdoored model: ACC ${pct(before.acc)} %, ASR ${pct(before.asr)} %.`, '');
     if (a.rows.length === 0) lines.push('No channel reached mask 0.', '');
     else {
       lines.push('| layer | channel | ACC % | ASR % |', '|---|---:|---:|---:|');
@@ -159,7 +160,7 @@ function section(name, s, lines) {
   if (p.rnpSlow) sweeps.push(['unlearning lr 0.001', p.rnpSlow]);
   for (const [label, r] of sweeps) {
     lines.push(`### RNP sweep, ${label}`, '');
-    lines.push(`Validation = the ${s.phases.rnp.cleanCount} clean images (unpruned ${pct(r.baseValidationAccuracy)} %); test ACC / ASR on 500 clean / 500 triggered test images, for reading only.`, '');
+    lines.push(`Validation = the ${s.phases.rnp.cleanCount} clean images (unpruned ${pct(r.baseValidationAccuracy)} %); test ACC / ASR on 200 clean / 200 triggered test images, for reading only.`, '');
     lines.push('| t | channels pruned | validation ACC % | test ACC % | test ASR % | picked |', '|---:|---:|---:|---:|---:|:---:|');
     for (const x of r.sweep) lines.push(`| ${x.value.toFixed(2)} | ${x.prunedCount} | ${pct(x.validationAccuracy)} | ${pct(x.probe.acc)} | ${pct(x.probe.asr)} | ${r.chosen && x.value === r.chosen.value ? '✓' : ''} |`);
     const byLayer = {};
@@ -170,7 +171,7 @@ function section(name, s, lines) {
     const f = p.finePruning;
     lines.push('### Fine-Pruning', '');
     lines.push(`Layer ${f.layer}; ${f.pruned.length} of ${f.order.length} channels pruned before the 4-point validation drop (stopped by ${f.stoppedBy}); ` +
-      `pruned only: ACC ${pct(f.prunedOnly.acc)} %, ASR ${pct(f.prunedOnly.asr)} % (500/500 subset); after 10 fine-tuning epochs: ACC ${pct(f.eval.acc)} %, ASR ${pct(f.eval.asr)} % (whole test set).`, '');
+      `pruned only: ACC ${pct(f.prunedOnly.acc)} %, ASR ${pct(f.prunedOnly.asr)} % (200/200 subset); after 10 fine-tuning epochs: ACC ${pct(f.eval.acc)} %, ASR ${pct(f.eval.asr)} % (whole test set).`, '');
   }
   if (p.finePruningCurve) {
     const c = p.finePruningCurve;
@@ -184,7 +185,7 @@ function section(name, s, lines) {
     lines.push('### CLP', '');
     lines.push('| conv → BN | threshold (mean + 3·std) | max bound | pruned |', '|---|---:|---:|---|');
     for (const l of p.clp.layers) lines.push(`| ${l.conv} → ${l.batchNorm} | ${l.threshold.toFixed(3)} | ${l.max.toFixed(3)} | ${l.pruned.join(', ') || 'none'} |`);
-    lines.push('', 'Over u (500/500 test subset):', '', '| u | channels pruned | ACC % | ASR % |', '|---:|---:|---:|---:|');
+    lines.push('', 'Over u (200/200 test subset):', '', '| u | channels pruned | ACC % | ASR % |', '|---:|---:|---:|---:|');
     for (const x of p.clp.curve) lines.push(`| ${x.u} | ${x.prunedCount} | ${pct(x.acc)} | ${pct(x.asr)} |`);
     lines.push('');
   }

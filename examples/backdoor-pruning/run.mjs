@@ -9,10 +9,13 @@
 //      pruned set picked by the accuracy budget (our default) and by BackdoorBench's fixed
 //      threshold 0.70 — both from the same masks;
 //   3. a single-channel ablation of the t = 0 set (is what RNP prunes first harmless?);
-//   4. RNP restricted to the last BN layer (not the reference; same masks);
-//   5. Fine-Pruning (5 % clean) and its accuracy/ASR-vs-channels-pruned curve (prune only);
-//   6. CLP (data-free) at u = 3 and over a range of u;
-//   7. RNP with unlearning lr 0.001.
+//   4. Fine-Pruning (5 % clean);
+//   5. CLP (data-free) at u = 3 and over a range of u;
+//   6. RNP restricted to the last BN layer (not the reference; same masks);
+//   7. Fine-Pruning's accuracy/ASR-vs-channels-pruned curve (prune only, the CSAW lab's plot);
+//   8. RNP with unlearning lr 0.001.
+// Sweeps, curves and the ablation are probed on 200 clean + 200 triggered test images (every 10th);
+// the rows of the results table on the whole test set.
 // Every phase writes the JSON (docs/results/backdoor-pruning.<dataset>.json) when it ends, and a
 // rerun skips the phases already there: stop it any time and run the same command to continue.
 // `node examples/backdoor-pruning/report.mjs` builds the page and the SVG curves from the JSONs.
@@ -171,8 +174,9 @@ export async function runExperiment(opts) {
     const e = evaluate(m);
     return { acc: e.acc, asr: e.asr };
   };
-  // A cheaper probe for the long curves: 500 clean and 500 triggered test images.
-  const few = Array.from({ length: Math.min(500, test.y.length) }, (_, i) => Math.floor((i * test.y.length) / Math.min(500, test.y.length)));
+  // A cheaper probe for the sweeps and curves: 200 clean and 200 triggered test images (every 10th).
+  const fewCount = Math.min(200, test.y.length);
+  const few = Array.from({ length: fewCount }, (_, i) => Math.floor((i * test.y.length) / fewCount));
   const fewSet = subset(test, few);
   const fewData = { clean: { x: images(fewSet.x), y: fewSet.y }, poisoned: { x: images(stamp(fewSet.x)), y: fewSet.y }, target: opts.target };
   const probeFew = (m) => {
@@ -258,18 +262,7 @@ export async function runExperiment(opts) {
     save();
   }
 
-  // 4. RNP restricted to the last BN layer (not the reference), same masks.
-  if (!done('rnpLastLayer')) {
-    const t = performance.now();
-    const r = rnp(model, rnpClean, { seed: 0, masks, layers: [lastBn], probe: probeFew });
-    state.phases.rnpLastLayer = { layer: lastBn, ...rnpSummary(r, evaluate(r.model), seconds(t)) };
-    r.model.dispose();
-    save();
-    const p = state.phases.rnpLastLayer;
-    log(`RNP, ${lastBn} only: pick ${p.chosen?.value ?? 'none'}: ACC ${pct(p.eval.acc)} ASR ${pct(p.eval.asr)}`);
-  }
-
-  // 5. Fine-Pruning (5 % clean): the defense, then the prune-only curve over every channel.
+  // 4. Fine-Pruning (5 % clean); its prune-only curve over every channel comes later (phase 7).
   const fpData = cleanFraction(trainSet, opts.fpFraction, opts.seed + 505).data;
   const fpX = images(fpData.x);
   if (!done('finePruning')) {
@@ -295,28 +288,9 @@ export async function runExperiment(opts) {
     const p = state.phases.finePruning;
     log(`Fine-Pruning: ${time.toFixed(0)} s, ${p.pruned.length} channels: ACC ${pct(p.eval.acc)} ASR ${pct(p.eval.asr)}`);
   }
-  if (!done('finePruningCurve')) {
-    const t = performance.now();
-    const every = smoke ? 1 : 4;
-    let k = 0;
-    // Prune only (epochs 0), never stop (budget 100 points): the curve the CSAW lab plots.
-    const f = finePruning(model, { x: fpX, y: fpData.y }, {
-      epochs: 0,
-      maxAccuracyDrop: 100,
-      probe: (m) => (++k % every === 0 ? probeFew(m) : {}),
-    });
-    state.phases.finePruningCurve = {
-      time: seconds(t),
-      channels: f.report.order.length,
-      probedEvery: every,
-      steps: f.report.steps.map((s) => ({ prunedCount: s.prunedCount, channel: s.channel, validationAccuracy: s.validationAccuracy, ...(s.probe ?? {}) })),
-    };
-    f.model.dispose();
-    save();
-  }
   fpX.dispose();
 
-  // 6. CLP at u = 3 (default) and over u.
+  // 5. CLP at u = 3 (default) and over u.
   if (!done('clp')) {
     const t = performance.now();
     const c = clp(model);
@@ -339,7 +313,41 @@ export async function runExperiment(opts) {
     log(`CLP: ${main.prunedCount} channels: ACC ${pct(main.eval.acc)} ASR ${pct(main.eval.asr)}`);
   }
 
-  // 7. RNP with unlearning lr 0.001 (everything else the reference's).
+  // 6. RNP restricted to the last BN layer (not the reference), same masks.
+  if (!done('rnpLastLayer')) {
+    const t = performance.now();
+    const r = rnp(model, rnpClean, { seed: 0, masks, layers: [lastBn], probe: probeFew });
+    state.phases.rnpLastLayer = { layer: lastBn, ...rnpSummary(r, evaluate(r.model), seconds(t)) };
+    r.model.dispose();
+    save();
+    const p = state.phases.rnpLastLayer;
+    log(`RNP, ${lastBn} only: pick ${p.chosen?.value ?? 'none'}: ACC ${pct(p.eval.acc)} ASR ${pct(p.eval.asr)}`);
+  }
+
+  // 7. Fine-Pruning's prune-only curve (the CSAW lab's plot).
+  const fpX2 = images(fpData.x);
+  if (!done('finePruningCurve')) {
+    const t = performance.now();
+    const every = smoke ? 1 : 4;
+    let k = 0;
+    // Prune only (epochs 0), never stop (budget 100 points): the curve the CSAW lab plots.
+    const f = finePruning(model, { x: fpX2, y: fpData.y }, {
+      epochs: 0,
+      maxAccuracyDrop: 100,
+      probe: (m) => (++k % every === 0 ? probeFew(m) : {}),
+    });
+    state.phases.finePruningCurve = {
+      time: seconds(t),
+      channels: f.report.order.length,
+      probedEvery: every,
+      steps: f.report.steps.map((s) => ({ prunedCount: s.prunedCount, channel: s.channel, validationAccuracy: s.validationAccuracy, ...(s.probe ?? {}) })),
+    };
+    f.model.dispose();
+    save();
+  }
+  fpX2.dispose();
+
+  // 8. RNP with unlearning lr 0.001 (everything else the reference's).
   if (!done('rnpSlow')) {
     const t = performance.now();
     log('RNP (unlearning lr 0.001) …');
