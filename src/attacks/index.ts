@@ -31,6 +31,7 @@ export type { ScaledAttack, ScaledAttackName, ScaledAttackOptions } from './scal
 export {
   optimal,
   optimalSearch,
+  type LineSearchContraction,
   type LineSearchOptions,
   type OptimalSearchOptions,
   type OptimalSearchResult,

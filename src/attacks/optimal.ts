@@ -15,12 +15,24 @@ export interface LineSearchOptions {
   step?: number;
   /** Factor in (0.5, 1) the step shrinks by in the contraction phase. Default 0.8. */
   ratio?: number;
+  /**
+   * How the contraction phase probes, once the step has shrunk by `ratio`:
+   * - `'around-best'` (default): the best scale so far one step above, then one step below (never
+   *   below 0); up to two evaluations per shrink, stopping at the first improvement;
+   * - `'from-last-probe'`: ByzFL's LineMaximize: one evaluation per shrink, one step from the
+   *   previous probe (up when that probe lay below the best scale, else down; a probe below 0 is
+   *   moved halfway back towards the previous one until it is ≥ 0). Reproduces ByzFL's search.
+   */
+  contraction?: LineSearchContraction;
 }
+
+/** The contraction phases of {@link optimalSearch}'s line search (see {@link LineSearchOptions}). */
+export type LineSearchContraction = 'around-best' | 'from-last-probe';
 
 /** The most aggregator evaluations one {@link optimalSearch} may spend (`evaluations` ≤ 256). */
 export const MAX_SEARCH_EVALUATIONS = 256;
 
-const LINE_SEARCH_KEYS = ['evaluations', 'start', 'step', 'ratio'] as const;
+const LINE_SEARCH_KEYS = ['evaluations', 'start', 'step', 'ratio', 'contraction'] as const;
 const OPTIMAL_KEYS = [...LINE_SEARCH_KEYS, 'attack', 'aggregator'] as const;
 
 /**
@@ -71,11 +83,17 @@ export interface OptimalSearchResult {
  * The line search behind {@link optimal}: maximises the deviation
  * D(s) = ‖agg(honest ∪ attack(honest, s)) − mean(honest)‖ over the scale s ≥ 0 with a budget of
  * aggregator evaluations. Expansion: from `start`, step up while D improves, doubling the step.
- * Contraction: the step shrinks by `ratio` each time, and the best point so far is probed one step
- * above and below (never below 0), keeping any improvement. A best-effort search (D need not be
- * unimodal); the procedure and its defaults (16 evaluations, start 0, step 1, ratio 0.8) follow
- * ByzFL's "LineMaximize" optimizer for its Optimal IPM/ALIE attacks (Allouah, Guerraoui, Gupta,
- * Pinot & Stephan, AISTATS 2023; ByzFL, EPFL).
+ * Contraction: the step shrinks by `ratio` each time, and (default, `contraction: 'around-best'`)
+ * the best point so far is probed one step above and then one step below (never below 0), keeping
+ * the first improvement. A best-effort search (D need not be unimodal). The expansion and the
+ * defaults (16 evaluations, start 0, step 1, ratio 0.8) are those of ByzFL's "LineMaximize"
+ * optimizer for its Optimal IPM/ALIE attacks (Allouah, Guerraoui, Gupta, Pinot & Stephan,
+ * AISTATS 2023; ByzFL, EPFL); the default contraction is not. ByzFL spends one evaluation per
+ * shrink, stepping from its previous probe rather than from the best point (up when that probe lay
+ * below the best, else down). Ours probes both sides of the best point at every step size, so a
+ * maximum on the side the previous probe did not come from is not skipped, at the price of up to
+ * two evaluations per shrink; with the same budget the two searches can settle on different
+ * scales. `contraction: 'from-last-probe'` runs ByzFL's contraction, to reproduce its numbers.
  *
  * Limits: at most 256 evaluations. A scale at which the attack cannot be crafted (a built-in family
  * throws `INVALID_OPTION` when a value would overflow float32; a scale that overflows float64) counts
@@ -88,7 +106,8 @@ export interface OptimalSearchResult {
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
  * @param options - see {@link OptimalSearchOptions}: `f` (required, an integer in [0, 2²⁰] with
  *   f·d ≤ 2³⁰), `attack` and `aggregator` (required), `evaluations` (an integer in [1, 256], default
- *   16), `start` (≥ 0, default 0), `step` (> 0, default 1), `ratio` (in (0.5, 1), default 0.8).
+ *   16), `start` (≥ 0, default 0), `step` (> 0, default 1), `ratio` (in (0.5, 1), default 0.8),
+ *   `contraction` (`'around-best'`, default, or ByzFL's `'from-last-probe'`).
  * @returns the Byzantine vectors at the best scale, that scale, its deviation and the evaluations
  *   spent.
  * @example
@@ -125,6 +144,7 @@ export function optimalSearch(honest: Updates, options: OptimalSearchOptions): O
   const start = requireNumber(rule, 'start', o.start ?? 0, 0);
   let step = requireNumber(rule, 'step', o.step ?? 1, 0, Infinity, true);
   const ratio = requireNumber(rule, 'ratio', o.ratio ?? 0.8, 0.5, 1, true);
+  const contraction = requireContraction(rule, o.contraction);
   const mu = meanVector(honest);
   let used = 0;
   /** The attack at `scale` and its deviation; null when the scale is too large to craft (overflow). */
@@ -155,8 +175,10 @@ export function optimalSearch(honest: Updates, options: OptimalSearchOptions): O
   }
   let best = first;
   // Expansion.
+  let probe = x;
   while (used < budget) {
-    const trial = evaluate(x + step);
+    probe = x + step;
+    const trial = evaluate(probe);
     if (trial !== null && trial.dev > best.dev) {
       x += step;
       best = trial;
@@ -165,7 +187,27 @@ export function optimalSearch(honest: Updates, options: OptimalSearchOptions): O
       break;
     }
   }
-  // Contraction.
+  if (contraction === 'from-last-probe') {
+    // ByzFL's LineMaximize: one probe per shrink, from the previous probe.
+    step *= ratio;
+    while (used < budget) {
+      if (probe < x) probe += step;
+      else {
+        let next = probe - step;
+        // Halfway back towards the previous probe while below 0 (bounded: ≤ 1100 halvings reach −0).
+        for (let k = 0; next < 0 && k < 1100; k++) next = (next + probe) / 2;
+        probe = next < 0 ? 0 : next;
+      }
+      const trial = evaluate(probe);
+      if (trial !== null && trial.dev > best.dev) {
+        best = trial;
+        x = probe;
+      }
+      step *= ratio;
+    }
+    return { byzantine: best.byz, scale: x, deviation: best.dev, evaluations: used };
+  }
+  // Contraction around the best point.
   while (used < budget) {
     step *= ratio;
     for (const candidate of [x + step, x - step]) {
@@ -231,9 +273,19 @@ export function optimal(
   requireNumber(rule, 'start', settings.start ?? 0, 0);
   requireNumber(rule, 'step', settings.step ?? 1, 0, Infinity, true);
   requireNumber(rule, 'ratio', settings.ratio ?? 0.8, 0.5, 1, true);
+  requireContraction(rule, settings.contraction);
   return (honest, options) => {
     // The bound attack takes the keys of every attack (f, and trainRobust's rng, seed and step, ignored).
     const { f } = readAttack(honest, options, rule);
     return optimalSearch(honest, { ...settings, f, attack, aggregator }).byzantine;
   };
+}
+
+/** Checks `contraction`: undefined (the default, `'around-best'`) or one of the two phases. */
+function requireContraction(rule: string, value: unknown): LineSearchContraction {
+  if (value === undefined) return 'around-best';
+  if (value !== 'around-best' && value !== 'from-last-probe') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: contraction must be 'around-best' or 'from-last-probe', got ${describeValue(value)}`);
+  }
+  return value;
 }

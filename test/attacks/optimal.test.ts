@@ -59,6 +59,100 @@ describe('optimal: line search over the scale', () => {
   });
 });
 
+describe('optimal: the contraction phase, ours and ByzFL\'s (issue 21)', () => {
+  /** A scaled attack whose deviation is |D(scale)| against an aggregator that returns the last row; it records the scales probed. */
+  const traced = (D: (s: number) => number) => {
+    const probes: number[] = [];
+    const attack = (_h: readonly Float32Array[], o: { f: number; scale: number }) => {
+      probes.push(o.scale);
+      return [Float64Array.of(D(o.scale))].map((v) => Float32Array.from(v));
+    };
+    const aggregator = (u: readonly Float32Array[]) => Float32Array.from(u[u.length - 1]);
+    return { probes, attack, aggregator };
+  };
+  /** ByzFL's LineMaximize, transcribed from its description: the scales it evaluates, and its answer. */
+  function byzflTrace(D: (s: number) => number, evals: number, start = 0, delta0 = 1, ratio = 0.8): { probes: number[]; best: number } {
+    const f = (s: number) => Math.abs(Math.fround(D(s)));
+    const probes = [start];
+    let left = evals - 1;
+    let bestX = start;
+    let bestY = f(start);
+    let delta = delta0;
+    let prop = start;
+    while (left > 0) {
+      prop = bestX + delta;
+      probes.push(prop);
+      const y = f(prop);
+      left--;
+      if (y > bestY) {
+        bestY = y;
+        bestX = prop;
+        delta *= 2;
+      } else {
+        delta *= ratio;
+        break;
+      }
+    }
+    while (left > 0) {
+      if (prop < bestX) prop += delta;
+      else {
+        let x = prop - delta;
+        while (x < 0) x = (x + prop) / 2;
+        prop = x;
+      }
+      probes.push(prop);
+      const y = f(prop);
+      left--;
+      if (y > bestY) {
+        bestY = y;
+        bestX = prop;
+      }
+      delta *= ratio;
+    }
+    return { probes, best: bestX };
+  }
+  const zero = [Float32Array.of(0)];
+
+  it("'from-last-probe' evaluates exactly ByzFL's scales; 'around-best' probes both sides of the best (hand-traced)", () => {
+    const D = (s: number) => 10 - Math.abs(s - 2.7);
+    // ByzFL: 0, 1, 3 improve (step 1, 2), 7 fails (step 4 → 3.2); then 7 − 3.2 = 3.8, 3.8 − 2.56 =
+    // 1.24, 1.24 + 2.048 = 3.288, 3.288 − 1.6384 = 1.6496: best 3.
+    const byzfl = traced(D);
+    const r = optimalSearch(zero, { f: 1, attack: byzfl.attack, aggregator: byzfl.aggregator, evaluations: 8, contraction: 'from-last-probe' });
+    expect(byzfl.probes.map((p) => +p.toFixed(10))).toEqual([0, 1, 3, 7, 3.8, 1.24, 3.288, 1.6496]);
+    expect(r.scale).toBe(3);
+    expect(r.evaluations).toBe(8);
+    // Ours: 0, 1, 3, 7, then best ± 3.2 (6.2; −0.2 < 0 is skipped), ± 2.56 (5.56, 0.44), + 2.048.
+    const ours = traced(D);
+    const o = optimalSearch(zero, { f: 1, attack: ours.attack, aggregator: ours.aggregator, evaluations: 8 });
+    expect(ours.probes.map((p) => +p.toFixed(10))).toEqual([0, 1, 3, 7, 6.2, 5.56, 0.44, 5.048]);
+    expect(o.scale).toBe(3);
+  });
+
+  it("'from-last-probe' matches the transcription of ByzFL's loop on random peaked deviations", () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const peak = (seed * 0.37) % 9;
+      const width = 0.5 + (seed % 5);
+      const D = (s: number) => 100 * Math.exp(-(((s - peak) / width) ** 2));
+      const evals = 2 + (seed % 15);
+      const t = traced(D);
+      const r = optimalSearch(zero, { f: 1, attack: t.attack, aggregator: t.aggregator, evaluations: evals, contraction: 'from-last-probe' });
+      const expected = byzflTrace(D, evals);
+      expect(t.probes, `seed ${seed}`).toEqual(expected.probes);
+      expect(r.scale).toBe(expected.best);
+    }
+  });
+
+  it('refuses an unknown contraction, in optimalSearch and when optimal binds its settings', () => {
+    const honest = gaussianRows(6, 8, 3, 1, 0.1);
+    expect(() => optimalSearch(honest, { f: 1, attack: 'ipm', aggregator: (u) => mean(u), contraction: 'both' as never })).toThrow(
+      /contraction must be 'around-best' or 'from-last-probe', got "both"/,
+    );
+    expect(() => optimal('ipm', (u) => mean(u), { contraction: 'one-sided' as never })).toThrow(/contraction/);
+    expect(optimal('ipm', (u) => mean(u), { contraction: 'from-last-probe' })(honest, { f: 2 })).toHaveLength(2);
+  });
+});
+
 describe('adaptive (MixTailor)', () => {
   const honest = gaussianRows(6, 8, 4, 1, 0.1);
   const xbar = meanOf(honest);
