@@ -1,4 +1,4 @@
-import { requireNumber } from '../core/options.js';
+import { describeValue, requireNumber } from '../core/options.js';
 import { RobustAggError } from '../core/errors.js';
 import type { RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
@@ -13,20 +13,31 @@ export interface GaussianAttackOptions extends AttackOptions, RandomOptions {
    * these honest vectors allow.
    */
   sigma?: number;
+  /**
+   * Where the noise is centred: `'honest-mean'` (default), the mean μ of the honest vectors the
+   * attacker observes; or a finite number c, the same value in every coordinate, whatever the
+   * honest clients send — ByzFL's `Gaussian(mu, sigma)` attack (its defaults: c = 0, σ = 1), which
+   * draws bⱼ ~ N(c, σ²I) without looking at the honest vectors. Range for a number: |c| + 8.6·σ ≤
+   * 3.4028235e38.
+   */
+  centre?: 'honest-mean' | number;
 }
 
 /**
  * Gaussian ("white") attack of the Byrd-SAGA seed notebook (Wu, Ling, Chen & Giannakis,
  * "Federated variance-reduced stochastic gradient descent with robustness to Byzantine attacks",
  * IEEE TSP 2020): each Byzantine vector is the honest mean plus independent noise,
- * bⱼ = μ + σ·ξⱼ with ξⱼ ~ N(0, I). Default σ = 30. Seeded: pass `seed` or `rng` (a wrong generator,
+ * bⱼ = μ + σ·ξⱼ with ξⱼ ~ N(0, I). Default σ = 30. With `centre: c` (a number) the noise is centred
+ * on c in every coordinate instead, bⱼ = c + σ·ξⱼ, independent of the honest vectors: ByzFL's
+ * Gaussian attack (`centre: 0, sigma: 1` are its defaults). Seeded: pass `seed` or `rng` (a wrong generator,
  * or a custom one whose draw overflows float32, throws `INVALID_OPTION`). μ in float64;
  * f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
  *   length d holding finite values (`NON_FINITE_UPDATE` otherwise); not modified.
  * @param options - see {@link GaussianAttackOptions}: `f` (required, an integer in [0, 2²⁰] with
- *   f·d ≤ 2³⁰), `sigma` (σ ≥ 0, default 30), `seed` or `rng` (one is required).
+ *   f·d ≤ 2³⁰), `sigma` (σ ≥ 0, default 30), `centre` (`'honest-mean'`, default, or a finite
+ *   number), `seed` or `rng` (one is required).
  * @returns f new vectors of length d.
  * @example
  * ```ts
@@ -42,18 +53,24 @@ export interface GaussianAttackOptions extends AttackOptions, RandomOptions {
  * ];
  * console.log(gaussian(honest, { f: 2, seed: 1 }));            // σ = 30: values tens away from μ
  * console.log(gaussian(honest, { f: 2, sigma: 0.1, seed: 1 })); // within 0.15 of μ (this seed)
+ * console.log(gaussian(honest, { f: 2, centre: 0, sigma: 1, seed: 1 })); // ByzFL's N(0, 1), ignoring μ
  * ```
  */
 export function gaussian(honest: Updates, options: GaussianAttackOptions): Float32Array[] {
-  const { f, o } = readAttack(honest, options, 'gaussian', ['sigma']);
+  const { d, f, o } = readAttack(honest, options, 'gaussian', ['sigma', 'centre']);
   const sigma = requireNumber('gaussian', 'sigma', o.sigma ?? 30, 0);
+  const centre = o.centre ?? 'honest-mean';
+  if (centre !== 'honest-mean' && (typeof centre !== 'number' || !Number.isFinite(centre))) {
+    throw new RobustAggError('INVALID_OPTION', `gaussian: centre must be 'honest-mean' or a finite number, got ${describeValue(centre)}`);
+  }
   const rng = attackRng(o, 'gaussian');
-  const mu = meanVector(honest);
-  const room = FLOAT32_MAX - maxAbs(mu);
-  if (sigma * GAUSSIAN_TAIL > room) {
+  const mu = centre === 'honest-mean' ? meanVector(honest) : new Float64Array(d).fill(centre);
+  const room = FLOAT32_MAX - (centre === 'honest-mean' ? maxAbs(mu) : Math.abs(centre));
+  if (!(sigma * GAUSSIAN_TAIL <= room)) {
+    const what = centre === 'honest-mean' ? 'these honest vectors allow' : `centre ${centre} allows`;
     throw new RobustAggError(
       'INVALID_OPTION',
-      `gaussian: sigma = ${sigma} can push μ + σ·ξ past the largest float32 (these honest vectors allow sigma ≤ ${room / GAUSSIAN_TAIL})`,
+      `gaussian: sigma = ${sigma} can push the centre + σ·ξ past the largest float32 (${what} sigma ≤ ${Math.max(0, room) / GAUSSIAN_TAIL})`,
     );
   }
   return gaussianRows('gaussian', mu, sigma, f, rng);
