@@ -28,3 +28,10 @@ export {
 } from '../defenses/evaluate.js';
 export type { LabeledData } from '../defenses/model-utils.js';
 export * from './tensor-index.js';
+export {
+  deepSight,
+  deepSightWithDecision,
+  type DeepSightDecision,
+  type DeepSightOptions,
+  type DeepSightPredict,
+} from './deep-sight.js';
