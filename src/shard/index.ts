@@ -37,6 +37,7 @@ export {
 } from './run.js';
 export {
   createProcessShardEngine,
+  loadShardSlice,
   type ProcessShardEngine,
   type ProcessShardEngineOptions,
   type ShardProcessMemory,

@@ -1,47 +1,12 @@
 // The child process of createProcessShardEngine: loads one shard's columns of every client once,
 // then answers statistics and combine requests over IPC (structured clone, so typed arrays pass
 // as they are). Started by the engine with fork(); never imported by the library.
-import { openSync, readSync, closeSync, writeFileSync, renameSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { renameSync, writeFileSync } from 'node:fs';
 import { setKernelThreads } from '../kernels/backend.js';
 import { shardCombine, shardStatistics, type ShardSlice } from './protocol.js';
-import type { ShardLoadRequest, ShardSource } from './process-engine.js';
+import { loadShardSlice, type ShardLoadRequest } from './process-engine.js';
 
 let slice: ShardSlice | null = null;
-
-function readColumns(path: string, offset: number, width: number): Float32Array {
-  const out = new Float32Array(width);
-  const bytes = new Uint8Array(out.buffer);
-  const fd = openSync(path, 'r');
-  try {
-    let done = 0;
-    while (done < bytes.length) {
-      const got = readSync(fd, bytes, done, bytes.length - done, offset * 4 + done);
-      if (got === 0) throw new Error(`${path} ends before column ${offset + width} (read ${offset + done / 4})`);
-      done += got;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return out;
-}
-
-async function load(source: ShardSource, n: number, d: number, offset: number, width: number): Promise<ShardSlice> {
-  if (source.kind === 'files') {
-    const rows = source.clients.map((p) => readColumns(p, offset, width));
-    const vectors: Record<string, Float32Array> = {};
-    for (const [name, p] of Object.entries(source.vectors ?? {})) vectors[name] = readColumns(p, offset, width);
-    return { offset, d, rows, vectors };
-  }
-  const url = source.url.startsWith('file:') || source.url.includes('://') ? source.url : pathToFileURL(source.url).href;
-  const mod = (await import(url)) as { loadShard?: (a: unknown) => unknown };
-  if (typeof mod.loadShard !== 'function') throw new Error(`${source.url} exports no loadShard function`);
-  const got = (await mod.loadShard({ n, d, offset, width, data: source.data })) as {
-    rows: Float32Array[];
-    vectors?: Record<string, Float32Array>;
-  };
-  return { offset, d, rows: got.rows, vectors: got.vectors ?? {} };
-}
 
 function reply(message: unknown): void {
   (process.send as (m: unknown) => void)(message);
@@ -56,7 +21,7 @@ process.on('message', (raw) => {
         case 'load': {
           const m = msg as ShardLoadRequest;
           setKernelThreads(m.kernelThreads);
-          slice = await load(m.source, m.n, m.d, m.offset, m.width);
+          slice = await loadShardSlice(m.source, m.n, m.d, { offset: m.offset, width: m.width });
           reply({ id, ok: true });
           return;
         }
