@@ -5,6 +5,14 @@ import { describeValue, readOptions, requireNumber, type CommonOptions } from '.
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
 
+/** A range of coordinates {@link auror} examines (a `LayoutSegment` is one). */
+export interface AurorFeatureRange {
+  /** First coordinate: an integer ≥ 0. */
+  readonly offset: number;
+  /** Number of coordinates: an integer ≥ 0, with offset + size ≤ d. */
+  readonly size: number;
+}
+
 /** Options of {@link auror}. Unknown keys throw `UNKNOWN_OPTION`. */
 export interface AurorOptions extends CommonOptions {
   /**
@@ -25,7 +33,7 @@ export interface AurorOptions extends CommonOptions {
    * the output layer, as FLPoison does), with offset and size integers, offset + size ≤ d. Default:
    * every coordinate. The cost is O(n log n) per feature.
    */
-  features?: { readonly offset: number; readonly size: number };
+  features?: AurorFeatureRange;
 }
 
 /** Decision of {@link auror}. */

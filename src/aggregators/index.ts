@@ -120,7 +120,7 @@ export {
   type CrflOptions,
   type CrflRound,
 } from './crfl.js';
-export { auror, aurorWithDecision, type AurorDecision, type AurorOptions } from './auror.js';
+export { auror, aurorWithDecision, type AurorDecision, type AurorFeatureRange, type AurorOptions } from './auror.js';
 export {
   NORM_CLIPPING_DP_MAX_SCALE,
   normClippingDp,
