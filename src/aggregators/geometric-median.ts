@@ -285,8 +285,9 @@ const STALLED = 1e-13;
  * - `alpha` (optional, the clients' weights scaled to mean 1): the weighted problem
  *   argmin Σ αᵢ‖xᵢ − z‖ (RFA): the start is the α-weighted mean or the client with the smallest
  *   Σⱼ αⱼ‖xᵢ − xⱼ‖, βᵢ = αᵢ/max(ν, dᵢ) (ν > 0) or αᵢ/dᵢ, η is the weight on z rather than a count,
- *   and the stop at a shared point needs η ≥ half the total weight. Without it every αᵢ = 1: the
- *   same operations as the unweighted iteration, hence the same bits.
+ *   the stop at a shared point needs η ≥ half the total weight, and the scale (the median
+ *   distance) is the weighted median. Without it every αᵢ = 1: the same operations as the
+ *   unweighted iteration, hence the same bits.
  * - Stop when the move ‖Δz‖ ≤ tolerance and the residual pull ‖Σ (z − xᵢ)/‖z − xᵢ‖‖ is at most
  *   0.01·m (a small move alone can hide a large pull next to a point several clients share), or
  *   when the move is float64 rounding (≤ 1e-13 × the median distance), or after maxIterations. A
@@ -312,9 +313,14 @@ export function weiszfeld(
   while (iterations < maxIterations) {
     squaredDistancesToCombination(g, m, w, dist);
     for (let i = 0; i < m; i++) dist[i] = Math.sqrt(dist[i]);
-    sorted.set(dist);
-    sorted.sort();
-    const median = sorted[m >> 1];
+    let median: number;
+    if (alpha === undefined) {
+      sorted.set(dist);
+      sorted.sort();
+      median = sorted[m >> 1];
+    } else {
+      median = weightedMedianDistance(dist, alpha);
+    }
     const next = new Float64Array(m);
     // ‖∇F(z)‖ after the step is known below: the residual pull, for the stopping test.
     let pull = 0;
@@ -385,6 +391,25 @@ export function weiszfeld(
   return { weights: w, iterations, converged };
 }
 
+/**
+ * The weighted version of the scale `sorted[m >> 1]` (the upper median of the distances): the
+ * smallest distance whose cumulative weight, in ascending order of distance, exceeds half the
+ * total. Equal weights give `sorted[m >> 1]`. With weights, hostile clients holding less than
+ * half the weight cannot make it large, however many of them there are.
+ */
+function weightedMedianDistance(dist: Float64Array, alpha: Float64Array): number {
+  const m = dist.length;
+  const order = Array.from({ length: m }, (_, i) => i).sort((i, j) => dist[i] - dist[j] || i - j);
+  let total = 0;
+  for (let i = 0; i < m; i++) total += alpha[i];
+  let c = 0;
+  for (const i of order) {
+    c += alpha[i];
+    if (c > total / 2) return dist[i];
+  }
+  return dist[order[m - 1]];
+}
+
 /** The mean may start only when each of its distances is known to this relative precision. */
 const RELIABLE = 1e-6;
 
@@ -447,8 +472,10 @@ function startingWeights(g: Float64Array, m: number, alpha?: Float64Array): Floa
     // The robust scale: the median distance from the best client to the others.
     let best = 0;
     for (let i = 1; i < m; i++) if (cost[i] < cost[best]) best = i;
-    const fromBest = Array.from({ length: m }, (_, j) => Math.sqrt(pairs[best * m + j])).sort((a, b) => a - b);
-    if (meanDistancesReliable(g, m, toMean, fromBest[m >> 1], alpha === undefined ? null : uniform)) return uniform;
+    const fromBest = Array.from({ length: m }, (_, j) => Math.sqrt(pairs[best * m + j]));
+    const scale =
+      alpha === undefined ? fromBest.sort((a, b) => a - b)[m >> 1] : weightedMedianDistance(Float64Array.from(fromBest), alpha);
+    if (meanDistancesReliable(g, m, toMean, scale, alpha === undefined ? null : uniform)) return uniform;
   }
   const limit = smallest * (1 + START_TIE);
   const start = new Float64Array(m);

@@ -1,5 +1,10 @@
 export { mean, meanWithDecision, type MeanDecision, type MeanOptions } from './mean.js';
-export { coordinateMedian, coordinateMedianWithDecision, type CoordinateMedianOptions } from './coordinate-median.js';
+export {
+  coordinateMedian,
+  coordinateMedianWithDecision,
+  type CoordinateMedianDecision,
+  type CoordinateMedianOptions,
+} from './coordinate-median.js';
 export {
   trimmedMean,
   trimmedMeanWithDecision,
@@ -14,7 +19,7 @@ export {
   type GeometricMedianOptions,
 } from './geometric-median.js';
 export { krum, krumWithDecision, type KrumDecision, type KrumOptions } from './krum.js';
-export { multiKrum, multiKrumWithDecision, type MultiKrumOptions } from './multi-krum.js';
+export { multiKrum, multiKrumWithDecision, type MultiKrumDecision, type MultiKrumOptions } from './multi-krum.js';
 export { bulyan, bulyanWithDecision, type BulyanDecision, type BulyanOptions } from './bulyan.js';
 export {
   centeredClipping,

@@ -154,7 +154,12 @@ function selectWeighted(col: Column, lo: number, hi: number, acc: number, target
  * reduction permutes them with the values). Each result is rounded to float32; a zero is
  * written as +0.
  */
-function reduceWeightedColumns(rows: readonly Float32Array[], s: Float64Array, reduce: ColumnReduction): Float32Array {
+function reduceWeightedColumns(
+  rows: readonly Float32Array[],
+  s: Float64Array,
+  reduce: ColumnReduction,
+  depthLimit?: number,
+): Float32Array {
   const m = rows.length;
   const d = rows[0].length;
   const out = new Float32Array(d);
@@ -162,6 +167,7 @@ function reduceWeightedColumns(rows: readonly Float32Array[], s: Float64Array, r
   const col: Column = { v: new Float64Array(m), w: new Float64Array(m), before: 0, depth: 0 };
   let limit = 2;
   for (let k = 1; k < m; k *= 2) limit += 2;
+  if (depthLimit !== undefined) limit = depthLimit;
   for (let c0 = 0; c0 < d; c0 += COLUMN_BLOCK) {
     const width = Math.min(COLUMN_BLOCK, d - c0);
     for (let i = 0; i < m; i++) {
@@ -194,8 +200,10 @@ function reduceWeightedColumns(rows: readonly Float32Array[], s: Float64Array, r
  *
  * @param rows - m ≥ 1 rows of length d ≥ 1 (finite float32 values).
  * @param s - one weight > 0 per row, finite, with a finite sum.
+ * @param depthLimit - partitioning rounds before the heapsort fallback (default 2 + 2⌈log₂ m⌉;
+ *   tests pass 0 to check the fallback).
  */
-export function weightedColumnMedian(rows: readonly Float32Array[], s: Float64Array): Float32Array {
+export function weightedColumnMedian(rows: readonly Float32Array[], s: Float64Array, depthLimit?: number): Float32Array {
   let total = 0;
   for (let i = 0; i < s.length; i++) total += s[i];
   const half = total / 2;
@@ -207,7 +215,7 @@ export function weightedColumnMedian(rows: readonly Float32Array[], s: Float64Ar
     let upper = col.v[r + 1];
     for (let p = r + 2; p < m; p++) if (col.v[p] < upper) upper = col.v[p];
     return (lower + upper) / 2;
-  });
+  }, depthLimit);
 }
 
 /**
@@ -226,8 +234,14 @@ export function weightedColumnMedian(rows: readonly Float32Array[], s: Float64Ar
  * @param rows - m ≥ 1 rows of length d ≥ 1 (finite float32 values).
  * @param s - one weight > 0 per row, finite, with a finite sum W.
  * @param beta - the trimmed fraction of W per tail, in [0, 1/2).
+ * @param depthLimit - as for {@link weightedColumnMedian}.
  */
-export function weightedColumnTrimmedMean(rows: readonly Float32Array[], s: Float64Array, beta: number): Float32Array {
+export function weightedColumnTrimmedMean(
+  rows: readonly Float32Array[],
+  s: Float64Array,
+  beta: number,
+  depthLimit?: number,
+): Float32Array {
   let total = 0;
   for (let i = 0; i < s.length; i++) total += s[i];
   const lowCut = total * beta;
@@ -247,5 +261,5 @@ export function weightedColumnTrimmedMean(rows: readonly Float32Array[], s: Floa
     for (let p = a + 1; p < b; p++) acc += (w[p] / kept) * v[p];
     acc += (keptB / kept) * v[b];
     return Math.min(v[b], Math.max(v[a], acc));
-  });
+  }, depthLimit);
 }
