@@ -187,7 +187,10 @@ export class WorkerLease {
 }
 
 /** Longest stretch (ms) the calling thread works before it yields to the event loop. */
-const SLICE_MS = 4;
+const SLICE_MS = 2;
+
+/** Floats copied (and checked) between two looks at the clock: 256 KiB. */
+export const PIECE = 1 << 16;
 
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();
@@ -208,6 +211,7 @@ export function yieldToEventLoop(): Promise<void> {
 export function slicer(): { tick(): Promise<void> | undefined } {
   let since = now();
   return {
+    /** Yields (returns a promise) when the slice is used up; undefined otherwise. */
     tick() {
       if (now() - since < SLICE_MS) return undefined;
       return yieldToEventLoop().then(() => {
@@ -307,14 +311,15 @@ export async function aggregateAsync(
     const rowBuffer = new Int32Array(n);
     const rowOffset = new Float64Array(n);
     const slice = slicer();
-    // Copy in pieces of at most 2^18 floats (1 MiB), yielding between them when a slice is used up.
-    const piece = 1 << 18;
+    await yieldToEventLoop(); // starting the worker was this call's synchronous part
+    signal?.throwIfAborted();
+    // Copy in pieces of PIECE floats, yielding between them once a slice of SLICE_MS is used up.
     for (let i = 0; i < n; i++) {
       rowOffset[i] = i * rowBytes;
       const target = new Float32Array(buffer, i * rowBytes, d);
       const row = updates[i];
-      for (let j = 0; j < d; j += piece) {
-        target.set(j === 0 && d <= piece ? row : row.subarray(j, Math.min(d, j + piece)), j);
+      for (let j = 0; j < d; j += PIECE) {
+        target.set(j === 0 && d <= PIECE ? row : row.subarray(j, Math.min(d, j + PIECE)), j);
         const wait = slice.tick();
         if (wait !== undefined) {
           await wait;

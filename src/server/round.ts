@@ -4,7 +4,7 @@ import { describeValue, requireInteger } from '../core/options.js';
 import { isFloat32Array } from '../core/updates.js';
 import { noWeightedFormMessage } from '../core/weighted-rules.js';
 import { isFiniteVector } from '../kernels/finite.js';
-import { resolveRule, sharedMemory, WorkerLease } from './async.js';
+import { PIECE, resolveRule, sharedMemory, slicer, WorkerLease } from './async.js';
 import { registryEntry, type ConfiguredAggregator } from './registry.js';
 
 /**
@@ -122,16 +122,22 @@ export interface Round {
   /** Bytes of arena the round holds (0 once closed or aborted). */
   readonly arenaBytes: number;
   /**
-   * Receives a client's update: checks it (a `Float32Array` of length d, a new client id; NaN or
-   * ±Infinity drops the client, reported in the decision, or throws `NON_FINITE_UPDATE` under
-   * `nonFinite: 'throw'`, the round staying open) and copies it once into the arena; the caller may
-   * reuse `update` right away.
+   * Receives a client's update. Throws at once (`RobustAggError`) for a malformed arrival: a
+   * client id already seen this round or not a string / finite number, an update that is not a
+   * `Float32Array` of length d, a bad weight, a closed round. Otherwise the client takes the next
+   * position (arrival order) and its update is copied once into the arena and checked for NaN and
+   * ±Infinity, in pieces between which the event loop runs; the returned promise resolves when
+   * that is done (do not modify `update` before). A non-finite update is kept and dropped by the
+   * rule at close (reported in `decision.dropped`, counted against f as in the one-shot call);
+   * under `nonFinite: 'throw'` the promise rejects with `NON_FINITE_UPDATE` naming the client, who
+   * is then left out of the round (which stays open).
    *
    * @param clientId - the client's id, unique within the round.
-   * @param update - its update; read once, not kept.
+   * @param update - its update; read, never kept or modified.
    * @param options - `weight` (e.g. its sample count).
+   * @returns resolves once the update is in the arena.
    */
-  add(clientId: ClientId, update: Float32Array, options?: AddOptions): void;
+  add(clientId: ClientId, update: Float32Array, options?: AddOptions): Promise<void>;
   /**
    * Closes the round and runs the rule on the updates received, in arrival order, in a worker;
    * resolves with exactly what the one-shot `…WithDecision` call gives on the same list, plus the
@@ -144,6 +150,35 @@ export interface Round {
    * @param reason - the rejection reason of a pending close (default an `AbortError`).
    */
   abort(reason?: unknown): void;
+}
+
+/** One arrival: its id, where its row lives, its weight, and whether it was left out. */
+interface Slot {
+  readonly id: ClientId;
+  readonly segment: number;
+  readonly row: number;
+  readonly weight: number;
+  /** True when the client was left out (non-finite under nonFinite: 'throw'). */
+  left: boolean;
+}
+
+/**
+ * Copies `update` into `target` in pieces, checking each for NaN/±Infinity, and yields to the
+ * event loop between pieces once a slice of time is used up. Resolves true when every value was
+ * finite.
+ */
+async function copyChecked(update: Float32Array, target: Float32Array): Promise<boolean> {
+  const d = update.length;
+  const slice = slicer();
+  let finite = true;
+  for (let j = 0; j < d; j += PIECE) {
+    const piece = j === 0 && d <= PIECE ? update : update.subarray(j, Math.min(d, j + PIECE));
+    target.set(piece, j);
+    if (finite && !isFiniteVector(piece)) finite = false;
+    const wait = slice.tick();
+    if (wait !== undefined) await wait;
+  }
+  return finite;
 }
 
 const MAX_EXPECTED = 1_000_000;
@@ -220,12 +255,11 @@ export function createRound(options: RoundOptions): Round {
 
   let state: Round['state'] = 'open';
   let segments: Segment[] = [];
-  let nanRow: ArrayBuffer | SharedArrayBuffer | null = null;
-  const ids: ClientId[] = [];
+  /** One per arrival, in arrival order (clients left out under nonFinite: 'throw' included, marked). */
+  const slots: Slot[] = [];
   const seen = new Set<ClientId>();
-  /** Row location per client: segment index (−1: the shared NaN row) and row within it. */
-  const where: [number, number][] = [];
-  const weights: number[] = [];
+  /** Copies still running (each settles, never rejects). */
+  const pending = new Set<Promise<unknown>>();
   let weighted = false;
   let lease: WorkerLease | null = new WorkerLease();
   const controller = new AbortController();
@@ -240,7 +274,6 @@ export function createRound(options: RoundOptions): Round {
   };
   const release = (): void => {
     segments = [];
-    nanRow = null;
     lease?.release(state !== 'aborted');
     lease = null;
   };
@@ -252,10 +285,12 @@ export function createRound(options: RoundOptions): Round {
       return state;
     },
     get size() {
-      return ids.length;
+      let k = 0;
+      for (const s of slots) if (!s.left) k++;
+      return k;
     },
     get arenaBytes() {
-      let b = nanRow === null ? 0 : nanRow.byteLength;
+      let b = 0;
       for (const s of segments) b += s.buffer.byteLength;
       return b;
     },
@@ -293,58 +328,53 @@ export function createRound(options: RoundOptions): Round {
           }
         }
       }
-      const finite = isFiniteVector(update);
-      if (!finite && nonFinite === 'throw') {
-        throw new RobustAggError('NON_FINITE_UPDATE', `${info.name}: client ${describeValue(clientId)} sent NaN or ±Infinity`);
+      let seg = segments[segments.length - 1];
+      if (seg === undefined || seg.used === seg.rows) {
+        const rows = segments.length === 0 ? (expected ?? MIN_SEGMENT_ROWS) : Math.max(MIN_SEGMENT_ROWS, slots.length);
+        seg = allocate(rows);
+        segments.push(seg);
       }
-      if (finite) {
-        let seg = segments[segments.length - 1];
-        if (seg === undefined || seg.used === seg.rows) {
-          const rows = segments.length === 0 ? (expected ?? MIN_SEGMENT_ROWS) : Math.max(MIN_SEGMENT_ROWS, ids.length);
-          seg = allocate(rows);
-          segments.push(seg);
-        }
-        new Float32Array(seg.buffer, seg.used * d * 4, d).set(update);
-        where.push([segments.length - 1, seg.used]);
-        seg.used++;
-      } else {
-        // The row's values never matter (every rule drops it); one shared NaN row stands for all.
-        if (nanRow === null) {
-          nanRow = shared ? new SharedArrayBuffer(d * 4) : new ArrayBuffer(d * 4);
-          new Float32Array(nanRow).fill(NaN);
-        }
-        where.push([-1, 0]);
-      }
-      ids.push(clientId);
+      const slot: Slot = { id: clientId, segment: segments.length - 1, row: seg.used, weight: weight ?? 1, left: false };
+      seg.used++;
+      slots.push(slot);
       seen.add(clientId);
-      weights.push(weight ?? 1);
       if (weight !== undefined) weighted = true;
+      const target = new Float32Array(seg.buffer, slot.row * d * 4, d);
+      const task = copyChecked(update, target).then((finite) => {
+        if (!finite && nonFinite === 'throw') {
+          slot.left = true;
+          throw new RobustAggError('NON_FINITE_UPDATE', `${info.name}: client ${describeValue(clientId)} sent NaN or ±Infinity`);
+        }
+      });
+      const settled: Promise<unknown> = task.then(
+        () => pending.delete(settled),
+        () => pending.delete(settled),
+      );
+      pending.add(settled);
+      return task;
     },
     async close() {
       if (state !== 'open') {
         throw new RobustAggError('UNSUPPORTED', `round: close() on a round that is ${state}`);
       }
-      if (ids.length === 0) {
-        throw new RobustAggError('EMPTY_UPDATES', `${info.name}: the round has no client updates`);
-      }
       state = 'closing';
-      const n = ids.length;
-      const buffers: (ArrayBuffer | SharedArrayBuffer)[] = segments.map((s) => s.buffer);
-      const nanIndex = buffers.length;
-      if (nanRow !== null) buffers.push(nanRow);
-      const rowBuffer = new Int32Array(n);
-      const rowOffset = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const [s, r] = where[i];
-        rowBuffer[i] = s < 0 ? nanIndex : s;
-        rowOffset[i] = s < 0 ? 0 : r * d * 4;
-      }
-      const runOptions: Record<string, unknown> = { ...resolved.options };
-      if (weighted) runOptions.weights = Float64Array.from(weights);
-      if (info.name === 'foolsGold') runOptions.clientIds = ids.slice();
-      const job = { name: resolved.name, options: runOptions, d, buffers, rowBuffer, rowOffset };
-      const transfer = shared ? [] : (buffers as ArrayBuffer[]);
       try {
+        while (pending.size > 0) await Promise.all(pending);
+        if (controller.signal.aborted) throw controller.signal.reason;
+        const kept = slots.filter((s) => !s.left);
+        if (kept.length === 0) {
+          throw new RobustAggError('EMPTY_UPDATES', `${info.name}: the round has no client updates`);
+        }
+        const ids = kept.map((s) => s.id);
+        const n = kept.length;
+        const buffers: (ArrayBuffer | SharedArrayBuffer)[] = segments.map((s) => s.buffer);
+        const rowBuffer = Int32Array.from(kept, (s) => s.segment);
+        const rowOffset = Float64Array.from(kept, (s) => s.row * d * 4);
+        const runOptions: Record<string, unknown> = { ...resolved.options };
+        if (weighted) runOptions.weights = Float64Array.from(kept, (s) => s.weight);
+        if (info.name === 'foolsGold') runOptions.clientIds = ids.slice();
+        const job = { name: resolved.name, options: runOptions, d, buffers, rowBuffer, rowOffset };
+        const transfer = shared ? [] : (buffers as ArrayBuffer[]);
         const result = await lease!.run(job, transfer, controller.signal);
         lease = null; // run() gave the worker back
         const raw = result.decision;

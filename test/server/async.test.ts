@@ -17,7 +17,7 @@ afterAll(() => closeAggregationWorkers());
 const d = 37;
 const rows = roundRows(11, d, 2);
 /** Hostile: a huge attacker in row 0, a NaN client in row 5 (dropped), a sparse one in row 9. */
-const hostile = rows.map((r) => Float32Array.from(r));
+const hostile: Float32Array[] = rows.map((r) => Float32Array.from(r));
 hostile[0] = hugeRow(d);
 hostile[5] = Float32Array.from(hostile[5], (v, j) => (j === 3 ? NaN : v));
 hostile[9] = Float32Array.from({ length: d }, (_, j) => (j === 0 ? 3e38 : 0));

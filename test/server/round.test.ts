@@ -35,7 +35,7 @@ function expectCode(run: () => unknown, code: string, message: RegExp): void {
 
 describe('a round equals the one-shot call', () => {
   it.each(ruleCases(d))('$name (a hostile client first, a NaN client dropped)', async ({ name, options }) => {
-    const updates = rows.map((r) => r.slice());
+    const updates: Float32Array[] = rows.map((r) => r.slice());
     updates[0] = hugeRow(d); // arrives first: the attacker must not change anything the one-shot call does
     updates[6] = Float32Array.from(updates[6], (v, j) => (j === 2 ? Infinity : v));
     const oneShotOptions = name === 'foolsGold' ? { ...options, clientIds: ids } : options;
@@ -117,7 +117,7 @@ describe('checks on arrival', () => {
     expectCode(() => round.add('e', Float32Array.of(1, 2, 3), { wieght: 2 } as never), 'UNKNOWN_OPTION', /unknown option 'wieght'/);
     expect(round.size).toBe(1);
     const input = Float32Array.of(3, 2, 1);
-    round.add('d', input);
+    await round.add('d', input);
     input[0] = 100; // the round copied it: the caller may reuse its buffer
     expect((await round.close()).aggregate).toEqual(Float32Array.of(2, 2, 2));
     expectCode(() => round.add('late', Float32Array.of(1, 2, 3)), 'UNSUPPORTED', /arrived after the round was closed/);
@@ -134,10 +134,16 @@ describe('checks on arrival', () => {
     expect(r.decision.dropped).toEqual(['bad']);
 
     const strict = createRound({ rule: 'coordinateMedian', options: { nonFinite: 'throw' }, d: 2 });
-    strict.add('x', Float32Array.of(1, 1));
-    expectCode(() => strict.add('bad', Float32Array.of(-Infinity, 1)), 'NON_FINITE_UPDATE', /client "bad" sent NaN or ±Infinity/);
-    strict.add('y', Float32Array.of(3, 3));
-    expect((await strict.close()).aggregate).toEqual(Float32Array.of(2, 2));
+    await strict.add('x', Float32Array.of(1, 1));
+    await expect(strict.add('bad', Float32Array.of(-Infinity, 1))).rejects.toMatchObject({
+      code: 'NON_FINITE_UPDATE',
+      message: 'coordinateMedian: client "bad" sent NaN or ±Infinity',
+    });
+    expect(strict.size).toBe(1);
+    void strict.add('y', Float32Array.of(3, 3));
+    const r2 = await strict.close();
+    expect(r2.aggregate).toEqual(Float32Array.of(2, 2));
+    expect(r2.decision.clients).toEqual(['x', 'y']);
   });
 
   it('an empty round, bad round options', async () => {
@@ -191,6 +197,20 @@ describe('state across rounds, abort, memory', () => {
     );
     expect(g2.aggregate).toEqual(s2.aggregate);
     expect(g2.decision.raw).toEqual(s2.decision);
+  });
+
+  it('a large update is copied in pieces while the event loop runs; close waits for the copies', async () => {
+    const dd = 1 << 20;
+    const big = [1, 2, 3].map((v) => new Float32Array(dd).fill(v));
+    big[1][dd - 1] = NaN; // in the last piece
+    const round = createRound({ rule: 'mean', d: dd });
+    const adds = big.map((u, i) => round.add(i, u));
+    const closing = round.close(); // before the copies finish
+    await Promise.all(adds);
+    const { aggregate, decision } = await closing;
+    expect(decision.dropped).toEqual([1]);
+    expect(aggregate[0]).toBe(2);
+    expect(aggregate[dd - 1]).toBe(2);
   });
 
   it('abort by signal: a pending close rejects with the reason, the arena is released, later adds are refused', async () => {
