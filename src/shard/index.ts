@@ -37,9 +37,8 @@ export {
 } from './run.js';
 export {
   createProcessShardEngine,
-  loadShardSlice,
   type ProcessShardEngine,
   type ProcessShardEngineOptions,
   type ShardProcessMemory,
-  type ShardSource,
 } from './process-engine.js';
+export { loadShardSlice, type ShardSource } from './load.js';

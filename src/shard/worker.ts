@@ -4,7 +4,8 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { setKernelThreads } from '../kernels/backend.js';
 import { shardCombine, shardStatistics, type ShardSlice } from './protocol.js';
-import { loadShardSlice, type ShardLoadRequest } from './process-engine.js';
+import { loadShardSlice } from './load.js';
+import type { ShardLoadRequest } from './process-engine.js';
 
 let slice: ShardSlice | null = null;
 
