@@ -342,17 +342,40 @@ export function gramRowWide(raw: usize, ref: usize, i: i32, width: i32, stride: 
  * Adds fac[i]·fac[j]·(Y·Yᵀ)ᵢⱼ (lower triangle, j ≤ i) to the row-major n×n float64 matrix at g,
  * where Y is the n × stride block at y in panels of 4 rows (see {@link gramRow}) and fac holds one
  * float64 factor per row, padded to a multiple of 4 (1/sᵢ, powers of two, so the rescaling is
- * exact). Tiles of 4 × 2 rows keep 8 f32x4 accumulators in registers; the interleaved panels let
- * one pointer per panel and immediate offsets address all six loads of a step. Every 64 steps (256
- * columns) the accumulators are summed into float64.
+ * exact).
+ *
+ * Register tile: 4 × 2 rows, eight f32x4 accumulators; each f32x4 loaded from a row feeds two
+ * products and each one from a column row four (six loads per eight products), and the
+ * interleaved panels let one pointer per panel and immediate offsets address all six loads of a
+ * step. (Wider tiles need more than the 15 vector registers V8 allocates on x64 and spill; see
+ * docs/performance.md, "The Gram kernel".)
+ *
+ * Cache blocking: the column rows j are taken in groups of `jg` rows (a multiple of 4, chosen so
+ * that a group's rows stay in L2); for each group, every row panel i from the group's first row
+ * on meets every panel of the group over all the block's columns, the accumulators summed into
+ * float64 every 64 steps (256 columns) and each pair's sum added into g once per block. So each
+ * value comes from memory once per block, the group from L2, and g is read and written once per
+ * block whatever the grouping. (Slicing the columns instead, a GEMM's usual k-blocking, would add
+ * into g once per slice: for n = 1000 that is 8 MB of g per slice and halved the speed.)
  *
  * With r = 0 the rows are ready (centred by {@link gramRow}, fac from {@link gramScale}). With
  * r ≠ 0 the block holds the raw rows and is centred here on row c (the robust centre), copied to
  * r (stride float32): every panel is centred and scaled ({@link centrePanel}, which also writes
- * fac) just before its first use, while it is in cache; mx holds the rows' largest magnitudes.
- * Returns 0, or −1 when a value is ±∞ (the caller falls back to the float64 kernel).
+ * fac) just before its first use (in the first group), while it is in cache; mx holds the
+ * rows' largest magnitudes. Returns 0, or −1 when a value is ±∞ (the caller falls back to the
+ * float64 kernel).
  */
-export function gramBlock(y: usize, n: i32, stride: i32, g: usize, fac: usize, r: usize, mx: usize, c: i32): i32 {
+export function gramBlock(
+  y: usize,
+  n: i32,
+  stride: i32,
+  g: usize,
+  fac: usize,
+  r: usize,
+  mx: usize,
+  c: i32,
+  jg: i32,
+): i32 {
   const panelBytes = <usize>stride << 4;
   let mc: f32 = 0;
   if (r != 0) {
@@ -361,60 +384,64 @@ export function gramBlock(y: usize, n: i32, stride: i32, g: usize, fac: usize, r
     for (let k = 0; k < stride; k += 4) v128.store(r + (<usize>k << 2), v128.load(src + (<usize>k << 4)));
     mc = load<f32>(mx + (<usize>c << 2));
   }
-  for (let i0 = 0; i0 < n; i0 += 4) {
-    const pi = y + <usize>(i0 >> 2) * panelBytes;
-    // Panel i0 is first used here (j runs over panels ≤ i0), so it is centred while it is cached.
-    if (r != 0 && !centrePanel(y, n, stride, i0 >> 2, r, mx, mc, fac)) return -1;
-    for (let j0 = 0; j0 <= i0 + 3 && j0 < n; j0 += 2) {
-      const pj = y + <usize>(j0 >> 2) * panelBytes + (<usize>(j0 & 3) << 4);
-      let t00: f64 = 0, t01: f64 = 0, t10: f64 = 0, t11: f64 = 0;
-      let t20: f64 = 0, t21: f64 = 0, t30: f64 = 0, t31: f64 = 0;
-      for (let kb = 0; kb < stride; kb += FLUSH * 4) {
-        const kend = min(kb + FLUSH * 4, stride);
-        let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-        let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-        let p = pi + (<usize>kb << 4);
-        let q = pj + (<usize>kb << 4);
-        const end = pi + (<usize>kend << 4);
-        while (p < end) {
-          const z0 = v128.load(q);
-          const z1 = v128.load(q, 16);
-          let x = v128.load(p);
-          a00 = f32x4.add(a00, f32x4.mul(x, z0));
-          a01 = f32x4.add(a01, f32x4.mul(x, z1));
-          x = v128.load(p, 16);
-          a10 = f32x4.add(a10, f32x4.mul(x, z0));
-          a11 = f32x4.add(a11, f32x4.mul(x, z1));
-          x = v128.load(p, 32);
-          a20 = f32x4.add(a20, f32x4.mul(x, z0));
-          a21 = f32x4.add(a21, f32x4.mul(x, z1));
-          x = v128.load(p, 48);
-          a30 = f32x4.add(a30, f32x4.mul(x, z0));
-          a31 = f32x4.add(a31, f32x4.mul(x, z1));
-          p += 64;
-          q += 64;
-        }
-        t00 += hsum(a00);
-        t01 += hsum(a01);
-        t10 += hsum(a10);
-        t11 += hsum(a11);
-        t20 += hsum(a20);
-        t21 += hsum(a21);
-        t30 += hsum(a30);
-        t31 += hsum(a31);
-      }
+  for (let g0 = 0; g0 < n; g0 += jg) {
+    const g1 = min(g0 + jg, n);
+    for (let i0 = g0 & ~3; i0 < n; i0 += 4) {
+      // Panel i0 is first used here (j runs over panels ≤ i0), so it is centred while cached.
+      if (g0 == 0 && r != 0 && !centrePanel(y, n, stride, i0 >> 2, r, mx, mc, fac)) return -1;
+      const pi = y + <usize>(i0 >> 2) * panelBytes;
       const fi = fac + (<usize>i0 << 3);
-      const fj0 = load<f64>(fac + (<usize>j0 << 3));
-      const fj1 = load<f64>(fac + (<usize>j0 << 3), 8);
       const f0 = load<f64>(fi), f1 = load<f64>(fi, 8), f2 = load<f64>(fi, 16), f3 = load<f64>(fi, 24);
-      put(g, n, i0, j0, f0 * fj0 * t00);
-      put(g, n, i0, j0 + 1, f0 * fj1 * t01);
-      put(g, n, i0 + 1, j0, f1 * fj0 * t10);
-      put(g, n, i0 + 1, j0 + 1, f1 * fj1 * t11);
-      put(g, n, i0 + 2, j0, f2 * fj0 * t20);
-      put(g, n, i0 + 2, j0 + 1, f2 * fj1 * t21);
-      put(g, n, i0 + 3, j0, f3 * fj0 * t30);
-      put(g, n, i0 + 3, j0 + 1, f3 * fj1 * t31);
+      const jEnd = min(g1, i0 + 4);
+      for (let j0 = g0; j0 < jEnd; j0 += 2) {
+        const pj = y + <usize>(j0 >> 2) * panelBytes + (<usize>(j0 & 3) << 4);
+        let t00: f64 = 0, t01: f64 = 0, t10: f64 = 0, t11: f64 = 0;
+        let t20: f64 = 0, t21: f64 = 0, t30: f64 = 0, t31: f64 = 0;
+        for (let kb = 0; kb < stride; kb += FLUSH * 4) {
+          const kend = min(kb + FLUSH * 4, stride);
+          let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+          let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+          let p = pi + (<usize>kb << 4);
+          let q = pj + (<usize>kb << 4);
+          const end = pi + (<usize>kend << 4);
+          while (p < end) {
+            const z0 = v128.load(q);
+            const z1 = v128.load(q, 16);
+            let x = v128.load(p);
+            a00 = f32x4.add(a00, f32x4.mul(x, z0));
+            a01 = f32x4.add(a01, f32x4.mul(x, z1));
+            x = v128.load(p, 16);
+            a10 = f32x4.add(a10, f32x4.mul(x, z0));
+            a11 = f32x4.add(a11, f32x4.mul(x, z1));
+            x = v128.load(p, 32);
+            a20 = f32x4.add(a20, f32x4.mul(x, z0));
+            a21 = f32x4.add(a21, f32x4.mul(x, z1));
+            x = v128.load(p, 48);
+            a30 = f32x4.add(a30, f32x4.mul(x, z0));
+            a31 = f32x4.add(a31, f32x4.mul(x, z1));
+            p += 64;
+            q += 64;
+          }
+          t00 += hsum(a00);
+          t01 += hsum(a01);
+          t10 += hsum(a10);
+          t11 += hsum(a11);
+          t20 += hsum(a20);
+          t21 += hsum(a21);
+          t30 += hsum(a30);
+          t31 += hsum(a31);
+        }
+        const fj0 = load<f64>(fac + (<usize>j0 << 3));
+        const fj1 = load<f64>(fac + (<usize>j0 << 3), 8);
+        put(g, n, i0, j0, f0 * fj0 * t00);
+        put(g, n, i0, j0 + 1, f0 * fj1 * t01);
+        put(g, n, i0 + 1, j0, f1 * fj0 * t10);
+        put(g, n, i0 + 1, j0 + 1, f1 * fj1 * t11);
+        put(g, n, i0 + 2, j0, f2 * fj0 * t20);
+        put(g, n, i0 + 2, j0 + 1, f2 * fj1 * t21);
+        put(g, n, i0 + 3, j0, f3 * fj0 * t30);
+        put(g, n, i0 + 3, j0 + 1, f3 * fj1 * t31);
+      }
     }
   }
   return 0;

@@ -52,6 +52,7 @@ import {
 } from './lib/report.mjs';
 import { RULES, cellId, selectRules } from './lib/rules.mjs';
 import { renderSvg } from './lib/svg.mjs';
+import { measureRooflinePeak, rooflineRows, textRoofline } from './lib/roofline.mjs';
 import { TENSOR_RULES } from './lib/tfjs.mjs';
 import { budgetFor, slowCallMs } from './lib/timing.mjs';
 
@@ -63,7 +64,8 @@ const log = (s) => process.stderr.write(`${s}\n`);
 
 let opts;
 try {
-  opts = parseArgs(process.argv.slice(2));
+  // --roofline (bench/lib/roofline.mjs): achieved G MAC/s or GB/s of every row against the peak.
+  opts = parseArgs(process.argv.slice(2).filter((a) => a !== '--roofline'));
 } catch (e) {
   console.error(`bench: ${e.message}`);
   process.exit(2);
@@ -93,6 +95,7 @@ if (opts.docsFrom) {
 }
 
 const plan = planFor(opts);
+const rooflinePeak = process.argv.includes('--roofline') && !opts.docsFrom ? await measureRooflinePeak() : null;
 const sampling = {
   minSamples: plan.minSamples,
   budgetMs: plan.budgetMs,
@@ -522,6 +525,12 @@ writeOutputs = ({ partial = false, reason = null } = {}) => {
   if (impl) {
     console.log(`\nHeadline: every rule at n = ${size.n}, d = ${formatD(size.d)} on ${impl}, against the fastest peer (÷ below 1×: robust-agg faster)`);
     console.log(textGrid(headlineCells(records, size, impl), new Set([0, 4])));
+  }
+  if (rooflinePeak) {
+    const costOf = (r) => r.cost ?? entryOf.get(r.rule)?.cost ?? RULES.find((e) => e.peer === r.rule)?.cost ?? 'nd';
+    const rows = rooflineRows(records, { peak: rooflinePeak, bandwidthGBs: floor?.bandwidthGBs ?? null, costOf });
+    console.log(`\n${textRoofline(rows, rooflinePeak)}`);
+    result.roofline = { peak: rooflinePeak, rows };
   }
 
   mkdirSync(outDir, { recursive: true });

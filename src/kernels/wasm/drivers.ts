@@ -24,13 +24,16 @@ function plan(n: number, d: number, block: number): Plan {
 const clamp = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, x));
 
 /**
- * Blocks of the Gram kernel: n × block float32 values (about 128 KiB, at least 256 and at most
- * 2048 columns) stay in L2 while every pair of rows uses them. Depends on the shape only.
+ * Blocks of the Gram kernel: about 1 MiB of rows (n × block float32, at least 512 and at most
+ * 8192 columns, a multiple of 64). A block is the unit of centring and scaling (one robust centre
+ * and one power of two per row per block) and of copying (each row's block is one contiguous
+ * copy, so long blocks keep the memory streams long); the kernel's cache blocking (groups of rows, see
+ * gramGroup in workspace.ts) keeps the working set in L2 whatever the block. Depends on the shape only.
  *
  * @internal
  */
 export function gramPlan(n: number, d: number): Plan {
-  return plan(n, d, clamp(Math.floor(131072 / n / 16) * 16, 256, 2048));
+  return plan(n, d, clamp(Math.floor(262144 / n / 64) * 64, 512, 8192));
 }
 
 /** Blocks of the selection kernel: m × block float32 values, 16 to 1024 columns. @internal */

@@ -22,7 +22,17 @@ export interface GramExports {
   gramMedianRow(mx: number, n: number, keys: number): number;
   gramScale(y: number, n: number, stride: number, mx: number, fac: number): number;
   gramRowWide(raw: number, ref: number, i: number, width: number, stride: number, y: number, fac: number): number;
-  gramBlock(y: number, n: number, stride: number, g: number, fac: number, r: number, mx: number, c: number): number;
+  gramBlock(
+    y: number,
+    n: number,
+    stride: number,
+    g: number,
+    fac: number,
+    r: number,
+    mx: number,
+    c: number,
+    jg: number,
+  ): number;
 }
 
 /** The "select" module: column-wise selection. @internal */

@@ -11,6 +11,15 @@ const COMBINE_GROUP = 16;
 /** Values per block of the norm kernels. */
 const NORM_BLOCK = 16384;
 
+/**
+ * Rows per group of the Gram kernel's cache blocking (assembly/gram.ts, gramBlock) for blocks of
+ * `stride` columns: a group's rows (jg × stride float32, at most 512 KiB) stay in L2 while every
+ * panel of rows below meets them. A multiple of 4, at least 4. @internal
+ */
+export function gramGroup(stride: number): number {
+  return Math.max(4, Math.floor(131072 / stride / 4) * 4);
+}
+
 /** Scratch bytes of one binned sum in the selection kernels (32 float64 bins, assembly/select.ts). */
 const BIN_BYTES = 256;
 
@@ -164,7 +173,7 @@ export class GramWorkspace extends Workspace<GramExports> {
         // The row of median largest magnitude; the kernel centres every panel on it just before
         // using it.
         const c = ex.gramMedianRow(mx, n, keys);
-        if (ex.gramBlock(y, n, s, g, fac, r, mx, c) < 0) return false;
+        if (ex.gramBlock(y, n, s, g, fac, r, mx, c, gramGroup(s)) < 0) return false;
         continue;
       }
       const wide = ex.gramScale(y, n, s, mx, fac);
@@ -177,7 +186,7 @@ export class GramWorkspace extends Workspace<GramExports> {
           if (!ex.gramRowWide(raw, ref === null ? 0 : r, i, w, s, y, fac)) return false;
         }
       }
-      ex.gramBlock(y, n, s, g, fac, 0, 0, 0);
+      ex.gramBlock(y, n, s, g, fac, 0, 0, 0, gramGroup(s));
     }
     out.set(f64.subarray(g8, g8 + n * n));
     return true;
