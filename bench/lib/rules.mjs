@@ -107,10 +107,14 @@ export const RULES = [
     fMax: (n) => Math.floor((n - 1) / 2),
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.mda(ctx.rows, { f }); } },
   { name: 'smea', needs: ['smea'], group: 'aggregator', cost: 'n2d',
-    note: 'exact search; f capped so that C(n, f) ≤ 1e5 (the default maxSubsets)',
+    note: 'exact search; f capped so that C(n, f) ≤ 1e5 and C(n, f)·(n − f)³/6 ≤ 1e9',
     fMax: (n) => {
       let f = 0;
-      for (let c = 1, k = 1; k <= Math.floor((n - 1) / 2); k++) { c = (c * (n - k + 1)) / k; if (c > 1e5) break; f = k; }
+      for (let c = 1, k = 1; k <= Math.floor((n - 1) / 2); k++) {
+        c = (c * (n - k + 1)) / k;
+        if (c > 1e5 || (c * (n - k) ** 3) / 6 > 1e9) break;
+        f = k;
+      }
       return f;
     },
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.smea(ctx.rows, { f }); } },

@@ -92,6 +92,7 @@ export {
   smeaWithDecision,
   SMEA_DEFAULT_MAX_SUBSETS,
   SMEA_MAX_SUBSETS_LIMIT,
+  SMEA_MAX_WORK,
   type SmeaDecision,
   type SmeaOptions,
 } from './smea.js';

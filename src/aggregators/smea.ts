@@ -19,11 +19,20 @@ export const SMEA_DEFAULT_MAX_SUBSETS = 100_000;
 /**
  * Largest `maxSubsets` {@link smea} accepts: 10⁶ subsets. A subset reached by the search costs a
  * Cholesky test (and, when it may beat the best one, an eigen-decomposition) of an (n−f)×(n−f)
- * matrix: measured about 22 µs a subset on isotropic Gaussian clients, the hardest case for the
- * pruning (n = 30, f = 6: 593 775 subsets in 13 s on a loaded 2-core machine), so no call runs
- * much longer than half a minute.
+ * matrix, so the time grows as C(n, f)·(n − f)³; see {@link SMEA_MAX_WORK} for the second guard.
+ * Measured on a loaded 2-core machine with isotropic Gaussian clients (the hardest case for the
+ * pruning): n = 20, f = 4 (4 845 subsets) 0.1 s; n = 30, f = 5 (142 506) 2.5 s; n = 50, f = 3
+ * (19 600) 5–12 s; n = 30, f = 6 (593 775) 13–19 s.
  */
 export const SMEA_MAX_SUBSETS_LIMIT = 1_000_000;
+
+/**
+ * Largest estimated work {@link smea} accepts, whatever `maxSubsets` says: C(n', f')·(n' − f')³/6
+ * multiply-adds (the Cholesky tests of every candidate subset) at most 2·10¹⁰, about a minute or
+ * two in the worst case; above it the rule throws `UNSUPPORTED`. For example n = 100, f = 2 (4 950
+ * subsets of 98) is 7.8·10⁸; n = 60, f = 4 (487 635 subsets of 56) is 1.4·10¹⁰.
+ */
+export const SMEA_MAX_WORK = 2e10;
 
 /** Options of {@link smea}. Unknown keys throw `UNKNOWN_OPTION`. */
 export interface SmeaOptions extends CommonOptions {
@@ -74,7 +83,8 @@ export interface SmeaDecision extends Decision {
  * lexicographically first subset. Ties are decided by computed values, so clients whose subsets
  * tie within rounding (1e-15 relative) may be ordered by their position. The search faces up to
  * C(n', f') subsets and refuses (`UNSUPPORTED`) when that exceeds `maxSubsets` (default 10⁵, at
- * most 10⁶). Non-finite clients are dropped and count against f.
+ * most 10⁶) or when C(n', f')·(n' − f')³/6 exceeds {@link SMEA_MAX_WORK} (2·10¹⁰). Non-finite
+ * clients are dropped and count against f.
  *
  * Hostile numbers: the Gram matrix is float64 and centred on a reference no minority can choose
  * (`'robust'`), so finite updates up to ±3.4·10³⁸ neither overflow nor blur the honest clients'
@@ -150,6 +160,14 @@ export function smeaWithDecision(updates: Updates, options: SmeaOptions): Aggreg
       'UNSUPPORTED',
       `${rule}: the exact search faces C(${m}, ${fLeft}) = ${count.toPrecision(3)} subsets, more than ` +
         `maxSubsets=${maxSubsets}; raise maxSubsets (at most ${SMEA_MAX_SUBSETS_LIMIT}) or use a polynomial rule`,
+    );
+  }
+  const work = (count * size ** 3) / 6;
+  if (work > SMEA_MAX_WORK) {
+    throw new RobustAggError(
+      'UNSUPPORTED',
+      `${rule}: the exact search over C(${m}, ${fLeft}) = ${count.toPrecision(3)} subsets of ${size} is estimated at ` +
+        `${work.toPrecision(3)} multiply-adds, more than ${SMEA_MAX_WORK}; use fewer clients, a smaller f or a polynomial rule`,
     );
   }
   const g = m > 1 ? gram(rows, 'robust') : new Float64Array(1);

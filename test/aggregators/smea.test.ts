@@ -6,6 +6,7 @@ import {
   smeaWithDecision,
   SMEA_DEFAULT_MAX_SUBSETS,
   SMEA_MAX_SUBSETS_LIMIT,
+  SMEA_MAX_WORK,
   type SmeaOptions,
 } from '../../src/aggregators/smea.js';
 import { createRng } from '../../src/core/random.js';
@@ -120,6 +121,9 @@ describe('smea', () => {
     expect(smea(seven, { f: 3, maxSubsets: 35 })).toHaveLength(2);
     expectError(() => smea(seven, { f: 3, maxSubsets: SMEA_MAX_SUBSETS_LIMIT + 1 }), 'INVALID_OPTION', /maxSubsets must be an integer in \[1, 1000000\]/);
     expectError(() => smea(seven, { f: 3, maxSubsets: Infinity }), 'INVALID_OPTION', /maxSubsets/);
+    // C(120, 3) = 280 840 subsets of 117: 280 840 · 117³/6 = 7.5e10 multiply-adds > SMEA_MAX_WORK.
+    expect(SMEA_MAX_WORK).toBe(2e10);
+    expectError(() => smea(gaussianRows(120, 1, 6), { f: 3, maxSubsets: SMEA_MAX_SUBSETS_LIMIT }), 'UNSUPPORTED', /estimated at 7\.50e\+10 multiply-adds, more than 20000000000/);
     expectError(() => smea(seven, { f: 3, maxSubsets: 0 }), 'INVALID_OPTION', /maxSubsets/);
     expectError(() => smea(seven, null as unknown as SmeaOptions), 'INVALID_OPTION', /options must be an object, got null/);
     expectError(() => smea(seven, { f: 1, maxSubset: 9 } as unknown as SmeaOptions), 'UNKNOWN_OPTION', /unknown option 'maxSubset'/);
