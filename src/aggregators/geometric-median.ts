@@ -212,7 +212,9 @@ export function geometricMedianWithDecision(
   }
   const m = rows.length;
   const alpha = allEqual(positive) ? undefined : Float64Array.from(positive, (a) => (a / total) * m);
-  const { weights, iterations, converged } = weiszfeld(m === 1 ? null : gram(rows, 'robust'), m, settings, alpha);
+  // The Gram's centre, like its scale, must not be left to a count majority holding little weight.
+  const centre = alpha === undefined ? 'robust' : weightedRobustCentre(rows, alpha);
+  const { weights, iterations, converged } = weiszfeld(m === 1 ? null : gram(rows, centre), m, settings, alpha);
   return {
     aggregate: combine(rows, weights),
     decision: {
@@ -225,6 +227,50 @@ export function geometricMedianWithDecision(
       clientWeights: weightsOverInput(normalised, clients),
     },
   };
+}
+
+/** Columns per block of {@link weightedRobustCentre} (the plain Gram kernel's block). */
+const CENTRE_BLOCK = 1024;
+
+/**
+ * The weighted counterpart of the Gram's `'robust'` centre: in every block of 1024 columns, the
+ * block of the row whose largest magnitude there is the lower weighted median over the rows
+ * (ascending magnitudes, ties by index; the first whose cumulative weight reaches half the
+ * total). Clients holding less than half the weight cannot choose a centre larger than every
+ * honest row's magnitude, so they cannot make the honest clients' distances cancel away, however
+ * many they are. One pass over the data.
+ */
+function weightedRobustCentre(rows: readonly Float32Array[], alpha: Float64Array): Float32Array {
+  const m = rows.length;
+  const d = rows[0].length;
+  let total = 0;
+  for (let i = 0; i < m; i++) total += alpha[i];
+  const centre = new Float32Array(d);
+  const mags = new Float64Array(m);
+  for (let c0 = 0; c0 < d; c0 += CENTRE_BLOCK) {
+    const c1 = Math.min(d, c0 + CENTRE_BLOCK);
+    for (let i = 0; i < m; i++) {
+      const row = rows[i];
+      let largest = 0;
+      for (let k = c0; k < c1; k++) {
+        const a = Math.abs(row[k]);
+        if (a > largest) largest = a;
+      }
+      mags[i] = largest;
+    }
+    const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => mags[a] - mags[b] || a - b);
+    let c = 0;
+    let pick = order[m - 1];
+    for (const i of order) {
+      c += alpha[i];
+      if (c >= total / 2) {
+        pick = i;
+        break;
+      }
+    }
+    centre.set(rows[pick].subarray(c0, c1), c0);
+  }
+  return centre;
 }
 
 /**

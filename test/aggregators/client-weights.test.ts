@@ -270,6 +270,21 @@ describe('client weights: weight liars and the breakdown in weight mass', () => 
     );
   });
 
+  it('geometricMedian: a count majority of colluders at 3.4e38 holding less than half the weight cannot blind the Gram', () => {
+    // Regression: the Gram's centre and Weiszfeld's scale were unweighted medians, chosen by the
+    // four colluders; the honest distances cancelled to noise (~1e30) and the output moved ~1e31.
+    const honest = gaussianRows(3, 14, 8, 1, 0.1);
+    const huge = Float32Array.from({ length: 14 }, () => HUGE);
+    const rows = [huge, honest[0], huge, honest[1], huge, honest[2], huge];
+    onBothBackends((backend) => {
+      const z = geometricMedian(rows, { weights: [1, 1, 1, 1, 1, 4, 1] });
+      for (let k = 0; k < 14; k++) {
+        expect(z[k], backend).toBeGreaterThan(0.5);
+        expect(z[k], backend).toBeLessThan(1.5);
+      }
+    });
+  });
+
   it('geometricMedian: one client claiming more than half the weight is the output', () => {
     fc.assert(
       fc.property(caseArb(0.5), ({ rows, weights, byzantine }) => {
