@@ -217,7 +217,25 @@ export function combineOnGpu(
   }
   const out = call.storage(d * 4, true);
   const sel = call.upload(Uint32Array.from(used));
-  const wb = call.upload(Float32Array.from(w));
+  // Each weight as a float32 mantissa in [1/2, 1) and a power of two, applied to the values first.
+  const packed = new Uint32Array(2 * w.length);
+  const mant = new Float32Array(1);
+  const mantBits = new Uint32Array(mant.buffer);
+  for (let k = 0; k < w.length; k++) {
+    let e = Math.floor(Math.log2(Math.abs(w[k]))) + 1;
+    let frac = w[k] / 2 ** e;
+    if (Math.abs(frac) >= 1) {
+      e++;
+      frac /= 2;
+    } else if (Math.abs(frac) < 0.5) {
+      e--;
+      frac *= 2;
+    }
+    mant[0] = frac;
+    packed[2 * k] = mantBits[0];
+    packed[2 * k + 1] = e >>> 0;
+  }
+  const wb = call.upload(packed);
   const off = offset ?? call.storage(16);
   const ow = new Uint32Array(Float32Array.of(offsetWeight).buffer)[0];
   const [gx, gy] = grid(Math.ceil(d / 256));

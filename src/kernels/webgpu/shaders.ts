@@ -31,8 +31,9 @@ fn lin_index(wg: vec3u) -> u32 { return wg.x + wg.y * p.gx; }
  * block holds NaN or ±∞. Dispatch (nb, n). Reads P.n, P.d, P.nb. Output n × nb.
  *
  * With P.c = 1 it measures the centred values instead: row sel[i] minus the centre row of the
- * block, both halved (so no difference overflows), for i < P.m; with P.c = 2 the halved values of
- * row sel[i] (no centre). Dispatch (nb, m).
+ * block, both halved (so no difference overflows), for i < P.m; with P.c = 2 the values of row
+ * sel[i] themselves, from their bits (no float operation: subnormals count even where a GPU
+ * flushes them in arithmetic). Dispatch (nb, m).
  */
 export const BLOCKMAX = /* wgsl */ `${PARAMS}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -56,7 +57,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
   } else if (p.c == 2u) {
     let row = sel[i];
     for (var c = c0 + t; c < c1; c += 256u) {
-      mx = max(mx, bitcast<u32>(x[row * p.d + c] * 0.5) & 0x7fffffffu);
+      mx = max(mx, bitcast<u32>(x[row * p.d + c]) & 0x7fffffffu);
     }
   } else {
     let row = sel[i];
@@ -160,7 +161,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  * diagonal tiles only (norms). P.b = number of tiles per side.
  */
 export const GRAM = /* wgsl */ `${PARAMS}
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<u32>;
 @group(0) @binding(1) var<storage, read> sel: array<u32>;
 @group(0) @binding(2) var<storage, read> centre: array<u32>;
 @group(0) @binding(3) var<storage, read> ts: array<i32>;
@@ -170,13 +171,25 @@ var<workgroup> ta: array<f32, ${TILE * (PANEL + 1)}>;
 var<workgroup> tb: array<f32, ${TILE * (PANEL + 1)}>;
 // v·2^t in two exact steps (ldexp's exponent must stay within the float32 range).
 fn scale2(v: f32, t: i32) -> f32 { let h = t / 2; return ldexp(ldexp(v, h), t - h); }
+// The float32 with bits b, times 2^t, built from the bits: a subnormal input keeps its value even
+// where the GPU flushes subnormal operands (its integer mantissa is converted exactly).
+fn scaled(b: u32, t: i32) -> f32 {
+  if ((b & 0x7f800000u) == 0u) {
+    let mag = f32(b & 0x7fffffu);
+    return scale2(select(mag, -mag, (b >> 31u) == 1u), t - 149);
+  }
+  return scale2(bitcast<f32>(b), t);
+}
+fn biased(b: u32) -> i32 { return i32((b >> 23u) & 0xffu); }
 fn value(k: u32, c: u32) -> f32 {
-  let v = x[sel[k] * p.d + c];
+  let vb = x[sel[k] * p.d + c];
   let t = ts[k];
-  if (p.c == 0u) { return scale2(v, t); }
-  let r = x[centre[c / ${CENTRE_BLOCK}u] * p.d + c];
-  if (t >= 0) { return scale2(v - r, t); }
-  return scale2(v, t) - scale2(r, t);
+  if (p.c == 0u) { return scaled(vb, t); }
+  let rb = x[centre[c / ${CENTRE_BLOCK}u] * p.d + c];
+  // Scale first when neither scaled value can overflow (exact, subnormals included), else
+  // subtract first (|v − r| is then at least the scale's reciprocal: no subnormal result).
+  if (biased(vb) + t < 253 && biased(rb) + t < 253) { return scaled(vb, t) - scaled(rb, t); }
+  return scale2(bitcast<f32>(vb) - bitcast<f32>(rb), t);
 }
 @compute @workgroup_size(${TILE}, ${TILE})
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u) {
@@ -247,19 +260,29 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
 `;
 
 /**
- * combine: out[c] = Σₖ w[k]·x[sel[k]][c] (+ P.e-as-float · offset[c] when P.c = 1), in float32
- * on halved values (so no partial sum overflows) with sums of at most 32 terms added into a second
- * accumulator, doubled and clamped to ±3.4028235e38 at the end. One thread per column. Reads
- * P.d, P.m.
+ * combine: out[c] = Σₖ w[k]·x[sel[k]][c] (+ P.e-as-float · offset[c] when P.c = 1). Each weight
+ * comes as a float32 mantissa and a power of two (w[2k], w[2k+1]), and the power is applied to
+ * the value first (from its bits, exactly), so a tiny weight on a huge value (1e-40 · 3.4e38)
+ * keeps its product. Sums in float32 of halved terms (no partial sum overflows), at most 32
+ * terms per sum before it joins a second accumulator, doubled and clamped to ±3.4028235e38 at
+ * the end. One thread per column. Reads P.d, P.m.
  */
 export const COMBINE = /* wgsl */ `${PARAMS}
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<u32>;
 @group(0) @binding(1) var<storage, read> sel: array<u32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<u32>;
 @group(0) @binding(3) var<storage, read> offv: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<uniform> p: P;
 ${LINEAR}
+fn scale2(v: f32, t: i32) -> f32 { let h = t / 2; return ldexp(ldexp(v, h), t - h); }
+fn scaled(b: u32, t: i32) -> f32 {
+  if ((b & 0x7f800000u) == 0u) {
+    let mag = f32(b & 0x7fffffu);
+    return scale2(select(mag, -mag, (b >> 31u) == 1u), t - 149);
+  }
+  return scale2(bitcast<f32>(b), t);
+}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32) {
   let c = lin_index(wg) * 256u + t;
@@ -269,11 +292,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
   if (p.c == 1u) { acc2 = bitcast<f32>(p.e) * (offv[c] * 0.5); }
   var k1 = 0u;
   for (var k = 0u; k < p.m; k++) {
-    acc1 = acc1 + w[k] * (x[sel[k] * p.d + c] * 0.5);
+    acc1 = acc1 + bitcast<f32>(w[2u * k]) * scaled(x[sel[k] * p.d + c], bitcast<i32>(w[2u * k + 1u]) - 1);
     k1 = k1 + 1u;
     if (k1 == 32u) { acc2 = acc2 + acc1; acc1 = 0.0; k1 = 0u; }
   }
-  let h = clamp(acc2 + acc1, -1.7014117e38, 1.7014117e38);
+  let h = clamp(acc2 + acc1, -0x1.fffffep126f, 0x1.fffffep126f);
   out[c] = h * 2.0;
 }
 `;
@@ -300,16 +323,18 @@ ${LINEAR}
 fn tokey(b: u32) -> u32 { return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u); }
 fn fromkey(k: u32) -> f32 { return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u)); }
 fn expo(v: f32) -> i32 { return i32((bitcast<u32>(v) >> 23u) & 0xffu); }
+// Nonzero, from the bits (a GPU may treat subnormal operands of a comparison as 0).
+fn nz(v: f32) -> bool { return (bitcast<u32>(v) & 0x7fffffffu) != 0u; }
 // A value float32 sums cannot handle exactly here: nonzero and tiny (subnormal results may be
 // flushed) or huge (sums may overflow).
-fn risky(v: f32) -> bool { let e = expo(v); return v != 0.0 && (e < 27 || e >= 252); }
+fn risky(v: f32) -> bool { let e = expo(v); return nz(v) && (e < 27 || e >= 252); }
 // Largest exponent gap between the nonzero values among a, b, c.
 fn span3(a: f32, b: f32, c: f32) -> i32 {
   var lo = 1000;
   var hi = -1000;
-  if (a != 0.0) { lo = min(lo, expo(a)); hi = max(hi, expo(a)); }
-  if (b != 0.0) { lo = min(lo, expo(b)); hi = max(hi, expo(b)); }
-  if (c != 0.0) { lo = min(lo, expo(c)); hi = max(hi, expo(c)); }
+  if (nz(a)) { lo = min(lo, expo(a)); hi = max(hi, expo(a)); }
+  if (nz(b)) { lo = min(lo, expo(b)); hi = max(hi, expo(b)); }
+  if (nz(c)) { lo = min(lo, expo(c)); hi = max(hi, expo(c)); }
   return max(0, hi - lo);
 }
 // Exact: a + b ≤ c + d (two-sums; valid for values that are not unsafe).
@@ -322,17 +347,23 @@ fn sumle(a: f32, b: f32, c: f32, d: f32) -> bool {
   let e2 = (c - (s2 - z2)) + (d - z2);
   return s1 < s2 || (s1 == s2 && e1 <= e2);
 }
-// Σ of sorted values [from, to) of the column at base, halved, with Neumaier's compensation.
-fn halfsum(base: u32, r0: u32, r1: u32) -> f32 {
+// Mean of the sorted values [r0, r1) of the column at base: Neumaier-compensated float32 sum,
+// scaled by 2⁻¹² first when the values reach 2¹⁰⁰ (no sum of ≤ 1024 values overflows), clamped to
+// ±3.4028235e38.
+fn meanof(base: u32, r0: u32, r1: u32) -> f32 {
+  let big = max(expo(fromkey(keys[base + r0])), expo(fromkey(keys[base + r1 - 1u]))) >= 227;
+  let sc = select(1.0, 0.000244140625, big);
   var s = 0.0;
   var comp = 0.0;
   for (var r = r0; r < r1; r++) {
-    let v = fromkey(keys[base + r]) * 0.5;
+    let v = fromkey(keys[base + r]) * sc;
     let u = s + v;
     if (abs(s) >= abs(v)) { comp = comp + ((s - u) + v); } else { comp = comp + ((v - u) + s); }
     s = u;
   }
-  return s + comp;
+  let mean = (s + comp) / f32(r1 - r0);
+  if (big) { return clamp(mean, -0x1.fffffep115f, 0x1.fffffep115f) * 4096.0; }
+  return mean;
 }
 fn flag(c: u32) {
   let slot = atomicAdd(&flags[0], 1u);
@@ -380,9 +411,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
   let k = m / 2u;
   var res = 0.0;
   if (p.a == 1u) {
-    let kept = m - 2u * p.b;
-    let h = halfsum(base, p.b, m - p.b) / f32(kept);
-    res = clamp(h, -1.7014117e38, 1.7014117e38) * 2.0;
+    res = meanof(base, p.b, m - p.b);
   } else {
     // The median as u + v = 2·med (u = v for odd m).
     var u = fromkey(keys[base + k]);
@@ -396,7 +425,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
     } else {
       let keep = p.b;
       if (keep == m) {
-        res = clamp(halfsum(base, 0u, m) / f32(m), -1.7014117e38, 1.7014117e38) * 2.0;
+        res = meanof(base, 0u, m);
       } else {
         var lo = 0u;
         if (k > keep) { lo = k - keep; }
@@ -410,11 +439,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
           if (sumle(u, v, xa, xb)) { a = s; break; }
         }
         if (bad) { flag(c); }
-        res = clamp(halfsum(base, a, a + keep) / f32(keep), -1.7014117e38, 1.7014117e38) * 2.0;
+        res = meanof(base, a, a + keep);
       }
     }
   }
-  if (res == 0.0) { res = 0.0; }
+  if ((bitcast<u32>(res) & 0x7fffffffu) == 0u) { res = 0.0; }
   out[c] = res;
 }
 `;

@@ -1,0 +1,160 @@
+// Compares WebGPU results with the CPU kernels' (see webgpu-cases.ts): selections and decisions
+// equal, medians and Krum picks bit for bit, means within float32 rounding of the values they
+// average, Gram matrices within the per-pair bound GRAM_PAIR_EPSILON, and GPU-resident inputs
+// giving the same bits as uploaded ones.
+import { gramPlain, GRAM_PAIR_EPSILON } from '../../src/kernels/gram.js';
+import type { CaseResult, DataSet } from './webgpu-cases.js';
+
+/** Slack for values a GPU may flush to zero (WGSL allows flushing subnormals): 2⁻¹²⁰. */
+const FLUSH = 2 ** -120;
+/** Relative tolerance of float32 sums of the aggregates. */
+const SUM_TOL = 2 ** -18;
+
+type Dec = Record<string, unknown>;
+
+function sortedColumn(rows: Float32Array[], c: number): number[] {
+  return rows.map((r) => r[c]).sort((a, b) => a - b);
+}
+
+/** Per-column tolerance of an aggregate (0: bit-identical). */
+function tolerances(rule: string, set: DataSet, dec: Dec): ((c: number) => number) | null {
+  const rows = set.rows;
+  const finite = rows.filter((r) => r.every(Number.isFinite));
+  if (rule === 'coordinateMedian' || rule === 'krum') return null;
+  if (rule === 'mean' || rule === 'weightedMean' || rule === 'geometricMedian' || rule === 'multiKrum') {
+    const w = dec.weights as number[];
+    return (c) => {
+      let s = 0;
+      for (let i = 0; i < rows.length; i++) if (w[i] !== 0) s += Math.abs(w[i] * rows[i][c]);
+      return SUM_TOL * s;
+    };
+  }
+  if (rule === 'trimmedMean') {
+    const t = dec.trimmed as number;
+    return (c) => {
+      const s = sortedColumn(finite, c);
+      return SUM_TOL * Math.max(Math.abs(s[t]), Math.abs(s[s.length - 1 - t]));
+    };
+  }
+  const window = (used: Float32Array[], keep: number) => (c: number) => {
+    const s = sortedColumn(used, c);
+    const k = s.length >> 1;
+    let mx = 0;
+    for (let j = Math.max(0, k - keep); j <= Math.min(s.length - 1, k + keep); j++) mx = Math.max(mx, Math.abs(s[j]));
+    return SUM_TOL * mx;
+  };
+  if (rule === 'meamed') {
+    const f = Math.min(set.f, (rows.length - 1) >> 1);
+    const dropped = (dec.dropped as number[]).length;
+    return window(finite, finite.length - Math.max(0, f - dropped));
+  }
+  if (rule === 'bulyan') {
+    const picked = (dec.selected as number[]).map((i) => rows[i]);
+    return window(picked, dec.beta as number);
+  }
+  throw new Error(`no tolerance for ${rule}`);
+}
+
+function close(a: number, b: number, tol: number): boolean {
+  if (a === b) return true;
+  return Math.abs(a - b) <= tol;
+}
+
+function num(v: unknown): number {
+  return v === 'Infinity' ? Infinity : (v as number);
+}
+
+function compareDecision(key: string, rule: string, want: Dec, got: Dec, problems: string[]): void {
+  for (const field of new Set([...Object.keys(want), ...Object.keys(got)])) {
+    const a = want[field];
+    const b = got[field];
+    if (field === 'weights' || field === 'scores') {
+      const wa = a as unknown[];
+      const wb = b as unknown[];
+      const tol = field === 'scores' ? 1e-4 : rule === 'geometricMedian' ? 1e-4 : 0;
+      if (wa.length !== wb.length || wa.some((v, i) => !close(num(v), num(wb[i]), tol * Math.max(1, Math.abs(num(v)))))) {
+        problems.push(`${key}: decision.${field} ${JSON.stringify(wb).slice(0, 200)} ≠ ${JSON.stringify(wa).slice(0, 200)}`);
+      }
+    } else if (field === 'iterations') {
+      if (Math.abs((a as number) - (b as number)) > 3) problems.push(`${key}: iterations ${String(b)} vs ${String(a)}`);
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) {
+      problems.push(`${key}: decision.${field} ${JSON.stringify(b)} ≠ ${JSON.stringify(a)}`);
+    }
+  }
+}
+
+/** Every difference between the CPU results `want` and the WebGPU results `got` that exceeds its bound. */
+export function compareWebGPU(
+  sets: Record<string, DataSet>,
+  want: Record<string, CaseResult>,
+  got: Record<string, CaseResult>,
+): string[] {
+  const problems: string[] = [];
+  for (const [key, w] of Object.entries(want)) {
+    const g = got[key];
+    const [setName, rule] = key.split('/');
+    const set = sets[setName];
+    if (g === undefined) {
+      problems.push(`${key}: missing`);
+      continue;
+    }
+    if (w.error !== undefined || g.error !== undefined) {
+      if (w.error !== g.error) problems.push(`${key}: error ${String(g.error)} vs expected ${String(w.error)}`);
+      continue;
+    }
+    if (w.matrix !== undefined) {
+      const finite = set.rows.filter((r) => r.every(Number.isFinite));
+      const n = finite.length;
+      const m = g.matrix as number[];
+      if (rule === 'gramRobust' || rule === 'gramPlain') {
+        const exact = gramPlain(finite, rule === 'gramRobust' ? 'robust' : null);
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            const bound = GRAM_PAIR_EPSILON * Math.sqrt(exact[i * n + i] * exact[j * n + j]) + FLUSH;
+            if (!(Math.abs(m[i * n + j] - exact[i * n + j]) <= bound)) {
+              problems.push(`${key}[${i},${j}]: ${m[i * n + j]} vs ${exact[i * n + j]} (bound ${bound})`);
+            }
+          }
+        }
+      } else if (rule === 'norms') {
+        const exact = gramPlain(finite, null);
+        for (let i = 0; i < n; i++) {
+          const e = Math.sqrt(exact[i * n + i]);
+          if (!(Math.abs(m[i] - e) <= GRAM_PAIR_EPSILON * e + FLUSH)) problems.push(`${key}[${i}]: ${m[i]} vs ${e}`);
+        }
+      } else {
+        const cw = w.matrix;
+        for (let i = 0; i < cw.length; i++) {
+          if (!(Math.abs(m[i] - cw[i]) <= 3 * GRAM_PAIR_EPSILON + 1e-9)) problems.push(`${key}[${i}]: ${m[i]} vs ${cw[i]}`);
+        }
+      }
+      continue;
+    }
+    compareDecision(key, rule, w.decision as Dec, g.decision as Dec, problems);
+    const tol = tolerances(rule, set, w.decision as Dec);
+    if (tol === null) {
+      if (g.bits !== w.bits) {
+        const first = (w.values as number[]).findIndex((v, c) => !Object.is(v, (g.values as number[])[c]));
+        problems.push(`${key}: bits differ first at column ${first}: ${String(g.values?.[first])} vs ${String(w.values?.[first])}`);
+      }
+    } else {
+      const a = w.values as number[];
+      const b = g.values as number[];
+      let bad = 0;
+      for (let c = 0; c < a.length; c++) {
+        if (!close(a[c], b[c], tol(c) + FLUSH)) {
+          if (bad++ < 3) problems.push(`${key}[${c}]: ${b[c]} vs ${a[c]} (tolerance ${tol(c) + FLUSH})`);
+        }
+      }
+      if (bad > 3) problems.push(`${key}: ${bad} columns out of tolerance`);
+    }
+  }
+  for (const [key, g] of Object.entries(got)) {
+    if (!key.endsWith('/resident')) continue;
+    const base = got[key.slice(0, -'/resident'.length)];
+    if (g.error !== base?.error || g.bits !== base?.bits || JSON.stringify(g.decision) !== JSON.stringify(base?.decision)) {
+      problems.push(`${key}: GPU-resident input differs from the uploaded one (${String(g.error ?? '')})`);
+    }
+  }
+  return problems;
+}
