@@ -42,6 +42,11 @@ export interface CrflDecision extends Decision {
   readonly normBefore: number;
   /** The clipping factor min(1, ρₜ / ‖wₜ₋₁ + Σ pᵢ Δᵢ‖) applied. */
   readonly clipFactor: number;
+  /**
+   * The normalised client weights applied (sum 1 over the finite clients, 0 for dropped ones);
+   * present only when `weights` was given.
+   */
+  readonly clientWeights?: Float64Array;
 }
 
 /**
@@ -131,7 +136,15 @@ export function crflWithDecision(updates: Updates, options: CrflOptions): Aggreg
   for (let k = 0; k < d; k++) out[k] = acc[k] * clipFactor + (rng !== null && sigma > 0 ? sigma * rng.gaussian() : 0);
   return {
     aggregate: out,
-    decision: { rule, n: clients.n, dropped: clients.dropped, weights: weightsOverInput(w, clients), normBefore, clipFactor },
+    decision: {
+      rule,
+      n: clients.n,
+      dropped: clients.dropped,
+      weights: weightsOverInput(w, clients),
+      normBefore,
+      clipFactor,
+      ...(given === undefined ? {} : { clientWeights: weightsOverInput(w, clients) }),
+    },
   };
 }
 

@@ -34,6 +34,11 @@ export interface NormClippingDpDecision extends Decision {
   readonly weights: Float64Array;
   /** min(1, M/‖xᵢ‖) for each client (0 for dropped ones). */
   readonly clipFactors: Float64Array;
+  /**
+   * The normalised client weights applied (sum 1 over the finite clients, 0 for dropped ones);
+   * present only when `weights` was given.
+   */
+  readonly clientWeights?: Float64Array;
 }
 
 /**
@@ -114,6 +119,13 @@ export function normClippingDpWithDecision(updates: Updates, options: NormClippi
   if (rng !== null && sigma > 0) for (let k = 0; k < out.length; k++) out[k] += sigma * rng.gaussian();
   return {
     aggregate: out,
-    decision: { rule, n: clients.n, dropped: clients.dropped, weights: weightsOverInput(w, clients), clipFactors: weightsOverInput(clip, clients) },
+    decision: {
+      rule,
+      n: clients.n,
+      dropped: clients.dropped,
+      weights: weightsOverInput(w, clients),
+      clipFactors: weightsOverInput(clip, clients),
+      ...(given === undefined ? {} : { clientWeights: weightsOverInput(p, clients) }),
+    },
   };
 }

@@ -21,6 +21,8 @@ describe('crfl', () => {
     // Weights 1 and 3: (1, 1) + 0.25·(4, 0) + 0.75·(0, −4) = (2, −2), norm 2√2 > 2: factor 1/√2.
     const w = crflWithDecision(rowsOf([[4, 0], [0, -4]]), { global, clipNorm: 2, sigma: 0, weights: [1, 3] });
     expect(Array.from(w.decision.weights)).toEqual([0.25, 0.75]);
+    expect(Array.from(w.decision.clientWeights ?? [])).toEqual([0.25, 0.75]);
+    expect(decision.clientWeights).toBeUndefined();
     expect(w.decision.clipFactor).toBeCloseTo(Math.SQRT1_2, 15);
     expect(Array.from(w.aggregate)).toEqual([Math.SQRT2, -Math.SQRT2].map(Math.fround));
   });

@@ -24,6 +24,8 @@ describe('normClippingDp', () => {
     // Weights 1 and 3 on (3, 4) (clip factor 0.2) and (0.5, 0): 0.25·(0.6, 0.8) + 0.75·(0.5, 0).
     const w = normClippingDpWithDecision(rowsOf([[3, 4], [0.5, 0]]), { maxNorm: 1, sigma: 0, weights: [1, 3] });
     expect(Array.from(w.decision.weights)).toEqual([0.05, 0.75]);
+    expect(Array.from(w.decision.clientWeights ?? [])).toEqual([0.25, 0.75]);
+    expect(normClippingDpWithDecision(rowsOf([[3, 4], [0.5, 0]]), { maxNorm: 1, sigma: 0 }).decision.clientWeights).toBeUndefined();
     expect(Array.from(w.aggregate)).toEqual([0.525, 0.2].map(Math.fround));
   });
 
