@@ -77,9 +77,10 @@ export interface SmeaDecision extends Decision {
  * Exact search: depth-first over subsets in lexicographic order, as {@link mda} does. Adding a
  * client to S only adds a positive semi-definite term to the scatter matrix |S|·Σ_S, so its largest
  * eigenvalue and trace only grow; a partial subset is cut as soon as a lower bound — half its
- * largest squared pairwise distance, or its trace over (|S| − 1) — exceeds the best complete
- * subset's value. Complete subsets are compared by the eigenvalue (from `symmetricEigen`,
- * backward stable), ties by the trace (the total variance: the tighter subset), then by the
+ * largest squared pairwise distance, its trace over (n − f − 1), or a failed Cholesky
+ * factorisation of (1 + 10⁻⁹)·λ_best·I − C (C its centred Gram block) — exceeds the best complete
+ * subset's value. Complete subsets that survive are compared by the eigenvalue (from
+ * `symmetricEigen`, backward stable), ties by the trace (the total variance: the tighter subset), then by the
  * lexicographically first subset. Ties are decided by computed values, so clients whose subsets
  * tie within rounding (1e-15 relative) may be ordered by their position. The search faces up to
  * C(n', f') subsets and refuses (`UNSUPPORTED`) when that exceeds `maxSubsets` (default 10⁵, at
