@@ -80,8 +80,8 @@ export interface SmeaDecision extends Decision {
  * largest squared pairwise distance, its trace over (n − f − 1), or a failed Cholesky
  * factorisation of (1 + 10⁻⁹)·λ_best·I − C (C its centred Gram block) — exceeds the best complete
  * subset's value. Complete subsets that survive are compared by the eigenvalue (from
- * `symmetricEigen`, backward stable), ties by the trace (the total variance: the tighter subset), then by the
- * lexicographically first subset. Ties are decided by computed values, so clients whose subsets
+ * `symmetricEigen`, backward stable), ties by the trace (the total variance: the tighter
+ * subset), then by the lexicographically first subset. Ties are decided by computed values, so clients whose subsets
  * tie within rounding (1e-15 relative) may be ordered by their position. The search faces up to
  * C(n', f') subsets and refuses (`UNSUPPORTED`) when that exceeds `maxSubsets` (default 10⁵, at
  * most 10⁶) or when C(n', f')·(n' − f')³/6 exceeds {@link SMEA_MAX_WORK} (2·10¹⁰). Non-finite
