@@ -114,6 +114,30 @@ describe('flDetector', () => {
     for (const r of results.slice(8)) expect(r.decision.flagged).toEqual([0, 5]);
   });
 
+  it('is equivariant under a permutation of the clients applied in every round (flags follow the clients)', () => {
+    const n = 9;
+    const perm = [4, 7, 0, 8, 2, 6, 1, 3, 5]; // position p holds original client perm[p]
+    const rng = createRng(21);
+    const h = Float64Array.from({ length: 12 }, () => 0.5 + rng.next());
+    let w = new Float32Array(12);
+    let a: FlDetectorState | undefined;
+    let b: FlDetectorState | undefined;
+    for (let round = 0; round < 12; round++) {
+      const updates = Array.from({ length: n }, (_, i) => {
+        const g = Float32Array.from(w, (wk, k) => h[k] * (wk - 1) + 0.01 * rng.gaussian());
+        return i === 2 || i === 5 ? g.map((v) => -v) : g;
+      });
+      const ra = flDetectorWithDecision(updates, { globalModel: w, state: a, window: 3, seed: round });
+      const rb = flDetectorWithDecision(perm.map((i) => updates[i]), { globalModel: w, state: b, window: 3, seed: round });
+      a = ra.state;
+      b = rb.state;
+      expect(rb.decision.flagged.map((p) => perm[p]).sort((x, y) => x - y)).toEqual(ra.decision.flagged);
+      if (ra.decision.scores) for (let p = 0; p < n; p++) expect(rb.decision.scores![p]).toBeCloseTo(ra.decision.scores[perm[p]], 12);
+      if (round >= 6) expect(ra.decision.flagged).toEqual([2, 5]);
+      w = Float32Array.from(w, (wk, k) => wk - 0.05 * ra.aggregate[k]);
+    }
+  });
+
   it('detects no attack among honest clients with similar noise (most rounds)', () => {
     const results = simulate({ n: 12, d: 30, attackers: [], attack: signFlip, rounds: 22, window: 5, seed: 11, noise: 0.05 });
     const detecting = results.slice(10);
