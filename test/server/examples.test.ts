@@ -6,10 +6,14 @@
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as lib from '../../src/index.js';
-import { awaitResult, clientUpdate, simulateClients, startServer } from '../../examples/server/http-server.mjs';
-import { runFederation } from '../../examples/server/flower-strategy.mjs';
-import { exampleUpdates } from '../../examples/server/browser/data.mjs';
-import { serve } from '../../examples/server/browser/serve.mjs';
+
+/** The examples are plain ES modules (no types): loaded by URL. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const load = (path: string): Promise<any> => import(/* @vite-ignore */ new URL(path, import.meta.url).href);
+const { awaitResult, clientUpdate, simulateClients, startServer } = await load('../../examples/server/http-server.mjs');
+const { runFederation } = await load('../../examples/server/flower-strategy.mjs');
+const { exampleUpdates } = await load('../../examples/server/browser/data.mjs');
+const { serve } = await load('../../examples/server/browser/serve.mjs');
 
 afterAll(() => lib.closeAggregationWorkers());
 
@@ -38,7 +42,7 @@ describe('examples/server/http-server.mjs', () => {
       expect((await fetch(`${server.url}/rounds/3/updates?client=y`, { method: 'POST', body })).status).toBe(202);
       const dup = await fetch(`${server.url}/rounds/3/updates?client=y`, { method: 'POST', body });
       expect(dup.status).toBe(409);
-      expect((await dup.json()).message).toMatch(/already sent an update/);
+      expect(((await dup.json()) as { message: string }).message).toMatch(/already sent an update/);
       expect((await fetch(`${server.url}/rounds/1/updates?client=z`, { method: 'POST', body })).status).toBe(409);
     } finally {
       await server.close();
