@@ -130,6 +130,8 @@ export const RULES = [
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.monna(ctx.rows, { f, trusted: ctx.reference }); } },
   { name: 'signGuard', needs: ['signGuard'], group: 'aggregator', cost: 'nd',
     make: (lib, ctx) => () => lib.signGuard(ctx.rows, { seed: ctx.seed }) },
+  { name: 'signGuard:dbscan', needs: ['signGuard'], group: 'stage', cost: 'nd', note: "clustering 'dbscan' (eps 0.05, minSamples 3: FLPoison's default)",
+    make: (lib, ctx) => () => lib.signGuard(ctx.rows, { seed: ctx.seed, clustering: 'dbscan' }) },
   { name: 'clippedClustering', needs: ['clippedClustering'], group: 'aggregator', cost: 'n2d',
     make: (lib, ctx) => () => lib.clippedClustering(ctx.rows) },
   { name: 'flDetector', needs: ['flDetectorWithDecision'], group: 'aggregator', cost: 'nd',
