@@ -62,6 +62,16 @@ const t0 = performance.now();
 const now = () => performance.now();
 const log = (s) => process.stderr.write(`${s}\n`);
 
+// --rounds (bench/lib/rounds.mjs): aggregation rounds and aggregateAsync against the one-shot call.
+if (process.argv.includes('--rounds')) {
+  const { runRounds } = await import('./lib/rounds.mjs');
+  await runRounds(process.argv.slice(2)).catch((e) => {
+    console.error(`bench: ${e.message}`);
+    process.exit(2);
+  });
+  process.exit(0);
+}
+
 let opts;
 try {
   // --roofline (bench/lib/roofline.mjs): achieved G MAC/s or GB/s of every row against the peak.

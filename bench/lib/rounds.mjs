@@ -1,0 +1,199 @@
+// npm run bench -- --rounds: aggregation rounds against the one-shot call (issue 18), at n = 100,
+// d = 1e6 by default, for mean, coordinateMedian, krum, geometricMedian and flame:
+//   - one-shot: `…WithDecision(updates)` called synchronously (the event loop is blocked throughout);
+//   - aggregateAsync: the same call in a worker (copy in slices, then the rule);
+//   - round: n updates added one at a time (each awaited, as arrivals over a network would be), then
+//     close(); the latency is from the last arrival (its add resolved) to the result;
+//   - the event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution) over each round,
+//     arrivals included: max and p99;
+//   - numpy's X.mean(0) on a float32 n×d matrix in the same run (when python3 has numpy), for mean.
+// Every number is the median of --repeats runs (default 3); same-run ratios are what to compare on a
+// shared machine. Results go to stdout and bench/results/rounds.json (or --out DIR).
+//
+//   npm run bench -- --rounds [--n 100] [--d 1e6] [--only mean,krum] [--repeats 3] [--no-peers] [--out DIR]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The rules timed, with the options a round and the one-shot call share. */
+export const ROUND_RULES = [
+  { name: 'mean', options: () => ({}) },
+  { name: 'coordinateMedian', options: () => ({}) },
+  { name: 'krum', options: (n) => ({ f: Math.floor(n / 10) }) },
+  { name: 'geometricMedian', options: () => ({}) },
+  { name: 'flame', options: () => ({ seed: 1 }) },
+];
+
+/** Flags of the rounds bench (the `--rounds` flag itself is dropped by the caller). */
+export function parseRoundArgs(argv) {
+  const opts = { n: 100, d: 1e6, only: null, repeats: 3, peers: true, out: join(ROOT, 'bench/results') };
+  for (let k = 0; k < argv.length; k++) {
+    const a = argv[k];
+    const value = () => {
+      if (k + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++k];
+    };
+    if (a === '--rounds') continue;
+    else if (a === '--n') opts.n = Number(value());
+    else if (a === '--d') opts.d = Number(value());
+    else if (a === '--only') opts.only = value().split(',');
+    else if (a === '--repeats') opts.repeats = Number(value());
+    else if (a === '--no-peers') opts.peers = false;
+    else if (a === '--out') opts.out = resolve(process.cwd(), value());
+    else throw new Error(`--rounds: unknown flag ${a} (known: --n, --d, --only, --repeats, --no-peers, --out)`);
+  }
+  for (const [key, min] of [['n', 1], ['d', 1], ['repeats', 1]]) {
+    if (!Number.isInteger(opts[key]) || opts[key] < min) throw new Error(`--${key} must be an integer ≥ ${min}`);
+  }
+  if (opts.only !== null) {
+    const unknown = opts.only.filter((r) => !ROUND_RULES.some((e) => e.name === r));
+    if (unknown.length > 0) throw new Error(`--only: unknown rule ${unknown.join(', ')} (known: ${ROUND_RULES.map((e) => e.name).join(', ')})`);
+  }
+  return opts;
+}
+
+/** n rows of length d: a shared direction plus seeded noise (xorshift), a tenth of them flipped and scaled. */
+export function roundData(n, d, seed = 1) {
+  let s = seed >>> 0 || 1;
+  const rows = [];
+  for (let i = 0; i < n; i++) {
+    const row = new Float32Array(d);
+    const attacker = i < Math.floor(n / 10);
+    for (let j = 0; j < d; j++) {
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      const noise = ((s >>> 0) / 4294967296 - 0.5) * 0.2;
+      const honest = Math.sin(j * 0.001) + noise;
+      row[j] = attacker ? -5 * honest : honest;
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** numpy's X.mean(0) on a float32 n×d matrix: the median of `repeats` timings (ms), or null without numpy. */
+export function numpyMeanMs(n, d, repeats) {
+  const code = [
+    'import time, numpy as np',
+    `X = np.random.default_rng(1).standard_normal((${n}, ${d}), dtype=np.float32)`,
+    'X.mean(0)',
+    `ts = []`,
+    `for _ in range(${repeats}):`,
+    '    t = time.perf_counter(); X.mean(0); ts.append((time.perf_counter() - t) * 1e3)',
+    'print(sorted(ts)[len(ts) // 2])',
+  ].join('\n');
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(python, ['-c', code], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(cpus().length) } });
+    if (r.status === 0) return Number(r.stdout.trim());
+  }
+  return null;
+}
+
+/** One round: arrivals one at a time, then close; latency from the last arrival to the result, event-loop delay. */
+async function timeRound(lib, name, options, rows) {
+  const d = rows[0].length;
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const round = lib.createRound({ rule: name, options, d, expected: rows.length });
+  for (let i = 0; i < rows.length; i++) {
+    await new Promise((r) => setImmediate(r)); // the next update arrives
+    await round.add(i, rows[i]);
+  }
+  const lastArrival = performance.now();
+  const result = await round.close();
+  const latency = performance.now() - lastArrival;
+  h.disable();
+  return { latency, result, maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6 };
+}
+
+/** Runs the rounds bench; returns the records. `lib` defaults to dist/. */
+export async function runRounds(argv, lib = null) {
+  const opts = parseRoundArgs(argv);
+  lib ??= await import(pathToFileURL(join(ROOT, 'dist/index.js')).href);
+  const rules = ROUND_RULES.filter((r) => opts.only === null || opts.only.includes(r.name));
+  const { n, d, repeats } = opts;
+  console.log(`rounds bench: n = ${n}, d = ${d}, ${repeats} repeats (medians), ${cpus().length} cores, Node ${process.version}`);
+  const rows = roundData(n, d);
+  // Start the worker once, so that no timing includes a thread start.
+  await lib.aggregateAsync('mean', rows.slice(0, 2).map((r) => r.subarray(0, 16)));
+  const records = [];
+  for (const rule of rules) {
+    const options = rule.options(n);
+    const fn = lib[`${rule.name}WithDecision`];
+    // Warm both threads' kernels (compiled WebAssembly, JIT) on a small slice first.
+    const small = rows.map((r) => r.subarray(0, Math.min(d, 4096)));
+    fn(small, { ...options });
+    await lib.aggregateAsync(rule.name, small, options);
+    const oneShot = [];
+    const asyncMs = [];
+    const roundMs = [];
+    const maxDelay = [];
+    const p99Delay = [];
+    let same = true;
+    for (let k = 0; k < repeats; k++) {
+      let t = performance.now();
+      const sync = fn(rows, { ...options });
+      oneShot.push(performance.now() - t);
+      t = performance.now();
+      const viaAsync = await lib.aggregateAsync(rule.name, rows, options);
+      asyncMs.push(performance.now() - t);
+      const r = await timeRound(lib, rule.name, options, rows);
+      roundMs.push(r.latency);
+      maxDelay.push(r.maxMs);
+      p99Delay.push(r.p99Ms);
+      for (const got of [viaAsync.aggregate, r.result.aggregate]) {
+        for (let j = 0; j < d; j++) {
+          if (!Object.is(got[j], sync.aggregate[j])) {
+            same = false;
+            break;
+          }
+        }
+      }
+    }
+    const rec = {
+      rule: rule.name,
+      n,
+      d,
+      oneShotMs: median(oneShot),
+      asyncMs: median(asyncMs),
+      roundLatencyMs: median(roundMs),
+      roundOverOneShot: median(roundMs) / median(oneShot),
+      eventLoopMaxMs: Math.max(...maxDelay),
+      eventLoopP99Ms: median(p99Delay),
+      identical: same,
+    };
+    records.push(rec);
+    console.log(
+      `${rule.name.padEnd(17)} one-shot ${rec.oneShotMs.toFixed(0).padStart(6)} ms | aggregateAsync ${rec.asyncMs.toFixed(0).padStart(6)} ms | ` +
+        `round, last arrival → result ${rec.roundLatencyMs.toFixed(0).padStart(6)} ms (${rec.roundOverOneShot.toFixed(2)}× one-shot) | ` +
+        `event loop during the round: max ${rec.eventLoopMaxMs.toFixed(1)} ms, p99 ${rec.eventLoopP99Ms.toFixed(1)} ms | identical: ${same}`,
+    );
+  }
+  let numpyMs = null;
+  if (opts.peers && rules.some((r) => r.name === 'mean')) {
+    numpyMs = numpyMeanMs(n, d, Math.max(3, repeats));
+    const mean = records.find((r) => r.rule === 'mean');
+    if (numpyMs !== null) {
+      mean.numpyMeanMs = numpyMs;
+      console.log(`numpy X.mean(0) ${numpyMs.toFixed(1)} ms: mean through a round ${(mean.roundLatencyMs / numpyMs).toFixed(2)}× numpy, one-shot mean ${(mean.oneShotMs / numpyMs).toFixed(2)}× numpy`);
+    } else console.log('numpy: not available (python3 with numpy), no peer timing');
+  }
+  lib.closeAggregationWorkers();
+  mkdirSync(opts.out, { recursive: true });
+  const file = join(opts.out, 'rounds.json');
+  writeFileSync(file, `${JSON.stringify({ command: `npm run bench -- ${argv.join(' ')}`, cores: cpus().length, node: process.version, records }, null, 2)}\n`);
+  console.log(`wrote ${file}`);
+  return records;
+}
