@@ -127,12 +127,26 @@ export async function initWebGPU(options?: InitWebGPUOptions): Promise<WebGPUInf
   webgpuState.device = device;
   webgpuState.generation++;
   info = found;
-  device.pushErrorScope('validation');
-  for (const name of Object.keys(KERNELS) as KernelName[]) pipeline(name);
-  const error = await device.popErrorScope();
-  if (error !== null) {
+  // Compile every kernel now (in parallel where the implementation can), so that a kernel the
+  // device rejects fails here rather than in the middle of a rule.
+  const names = Object.keys(KERNELS) as KernelName[];
+  const generation = webgpuState.generation;
+  try {
+    if (typeof device.createComputePipelineAsync === 'function') {
+      const compiled = await Promise.all(names.map((name) => device.createComputePipelineAsync?.(describePipeline(device, name)) as Promise<GpuPipelineLike>));
+      if (webgpuState.generation === generation) {
+        pipelineGeneration = generation;
+        names.forEach((name, i) => (pipelines[name] = compiled[i]));
+      }
+    } else {
+      device.pushErrorScope('validation');
+      for (const name of names) pipeline(name);
+      const error = await device.popErrorScope();
+      if (error !== null) throw new Error(error.message);
+    }
+  } catch (e) {
     releaseWebGPU();
-    throw new RobustAggError('UNSUPPORTED', `${rule}: the WGSL kernels do not compile on this device: ${error.message}`);
+    throw new RobustAggError('UNSUPPORTED', `${rule}: the WGSL kernels do not compile on this device: ${(e as Error).message}`);
   }
   return found;
 }
@@ -191,11 +205,15 @@ export function pipeline(name: KernelName): GpuPipelineLike {
   }
   let p = pipelines[name];
   if (p === undefined) {
-    const module = device.createShaderModule({ code: KERNELS[name], label: `robust-agg ${name}` });
-    p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: `robust-agg ${name}` });
+    p = device.createComputePipeline(describePipeline(device, name));
     pipelines[name] = p;
   }
   return p;
+}
+
+function describePipeline(device: GpuDeviceLike, name: KernelName): unknown {
+  const module = device.createShaderModule({ code: KERNELS[name], label: `robust-agg ${name}` });
+  return { layout: 'auto', compute: { module, entryPoint: 'main' }, label: `robust-agg ${name}` };
 }
 
 /**

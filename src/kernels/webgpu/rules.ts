@@ -168,7 +168,7 @@ async function runRule<U extends GpuInput, D extends Decision>(
  * console.log(aggregate, decision.dropped); // Float32Array [2, 3] [1]
  * ```
  */
-export function gpuMean<U extends GpuInput>(updates: U, options?: MeanOptions): Promise<GpuAggregation<MeanDecision, GpuOutput<U>>> {
+export async function gpuMean<U extends GpuInput>(updates: U, options?: MeanOptions): Promise<GpuAggregation<MeanDecision, GpuOutput<U>>> {
   const o = readOptions('mean', options, ['weights', 'nonFinite']);
   return runRule('mean', updates, (rows) => meanWithDecision(rows, o), async (run, s) => {
     const w = run.index.map((i) => s.decision.weights[i]);
@@ -195,7 +195,7 @@ export function gpuMean<U extends GpuInput>(updates: U, options?: MeanOptions): 
  * console.log(aggregate); // Float32Array [2, 6]
  * ```
  */
-export function gpuCoordinateMedian<U extends GpuInput>(
+export async function gpuCoordinateMedian<U extends GpuInput>(
   updates: U,
   options?: CoordinateMedianOptions,
 ): Promise<GpuAggregation<Decision, GpuOutput<U>>> {
@@ -224,7 +224,7 @@ export function gpuCoordinateMedian<U extends GpuInput>(
  * console.log((await gpuTrimmedMean(rows, { f: 1 })).aggregate); // Float32Array [3]
  * ```
  */
-export function gpuTrimmedMean<U extends GpuInput>(
+export async function gpuTrimmedMean<U extends GpuInput>(
   updates: U,
   options: TrimmedMeanOptions,
 ): Promise<GpuAggregation<TrimmedMeanDecision, GpuOutput<U>>> {
@@ -253,7 +253,7 @@ export function gpuTrimmedMean<U extends GpuInput>(
  * console.log((await gpuMeamed(rows, { f: 1 })).aggregate); // Float32Array [2.5]
  * ```
  */
-export function gpuMeamed<U extends GpuInput>(updates: U, options: MeamedOptions): Promise<GpuAggregation<Decision, GpuOutput<U>>> {
+export async function gpuMeamed<U extends GpuInput>(updates: U, options: MeamedOptions): Promise<GpuAggregation<Decision, GpuOutput<U>>> {
   const o = readOptions('meamed', options, ['f', 'nonFinite']);
   return runRule('meamed', updates, (rows) => meamedWithDecision(rows, o as MeamedOptions), async (run, s) => {
     const keep = run.index.length - remainingByzantine(o.f as number, run.clients);
@@ -306,7 +306,7 @@ async function krumBody(rule: string, f: number, m: number | undefined, run: Gpu
  * console.log(aggregate, decision.selected); // Float32Array [1, -1] [1]
  * ```
  */
-export function gpuKrum<U extends GpuInput>(updates: U, options: KrumOptions): Promise<GpuAggregation<KrumDecision, GpuOutput<U>>> {
+export async function gpuKrum<U extends GpuInput>(updates: U, options: KrumOptions): Promise<GpuAggregation<KrumDecision, GpuOutput<U>>> {
   const o = readOptions('krum', options, ['f', 'nonFinite']);
   return runRule('krum', updates, (rows) => krumWithDecision(rows, o as KrumOptions), (run) => krumBody('krum', o.f as number, 1, run));
 }
@@ -329,7 +329,7 @@ export function gpuKrum<U extends GpuInput>(updates: U, options: KrumOptions): P
  * console.log((await gpuMultiKrum(updates, { f: 2 })).decision.selected); // [0, 1, 2, 3, 4]
  * ```
  */
-export function gpuMultiKrum<U extends GpuInput>(
+export async function gpuMultiKrum<U extends GpuInput>(
   updates: U,
   options: MultiKrumOptions,
 ): Promise<GpuAggregation<KrumDecision, GpuOutput<U>>> {
@@ -358,7 +358,7 @@ export function gpuMultiKrum<U extends GpuInput>(
  * console.log((await gpuGeometricMedian(rows)).aggregate); // about [0.3, 0.3]
  * ```
  */
-export function gpuGeometricMedian<U extends GpuInput>(
+export async function gpuGeometricMedian<U extends GpuInput>(
   updates: U,
   options?: GeometricMedianOptions,
 ): Promise<GpuAggregation<GeometricMedianDecision, GpuOutput<U>>> {
@@ -394,7 +394,7 @@ export function gpuGeometricMedian<U extends GpuInput>(
  * console.log((await gpuBulyan(rows, { f: 1 })).decision.selected); // [0, 1, 2, 3, 4, 5]
  * ```
  */
-export function gpuBulyan<U extends GpuInput>(
+export async function gpuBulyan<U extends GpuInput>(
   updates: U,
   options: BulyanOptions,
 ): Promise<GpuAggregation<BulyanDecision, GpuOutput<U>>> {
@@ -497,7 +497,7 @@ export interface GpuGramOptions {
  * console.log(g); // Float64Array [5, 13, 13, 34]
  * ```
  */
-export function gpuGram(updates: GpuInput, options?: GpuGramOptions): Promise<Float64Array> {
+export async function gpuGram(updates: GpuInput, options?: GpuGramOptions): Promise<Float64Array> {
   const o = readOptions('gpuGram', options ?? {}, ['centre']);
   const centre = o.centre === undefined ? 'robust' : o.centre;
   if (centre !== 'robust' && centre !== null) {
@@ -523,7 +523,7 @@ export function gpuGram(updates: GpuInput, options?: GpuGramOptions): Promise<Fl
  * console.log(await gpuRowNorms([Float32Array.of(3, 4), Float32Array.of(3e38, 3e38)])); // about [5, 4.24e38]
  * ```
  */
-export function gpuRowNorms(updates: GpuInput): Promise<Float64Array> {
+export async function gpuRowNorms(updates: GpuInput): Promise<Float64Array> {
   return kernelCall('gpuRowNorms', updates, (rows) => rowNorms(rows), async (call, x, n, d) => {
     const g = await gramOnGpu(call, x, d, allRows(n), null, true);
     return Float64Array.from({ length: n }, (_, i) => Math.sqrt(g[i * n + i]));
@@ -547,7 +547,7 @@ export function gpuRowNorms(updates: GpuInput): Promise<Float64Array> {
  * console.log(await gpuCosineDistances([Float32Array.of(1, 0), Float32Array.of(0, 2)])); // Float64Array [0, 1, 1, 0]
  * ```
  */
-export function gpuCosineDistances(updates: GpuInput): Promise<Float64Array> {
+export async function gpuCosineDistances(updates: GpuInput): Promise<Float64Array> {
   return kernelCall(
     'gpuCosineDistances',
     updates,

@@ -32,6 +32,8 @@ export interface GpuDeviceLike {
   createShaderModule(descriptor: { code: string; label?: string }): unknown;
   /** Builds a compute pipeline (internal use). */
   createComputePipeline(descriptor: unknown): GpuPipelineLike;
+  /** Builds a compute pipeline asynchronously (internal use). */
+  createComputePipelineAsync?(descriptor: unknown): Promise<GpuPipelineLike>;
   /** Builds a bind group (internal use). */
   createBindGroup(descriptor: unknown): unknown;
   /** Starts recording commands (internal use). */
