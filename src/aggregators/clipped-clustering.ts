@@ -219,7 +219,7 @@ export function clippedClusteringWithDecision(
  * cluster holding client 0, 1 for the other. Ties between merge candidates go to the pair whose
  * smallest members are lowest.
  */
-function averageLinkageTwoClusters(dist: Float64Array, m: number): Int32Array {
+export function averageLinkageTwoClusters(dist: Float64Array, m: number): Int32Array {
   const labels = new Int32Array(m);
   if (m <= 2) {
     for (let k = 0; k < m; k++) labels[k] = k;
@@ -264,7 +264,7 @@ function averageLinkageTwoClusters(dist: Float64Array, m: number): Int32Array {
 }
 
 /** The larger cluster; on a size tie the tighter one (mean within-cluster distance); else both. */
-function keptCluster(dist: Float64Array, m: number, labels: Int32Array): number[] {
+export function keptCluster(dist: Float64Array, m: number, labels: Int32Array): number[] {
   const groups: number[][] = [[], []];
   for (let k = 0; k < m; k++) groups[labels[k]].push(k);
   if (groups[1].length === 0) return groups[0];

@@ -171,7 +171,7 @@ export function mdaWithDecision(updates: Updates, options: MdaOptions): Aggregat
 }
 
 /** C(n, k) as a float (exact below 2⁵³, ordered correctly above). */
-function binomial(n: number, k: number): number {
+export function binomial(n: number, k: number): number {
   const r = Math.min(k, n - k);
   let c = 1;
   for (let i = 1; i <= r; i++) c = (c * (n - r + i)) / i;
@@ -184,7 +184,7 @@ function binomial(n: number, k: number): number {
  * lexicographic order with branch-and-bound: both the partial diameter and the partial spread
  * only grow as rows are added, so a partial subset that is already no better is cut.
  */
-function minimumDiameterSubset(
+export function minimumDiameterSubset(
   dist: Float64Array,
   m: number,
   size: number,

@@ -1,5 +1,7 @@
 import { bulyanSelection } from '../aggregators/bulyan.js';
-import { sampleIndices } from '../aggregators/catalogue-similarity.js';
+import { averageLinkageTwoClusters, CLIPPED_CLUSTERING_MAX_HISTORY, keptCluster } from '../aggregators/clipped-clustering.js';
+import { binomial, MDA_DEFAULT_MAX_SUBSETS, MDA_MAX_SUBSETS_LIMIT, minimumDiameterSubset } from '../aggregators/mda.js';
+import { cosinesFromGram, medianOf, requireLimit, sampleIndices } from '../aggregators/catalogue-similarity.js';
 import { doubleCentre, largestEigenpair } from '../aggregators/dnc.js';
 import { readGeometricMedianOptions, weiszfeld } from '../aggregators/geometric-median.js';
 import { krumScores, lowestScores } from '../aggregators/krum-scores.js';
@@ -37,7 +39,10 @@ export type ShardRuleName =
   | 'flame'
   | 'fltrust'
   | 'monna'
-  | 'dnc';
+  | 'dnc'
+  | 'mda'
+  | 'caf'
+  | 'clippedClustering';
 
 /** Every rule {@link createShardCoordinator} accepts, in the order of the guide's table. */
 export const SHARD_RULES: readonly ShardRuleName[] = [
@@ -56,6 +61,9 @@ export const SHARD_RULES: readonly ShardRuleName[] = [
   'fltrust',
   'monna',
   'dnc',
+  'mda',
+  'caf',
+  'clippedClustering',
 ];
 
 /**
@@ -597,6 +605,192 @@ function* dncProgram(rule: string, options: Record<string, unknown> | undefined,
   };
 }
 
+function* mdaProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['f', 'maxSubsets', 'nonFinite'] as never[]) as Record<string, unknown>;
+  const maxSubsets = requireInteger(rule, 'maxSubsets', (opts.maxSubsets as number | undefined) ?? MDA_DEFAULT_MAX_SUBSETS, 1, MDA_MAX_SUBSETS_LIMIT);
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const f = opts.f as number;
+  requireClients(rule, clients.n, f, 2, 1);
+  const m = clients.index.length;
+  const fLeft = remainingByzantine(f, clients);
+  const size = m - fLeft;
+  const count = binomial(m, fLeft);
+  if (count > maxSubsets) {
+    throw new RobustAggError(
+      'UNSUPPORTED',
+      `${rule}: the exact search faces C(${m}, ${fLeft}) = ${count.toPrecision(3)} subsets, more than ` +
+        `maxSubsets=${maxSubsets}; raise maxSubsets (at most ${MDA_MAX_SUBSETS_LIMIT}) or use a polynomial rule`,
+    );
+  }
+  let dist: Float64Array = new Float64Array(1);
+  if (m > 1) {
+    const [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'robust' }];
+    dist = squaredDistancesFromGram(g, m);
+  }
+  const { subset, diameter2 } = minimumDiameterSubset(dist, m, size);
+  const weights = weightsOverInput(uniformOn(subset, m), clients);
+  return {
+    plan: linear(weights),
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: indicesOverInput(subset, clients),
+      weights,
+      diameter: Math.sqrt(diameter2),
+    } as Decision,
+  };
+}
+
+/**
+ * CAF's filter in client space (Diakonikolas et al.'s spectral filtering as robust-agg's caf runs
+ * it): the same loop over the centred Gram matrix, weights c, until Σc ≤ m − 2f.
+ */
+function cafWeights(g: Float64Array, m: number, threshold: number): { best: Float64Array; bestLambda: number; iterations: number } {
+  const c = new Float64Array(m).fill(1);
+  let best = new Float64Array(m).fill(1 / m);
+  let bestLambda = Infinity;
+  let iterations = 0;
+  let total = m;
+  while (total > threshold) {
+    iterations++;
+    const w = new Float64Array(m);
+    for (let i = 0; i < m; i++) w[i] = c[i] / total;
+    const gw = new Float64Array(m);
+    let wgw = 0;
+    for (let i = 0; i < m; i++) {
+      let s = 0;
+      for (let j = 0; j < m; j++) s += g[i * m + j] * w[j];
+      gw[i] = s;
+      wgw += w[i] * s;
+    }
+    const k = new Float64Array(m * m);
+    const root = new Float64Array(m);
+    for (let i = 0; i < m; i++) root[i] = Math.sqrt(c[i]);
+    const scaled = new Float64Array(m * m);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < m; j++) {
+        const kij = g[i * m + j] - gw[i] - gw[j] + wgw;
+        k[i * m + j] = kij;
+        scaled[i * m + j] = (root[i] * root[j] * kij) / total;
+      }
+    }
+    const { value, vector } = largestEigenpair(scaled, m);
+    const lambda = Math.max(0, value);
+    if (lambda < bestLambda) {
+      bestLambda = lambda;
+      best = w;
+    }
+    if (lambda === 0) break;
+    const tau = new Float64Array(m);
+    let tauMax = 0;
+    for (let i = 0; i < m; i++) {
+      let s = 0;
+      for (let j = 0; j < m; j++) s += k[i * m + j] * root[j] * vector[j];
+      tau[i] = (s * s) / (lambda * total);
+      if (c[i] > 0 && tau[i] > tauMax) tauMax = tau[i];
+    }
+    if (tauMax === 0) break;
+    total = 0;
+    for (let i = 0; i < m; i++) {
+      if (c[i] > 0) c[i] = tau[i] >= tauMax ? 0 : c[i] * (1 - tau[i] / tauMax);
+      total += c[i];
+    }
+  }
+  return { best, bestLambda, iterations };
+}
+
+function* cafProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['f', 'nonFinite'] as never[]) as Record<string, unknown>;
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const f = opts.f as number;
+  requireClients(rule, clients.n, f, 2, 1);
+  const m = clients.index.length;
+  const threshold = m - 2 * remainingByzantine(f, clients);
+  let g: Float64Array = new Float64Array(1);
+  if (m > 1) [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'robust' }];
+  const { best, bestLambda, iterations } = cafWeights(g, m, threshold);
+  const weights = weightsOverInput(best, clients);
+  return {
+    plan: linear(weights),
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      weights,
+      largestEigenvalue: iterations === 0 ? NaN : bestLambda,
+      iterations,
+    } as Decision,
+  };
+}
+
+function* clippedClusteringProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['normHistory', 'maxTau', 'nonFinite'] as never[]) as Record<string, unknown>;
+  const maxTau = requireLimit(rule, 'maxTau', (opts.maxTau as number | undefined) ?? Infinity, 0);
+  const given: unknown = opts.normHistory ?? [];
+  if (!Array.isArray(given)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory must be an array of norms, got ${describeValue(given)}`);
+  }
+  if (given.length > CLIPPED_CLUSTERING_MAX_HISTORY) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: normHistory holds ${given.length} norms, more than ${CLIPPED_CLUSTERING_MAX_HISTORY}; keep the most recent ones`,
+    );
+  }
+  const history = given as readonly unknown[];
+  const count = history.length;
+  const past = new Float64Array(count);
+  for (let t = 0; t < count; t++) {
+    const v = history[t];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory[${t}] must be a finite norm ≥ 0, got ${describeValue(v)}`);
+    }
+    past[t] = v;
+  }
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const m = clients.index.length;
+  const [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'none' }];
+  const norms = new Float64Array(m);
+  for (let k = 0; k < m; k++) norms[k] = Math.sqrt(Math.max(0, g[k * m + k]));
+  const all = new Float64Array(count + m);
+  all.set(past);
+  all.set(norms, count);
+  const tau = Math.min(maxTau, medianOf(all));
+  const from = Math.max(0, all.length - CLIPPED_CLUSTERING_MAX_HISTORY);
+  const normHistory = Array.from(all.subarray(from));
+  const clip = new Float64Array(m);
+  for (let k = 0; k < m; k++) clip[k] = norms[k] > tau ? tau / norms[k] : 1;
+  const cos = cosinesFromGram(g, m);
+  const dist = new Float64Array(m * m);
+  for (let t = 0; t < m * m; t++) dist[t] = 1 - cos[t];
+  for (let k = 0; k < m; k++) dist[k * m + k] = 0;
+  for (let i = 0; i < m; i++) {
+    if (norms[i] !== 0) continue;
+    for (let j = 0; j < m; j++) if (norms[j] === 0) dist[i * m + j] = 0;
+  }
+  const labels = averageLinkageTwoClusters(dist, m);
+  const chosen = keptCluster(dist, m, labels);
+  const w = new Float64Array(m);
+  for (const k of chosen) w[k] = clip[k] / chosen.length;
+  const allLabels = new Int32Array(n).fill(-1);
+  for (let k = 0; k < m; k++) allLabels[clients.index[k]] = labels[k];
+  const weights = weightsOverInput(w, clients);
+  return {
+    plan: linear(weights),
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: indicesOverInput(chosen, clients),
+      weights,
+      tau,
+      clipFactors: weightsOverInput(clip, clients),
+      labels: allLabels,
+      normHistory,
+    } as Decision,
+  };
+}
+
 type ProgramFactory = (rule: string, options: Record<string, unknown> | undefined, n: number, d: number) => Program;
 
 const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
@@ -615,4 +809,7 @@ const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
   fltrust: fltrustProgram,
   monna: monnaProgram,
   dnc: dncProgram,
+  mda: mdaProgram,
+  caf: cafProgram,
+  clippedClustering: clippedClusteringProgram,
 };

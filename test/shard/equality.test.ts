@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   bulyanWithDecision,
+  cafWithDecision,
   centeredClippingWithDecision,
+  clippedClusteringWithDecision,
   coordinateMedianWithDecision,
   dncWithDecision,
   flameWithDecision,
@@ -13,6 +15,7 @@ import {
   geometricMedianWithDecision,
   krumLpWithDecision,
   krumWithDecision,
+  mdaWithDecision,
   meamedWithDecision,
   meanWithDecision,
   monnaWithDecision,
@@ -72,6 +75,13 @@ const CASES: Record<ShardRuleName, Case> = {
     single: (r) => dncWithDecision(r, { f: 3, seed: 9, subsampleDimension: 200 }),
     options: { f: 3, seed: 9, subsampleDimension: 200 },
     equal: 'bits',
+  },
+  mda: { single: (r) => mdaWithDecision(r, { f: 3 }), options: { f: 3 }, equal: 'bits' },
+  caf: { single: (r) => cafWithDecision(r, { f: 3 }), options: { f: 3 }, equal: 'close' },
+  clippedClustering: {
+    single: (r) => clippedClusteringWithDecision(r, { normHistory: [1, 2, 3] }),
+    options: { normHistory: [1, 2, 3] },
+    equal: 'close',
   },
 };
 
