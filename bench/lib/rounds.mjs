@@ -3,7 +3,8 @@
 //   - one-shot: `…WithDecision(updates)` called synchronously (the event loop is blocked throughout);
 //   - aggregateAsync: the same call in a worker (copy in slices, then the rule);
 //   - round: n updates added one at a time (each awaited, as arrivals over a network would be), then
-//     close(); the latency is from the last arrival (its add resolved) to the result;
+//     close(); the latency is from the last arrival (its add resolved) to the result, with the
+//     worker at its default 'background' priority (nice +10) and at 'normal' priority;
 //   - the event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution) over each round,
 //     arrivals included: max and p99;
 //   - numpy's X.mean(0) on a float32 n×d matrix in the same run (when python3 has numpy), for mean.
@@ -102,11 +103,11 @@ export function numpyMeanMs(n, d, repeats) {
 }
 
 /** One round: arrivals one at a time, then close; latency from the last arrival to the result, event-loop delay. */
-async function timeRound(lib, name, options, rows) {
+async function timeRound(lib, name, options, rows, priority) {
   const d = rows[0].length;
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
-  const round = lib.createRound({ rule: name, options, d, expected: rows.length });
+  const round = lib.createRound({ rule: name, options, d, expected: rows.length, priority });
   for (let i = 0; i < rows.length; i++) {
     await new Promise((r) => setImmediate(r)); // the next update arrives
     await round.add(i, rows[i]);
@@ -139,6 +140,7 @@ export async function runRounds(argv, lib = null) {
     const oneShot = [];
     const asyncMs = [];
     const roundMs = [];
+    const roundNormalMs = [];
     const maxDelay = [];
     const p99Delay = [];
     let same = true;
@@ -149,8 +151,9 @@ export async function runRounds(argv, lib = null) {
       t = performance.now();
       const viaAsync = await lib.aggregateAsync(rule.name, rows, options);
       asyncMs.push(performance.now() - t);
-      const r = await timeRound(lib, rule.name, options, rows);
+      const r = await timeRound(lib, rule.name, options, rows, 'background');
       roundMs.push(r.latency);
+      roundNormalMs.push((await timeRound(lib, rule.name, options, rows, 'normal')).latency);
       maxDelay.push(r.maxMs);
       p99Delay.push(r.p99Ms);
       for (const got of [viaAsync.aggregate, r.result.aggregate]) {
@@ -170,6 +173,7 @@ export async function runRounds(argv, lib = null) {
       asyncMs: median(asyncMs),
       roundLatencyMs: median(roundMs),
       roundOverOneShot: median(roundMs) / median(oneShot),
+      roundNormalPriorityLatencyMs: median(roundNormalMs),
       eventLoopMaxMs: Math.max(...maxDelay),
       eventLoopP99Ms: median(p99Delay),
       identical: same,
@@ -177,7 +181,8 @@ export async function runRounds(argv, lib = null) {
     records.push(rec);
     console.log(
       `${rule.name.padEnd(17)} one-shot ${rec.oneShotMs.toFixed(0).padStart(6)} ms | aggregateAsync ${rec.asyncMs.toFixed(0).padStart(6)} ms | ` +
-        `round, last arrival → result ${rec.roundLatencyMs.toFixed(0).padStart(6)} ms (${rec.roundOverOneShot.toFixed(2)}× one-shot) | ` +
+        `round, last arrival → result ${rec.roundLatencyMs.toFixed(0).padStart(6)} ms (${rec.roundOverOneShot.toFixed(2)}× one-shot; ` +
+        `priority normal ${rec.roundNormalPriorityLatencyMs.toFixed(0)} ms) | ` +
         `event loop during the round: max ${rec.eventLoopMaxMs.toFixed(1)} ms, p99 ${rec.eventLoopP99Ms.toFixed(1)} ms | identical: ${same}`,
     );
   }

@@ -15,7 +15,21 @@ import { SERVER_WORKER_SOURCE } from './worker-source.js';
 export interface AsyncRunOptions {
   /** Aborts the call: the worker running it is stopped and the promise rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Scheduling priority of the worker thread (Node on Linux and macOS; ignored elsewhere).
+   * `'background'` (default): nice +10, so that on a busy machine the event loop gets a core first
+   * (the rule then takes longer when other processes compete for the cores). `'normal'`: the
+   * process's own priority, for the shortest latency.
+   */
+  priority?: WorkerPriority;
 }
+
+/**
+ * Scheduling priority of an aggregation worker, see {@link AsyncRunOptions.priority}.
+ *
+ * @category Server
+ */
+export type WorkerPriority = 'background' | 'normal';
 
 /** What the library needs of a worker, in Node (worker_threads) and in browsers (Web Worker). */
 interface WorkerLike {
@@ -45,10 +59,10 @@ interface BrowserWorker {
 }
 
 /** Starts one aggregation worker, or returns null when this platform has none. */
-function startWorker(): WorkerLike | null {
-  const threads = nodeBuiltin<{ Worker: new (src: string, o: { eval: true }) => NodeWorker }>('node:worker_threads');
+function startWorker(priority: WorkerPriority): WorkerLike | null {
+  const threads = nodeBuiltin<{ Worker: new (src: string, o: { eval: true; workerData: unknown }) => NodeWorker }>('node:worker_threads');
   if (threads !== null) {
-    const w = new threads.Worker(SERVER_WORKER_SOURCE, { eval: true });
+    const w = new threads.Worker(SERVER_WORKER_SOURCE, { eval: true, workerData: { priority } });
     w.unref();
     const like: WorkerLike = {
       post: (job, transfer) => w.postMessage(job, transfer),
@@ -100,7 +114,7 @@ function startWorker(): WorkerLike | null {
 
 /** Idle workers kept for the next call (each started worker costs a thread and ~10 MB). */
 const MAX_IDLE = 2;
-const idle: WorkerLike[] = [];
+const idlePools: Record<WorkerPriority, WorkerLike[]> = { background: [], normal: [] };
 let nextId = 1;
 
 /**
@@ -112,11 +126,16 @@ let nextId = 1;
 export class WorkerLease {
   private worker: WorkerLike | null;
   private done = false;
+  private readonly idle: WorkerLike[];
 
-  constructor() {
-    let reused = idle.pop();
-    while (reused?.dead === true) reused = idle.pop();
-    this.worker = reused ?? startWorker();
+  constructor(priority: WorkerPriority = 'background') {
+    if (priority !== 'background' && priority !== 'normal') {
+      throw new RobustAggError('INVALID_OPTION', `aggregateAsync: priority must be 'background' or 'normal', got ${describeValue(priority)}`);
+    }
+    this.idle = idlePools[priority];
+    let reused = this.idle.pop();
+    while (reused?.dead === true) reused = this.idle.pop();
+    this.worker = reused ?? startWorker(priority);
     if (this.worker === null) {
       throw new RobustAggError('UNSUPPORTED', 'aggregateAsync: this platform has neither worker_threads nor Web Workers');
     }
@@ -181,7 +200,7 @@ export class WorkerLease {
     this.worker = null;
     if (w === null) return;
     w.hold(false);
-    if (keep && !w.dead && idle.length < MAX_IDLE) idle.push(w);
+    if (keep && !w.dead && this.idle.length < MAX_IDLE) this.idle.push(w);
     else w.terminate();
   }
 }
@@ -278,7 +297,7 @@ export function resolveRule(
  * @param rule - a rule name (see {@link listAggregators}) or an aggregator from {@link createAggregator}.
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  * @param options - the rule's options (merged over a configured aggregator's own).
- * @param run - `signal` to abort the call.
+ * @param run - `signal` to abort the call; `priority` of the worker (default `'background'`).
  * @returns the aggregate, the decision and, for foolsGold / clippedClustering, the state for the next round.
  * @example
  * ```ts
@@ -302,7 +321,7 @@ export async function aggregateAsync(
   const { n, d } = validateUpdates(updates, resolved.name);
   const signal = run?.signal;
   signal?.throwIfAborted();
-  const lease = new WorkerLease();
+  const lease = new WorkerLease(run?.priority);
   try {
     const rowBytes = d * 4;
     const bytes = n * rowBytes;
@@ -350,5 +369,5 @@ export async function aggregateAsync(
  * @category Server
  */
 export function closeAggregationWorkers(): void {
-  for (const w of idle.splice(0)) w.terminate();
+  for (const pool of Object.values(idlePools)) for (const w of pool.splice(0)) w.terminate();
 }

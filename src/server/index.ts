@@ -7,7 +7,7 @@ export {
   type OptionType,
   type RuleResult,
 } from './registry.js';
-export { aggregateAsync, closeAggregationWorkers, type AsyncRunOptions } from './async.js';
+export { aggregateAsync, closeAggregationWorkers, type AsyncRunOptions, type WorkerPriority } from './async.js';
 export {
   createRound,
   type AddOptions,

@@ -4,7 +4,7 @@ import { describeValue, requireInteger } from '../core/options.js';
 import { isFloat32Array } from '../core/updates.js';
 import { noWeightedFormMessage } from '../core/weighted-rules.js';
 import { isFiniteVector } from '../kernels/finite.js';
-import { PIECE, resolveRule, sharedMemory, slicer, WorkerLease } from './async.js';
+import { PIECE, resolveRule, sharedMemory, slicer, WorkerLease, type AsyncRunOptions, type WorkerPriority } from './async.js';
 import { registryEntry, type ConfiguredAggregator } from './registry.js';
 
 /**
@@ -37,6 +37,8 @@ export interface RoundOptions {
   expected?: number;
   /** Aborts the round: its arena is released and a pending `close()` rejects with the reason. */
   signal?: AbortSignal;
+  /** Scheduling priority of the round's worker (see {@link AsyncRunOptions.priority}). Default `'background'`. */
+  priority?: WorkerPriority;
 }
 
 /**
@@ -211,7 +213,7 @@ function abortError(): unknown {
  * `clientIds`, so its history follows clients across rounds. A round can be aborted with
  * `signal` or `abort()`; closed or aborted, it holds no memory.
  *
- * @param options - see {@link RoundOptions}: `rule`, `options`, `d`, `expected`, `signal`.
+ * @param options - see {@link RoundOptions}: `rule`, `options`, `d`, `expected`, `signal`, `priority`.
  * @returns the open round.
  * @example
  * ```ts
@@ -235,7 +237,7 @@ export function createRound(options: RoundOptions): Round {
   if (options === null || typeof options !== 'object') {
     throw new RobustAggError('INVALID_OPTION', `${who}: options must be an object, got ${describeValue(options)}`);
   }
-  const { rule, options: ruleOptions, d, expected, signal } = options;
+  const { rule, options: ruleOptions, d, expected, signal, priority } = options;
   requireInteger(who, 'd', d, 1, 2 ** 31 - 1);
   if (expected !== undefined) requireInteger(who, 'expected', expected, 1, MAX_EXPECTED);
   const name = typeof rule === 'function' ? rule.ruleName : rule;
@@ -261,7 +263,7 @@ export function createRound(options: RoundOptions): Round {
   /** Copies still running (each settles, never rejects). */
   const pending = new Set<Promise<unknown>>();
   let weighted = false;
-  let lease: WorkerLease | null = new WorkerLease();
+  let lease: WorkerLease | null = new WorkerLease(priority);
   const controller = new AbortController();
 
   const allocate = (rows: number): Segment => {

@@ -15,14 +15,16 @@ interface Port {
 
 const threads = nodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
 
-// Node: run below the event loop's priority (nice +10 for this thread, inherited by the kernel
-// threads it starts), so that on a busy machine the calling thread's event loop wins the CPU when
-// it has something to do. Raising it back would need privileges, so a worker stays in the
-// background for its whole life.
-try {
-  nodeBuiltin<typeof import('node:os')>('node:os')?.setPriority(10);
-} catch {
-  // not permitted here: run at the normal priority
+// Node, priority 'background' (the default): run below the event loop's priority (nice +10 for
+// this thread, inherited by the kernel threads it starts), so that on a busy machine the calling
+// thread's event loop wins the CPU when it has something to do. Raising it back would need
+// privileges, so a worker keeps its priority for its whole life.
+if ((threads?.workerData as { priority?: string } | undefined)?.priority !== 'normal') {
+  try {
+    nodeBuiltin<typeof import('node:os')>('node:os')?.setPriority(10);
+  } catch {
+    // not permitted here: run at the normal priority
+  }
 }
 const nodePort = threads?.parentPort ?? null;
 const scope = globalThis as unknown as Port & { onmessage: ((e: { data: RunJob }) => void) | null };

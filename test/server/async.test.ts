@@ -113,6 +113,15 @@ describe('aggregateAsync refuses what it cannot run', () => {
     expect((await aggregateAsync('mean', rows)).aggregate).toEqual(aggregators.mean(rows));
   });
 
+  it('priority: normal gives the same result; anything else is refused', async () => {
+    const got = await aggregateAsync('geometricMedian', rows, {}, { priority: 'normal' });
+    expect(got.aggregate).toEqual(aggregators.geometricMedian(rows));
+    await expect(aggregateAsync('mean', rows, {}, { priority: 'high' as never })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/priority must be 'background' or 'normal', got "high"/),
+    });
+  });
+
   it('errors are RobustAggErrors', async () => {
     const e = await aggregateAsync('krum', gaussianRows(3, 2, 1), { f: 1 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RobustAggError);
