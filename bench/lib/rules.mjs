@@ -44,6 +44,17 @@ export const RULES = [
   { name: 'trimmedMean', needs: ['trimmedMean'], group: 'aggregator', cost: 'nd', peer: 'trimmedMean',
     fMax: (n) => Math.floor((n - 1) / 2),
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.trimmedMean(ctx.rows, { f }); } },
+  // Client weights (sample counts 1..7, unequal: the weighted plain-TypeScript path, docs/client-weights.md).
+  { name: 'coordinateMedian:weighted', needs: ['coordinateMedian'], group: 'stage', cost: 'nd',
+    note: 'weights 1..7',
+    make: (lib, ctx) => { const weights = ctx.rows.map((_, i) => 1 + (i % 7)); return () => lib.coordinateMedian(ctx.rows, { weights }); } },
+  { name: 'trimmedMean:weighted', needs: ['trimmedMean'], group: 'stage', cost: 'nd',
+    fMax: (n) => Math.floor((n - 1) / 2), note: 'weights 1..7',
+    make: (lib, ctx, e) => {
+      const f = fOf(ctx, e);
+      const weights = ctx.rows.map((_, i) => 1 + (i % 7));
+      return () => lib.trimmedMean(ctx.rows, { f, weights });
+    } },
   { name: 'meamed', needs: ['meamed'], group: 'aggregator', cost: 'nd',
     fMax: (n) => Math.floor((n - 1) / 2),
     make: (lib, ctx, e) => { const f = fOf(ctx, e); return () => lib.meamed(ctx.rows, { f }); } },

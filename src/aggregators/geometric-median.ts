@@ -97,7 +97,10 @@ export interface GeometricMedianDecision extends Decision {
  * The start is the weighted mean, or the client with the smallest Σⱼ αⱼ‖xᵢ − xⱼ‖ when that is
  * smaller than the weighted mean's; the Vardi–Zhang step uses the weight η sitting on the
  * estimate (their paper treats weighted points), and the iterations stop once clients holding at
- * least half the weight sit on it. Clients of weight 0 take no part.
+ * least half the weight sit on it. The Gram matrix is centred, per block of columns, on the row of
+ * weighted-median magnitude, and the distance scale is the weighted median distance, so clients
+ * holding less than half the weight cannot blur the honest distances however many they are.
+ * Clients of weight 0 take no part.
  *
  * **Weight liars.** A client's weight is its word. The breakdown point 1/2 becomes one of weight:
  * the estimate stays within a bounded distance of the honest clients while the Byzantine clients

@@ -226,10 +226,10 @@ export function weightedColumnMedian(rows: readonly Float32Array[], s: Float64Ar
  *
  *   kⱼ = max(0, min(Cⱼ, W − T) − max(Cⱼ₋₁, T)),  out = Σⱼ (kⱼ / (W − 2T))·x₍ⱼ₎,
  *
- * accumulated in float64 and clamped to [smallest, largest] kept value (a rounding of Σ kⱼ above
- * W − 2T never carries the result outside them). This is the β-trimmed mean functional
- * (1/(1 − 2β)) ∫_β^{1−β} F⁻¹(u) du (Huber & Ronchetti, Robust Statistics, 2nd ed., 2009, §3.3)
- * of the weighted empirical distribution F = Σ (sᵢ/W)·δ(xᵢ).
+ * accumulated in float64 (kⱼ·(1/(W − 2T))·x₍ⱼ₎ per value) and clamped to [smallest, largest]
+ * kept value (a rounding of Σ kⱼ above W − 2T never carries the result outside them). This is
+ * the β-trimmed mean functional (1/(1 − 2β)) ∫_β^{1−β} F⁻¹(u) du (Huber & Ronchetti, Robust
+ * Statistics, 2nd ed., 2009, §3.3) of the weighted empirical distribution F = Σ (sᵢ/W)·δ(xᵢ).
  *
  * @param rows - m ≥ 1 rows of length d ≥ 1 (finite float32 values).
  * @param s - one weight > 0 per row, finite, with a finite sum W.
@@ -246,7 +246,7 @@ export function weightedColumnTrimmedMean(
   for (let i = 0; i < s.length; i++) total += s[i];
   const lowCut = total * beta;
   const highCut = total - lowCut;
-  const kept = highCut - lowCut;
+  const perKept = 1 / (highCut - lowCut);
   return reduceWeightedColumns(rows, s, (col, m) => {
     const { v, w } = col;
     // a: the first value whose weight interval reaches past T.
@@ -257,9 +257,10 @@ export function weightedColumnTrimmedMean(
     const b = selectWeighted(col, a + 1, m - 1, ca, highCut, false);
     const keptA = ca - lowCut;
     const keptB = highCut - col.before;
-    let acc = (keptA / kept) * v[a];
-    for (let p = a + 1; p < b; p++) acc += (w[p] / kept) * v[p];
-    acc += (keptB / kept) * v[b];
+    // Each share wⱼ/(W − 2T) ≤ 1/(1 − 2β): the products stay far from overflow.
+    let acc = keptA * perKept * v[a];
+    for (let p = a + 1; p < b; p++) acc += w[p] * perKept * v[p];
+    acc += keptB * perKept * v[b];
     return Math.min(v[b], Math.max(v[a], acc));
   }, depthLimit);
 }
