@@ -20,7 +20,7 @@ import { medianOf } from './catalogue-similarity.js';
 export type SignGuardClustering = 'meanShift' | 'dbscan' | 'kmeans';
 
 /** Most clients {@link signGuard} puts in one DBSCAN neighbourhood count: `minSamples` ≤ this. */
-const MAX_MIN_SAMPLES = 1_000_000;
+export const MAX_MIN_SAMPLES = 1_000_000;
 
 /**
  * Options of {@link signGuard}. Randomized (the coordinate window): pass `seed` or `rng`. Unknown
@@ -300,7 +300,7 @@ function dist3(a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number)
  * the bandwidth (then by coordinates, descending), a mode within the bandwidth of a better one
  * dropped, each point labelled by its nearest mode, or −1 farther than the bandwidth from all.
  */
-function meanShiftLabels(points: Float64Array, m: number, quantile: number): Int32Array {
+export function meanShiftLabels(points: Float64Array, m: number, quantile: number): Int32Array {
   const h = estimateBandwidth(points, m, quantile);
   const modes: { centre: number[]; intensity: number }[] = [];
   const stop = 1e-3 * h;
@@ -381,7 +381,7 @@ function estimateBandwidth(points: Float64Array, m: number, quantile: number): n
  * minSamples neighbours, clusters grown depth-first from each unlabelled core point in index order;
  * a border point joins the first cluster that reaches it; the rest are −1.
  */
-function dbscanLabels(points: Float64Array, m: number, eps: number, minSamples: number): Int32Array {
+export function dbscanLabels(points: Float64Array, m: number, eps: number, minSamples: number): Int32Array {
   const neighbours: number[][] = [];
   for (let i = 0; i < m; i++) {
     const list: number[] = [];
@@ -410,7 +410,7 @@ function dbscanLabels(points: Float64Array, m: number, eps: number, minSamples: 
  * 2007), each followed by at most 300 Lloyd iterations; the run of least inertia wins (first on
  * ties). Returns labels 0/1 (all 0 when every point coincides with the first centre).
  */
-function twoMeansLabels(points: Float64Array, m: number, rng: Rng): Int32Array {
+export function twoMeansLabels(points: Float64Array, m: number, rng: Rng): Int32Array {
   let best: Int32Array = new Int32Array(m);
   let bestInertia = Infinity;
   for (let start = 0; start < 10; start++) {
@@ -471,7 +471,7 @@ function twoMeansLabels(points: Float64Array, m: number, rng: Rng): Int32Array {
 }
 
 /** Renumbers cluster labels by size, largest first (ties: the cluster with the lowest member first); −1 stays. */
-function bySize(labels: Int32Array): Int32Array {
+export function bySize(labels: Int32Array): Int32Array {
   const info = new Map<number, { size: number; first: number }>();
   labels.forEach((l, k) => {
     if (l < 0) return;

@@ -1,5 +1,6 @@
 import { bulyanSelection } from '../aggregators/bulyan.js';
 import { averageLinkageTwoClusters, CLIPPED_CLUSTERING_MAX_HISTORY, keptCluster } from '../aggregators/clipped-clustering.js';
+import { bySize, dbscanLabels, MAX_MIN_SAMPLES, meanShiftLabels, twoMeansLabels } from '../aggregators/sign-guard.js';
 import { binomial, MDA_DEFAULT_MAX_SUBSETS, MDA_MAX_SUBSETS_LIMIT, minimumDiameterSubset } from '../aggregators/mda.js';
 import { cosinesFromGram, medianOf, requireLimit, sampleIndices } from '../aggregators/catalogue-similarity.js';
 import { doubleCentre, largestEigenpair } from '../aggregators/dnc.js';
@@ -42,7 +43,8 @@ export type ShardRuleName =
   | 'dnc'
   | 'mda'
   | 'caf'
-  | 'clippedClustering';
+  | 'clippedClustering'
+  | 'signGuard';
 
 /** Every rule {@link createShardCoordinator} accepts, in the order of the guide's table. */
 export const SHARD_RULES: readonly ShardRuleName[] = [
@@ -64,6 +66,7 @@ export const SHARD_RULES: readonly ShardRuleName[] = [
   'mda',
   'caf',
   'clippedClustering',
+  'signGuard',
 ];
 
 /**
@@ -791,6 +794,102 @@ function* clippedClusteringProgram(rule: string, options: Record<string, unknown
   };
 }
 
+function* signGuardProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, [
+    'lowerRatio',
+    'upperRatio',
+    'coordinateFraction',
+    'bandwidthQuantile',
+    'clustering',
+    'eps',
+    'minSamples',
+    'seed',
+    'rng',
+    'nonFinite',
+  ] as never[]) as Record<string, unknown>;
+  const lower = requireNumber(rule, 'lowerRatio', (opts.lowerRatio as number | undefined) ?? 0.1, 0);
+  const upper = requireNumber(rule, 'upperRatio', (opts.upperRatio as number | undefined) ?? 3, 0);
+  if (upper <= lower) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: upperRatio (${upper}) must exceed lowerRatio (${lower})`);
+  }
+  const fraction = requireNumber(rule, 'coordinateFraction', (opts.coordinateFraction as number | undefined) ?? 0.1, 0, 1);
+  if (fraction === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: coordinateFraction must be > 0`);
+  const quantile = requireNumber(rule, 'bandwidthQuantile', (opts.bandwidthQuantile as number | undefined) ?? 0.5, 0, 1);
+  const clustering: unknown = opts.clustering ?? 'meanShift';
+  if (clustering !== 'meanShift' && clustering !== 'dbscan' && clustering !== 'kmeans') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: clustering must be 'meanShift', 'dbscan' or 'kmeans', got ${describeValue(clustering)}`);
+  }
+  const eps = requireNumber(rule, 'eps', (opts.eps as number | undefined) ?? 0.05, 0, Infinity);
+  if (eps === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: eps must be > 0, got 0`);
+  const minSamples = requireInteger(rule, 'minSamples', (opts.minSamples as number | undefined) ?? 3, 1, MAX_MIN_SAMPLES);
+  const rng = resolveValidRng({ seed: opts.seed as number | undefined, rng: opts.rng as Rng | undefined }, rule);
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const m = clients.index.length;
+  const length = Math.min(d, Math.max(1, Math.floor(fraction * d)));
+  const start = length < d ? rng.nextInt(d - length + 1) : 0;
+  const [counts] = yield [{ kind: 'signCounts', clients: clients.index, start, length }];
+  const norms = new Float64Array(m);
+  for (let k = 0; k < m; k++) norms[k] = Math.sqrt(counts[3 * k + 2]);
+  const median = medianOf(norms);
+  const passNorm: number[] = [];
+  for (let k = 0; k < m; k++) if (norms[k] > lower * median && norms[k] < upper * median) passNorm.push(k);
+  // The sign features as signGuard computes them: fractions of positive, zero and negative values
+  // in the window, each divided by its largest value over the clients (+1e-8).
+  const features = new Float64Array(m * 3);
+  const largest = [0, 0, 0];
+  for (let k = 0; k < m; k++) {
+    const pos = counts[3 * k];
+    const neg = counts[3 * k + 1];
+    const f = [pos / length, (length - pos - neg) / length, neg / length];
+    for (let t = 0; t < 3; t++) {
+      features[k * 3 + t] = f[t];
+      if (f[t] > largest[t]) largest[t] = f[t];
+    }
+  }
+  for (let k = 0; k < m; k++) for (let t = 0; t < 3; t++) features[k * 3 + t] /= largest[t] + 1e-8;
+  const labels =
+    clustering === 'meanShift'
+      ? meanShiftLabels(features, m, quantile)
+      : clustering === 'dbscan'
+        ? bySize(dbscanLabels(features, m, eps, minSamples))
+        : bySize(twoMeansLabels(features, m, rng));
+  const sizes = new Map<number, number>();
+  for (const l of labels) if (l >= 0) sizes.set(l, (sizes.get(l) ?? 0) + 1);
+  let biggest = -1;
+  let biggestSize = 0;
+  for (const [l, size] of [...sizes].sort((a, b) => a[0] - b[0])) {
+    if (size > biggestSize) {
+      biggest = l;
+      biggestSize = size;
+    }
+  }
+  const inCluster: number[] = [];
+  if (biggest >= 0) for (let k = 0; k < m; k++) if (labels[k] === biggest) inCluster.push(k);
+  const clusterSet = new Set(inCluster);
+  const chosen = passNorm.filter((k) => clusterSet.has(k));
+  const w = new Float64Array(m);
+  for (const k of chosen) w[k] = (norms[k] > median ? median / norms[k] : 1) / chosen.length;
+  const allLabels = new Int32Array(n).fill(-1);
+  for (let k = 0; k < m; k++) allLabels[clients.index[k]] = labels[k];
+  const weights = weightsOverInput(w, clients);
+  return {
+    plan: linear(weights),
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: indicesOverInput(chosen, clients),
+      weights,
+      medianNorm: median,
+      normFiltered: indicesOverInput(passNorm, clients),
+      largestCluster: indicesOverInput(inCluster, clients),
+      labels: allLabels,
+      clustering,
+      window: { start, length },
+    } as Decision,
+  };
+}
+
 type ProgramFactory = (rule: string, options: Record<string, unknown> | undefined, n: number, d: number) => Program;
 
 const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
@@ -812,4 +911,5 @@ const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
   mda: mdaProgram,
   caf: cafProgram,
   clippedClustering: clippedClusteringProgram,
+  signGuard: signGuardProgram,
 };

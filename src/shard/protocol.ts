@@ -10,7 +10,7 @@ import { combine } from '../kernels/combine.js';
 import { isFiniteVector } from '../kernels/finite.js';
 import { gram } from '../kernels/gram.js';
 import { lpDistances } from '../kernels/lp-distances.js';
-import { squaredDistance } from '../kernels/norms.js';
+import { squaredDistance, squaredNorm } from '../kernels/norms.js';
 
 /**
  * What one shard holds: columns [offset, offset + width) of every client's update, and the same
@@ -43,7 +43,8 @@ export interface ShardSlice {
  * - `squaredDistances`: m numbers, ‖xᵢ − t‖² over the shard, t a named vector or a client's row.
  * - `dots`: 2m + 1 numbers: ⟨xᵢ, t⟩ for each client, then ‖xᵢ‖², then ‖t‖² (t a named vector).
  * - `lpDistances`: m×m ℓp distances of the shard (p ≥ 1 or Infinity).
- * - `signCounts`: 2m numbers (positives, negatives per client) in the window [start, start + length).
+ * - `signCounts`: 3m numbers per client: its positives and negatives in the window
+ *   [start, start + length) (the part inside the shard), and its squared norm over the shard.
  * - `subsampledGram`: the m×m robust-centred Gram of the listed coordinates (in list order).
  * - `clipDistances`: m numbers, ‖xᵢ − v‖² with v centered clipping's centre after `steps.length`
  *   replayed steps (see {@link ShardCombinePlan}).
@@ -273,7 +274,7 @@ export function shardStatistics(slice: ShardSlice, asks: readonly ShardAsk[]): F
         return lpDistances(pick(slice, ask.clients, what), ask.p);
       case 'signCounts': {
         const rows = pick(slice, ask.clients, what);
-        const out = new Float64Array(2 * rows.length);
+        const out = new Float64Array(3 * rows.length);
         const from = Math.max(ask.start - slice.offset, 0);
         const to = Math.min(ask.start + ask.length - slice.offset, width);
         rows.forEach((x, k) => {
@@ -283,8 +284,9 @@ export function shardStatistics(slice: ShardSlice, asks: readonly ShardAsk[]): F
             if (x[c] > 0) pos++;
             else if (x[c] < 0) neg++;
           }
-          out[2 * k] = pos;
-          out[2 * k + 1] = neg;
+          out[3 * k] = pos;
+          out[3 * k + 1] = neg;
+          out[3 * k + 2] = squaredNorm(x);
         });
         return out;
       }

@@ -20,6 +20,7 @@ import {
   meanWithDecision,
   monnaWithDecision,
   multiKrumWithDecision,
+  signGuardWithDecision,
   signMajorityWithDecision,
   trimmedMeanWithDecision,
 } from '../../src/index.js';
@@ -83,6 +84,7 @@ const CASES: Record<ShardRuleName, Case> = {
     options: { normHistory: [1, 2, 3] },
     equal: 'close',
   },
+  signGuard: { single: (r) => signGuardWithDecision(r, { seed: 3, coordinateFraction: 0.5 }), options: { seed: 3, coordinateFraction: 0.5 }, equal: 'close' },
 };
 
 const N = 13;
