@@ -3,6 +3,7 @@
 // tensor hygiene of every call.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLayout } from '../../src/core/layout.js';
 import { createRng } from '../../src/core/random.js';
@@ -111,6 +112,31 @@ describe('deepSight', () => {
     const again = deepSightWithDecision(updates, { global: new Float32Array(d), layout, predict, probeShape: [3], probes: 40, seed: 1 });
     expect(Array.from(again.aggregate)).toEqual(Array.from(aggregate));
     expect(Array.from(again.decision.ddifs)).toEqual(Array.from(decision.ddifs));
+  });
+
+  it('property: with hostile clients anywhere the output is finite, ‖out‖ ≤ S, inputs unchanged, no tensor leaked', () => {
+    const { layout, predict, d } = softmaxModel(3, 4);
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 9 }), fc.integer(), fc.constantFrom('huge', 'blinder', 'flip', 'tiny'), (n, seed, kind) => {
+        const rng = createRng(seed);
+        const rows = Array.from({ length: n }, () => Float32Array.from({ length: d }, () => 0.2 * rng.gaussian()));
+        const b = Math.max(1, rng.nextInt(Math.ceil(n / 2)));
+        for (let t = 0; t < b; t++) {
+          const i = rng.nextInt(n);
+          rows[i] =
+            kind === 'huge' ? new Float32Array(d).fill(3.4e38) : kind === 'blinder' ? Float32Array.from({ length: d }, (_, k) => (k === 0 ? 1e30 : 0)) : kind === 'flip' ? rows[i].map((v) => -50 * v) : rows[i].map((v) => 1e-30 * v);
+        }
+        const before = rows.map((r) => Float32Array.from(r));
+        const { aggregate, decision } = noLeak(() => deepSightWithDecision(rows, { global: new Float32Array(d), layout, predict, probeShape: [3], probes: 16, seeds: 1, seed: 1, minClusterSize: 2, minSamples: 1 }));
+        expectFinite(aggregate);
+        let norm = 0;
+        for (const v of aggregate) norm += v * v;
+        expect(Math.sqrt(norm)).toBeLessThanOrEqual(decision.clipBound * (1 + 1e-6) + 1e-30);
+        for (const i of decision.invalid) expect(decision.selected).not.toContain(i);
+        rows.forEach((r, i) => expect(Array.from(r)).toEqual(Array.from(before[i])));
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('rejects bad layouts, predictions and options, naming them; leaves no tensor behind when it throws', () => {
