@@ -72,6 +72,16 @@ if (process.argv.includes('--rounds')) {
   process.exit(0);
 }
 
+// --backend webgpu: the WGSL kernels on a WebGPU device (bench/lib/webgpu.mjs: Node's webgpu
+// package, else headless Chromium), before the other backends asked for, if any.
+if (process.argv.includes('--backend') && (process.argv[process.argv.indexOf('--backend') + 1] ?? '').split(',').includes('webgpu')) {
+  const webgpu = await import('./lib/webgpu.mjs');
+  await webgpu.runWebGPUFromArgs(process.argv.slice(2));
+  const rest = webgpu.withoutWebGPU(process.argv);
+  if (rest === null) process.exit(0);
+  process.argv = rest;
+}
+
 let opts;
 try {
   // --roofline (bench/lib/roofline.mjs): achieved G MAC/s or GB/s of every row against the peak.
