@@ -44,7 +44,8 @@ export type ShardRuleName =
   | 'mda'
   | 'caf'
   | 'clippedClustering'
-  | 'signGuard';
+  | 'signGuard'
+  | 'bulyanVariant';
 
 /** Every rule {@link createShardCoordinator} accepts, in the order of the guide's table. */
 export const SHARD_RULES: readonly ShardRuleName[] = [
@@ -67,6 +68,7 @@ export const SHARD_RULES: readonly ShardRuleName[] = [
   'caf',
   'clippedClustering',
   'signGuard',
+  'bulyanVariant',
 ];
 
 /**
@@ -890,6 +892,101 @@ function* signGuardProgram(rule: string, options: Record<string, unknown> | unde
   };
 }
 
+const BULYAN_SELECTIONS = ['krum', 'geometricMedian', 'coordinateMedian', 'mean'] as const;
+const BULYAN_AGGREGATIONS = ['meamed', 'krum', 'geometricMedian', 'coordinateMedian', 'mean'] as const;
+/** The geometric median bulyanVariant runs inside (its defaults). */
+const BULYAN_GM = { maxIterations: 80, tolerance: 1e-5, nu: 0 };
+
+function subMatrix(a: Float64Array, n: number, idx: readonly number[]): Float64Array {
+  const k = idx.length;
+  const out = new Float64Array(k * k);
+  for (let x = 0; x < k; x++) for (let y = 0; y < k; y++) out[x * k + y] = a[idx[x] * n + idx[y]];
+  return out;
+}
+
+function* bulyanVariantProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['f', 'selection', 'aggregation', 'nonFinite'] as never[]) as Record<string, unknown>;
+  const selection = (opts.selection ?? 'krum') as (typeof BULYAN_SELECTIONS)[number];
+  const aggregation = (opts.aggregation ?? 'meamed') as (typeof BULYAN_AGGREGATIONS)[number];
+  if (!BULYAN_SELECTIONS.includes(selection)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: selection must be one of ${BULYAN_SELECTIONS.join(', ')}, got ${describeValue(selection)}`);
+  }
+  if (!BULYAN_AGGREGATIONS.includes(aggregation)) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: aggregation must be one of ${BULYAN_AGGREGATIONS.join(', ')}, got ${describeValue(aggregation)}`,
+    );
+  }
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  requireClients(rule, clients.n, opts.f as number, 4, 3);
+  const count = clients.index.length;
+  const f = remainingByzantine(opts.f as number, clients);
+  const theta = count - 2 * f;
+  const beta = theta - 2 * f;
+  const [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'robust' }];
+  const dist = squaredDistancesFromGram(g, count);
+  let order: number[];
+  if (selection === 'krum') {
+    order = bulyanSelection(dist, count, f, theta);
+  } else {
+    // Recursive selection: pick the member closest to the members' aggregate, θ times. The mean and
+    // the geometric median are combinations, measured from the Gram matrix; the coordinate median
+    // is not, so each of its picks is one more round (the shards measure ‖xᵢ − z‖², m numbers).
+    const active = new Array<boolean>(count).fill(true);
+    order = [];
+    const toOutput = new Float64Array(count);
+    while (order.length < theta) {
+      const members: number[] = [];
+      for (let i = 0; i < count; i++) if (active[i]) members.push(i);
+      if (selection === 'coordinateMedian') {
+        const [dz] = yield [{ kind: 'medianDistances', clients: members.map((k) => clients.index[k]) }];
+        members.forEach((i, k) => (toOutput[i] = dz[k]));
+      } else {
+        const local =
+          selection === 'mean'
+            ? new Float64Array(members.length).fill(1 / members.length)
+            : weiszfeld(subMatrix(g, count, members), members.length, BULYAN_GM).weights;
+        const w = new Float64Array(count);
+        members.forEach((i, k) => (w[i] = local[k]));
+        for (const i of members) {
+          let gw = 0;
+          for (let j = 0; j < count; j++) if (w[j] !== 0) gw += g[i * count + j] * w[j];
+          toOutput[i] = g[i * count + i] - 2 * gw;
+        }
+      }
+      let best = -1;
+      for (const i of members) if (best < 0 || toOutput[i] < toOutput[best]) best = i;
+      order.push(best);
+      active[best] = false;
+    }
+  }
+  const picked = order.map((k) => clients.index[k]);
+  let plan: ShardCombinePlan;
+  if (aggregation === 'meamed') plan = { kind: 'meanAroundMedian', clients: picked, keep: beta };
+  else if (aggregation === 'coordinateMedian') plan = { kind: 'median', clients: picked };
+  else if (aggregation === 'mean') plan = { kind: 'linear', clients: picked, weights: picked.map(() => 1 / picked.length) };
+  else if (aggregation === 'krum') {
+    const [best] = lowestScores(krumScores(subMatrix(dist, count, order), theta, theta - f - 2), 1);
+    plan = { kind: 'copy', client: picked[best] };
+  } else {
+    const { weights } = weiszfeld(subMatrix(g, count, order), theta, BULYAN_GM);
+    plan = { kind: 'linear', clients: picked, weights: Array.from(weights) };
+  }
+  return {
+    plan,
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: indicesOverInput(order, clients),
+      selectionOrder: picked,
+      beta,
+      selection,
+      aggregation,
+    } as Decision,
+  };
+}
+
 type ProgramFactory = (rule: string, options: Record<string, unknown> | undefined, n: number, d: number) => Program;
 
 const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
@@ -912,4 +1009,5 @@ const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
   caf: cafProgram,
   clippedClustering: clippedClusteringProgram,
   signGuard: signGuardProgram,
+  bulyanVariant: bulyanVariantProgram,
 };

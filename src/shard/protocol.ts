@@ -5,7 +5,7 @@ import { signMajorityWithDecision } from '../aggregators/sign-majority.js';
 import { trimmedMeanWithDecision } from '../aggregators/trimmed-mean.js';
 import { RobustAggError } from '../core/errors.js';
 import { createRng } from '../core/random.js';
-import { meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
+import { columnMedian, meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
 import { combine } from '../kernels/combine.js';
 import { isFiniteVector } from '../kernels/finite.js';
 import { gram } from '../kernels/gram.js';
@@ -46,6 +46,8 @@ export interface ShardSlice {
  * - `signCounts`: 3m numbers per client: its positives and negatives in the window
  *   [start, start + length) (the part inside the shard), and its squared norm over the shard.
  * - `subsampledGram`: the m×m robust-centred Gram of the listed coordinates (in list order).
+ * - `medianDistances`: m numbers, ‖xᵢ − z‖² over the shard with z the coordinate-wise median of
+ *   the listed clients.
  * - `clipDistances`: m numbers, ‖xᵢ − v‖² with v centered clipping's centre after `steps.length`
  *   replayed steps (see {@link ShardCombinePlan}).
  *
@@ -68,6 +70,7 @@ export type ShardAsk =
   | { readonly kind: 'lpDistances'; readonly clients: readonly number[]; readonly p: number }
   | { readonly kind: 'signCounts'; readonly clients: readonly number[]; readonly start: number; readonly length: number }
   | { readonly kind: 'subsampledGram'; readonly clients: readonly number[]; readonly columns: readonly number[] }
+  | { readonly kind: 'medianDistances'; readonly clients: readonly number[] }
   | {
       readonly kind: 'clipDistances';
       readonly clients: readonly number[];
@@ -83,9 +86,10 @@ export type ShardAsk =
  *   called on the shard's columns, with the globally `dropped` clients' rows replaced by NaN so
  *   every shard drops the same clients: bit for bit the single call's columns.
  * - `linear`: Σ wᵢ xᵢ over the clients with a non-zero weight (the library's combine kernel, float64
- *   accumulation), plus FLAME's noise N(0, σ²) drawn from `createRng(seed)` after skipping the
+ *   accumulation; with `clients`, `weights[k]` belongs to `clients[k]`, summed in that order), plus FLAME's noise N(0, σ²) drawn from `createRng(seed)` after skipping the
  *   `offset` draws of the shards before (so one shard with the rule's seed is the single call).
  * - `copy`: the shard's columns of one client.
+ * - `median`: the coordinate-wise median of the listed clients.
  * - `meanAroundMedian`: Bulyan's second stage, per coordinate the mean of the `keep` values closest
  *   to the median of the listed clients.
  * - `clipping`: centered clipping's centre, replaying v ← (centerWeight)·v + Σ stepᵢ xᵢ from the
@@ -103,10 +107,12 @@ export type ShardCombinePlan =
   | {
       readonly kind: 'linear';
       readonly weights: readonly number[];
+      readonly clients?: readonly number[];
       readonly noise?: { readonly seed: number; readonly sigma: number };
     }
   | { readonly kind: 'copy'; readonly client: number }
   | { readonly kind: 'meanAroundMedian'; readonly clients: readonly number[]; readonly keep: number }
+  | { readonly kind: 'median'; readonly clients: readonly number[] }
   | {
       readonly kind: 'clipping';
       readonly clients: readonly number[];
@@ -299,6 +305,11 @@ export function shardStatistics(slice: ShardSlice, asks: readonly ShardAsk[]): F
         const sub = rows.map((x) => Float32Array.from(local, (c) => x[c]));
         return gram(sub, 'robust');
       }
+      case 'medianDistances': {
+        const rows = pick(slice, ask.clients, what);
+        const z = reduceColumns(rows, columnMedian);
+        return Float64Array.from(rows, (row) => squaredDistance(row, z));
+      }
       case 'clipDistances': {
         const rows = pick(slice, ask.clients, what);
         const v = replayClipping(slice, rows, ask.center, ask.steps, ask.centerWeights, width, what);
@@ -399,9 +410,9 @@ export function shardCombine(slice: ShardSlice, plan: ShardCombinePlan): Float32
     case 'linear': {
       const rows: Float32Array[] = [];
       const w: number[] = [];
-      plan.weights.forEach((wi, i) => {
+      plan.weights.forEach((wi, k) => {
         if (wi !== 0) {
-          rows.push(pick(slice, [i], what)[0]);
+          rows.push(pick(slice, [plan.clients === undefined ? k : plan.clients[k]], what)[0]);
           w.push(wi);
         }
       });
@@ -424,6 +435,8 @@ export function shardCombine(slice: ShardSlice, plan: ShardCombinePlan): Float32
       return Float32Array.from(pick(slice, [plan.client], what)[0]);
     case 'meanAroundMedian':
       return reduceColumns(pick(slice, plan.clients, what), meanAroundMedianReducer(plan.keep));
+    case 'median':
+      return reduceColumns(pick(slice, plan.clients, what), columnMedian);
     case 'clipping':
       return replayClipping(
         slice,

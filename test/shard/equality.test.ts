@@ -4,6 +4,7 @@
 // decision, and the aggregate within float64 summation-order rounding of the weights.
 import { describe, expect, it } from 'vitest';
 import {
+  bulyanVariantWithDecision,
   bulyanWithDecision,
   cafWithDecision,
   centeredClippingWithDecision,
@@ -84,6 +85,11 @@ const CASES: Record<ShardRuleName, Case> = {
     options: { normHistory: [1, 2, 3] },
     equal: 'close',
   },
+  bulyanVariant: {
+    single: (r) => bulyanVariantWithDecision(r, { f: 2, selection: 'coordinateMedian', aggregation: 'mean' }),
+    options: { f: 2, selection: 'coordinateMedian', aggregation: 'mean' },
+    equal: 'bits',
+  },
   signGuard: { single: (r) => signGuardWithDecision(r, { seed: 3, coordinateFraction: 0.5 }), options: { seed: 3, coordinateFraction: 0.5 }, equal: 'close' },
 };
 
@@ -137,6 +143,24 @@ function expectClose(a: Float32Array, b: Float32Array): void {
   for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
   expect(worst / scale).toBeLessThan(1e-5);
 }
+
+describe('bulyanVariant: every selection × aggregation, S = 3, equals the single call', () => {
+  const d = 501;
+  const [data] = dataSets(d).slice(1);
+  for (const selection of ['krum', 'geometricMedian', 'coordinateMedian', 'mean'] as const) {
+    for (const aggregation of ['meamed', 'krum', 'geometricMedian', 'coordinateMedian', 'mean'] as const) {
+      it(`${selection} + ${aggregation}`, async () => {
+        const options = { f: 2, selection, aggregation };
+        const single = bulyanVariantWithDecision(data.rows, options);
+        const run = await aggregateSharded('bulyanVariant', slicesOf(data.rows, data.vectors, [], d, 3), options);
+        expect((run.decision as typeof single.decision).selectionOrder).toEqual(single.decision.selectionOrder);
+        const out = concat(run.shards);
+        if (aggregation === 'geometricMedian') expectClose(out, single.aggregate);
+        else expect(Buffer.from(out.buffer).equals(Buffer.from(single.aggregate.buffer))).toBe(true);
+      });
+    }
+  }
+});
 
 it('covers every sharded rule', () => {
   expect(Object.keys(CASES).sort()).toEqual([...SHARD_RULES].sort());
