@@ -1,6 +1,7 @@
 import { bulyanSelection } from '../aggregators/bulyan.js';
 import { averageLinkageTwoClusters, CLIPPED_CLUSTERING_MAX_HISTORY, keptCluster } from '../aggregators/clipped-clustering.js';
 import { bySize, dbscanLabels, MAX_MIN_SAMPLES, meanShiftLabels, twoMeansLabels } from '../aggregators/sign-guard.js';
+import { mixTailorPool, resolveMixTailorPool } from '../aggregators/mix-tailor.js';
 import { binomial, MDA_DEFAULT_MAX_SUBSETS, MDA_MAX_SUBSETS_LIMIT, minimumDiameterSubset } from '../aggregators/mda.js';
 import { cosinesFromGram, medianOf, requireLimit, sampleIndices } from '../aggregators/catalogue-similarity.js';
 import { doubleCentre, largestEigenpair } from '../aggregators/dnc.js';
@@ -45,7 +46,8 @@ export type ShardRuleName =
   | 'caf'
   | 'clippedClustering'
   | 'signGuard'
-  | 'bulyanVariant';
+  | 'bulyanVariant'
+  | 'mixTailor';
 
 /** Every rule {@link createShardCoordinator} accepts, in the order of the guide's table. */
 export const SHARD_RULES: readonly ShardRuleName[] = [
@@ -69,6 +71,7 @@ export const SHARD_RULES: readonly ShardRuleName[] = [
   'clippedClustering',
   'signGuard',
   'bulyanVariant',
+  'mixTailor',
 ];
 
 /**
@@ -987,6 +990,59 @@ function* bulyanVariantProgram(rule: string, options: Record<string, unknown> | 
   };
 }
 
+/**
+ * MixTailor over its default pool (Ramezani-Kebrya et al., TMLR 2022): the coordinator draws the
+ * member as mixTailor does (one rng.next() against the cumulative probabilities), then runs that
+ * member's sharded program. A pool of caller functions cannot be split by coordinates.
+ */
+function* mixTailorProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['f', 'pool', 'probabilities', 'seed', 'rng', 'nonFinite'] as never[]) as Record<string, unknown>;
+  if (opts.pool !== undefined) {
+    throw new RobustAggError('UNSUPPORTED', `${rule} (sharded): only the default pool (from f) can be split by coordinates, not a pool of functions`);
+  }
+  if (opts.f === undefined) throw new RobustAggError('INVALID_OPTION', `${rule} needs { f } to build its default pool, or a { pool }`);
+  const nonFinite = opts.nonFinite as NonFinitePolicy | undefined;
+  requireNonFinitePolicy(rule, nonFinite);
+  requireClients(rule, n, opts.f as number, 4, 3);
+  const f = opts.f as number;
+  const { members, probabilities } = resolveMixTailorPool(mixTailorPool(f, { nonFinite }), opts.probabilities as number[] | undefined);
+  const rng = resolveValidRng({ seed: opts.seed as number | undefined, rng: opts.rng as Rng | undefined }, rule);
+  const u = rng.next();
+  let cumulative = 0;
+  let drawn = 0;
+  for (let k = 0; k < probabilities.length; k++) {
+    if (probabilities[k] === 0) continue;
+    drawn = k;
+    cumulative += probabilities[k];
+    if (u < cumulative) break;
+  }
+  const member = members[drawn];
+  const common = nonFinite === undefined ? {} : { nonFinite };
+  let inner: Program;
+  const lp = /^krum-l(.+)$/.exec(member.name);
+  const bulyan = /^bulyan\((\w+),(\w+)\)$/.exec(member.name);
+  if (lp !== null) inner = krumFamily('krumLp', { f, p: Number(lp[1]), ...common }, n, d);
+  else if (member.name === 'coordinateMedian') inner = coordinateWise('coordinateMedian', { ...common }, n, d);
+  else if (member.name === 'geometricMedian') inner = geometricMedianProgram('geometricMedian', { ...common }, n, d);
+  else if (bulyan !== null) inner = bulyanVariantProgram('bulyanVariant', { f, selection: bulyan[1], aggregation: bulyan[2], ...common }, n, d);
+  else throw new RobustAggError('UNSUPPORTED', `${rule} (sharded): no sharded form of pool member '${member.name}'`);
+  const { plan, decision } = yield* inner;
+  return {
+    plan,
+    decision: {
+      rule,
+      n,
+      dropped: decision.dropped,
+      drawn,
+      member: member.name,
+      ...(member.family === undefined ? {} : { family: member.family }),
+      probability: probabilities[drawn],
+      poolSize: members.length,
+      memberDecision: decision,
+    } as Decision,
+  };
+}
+
 type ProgramFactory = (rule: string, options: Record<string, unknown> | undefined, n: number, d: number) => Program;
 
 const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
@@ -1010,4 +1066,5 @@ const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
   clippedClustering: clippedClusteringProgram,
   signGuard: signGuardProgram,
   bulyanVariant: bulyanVariantProgram,
+  mixTailor: mixTailorProgram,
 };

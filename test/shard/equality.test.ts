@@ -19,6 +19,7 @@ import {
   mdaWithDecision,
   meamedWithDecision,
   meanWithDecision,
+  mixTailorWithDecision,
   monnaWithDecision,
   multiKrumWithDecision,
   signGuardWithDecision,
@@ -90,6 +91,7 @@ const CASES: Record<ShardRuleName, Case> = {
     options: { f: 2, selection: 'coordinateMedian', aggregation: 'mean' },
     equal: 'bits',
   },
+  mixTailor: { single: (r) => mixTailorWithDecision(r, { f: 2, seed: 12 }), options: { f: 2, seed: 12 }, equal: 'close' },
   signGuard: { single: (r) => signGuardWithDecision(r, { seed: 3, coordinateFraction: 0.5 }), options: { seed: 3, coordinateFraction: 0.5 }, equal: 'close' },
 };
 
@@ -159,6 +161,22 @@ describe('bulyanVariant: every selection × aggregation, S = 3, equals the singl
         else expect(Buffer.from(out.buffer).equals(Buffer.from(single.aggregate.buffer))).toBe(true);
       });
     }
+  }
+});
+
+describe('mixTailor: every member of the default pool, S = 2, equals the single call', () => {
+  const d = 301;
+  const [data] = dataSets(d).slice(2);
+  for (let seed = 0; seed < 40; seed++) {
+    it(`seed ${seed}`, async () => {
+      const options = { f: 2, seed };
+      const single = mixTailorWithDecision(data.rows, options);
+      const run = await aggregateSharded('mixTailor', slicesOf(data.rows, data.vectors, [], d, 2), options);
+      const decision = run.decision as typeof single.decision;
+      expect(decision.member).toBe(single.decision.member);
+      expect(decision.drawn).toBe(single.decision.drawn);
+      expectClose(concat(run.shards), single.aggregate);
+    });
   }
 });
 
