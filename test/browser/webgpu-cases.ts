@@ -75,6 +75,24 @@ export function dataSets(lib: Lib): Record<string, DataSet> {
     const rows = Array.from({ length: n }, () => Float32Array.from({ length: d }, () => HOSTILE[Math.floor(r() * HOSTILE.length)]));
     out.extremes = { rows, f: 3, fBulyan: null, coordinateOnly: true };
   }
+  // Random shapes (n = 2, d = 1 included, d not a multiple of 4, d across a centre block): honest
+  // rows around a common vector with the attacker at row 0 (1e20 × noise); and the same shapes
+  // with 5% of all values replaced by hostile ones, for the coordinate-wise rules.
+  for (const [n, d] of [
+    [2, 1],
+    [3, 5],
+    [17, 63],
+    [40, 257],
+    [9, 1031],
+  ]) {
+    const base = Float32Array.from({ length: d }, () => r() * 4 - 2);
+    const rows = Array.from({ length: n }, () => base.map((v) => v + (r() - 0.5) * 0.1));
+    rows[0] = Float32Array.from({ length: d }, () => (r() - 0.5) * 1e20);
+    const f = Math.max(0, Math.floor((n - 3) / 4));
+    out[`shape${n}x${d}`] = { rows, f, fBulyan: n >= 4 * f + 3 ? f : null };
+    const sprinkled = rows.map((row) => row.map((v) => (r() < 0.05 ? HOSTILE[Math.floor(r() * HOSTILE.length)] : v)));
+    out[`sprinkled${n}x${d}`] = { rows: sprinkled, f: Math.floor((n - 1) / 2), fBulyan: null, coordinateOnly: true };
+  }
   // Small shapes.
   out.one = { rows: [Float32Array.of(2.5)], f: 0, fBulyan: null };
   // Exact ties (dyadic values: every kernel computes these distances exactly): the lowest index wins.

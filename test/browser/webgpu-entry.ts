@@ -16,7 +16,12 @@ interface Dev {
 }
 
 (globalThis as Record<string, unknown>).runWebGPU = async () => {
-  const gpu = (globalThis as { navigator?: { gpu?: lib.GpuLike } }).navigator?.gpu;
+  interface Adapter {
+    limits: Record<string, number>;
+    info?: Record<string, unknown>;
+    requestDevice(d: unknown): Promise<lib.GpuDeviceLike>;
+  }
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<Adapter | null> } } }).navigator?.gpu;
   if (gpu === undefined) return { adapter: null, reason: 'navigator.gpu is undefined' };
   const adapter = await gpu.requestAdapter();
   if (adapter === null) return { adapter: null, reason: 'requestAdapter() resolved to null' };

@@ -2,7 +2,7 @@ import { RobustAggError } from '../../core/errors.js';
 import { readOptions } from '../../core/options.js';
 import { BLOCKMAX, CENTRE, COMBINE, GATHER, GRAM, ROWMAX, SCALES, SELECT } from './shaders.js';
 import { webgpuState } from './state.js';
-import { MAP_READ, USAGE, type GpuAdapterLike, type GpuBufferLike, type GpuDeviceLike, type GpuEncoderLike, type GpuLike, type GpuPipelineLike } from './types.js';
+import { MAP_READ, USAGE, type Gpu, type GpuAdapter, type GpuBuffer, type GpuDevice, type GpuDeviceLike, type GpuEncoderLike, type GpuLike, type GpuPipelineLike } from './types.js';
 
 /** Options of {@link initWebGPU}. */
 export interface InitWebGPUOptions {
@@ -46,7 +46,7 @@ function text(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-function describeAdapter(raw: Readonly<Record<string, unknown>> | undefined, device: GpuDeviceLike, source: WebGPUInfo['source']): WebGPUInfo {
+function describeAdapter(raw: Readonly<Record<string, unknown>> | undefined, device: GpuDevice, source: WebGPUInfo['source']): WebGPUInfo {
   const vendor = text(raw?.vendor);
   const architecture = text(raw?.architecture);
   const description = text(raw?.description) || text(raw?.device);
@@ -91,22 +91,22 @@ export async function initWebGPU(options?: InitWebGPUOptions): Promise<WebGPUInf
   if (power !== 'high-performance' && power !== 'low-power') {
     throw new RobustAggError('INVALID_OPTION', `${rule}: powerPreference must be 'high-performance' or 'low-power', got ${String(power)}`);
   }
-  let device: GpuDeviceLike;
+  let device: GpuDevice;
   let found: WebGPUInfo;
   if (o.device !== undefined) {
-    if (o.device === null || typeof (o.device as GpuDeviceLike).createBuffer !== 'function') {
+    if (o.device === null || typeof (o.device as unknown as GpuDevice).createBuffer !== 'function') {
       throw new RobustAggError('INVALID_OPTION', `${rule}: device must be a GPUDevice`);
     }
-    device = o.device as GpuDeviceLike;
+    device = o.device as unknown as GpuDevice;
     const adapterInfo = (device as unknown as { adapterInfo?: Readonly<Record<string, unknown>> }).adapterInfo;
     found = describeAdapter(adapterInfo, device, 'device option');
     releaseWebGPU();
     ownedDevice = false;
   } else {
-    const gpu = (o.gpu ?? (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu) as GpuLike | undefined;
+    const gpu = (o.gpu ?? (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu) as Gpu | undefined;
     if (gpu === undefined || gpu === null) return null;
     if (typeof gpu.requestAdapter !== 'function') throw new RobustAggError('INVALID_OPTION', `${rule}: gpu must have requestAdapter()`);
-    let adapter: GpuAdapterLike | null;
+    let adapter: GpuAdapter | null;
     try {
       adapter = await gpu.requestAdapter({ powerPreference: power });
     } catch {
@@ -188,7 +188,7 @@ export function releaseWebGPU(): void {
 }
 
 /** The device, or throws: for the GPU paths. @internal */
-export function requireDevice(rule: string): GpuDeviceLike {
+export function requireDevice(rule: string): GpuDevice {
   const device = webgpuState.device;
   if (device === null) {
     throw new RobustAggError('INVALID_OPTION', `${rule}: no WebGPU device: await initWebGPU() first`);
@@ -211,7 +211,7 @@ export function pipeline(name: KernelName): GpuPipelineLike {
   return p;
 }
 
-function describePipeline(device: GpuDeviceLike, name: KernelName): unknown {
+function describePipeline(device: GpuDevice, name: KernelName): unknown {
   const module = device.createShaderModule({ code: KERNELS[name], label: `robust-agg ${name}` });
   return { layout: 'auto', compute: { module, entryPoint: 'main' }, label: `robust-agg ${name}` };
 }
@@ -221,8 +221,8 @@ function describePipeline(device: GpuDeviceLike, name: KernelName): unknown {
  * submitted in batches. @internal
  */
 export class GpuCall {
-  readonly device: GpuDeviceLike;
-  private readonly temporaries: GpuBufferLike[] = [];
+  readonly device: GpuDevice;
+  private readonly temporaries: GpuBuffer[] = [];
   private encoder: GpuEncoderLike | null = null;
 
   constructor(rule: string) {
@@ -230,7 +230,7 @@ export class GpuCall {
   }
 
   /** A storage buffer of at least `bytes` (rounded up to 4, at least 16), destroyed by close. */
-  storage(bytes: number, keep = false): GpuBufferLike {
+  storage(bytes: number, keep = false): GpuBuffer {
     const size = Math.max(16, Math.ceil(bytes / 4) * 4);
     const b = this.device.createBuffer({ size, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
     if (!keep) this.temporaries.push(b);
@@ -238,14 +238,14 @@ export class GpuCall {
   }
 
   /** A storage buffer holding `data`. */
-  upload(data: Uint32Array | Float32Array | Int32Array, keep = false): GpuBufferLike {
+  upload(data: Uint32Array | Float32Array | Int32Array, keep = false): GpuBuffer {
     const b = this.storage(data.byteLength, keep);
     if (data.byteLength > 0) this.device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
     return b;
   }
 
   /** A uniform buffer of the 12 u32 fields of the kernels' struct P (missing fields 0). */
-  params(fields: Partial<Record<'n' | 'd' | 'm' | 'nb' | 'a' | 'b' | 'c' | 'e' | 'gx', number>>): GpuBufferLike {
+  params(fields: Partial<Record<'n' | 'd' | 'm' | 'nb' | 'a' | 'b' | 'c' | 'e' | 'gx', number>>): GpuBuffer {
     const data = new Uint32Array(12);
     const order = ['n', 'd', 'm', 'nb', 'a', 'b', 'c', 'e', 'gx'] as const;
     order.forEach((k, i) => {
@@ -263,7 +263,7 @@ export class GpuCall {
   }
 
   /** Records one dispatch of `name` with `buffers` bound at 0, 1, 2, … in order. */
-  run(name: KernelName, buffers: GpuBufferLike[], x: number, y = 1): void {
+  run(name: KernelName, buffers: GpuBuffer[], x: number, y = 1): void {
     if (x === 0 || y === 0) return;
     const p = pipeline(name);
     const group = this.device.createBindGroup({
@@ -278,7 +278,7 @@ export class GpuCall {
   }
 
   /** Records a copy between buffers. */
-  copy(from: GpuBufferLike, fromOffset: number, to: GpuBufferLike, toOffset: number, bytes: number): void {
+  copy(from: GpuBuffer, fromOffset: number, to: GpuBuffer, toOffset: number, bytes: number): void {
     if (bytes > 0) this.enc().copyBufferToBuffer(from, fromOffset, to, toOffset, bytes);
   }
 
@@ -291,7 +291,7 @@ export class GpuCall {
   }
 
   /** Submits, then reads `bytes` of each buffer back to the host (one mapping round trip for all). */
-  async read(...reads: Array<[GpuBufferLike, number]>): Promise<ArrayBuffer[]> {
+  async read(...reads: Array<[GpuBuffer, number]>): Promise<ArrayBuffer[]> {
     const staging = reads.map(([, bytes]) => {
       const b = this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage: USAGE.MAP_READ | USAGE.COPY_DST });
       this.temporaries.push(b);

@@ -18,4 +18,4 @@ export {
   type GpuInput,
   type GpuOutput,
 } from './rules.js';
-export type { GpuAdapterLike, GpuBufferLike, GpuDeviceLike, GpuLike } from './types.js';
+export type { GpuBufferLike, GpuDeviceLike, GpuLike } from './types.js';

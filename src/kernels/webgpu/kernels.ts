@@ -3,7 +3,7 @@ import { validateUpdates } from '../../core/updates.js';
 import { columnMedian, meanAroundMedianReducer, trimmedMeanReducer, type ColumnReducer } from '../column-select.js';
 import { GpuCall, grid } from './device.js';
 import { CENTRE_BLOCK, MAX_GRAM_CHUNK, PANEL, SELECT_FLAG_CAP, SELECT_TILE, TILE } from './shaders.js';
-import { USAGE, type GpuBufferLike } from './types.js';
+import { USAGE, type GpuBuffer, type GpuBufferLike } from './types.js';
 
 /**
  * Client updates already on the GPU: one storage buffer holding n rows of d float32 values,
@@ -71,7 +71,7 @@ export function checkSize(rule: string, n: number, d: number, maxBinding: number
 }
 
 /** Uploads validated Float32Array rows into one new buffer (the caller destroys it). @internal */
-export function uploadRows(call: GpuCall, rows: readonly Float32Array[], d: number): GpuBufferLike {
+export function uploadRows(call: GpuCall, rows: readonly Float32Array[], d: number): GpuBuffer {
   const buffer = call.device.createBuffer({
     size: Math.max(16, rows.length * d * 4),
     usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST,
@@ -117,13 +117,13 @@ export function uploadUpdates(updates: readonly Float32Array[]): GpuUpdates {
 /** Row flags from one pass: each row's block maxima (kept on the GPU for the centre) and overall maximum. @internal */
 export interface RowScan {
   /** n × nb block maxima (float32 magnitude bits; 0xffffffff: non-finite). */
-  readonly mags: GpuBufferLike;
+  readonly mags: GpuBuffer;
   /** Per row: true when the row holds NaN or ±∞. */
   readonly nonFinite: boolean[];
 }
 
 /** Scans every row: block maxima for the robust centre and the non-finite flags (n values read back). @internal */
-export async function scanRows(call: GpuCall, x: GpuBufferLike, n: number, d: number): Promise<RowScan> {
+export async function scanRows(call: GpuCall, x: GpuBuffer, n: number, d: number): Promise<RowScan> {
   const nb = Math.ceil(d / CENTRE_BLOCK);
   const mags = call.storage(n * nb * 4);
   const rowmax = call.storage(n * 4);
@@ -143,7 +143,7 @@ export async function scanRows(call: GpuCall, x: GpuBufferLike, n: number, d: nu
  */
 export async function gramOnGpu(
   call: GpuCall,
-  x: GpuBufferLike,
+  x: GpuBuffer,
   d: number,
   rows: readonly number[],
   centred: RowScan | null,
@@ -200,13 +200,13 @@ export async function gramOnGpu(
  */
 export function combineOnGpu(
   call: GpuCall,
-  x: GpuBufferLike,
+  x: GpuBuffer,
   d: number,
   rows: readonly number[],
   weights: ArrayLike<number>,
-  offset: GpuBufferLike | null = null,
+  offset: GpuBuffer | null = null,
   offsetWeight = 0,
-): GpuBufferLike {
+): GpuBuffer {
   const used: number[] = [];
   const w: number[] = [];
   for (let k = 0; k < rows.length; k++) {
@@ -259,11 +259,11 @@ function reducerOf(op: SelectOp): ColumnReducer {
  */
 export async function selectOnGpu(
   call: GpuCall,
-  x: GpuBufferLike,
+  x: GpuBuffer,
   d: number,
   rows: readonly number[],
   op: SelectOp,
-): Promise<GpuBufferLike> {
+): Promise<GpuBuffer> {
   const m = rows.length;
   if (m > MAX_GPU_SELECT_ROWS) {
     throw new RobustAggError('UNSUPPORTED', `webgpu column selection takes at most ${MAX_GPU_SELECT_ROWS} rows, got ${m}`);

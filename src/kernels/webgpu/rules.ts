@@ -36,7 +36,7 @@ import {
   type RowScan,
 } from './kernels.js';
 import { webgpuState } from './state.js';
-import type { GpuBufferLike } from './types.js';
+import type { GpuBuffer } from './types.js';
 
 /** What the `gpu…` rules and kernels take: Float32Array updates (uploaded) or updates on the GPU. */
 export type GpuInput = readonly Float32Array[] | GpuUpdates;
@@ -61,7 +61,7 @@ export interface GpuAggregation<D extends Decision, A> {
 /** One rule call on the GPU: the updates' buffer, shape and finite rows. */
 interface GpuRun {
   readonly call: GpuCall;
-  readonly x: GpuBufferLike;
+  readonly x: GpuBuffer;
   readonly n: number;
   readonly d: number;
   readonly scan: RowScan;
@@ -72,11 +72,11 @@ interface GpuRun {
 }
 
 /** A body's result: the aggregate as a new d-vector buffer, or a row of x to copy. */
-type GpuResult<D> = { out: GpuBufferLike; decision: D } | { row: number; decision: D };
+type GpuResult<D> = { out: GpuBuffer; decision: D } | { row: number; decision: D };
 
 /** Downloads GpuUpdates rows to the host (the CPU fallback for GPU-resident updates). */
 async function download(call: GpuCall, updates: GpuUpdates): Promise<Float32Array[]> {
-  const [bytes] = await call.read([updates.buffer, updates.n * updates.d * 4]);
+  const [bytes] = await call.read([updates.buffer as GpuBuffer, updates.n * updates.d * 4]);
   const all = new Float32Array(bytes);
   return Array.from({ length: updates.n }, (_, i) => all.subarray(i * updates.d, (i + 1) * updates.d));
 }
@@ -108,15 +108,15 @@ async function runRule<U extends GpuInput, D extends Decision>(
   }
   const call = new GpuCall(rule);
   const maxBinding = call.device.limits.maxStorageBufferBindingSize ?? 134217728;
-  let x: GpuBufferLike;
+  let x: GpuBuffer;
   let n: number;
   let d: number;
-  let owned: GpuBufferLike | null = null;
+  let owned: GpuBuffer | null = null;
   try {
     if (onGpu) {
       checkGpuUpdates(updates, rule, maxBinding);
       ({ n, d } = updates);
-      x = updates.buffer;
+      x = updates.buffer as GpuBuffer;
     } else {
       const rows = updates as readonly Float32Array[];
       ({ n, d } = validateUpdates(rows, rule));
@@ -132,7 +132,7 @@ async function runRule<U extends GpuInput, D extends Decision>(
     scan.nonFinite.forEach((bad, i) => (bad ? dropped : index).push(i));
     const clients: FiniteClients = { rows: [], index, dropped, n, d };
     const result = await body({ call, x, n, d, scan, index, clients }, surrogate);
-    let out: GpuBufferLike;
+    let out: GpuBuffer;
     if ('row' in result) {
       out = call.storage(d * 4, true);
       call.copy(x, result.row * d * 4, out, 0, d * 4);
@@ -355,7 +355,7 @@ export async function gpuMultiKrum<U extends GpuInput>(
  *
  * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
  * const rows = [Float32Array.of(0, 0), Float32Array.of(1, 0), Float32Array.of(0, 1), Float32Array.of(50, 50)];
- * console.log((await gpuGeometricMedian(rows)).aggregate); // about [0.3, 0.3]
+ * console.log((await gpuGeometricMedian(rows)).aggregate); // Float32Array [0.5, 0.5]: the far client barely pulls it
  * ```
  */
 export async function gpuGeometricMedian<U extends GpuInput>(
@@ -426,7 +426,7 @@ async function kernelCall<T>(
   name: string,
   updates: GpuInput,
   cpu: (rows: readonly Float32Array[]) => T,
-  gpu: (call: GpuCall, x: GpuBufferLike, n: number, d: number, scan: RowScan) => Promise<T>,
+  gpu: (call: GpuCall, x: GpuBuffer, n: number, d: number, scan: RowScan) => Promise<T>,
 ): Promise<T> {
   const onGpu = isGpuUpdates(updates);
   if (!webgpuState.selected && !onGpu) {
@@ -440,15 +440,15 @@ async function kernelCall<T>(
     return cpu(rows);
   }
   const call = new GpuCall(name);
-  let owned: GpuBufferLike | null = null;
+  let owned: GpuBuffer | null = null;
   try {
-    let x: GpuBufferLike;
+    let x: GpuBuffer;
     let n: number;
     let d: number;
     if (onGpu) {
       checkGpuUpdates(updates, name, webgpuState.selected ? (call.device.limits.maxStorageBufferBindingSize ?? 134217728) : Infinity);
       ({ n, d } = updates);
-      x = updates.buffer;
+      x = updates.buffer as GpuBuffer;
       if (!webgpuState.selected) return cpu(await download(call, updates));
     } else {
       const rows = updates as readonly Float32Array[];

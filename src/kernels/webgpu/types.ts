@@ -2,8 +2,8 @@
 // dependency on @webgpu/types, and a GPUDevice from a browser, from Node's `webgpu` package (Dawn)
 // or from Deno fits these shapes.
 
-/** A WebGPU buffer (`GPUBuffer`): what the kernels read and write. */
-export interface GpuBufferLike {
+/** The full `GPUBuffer` shape the kernels use. @internal */
+export interface GpuBuffer {
   /** Size in bytes. */
   readonly size: number;
   /** The usage flags it was created with (`GPUBufferUsage`). */
@@ -18,8 +18,8 @@ export interface GpuBufferLike {
   unmap(): void;
 }
 
-/** A WebGPU device (`GPUDevice`), as `adapter.requestDevice()` returns it. */
-export interface GpuDeviceLike {
+/** The full `GPUDevice` shape the kernels use. @internal */
+export interface GpuDevice {
   /** The device's limits (`GPUSupportedLimits`). */
   readonly limits: Readonly<Record<string, number>>;
   /** The device's queue. */
@@ -27,7 +27,7 @@ export interface GpuDeviceLike {
   /** Resolves when the device is lost. */
   readonly lost: Promise<{ readonly message: string; readonly reason?: string }>;
   /** Creates a buffer. */
-  createBuffer(descriptor: { size: number; usage: number; mappedAtCreation?: boolean; label?: string }): GpuBufferLike;
+  createBuffer(descriptor: { size: number; usage: number; mappedAtCreation?: boolean; label?: string }): GpuBuffer;
   /** Compiles WGSL (internal use). */
   createShaderModule(descriptor: { code: string; label?: string }): unknown;
   /** Builds a compute pipeline (internal use). */
@@ -46,33 +46,33 @@ export interface GpuDeviceLike {
   destroy(): void;
 }
 
-/** `GPUQueue` (internal use). */
+/** `GPUQueue`. @internal */
 export interface GpuQueueLike {
   /** Uploads bytes into a buffer. */
-  writeBuffer(buffer: GpuBufferLike, offset: number, data: ArrayBufferLike | ArrayBufferView, dataOffset?: number, size?: number): void;
+  writeBuffer(buffer: GpuBuffer, offset: number, data: ArrayBufferLike | ArrayBufferView, dataOffset?: number, size?: number): void;
   /** Submits recorded commands. */
   submit(commands: unknown[]): void;
   /** Resolves when submitted work is done. */
   onSubmittedWorkDone(): Promise<void>;
 }
 
-/** `GPUComputePipeline` (internal use). */
+/** `GPUComputePipeline`. @internal */
 export interface GpuPipelineLike {
   /** The layout of bind group `index`. */
   getBindGroupLayout(index: number): unknown;
 }
 
-/** `GPUCommandEncoder` (internal use). */
+/** `GPUCommandEncoder`. @internal */
 export interface GpuEncoderLike {
   /** Starts a compute pass. */
   beginComputePass(descriptor?: unknown): GpuPassLike;
   /** Copies bytes between buffers. */
-  copyBufferToBuffer(source: GpuBufferLike, sourceOffset: number, destination: GpuBufferLike, destinationOffset: number, size: number): void;
+  copyBufferToBuffer(source: GpuBuffer, sourceOffset: number, destination: GpuBuffer, destinationOffset: number, size: number): void;
   /** Ends recording. */
   finish(): unknown;
 }
 
-/** `GPUComputePassEncoder` (internal use). */
+/** `GPUComputePassEncoder`. @internal */
 export interface GpuPassLike {
   /** Sets the pipeline. */
   setPipeline(pipeline: GpuPipelineLike): void;
@@ -84,20 +84,20 @@ export interface GpuPassLike {
   end(): void;
 }
 
-/** `GPUAdapter`, as `gpu.requestAdapter()` returns it. */
-export interface GpuAdapterLike {
+/** `GPUAdapter`. @internal */
+export interface GpuAdapter {
   /** The adapter's limits. */
   readonly limits: Readonly<Record<string, number>>;
   /** Vendor, architecture, device, description (`GPUAdapterInfo`), where the implementation has it. */
   readonly info?: Readonly<Record<string, unknown>>;
   /** Requests a device. */
-  requestDevice(descriptor?: unknown): Promise<GpuDeviceLike>;
+  requestDevice(descriptor?: unknown): Promise<GpuDevice>;
 }
 
-/** `navigator.gpu`, or the object `create([])` of Node's `webgpu` package returns. */
-export interface GpuLike {
+/** `GPU`. @internal */
+export interface Gpu {
   /** Requests an adapter; resolves to null when none is available. */
-  requestAdapter(options?: unknown): Promise<GpuAdapterLike | null>;
+  requestAdapter(options?: unknown): Promise<GpuAdapter | null>;
 }
 
 /** `GPUBufferUsage` flags. @internal */
@@ -111,3 +111,34 @@ export const USAGE = {
 
 /** `GPUMapMode.READ`. @internal */
 export const MAP_READ = 0x0001;
+
+/**
+ * A WebGPU buffer (`GPUBuffer`) holding updates or a result. Any `GPUBuffer` fits; the library
+ * uses more of it internally.
+ */
+export interface GpuBufferLike {
+  /** Size in bytes. */
+  readonly size: number;
+  /** The usage flags it was created with (`GPUBufferUsage`). */
+  readonly usage: number;
+  /** Frees the buffer's memory. */
+  destroy(): void;
+}
+
+/** A WebGPU device (`GPUDevice`), e.g. from `adapter.requestDevice()`. Any `GPUDevice` fits. */
+export interface GpuDeviceLike {
+  /** The device's limits (`GPUSupportedLimits`). */
+  readonly limits: object;
+  /** Releases the device. */
+  destroy(): void;
+}
+
+/** `navigator.gpu`, or what `create([])` of Node's `webgpu` package returns. Any `GPU` fits. */
+export interface GpuLike {
+  /**
+   * Requests an adapter; resolves to null when none is available.
+   *
+   * @param options - `GPURequestAdapterOptions` (initWebGPU passes `powerPreference`).
+   */
+  requestAdapter(options?: object): Promise<object | null>;
+}
