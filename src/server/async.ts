@@ -2,10 +2,9 @@ import type { Decision } from '../core/decision.js';
 import { RobustAggError, type RobustAggErrorCode } from '../core/errors.js';
 import { describeValue } from '../core/options.js';
 import { validateUpdates, type Updates } from '../core/updates.js';
-import { nodeBuiltin } from '../kernels/wasm/node-builtin.js';
-import type { RunJob, RunReply } from './protocol.js';
+import type { RunJob, WorkerLike } from './protocol.js';
+import { startWorker } from './worker-host.js';
 import { checkOptions, registryEntry, type ConfiguredAggregator, type RuleResult } from './registry.js';
-import { SERVER_WORKER_SOURCE } from './worker-source.js';
 
 /**
  * How an asynchronous aggregation runs.
@@ -30,87 +29,6 @@ export interface AsyncRunOptions {
  * @category Server
  */
 export type WorkerPriority = 'background' | 'normal';
-
-/** What the library needs of a worker, in Node (worker_threads) and in browsers (Web Worker). */
-interface WorkerLike {
-  post(job: RunJob, transfer: ArrayBuffer[]): void;
-  /** Keeps the process alive while a job runs (Node); no-op in browsers. */
-  hold(busy: boolean): void;
-  terminate(): void;
-  onReply: ((reply: RunReply) => void) | null;
-  onFailure: ((error: unknown) => void) | null;
-  /** Set once the worker has exited or failed (never reused then). */
-  dead: boolean;
-}
-
-interface NodeWorker {
-  postMessage(message: unknown, transfer?: readonly unknown[]): void;
-  on(event: 'message' | 'error' | 'exit', listener: (arg: never) => void): void;
-  ref(): void;
-  unref(): void;
-  terminate(): Promise<number>;
-}
-
-interface BrowserWorker {
-  postMessage(message: unknown, transfer?: unknown[]): void;
-  terminate(): void;
-  onmessage: ((e: { data: RunReply }) => void) | null;
-  onerror: ((e: unknown) => void) | null;
-}
-
-/** Starts one aggregation worker, or returns null when this platform has none. */
-function startWorker(priority: WorkerPriority): WorkerLike | null {
-  const threads = nodeBuiltin<{ Worker: new (src: string, o: { eval: true; workerData: unknown }) => NodeWorker }>('node:worker_threads');
-  if (threads !== null) {
-    const w = new threads.Worker(SERVER_WORKER_SOURCE, { eval: true, workerData: { priority } });
-    w.unref();
-    const like: WorkerLike = {
-      post: (job, transfer) => w.postMessage(job, transfer),
-      hold: (busy) => (busy ? w.ref() : w.unref()),
-      terminate: () => void w.terminate(),
-      onReply: null,
-      onFailure: null,
-      dead: false,
-    };
-    w.on('message', (reply: RunReply) => like.onReply?.(reply));
-    w.on('error', (e: unknown) => {
-      like.dead = true;
-      like.onFailure?.(e);
-    });
-    w.on('exit', (code: number) => {
-      like.dead = true;
-      like.onFailure?.(new Error(`aggregation worker exited (code ${code})`));
-    });
-    return like;
-  }
-  const g = globalThis as unknown as {
-    Worker?: new (url: string) => BrowserWorker;
-    Blob?: new (parts: string[], o: { type: string }) => unknown;
-    URL?: { createObjectURL(b: unknown): string; revokeObjectURL(u: string): void };
-  };
-  if (g.Worker === undefined || g.Blob === undefined || g.URL === undefined) return null;
-  const url = g.URL.createObjectURL(new g.Blob([SERVER_WORKER_SOURCE], { type: 'text/javascript' }));
-  let w: BrowserWorker;
-  try {
-    w = new g.Worker(url);
-  } finally {
-    g.URL.revokeObjectURL(url);
-  }
-  const like: WorkerLike = {
-    post: (job, transfer) => w.postMessage(job, transfer),
-    hold: () => {},
-    terminate: () => w.terminate(),
-    onReply: null,
-    onFailure: null,
-    dead: false,
-  };
-  w.onmessage = (e) => like.onReply?.(e.data);
-  w.onerror = (e) => {
-    like.dead = true;
-    like.onFailure?.(e);
-  };
-  return like;
-}
 
 /** Idle workers kept for the next call (each started worker costs a thread and ~10 MB). */
 const MAX_IDLE = 2;
@@ -137,7 +55,7 @@ export class WorkerLease {
     while (reused?.dead === true) reused = this.idle.pop();
     this.worker = reused ?? startWorker(priority);
     if (this.worker === null) {
-      throw new RobustAggError('UNSUPPORTED', 'aggregateAsync: this platform has neither worker_threads nor Web Workers');
+      throw new RobustAggError('UNSUPPORTED', 'aggregateAsync: no worker can be started here (neither Node worker threads nor Web Workers)');
     }
   }
 

@@ -27,3 +27,23 @@ export type RunReply =
       readonly extras: Record<string, unknown>;
     }
   | { readonly id: number; readonly ok: false; readonly code: string | null; readonly message: string };
+
+/** Scheduling priority of an aggregation worker (see AsyncRunOptions.priority). @internal */
+export type HostPriority = 'background' | 'normal';
+
+/** What the library needs of a worker, in Node (worker_threads) and in browsers (Web Worker). @internal */
+export interface WorkerLike {
+  post(job: RunJob, transfer: ArrayBuffer[]): void;
+  /** Keeps the process alive while a job runs (Node); no-op in browsers. */
+  hold(busy: boolean): void;
+  terminate(): void;
+  onReply: ((reply: RunReply) => void) | null;
+  onFailure: ((error: unknown) => void) | null;
+  /** Set once the worker has exited or failed (never reused then). */
+  dead: boolean;
+}
+
+/** Where a worker posts its answers. @internal */
+export interface ReplyPort {
+  postMessage(message: unknown, transfer?: unknown[]): void;
+}

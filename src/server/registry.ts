@@ -17,6 +17,10 @@ import { foolsGoldWithDecision } from '../aggregators/fools-gold.js';
 import { geometricMedianWithDecision } from '../aggregators/geometric-median.js';
 import { krumLpWithDecision } from '../aggregators/krum-lp.js';
 import { krumWithDecision } from '../aggregators/krum.js';
+import { aurorWithDecision } from '../aggregators/auror.js';
+import { crflWithDecision } from '../aggregators/crfl.js';
+import { normClippingDpWithDecision } from '../aggregators/norm-clipping-dp.js';
+import { lasaWithDecision } from '../aggregators/lasa.js';
 import { mdaWithDecision } from '../aggregators/mda.js';
 import { meamedWithDecision } from '../aggregators/meamed.js';
 import { meanWithDecision } from '../aggregators/mean.js';
@@ -24,6 +28,7 @@ import { mixTailorWithDecision, type MixTailorMember } from '../aggregators/mix-
 import { monnaWithDecision } from '../aggregators/monna.js';
 import { multiKrumWithDecision } from '../aggregators/multi-krum.js';
 import { signGuardWithDecision } from '../aggregators/sign-guard.js';
+import { smeaWithDecision } from '../aggregators/smea.js';
 import { signMajorityWithDecision } from '../aggregators/sign-majority.js';
 import { trimmedMeanWithDecision } from '../aggregators/trimmed-mean.js';
 import { arc } from '../pre-aggregators/arc.js';
@@ -334,6 +339,66 @@ const ENTRIES: readonly Entry[] = [
       maxSubsets: { type: 'integer', min: 1, max: 1e8, default: 1e6, description: 'most candidate subsets the exact search may face' },
     },
     run: asRun(mdaWithDecision),
+  }),
+  rule({
+    name: 'smea',
+    summary: 'SMEA (Allouah et al. 2023): the mean of the n−f subset whose covariance has the smallest largest eigenvalue',
+    requires: 'n ≥ 2f+1',
+    randomized: false,
+    options: {
+      f: f('n ≥ 2f+1'),
+      maxSubsets: { type: 'integer', min: 1, max: 1e6, default: 1e5, description: 'most candidate subsets the exact search may face' },
+    },
+    run: asRun(smeaWithDecision),
+  }),
+  rule({
+    name: 'lasa',
+    summary: 'LASA (Xu et al. 2025): per layer, sparsify each update, filter clients by norm and sign z-scores, average',
+    randomized: false,
+    options: {
+      layout: { type: 'object', default: 'one layer', description: 'the layers, each filtered and averaged on its own' },
+      sparsity: { type: 'number', min: 0, max: 1, default: 0.3, description: 'fraction of each update’s coordinates set to 0 (< 1)' },
+      lambdaNorm: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, default: 2, description: 'norm filter radius' },
+      lambdaSign: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, default: 1, description: 'sign filter radius' },
+      zScore: { type: 'enum', values: ['std', 'mad'], default: 'std', description: 'scale of the median-based z-score' },
+    },
+    run: asRun(lasaWithDecision),
+  }),
+  rule({
+    name: 'crfl',
+    summary: 'CRFL (Xie et al. 2021): the weighted mean, the model clipped to norm ρ, Gaussian noise σ (certifiable)',
+    randomized: true,
+    options: {
+      clipNorm: { type: 'number', min: 0, max: 1e30, exclusiveMin: true, required: true, perRound: true, description: 'the model-norm bound ρ of this round' },
+      sigma: { type: 'number', min: 0, max: 1e30, required: true, description: 'standard deviation σ of the noise (σ > 0 needs a seed)' },
+      global: { type: 'vector', perRound: true, default: 'zeros', description: 'the global model the updates apply to' },
+      seed: SEED,
+      rng: RNG,
+    },
+    run: asRun(crflWithDecision),
+  }),
+  rule({
+    name: 'normClippingDp',
+    summary: 'norm clipping with weak differential privacy (Sun et al. 2019): clip to M, weighted mean, Gaussian noise σ',
+    randomized: true,
+    options: {
+      maxNorm: { type: 'number', min: 0, max: 1e30, exclusiveMin: true, required: true, description: 'the norm bound M every update is clipped to' },
+      sigma: { type: 'number', min: 0, max: 1e30, required: true, description: 'standard deviation σ of the noise (σ > 0 needs a seed)' },
+      seed: SEED,
+      rng: RNG,
+    },
+    run: asRun(normClippingDpWithDecision),
+  }),
+  rule({
+    name: 'auror',
+    summary: 'Auror (Shen et al. 2016): clients in the suspicious cluster of too many indicative features are left out',
+    randomized: false,
+    options: {
+      threshold: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, required: true, description: 'distance α between cluster centres from which a feature is indicative' },
+      tau: { type: 'number', min: 0.5, max: 1, default: 0.5, description: 'flag a client in at least τ·K of the K indicative features' },
+      features: { type: 'object', default: 'every coordinate', description: 'the coordinates examined, { offset, size }' },
+    },
+    run: asRun(aurorWithDecision),
   }),
   rule({
     name: 'monna',

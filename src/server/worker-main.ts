@@ -5,30 +5,11 @@
 // `new Worker(source, { eval: true })` in Node and from a Blob URL in browsers. It is never imported
 // by the library itself.
 import { RobustAggError } from '../core/errors.js';
-import { nodeBuiltin } from '../kernels/wasm/node-builtin.js';
-import type { RunJob, RunReply } from './protocol.js';
+import type { ReplyPort, RunJob, RunReply } from './protocol.js';
 import { runByName } from './registry.js';
+import { connect } from './worker-port.js';
 
-interface Port {
-  postMessage(message: unknown, transfer?: unknown[]): void;
-}
-
-const threads = nodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
-
-// Node, priority 'background' (the default): run below the event loop's priority (nice +10 for
-// this thread, inherited by the kernel threads it starts), so that on a busy machine the calling
-// thread's event loop wins the CPU when it has something to do. Raising it back would need
-// privileges, so a worker keeps its priority for its whole life.
-if ((threads?.workerData as { priority?: string } | undefined)?.priority !== 'normal') {
-  try {
-    nodeBuiltin<typeof import('node:os')>('node:os')?.setPriority(10);
-  } catch {
-    // not permitted here: run at the normal priority
-  }
-}
-const nodePort = threads?.parentPort ?? null;
-const scope = globalThis as unknown as Port & { onmessage: ((e: { data: RunJob }) => void) | null };
-const port: Port = (nodePort as Port | null) ?? scope;
+let port: ReplyPort | null = null;
 
 /** What a stateful rule returns besides its aggregate and decision (its next round's state). */
 function extrasOf(result: object): Record<string, unknown> {
@@ -65,8 +46,7 @@ function run(job: RunJob): void {
       message: e instanceof Error ? e.message : String(e),
     };
   }
-  port.postMessage(reply, transfer);
+  port!.postMessage(reply, transfer);
 }
 
-if (nodePort !== null) nodePort.on('message', run);
-else scope.onmessage = (e) => run(e.data);
+port = connect(run);

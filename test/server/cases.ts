@@ -31,6 +31,10 @@ export function ruleCases(d: number): { name: string; options: Record<string, un
     mixTailor: { f: 1, seed: 9, pool: [{ name: 'krum', options: { f: 1 } }, 'coordinateMedian', 'geometricMedian'] },
     flDetector: { globalModel: vector(3), seed: 2 },
     smea: { f: 1 },
+    lasa: {},
+    crfl: { clipNorm: 10, sigma: 0.01, seed: 1 },
+    normClippingDp: { maxNorm: 1, sigma: 0.01, seed: 2 },
+    auror: { threshold: 0.1 },
     pipeline: { pre: [{ name: 'nnm', options: { f: 1 } }], aggregator: { name: 'krum', options: { f: 1 } } },
   };
   return listAggregators()
