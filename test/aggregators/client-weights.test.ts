@@ -151,6 +151,25 @@ describe('client weights: equal weights give the unweighted rule, bit for bit', 
   });
 });
 
+describe('client weights: one weighted selection path for both backends', () => {
+  it('coordinateMedian and trimmedMean with unequal weights give the same bits on the plain and WebAssembly backends', () => {
+    fc.assert(
+      fc.property(hostileCaseArb({ minHonest: 4, maxHonest: 12, maxF: 3 }), fc.integer({ min: 1, max: 2 ** 30 }), (c, seed) => {
+        const rng = createRng(seed);
+        const weights = c.rows.map(() => rng.nextInt(6)); // zeros included
+        weights[0] += 1;
+        const results: number[][] = [];
+        onBothBackends(() => {
+          results.push(bits(coordinateMedian(c.rows, { weights })), bits(trimmedMean(c.rows, { f: 1, weights })));
+        });
+        expect(results[2]).toEqual(results[0]);
+        expect(results[3]).toEqual(results[1]);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
 describe('client weights: weight liars and the breakdown in weight mass', () => {
   /** h honest rows near 1 and b hostile rows, with integer weights: Byzantine mass below `limit`·W. */
   const caseArb = (limit: number) =>
