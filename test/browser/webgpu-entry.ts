@@ -44,8 +44,19 @@ interface Dev {
   };
   const results = await runWebGPUCases(lib, readBack);
   const backend = lib.getKernelBackend();
+  // GPU-resident updates with another backend: read back, run on the CPU kernels, result uploaded.
+  lib.setKernelBackend('auto');
+  const rows = [0, 1, 2, 3, 4, 5, 100].map((v) => Float32Array.of(v, -v, v / 4, 7));
+  const onGpu = lib.uploadUpdates(rows);
+  const fallback = await lib.gpuKrum(onGpu, { f: 2 });
+  const cpu = lib.krumWithDecision(rows, { f: 2 });
+  const back = await readBack(fallback.aggregate);
+  fallback.aggregate.buffer.destroy();
+  onGpu.buffer.destroy();
+  const fallbackMatches =
+    Array.from(back).join() === Array.from(cpu.aggregate).join() && fallback.decision.selected.join() === cpu.decision.selected.join();
   lib.releaseWebGPU();
   const raw = (adapter.info ?? {}) as Record<string, unknown>;
   const described = { vendor: raw.vendor, architecture: raw.architecture, device: raw.device, description: raw.description };
-  return { adapter: described, info, backend, results };
+  return { adapter: described, info, backend, results, fallbackMatches };
 };

@@ -28,6 +28,7 @@ interface PageRun {
   info?: Record<string, unknown>;
   backend?: string;
   results?: Record<string, CaseResult>;
+  fallbackMatches?: boolean;
 }
 
 describe.runIf(chromiumPath !== undefined)('WebGPU kernels in headless Chromium', () => {
@@ -122,6 +123,11 @@ describe.runIf(chromiumPath !== undefined)('WebGPU kernels in headless Chromium'
       expect(results[key].error, key).toBeUndefined();
       expect(results[key].bits, key).toBe(results[key.slice(0, -'/resident'.length)].bits);
     }
+  });
+
+  it('GPU-resident updates under another backend run on the CPU kernels (read back, result uploaded)', () => {
+    if (run.adapter === null) return;
+    expect(run.fallbackMatches).toBe(true);
   });
 
   it('the comparison is not vacuous: a changed median bit or a changed pick is caught', () => {

@@ -164,6 +164,9 @@ export async function gramOnGpu(
   call.run('SCALES', [rowM, ts, call.params({ m })], Math.ceil(m / 64));
   const tiles = Math.ceil(m / TILE);
   const tilePairs = diagonalOnly ? tiles : (tiles * (tiles + 1)) / 2;
+  if (tilePairs > 65535) {
+    throw new RobustAggError('UNSUPPORTED', `webgpu gram: n=${m} rows need ${tilePairs} tiles of ${TILE}×${TILE} pairs, at most 65535 (n ≤ 5776)`);
+  }
   // Enough workgroups to fill a big GPU, chunks of whole panels, at most MAX_GRAM_CHUNK columns.
   const wanted = Math.max(1, Math.ceil(2048 / tilePairs));
   let chunk = Math.ceil(Math.ceil(d / wanted) / PANEL) * PANEL;
