@@ -23,7 +23,7 @@ import { resolveValidRng, type Rng } from '../core/random.js';
 import { columnMedian } from '../kernels/column-select.js';
 import { cosineDistancesFromGram, shiftedGram } from '../kernels/cosine-distances.js';
 import { squaredDistancesFromGram } from '../kernels/gram.js';
-import { coordinateWiseRule, type CoordinateWiseRule, type ShardAsk, type ShardCombinePlan } from './protocol.js';
+import { coordinateWiseRule, type CoordinateWiseRule, type ShardAsk, type ShardCombinePlan, shardCombine, shardStatistics } from './protocol.js';
 
 /**
  * The rules {@link createShardCoordinator} decomposes by coordinates.
@@ -81,8 +81,20 @@ export const SHARD_RULES: readonly ShardRuleName[] = [
  * @category Sharding
  */
 export type ShardStep =
-  | { readonly done: false; readonly asks: readonly ShardAsk[] }
-  | { readonly done: true; readonly plan: ShardCombinePlan; readonly decision: Decision };
+  | {
+      /** Not finished. */
+      readonly done: false;
+      /** What every shard must compute next ({@link shardStatistics}). */
+      readonly asks: readonly ShardAsk[];
+    }
+  | {
+      /** Finished. */
+      readonly done: true;
+      /** What every shard combines its columns with ({@link shardCombine}). */
+      readonly plan: ShardCombinePlan;
+      /** The rule's decision, shaped as the single call's. */
+      readonly decision: Decision;
+    };
 
 /**
  * The coordinator of one sharded aggregation: it holds only O(n²) numbers and the options, never a

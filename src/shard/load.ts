@@ -18,8 +18,22 @@ import type { ShardRange } from './run.js';
  * @category Sharding
  */
 export type ShardSource =
-  | { readonly kind: 'files'; readonly clients: readonly string[]; readonly vectors?: Readonly<Record<string, string>> }
-  | { readonly kind: 'module'; readonly url: string; readonly data?: unknown };
+  | {
+      /** Per-client raw float32 files. */
+      readonly kind: 'files';
+      /** One path per client, in client order. */
+      readonly clients: readonly string[];
+      /** Side vectors' files by name (e.g. `{ serverUpdate: 'g0.f32' }`). */
+      readonly vectors?: Readonly<Record<string, string>>;
+    }
+  | {
+      /** A module that produces the columns. */
+      readonly kind: 'module';
+      /** Its path or URL. */
+      readonly url: string;
+      /** Passed to its `loadShard` as `data` (structured-clone safe). */
+      readonly data?: unknown;
+    };
 
 function readColumns(path: string, offset: number, width: number): Float32Array {
   const out = new Float32Array(width);

@@ -54,28 +54,86 @@ export interface ShardSlice {
  * @category Sharding
  */
 export type ShardAsk =
-  | { readonly kind: 'nonFinite' }
   | {
+      /** Which clients hold NaN or ±Infinity in this shard. */
+      readonly kind: 'nonFinite';
+    }
+  | {
+      /** A partial Gram matrix. */
       readonly kind: 'gram';
+      /** Input indices of the clients (rows), in order. */
       readonly clients: readonly number[];
+      /** `'robust'`: the kernel's robust per-block centre; `'none'`: uncentred (norms, cosines). */
       readonly centre: 'robust' | 'none';
+      /** Names of side vectors appended as extra rows (e.g. `['global']`). */
       readonly vectors?: readonly string[];
     }
   | {
+      /** Partial squared distances to one target. */
       readonly kind: 'squaredDistances';
+      /** Input indices of the clients, in order. */
       readonly clients: readonly number[];
-      readonly to: { readonly vector: string } | { readonly client: number };
+      /** The target: a named side vector or one client's row. */
+      readonly to:
+        | {
+            /** Name of the side vector. */
+            readonly vector: string;
+          }
+        | {
+            /** Input index of the client. */
+            readonly client: number;
+          };
     }
-  | { readonly kind: 'dots'; readonly clients: readonly number[]; readonly vector: string }
-  | { readonly kind: 'lpDistances'; readonly clients: readonly number[]; readonly p: number }
-  | { readonly kind: 'signCounts'; readonly clients: readonly number[]; readonly start: number; readonly length: number }
-  | { readonly kind: 'subsampledGram'; readonly clients: readonly number[]; readonly columns: readonly number[] }
-  | { readonly kind: 'medianDistances'; readonly clients: readonly number[] }
   | {
-      readonly kind: 'clipDistances';
+      /** Partial dot products with a side vector, the clients' squared norms and the vector's. */
+      readonly kind: 'dots';
+      /** Input indices of the clients, in order. */
       readonly clients: readonly number[];
+      /** Name of the side vector. */
+      readonly vector: string;
+    }
+  | {
+      /** The shard's ℓp distances between the clients. */
+      readonly kind: 'lpDistances';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** The norm, ≥ 1 or Infinity. */
+      readonly p: number;
+    }
+  | {
+      /** Sign counts in a window of coordinates, and squared norms. */
+      readonly kind: 'signCounts';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** First coordinate of the window (over all d). */
+      readonly start: number;
+      /** Number of coordinates in the window. */
+      readonly length: number;
+    }
+  | {
+      /** The robust-centred Gram of a sample of coordinates. */
+      readonly kind: 'subsampledGram';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** The sampled coordinates (over all d), in order; each shard uses those it holds. */
+      readonly columns: readonly number[];
+    }
+  | {
+      /** Partial squared distances to the coordinate-wise median of the clients. */
+      readonly kind: 'medianDistances';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+    }
+  | {
+      /** Partial squared distances to centered clipping's current centre. */
+      readonly kind: 'clipDistances';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** Name of the side vector the centre starts from, or null for 0. */
       readonly center: string | null;
+      /** The step weights so far (over `clients`), one array per iteration. */
       readonly steps: readonly (readonly number[])[];
+      /** The centre's weight in each step. */
       readonly centerWeights: readonly number[];
     };
 
@@ -99,25 +157,60 @@ export type ShardAsk =
  */
 export type ShardCombinePlan =
   | {
+      /** Run a coordinate-wise rule on the shard's columns. */
       readonly kind: 'rule';
+      /** The rule. */
       readonly rule: CoordinateWiseRule;
+      /** The rule's options. */
       readonly options: Readonly<Record<string, unknown>>;
+      /** Clients every shard drops (their rows become NaN). */
       readonly dropped: readonly number[];
     }
   | {
+      /** A weighted sum of clients (and noise). */
       readonly kind: 'linear';
+      /** One weight per client (or per entry of `clients`). */
       readonly weights: readonly number[];
+      /** Input indices the weights belong to, in summation order (default: all clients, in order). */
       readonly clients?: readonly number[];
-      readonly noise?: { readonly seed: number; readonly sigma: number };
+      /** Gaussian noise N(0, σ²) from `createRng(seed)`, drawn in coordinate order. */
+      readonly noise?: {
+        /** The generator's seed. */
+        readonly seed: number;
+        /** The standard deviation. */
+        readonly sigma: number;
+      };
     }
-  | { readonly kind: 'copy'; readonly client: number }
-  | { readonly kind: 'meanAroundMedian'; readonly clients: readonly number[]; readonly keep: number }
-  | { readonly kind: 'median'; readonly clients: readonly number[] }
   | {
-      readonly kind: 'clipping';
+      /** A copy of one client's columns. */
+      readonly kind: 'copy';
+      /** Its input index. */
+      readonly client: number;
+    }
+  | {
+      /** Per coordinate, the mean of the `keep` values closest to the median. */
+      readonly kind: 'meanAroundMedian';
+      /** Input indices of the clients, in order. */
       readonly clients: readonly number[];
+      /** How many values to average. */
+      readonly keep: number;
+    }
+  | {
+      /** The coordinate-wise median of some clients. */
+      readonly kind: 'median';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+    }
+  | {
+      /** Centered clipping's final centre. */
+      readonly kind: 'clipping';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** Name of the side vector the centre starts from, or null for 0. */
       readonly center: string | null;
+      /** The step weights (over `clients`), one array per iteration. */
       readonly steps: readonly (readonly number[])[];
+      /** The centre's weight in each step. */
       readonly centerWeights: readonly number[];
     };
 

@@ -64,9 +64,16 @@ export interface ShardEngine<R = unknown> {
    * Runs {@link shardStatistics} with `asks` on every shard; resolves with each shard's answer, in
    * shard order. Any shard order of execution, retries and duplicate runs are fine (the answers are
    * pure functions of the shard and the asks).
+   *
+   * @param asks - the round's asks.
+   * @param round - the round's number (0, 1, …), e.g. for job ids.
    */
   statistics(asks: readonly ShardAsk[], round: number): Promise<Float64Array[][]>;
-  /** Runs {@link shardCombine} with `plan` on every shard; resolves with each shard's result, in order. */
+  /**
+   * Runs {@link shardCombine} with `plan` on every shard; resolves with each shard's result, in order.
+   *
+   * @param plan - the coordinator's combine plan.
+   */
   combine(plan: ShardCombinePlan): Promise<R[]>;
 }
 
