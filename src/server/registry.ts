@@ -141,7 +141,14 @@ export interface RuleResult<D extends Decision = Decision> extends Aggregation<D
  *
  * @category Server
  */
-export interface ConfiguredAggregator extends Aggregator {
+export interface ConfiguredAggregator {
+  /**
+   * Runs the rule with the configured options.
+   *
+   * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
+   * @returns the aggregate, a new `Float32Array` of length d.
+   */
+  (updates: readonly Float32Array[]): Float32Array;
   /** The rule's name. */
   readonly ruleName: string;
   /** The options it was created with (a frozen snapshot, each key read once). */
