@@ -124,3 +124,7 @@ await emit(
     `/** The worker thread's script (an IIFE), for \`new Worker(WORKER_SOURCE, { eval: true })\`. */\n` +
     `export const WORKER_SOURCE = ${JSON.stringify(worker)};\n`,
 );
+
+// The aggregation worker's scripts (src/server/worker-source{,.browser}.ts) bundle every rule, so
+// they follow the same build (and the same --check).
+await import('./build-server-worker.mjs');
