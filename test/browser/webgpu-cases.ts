@@ -144,9 +144,10 @@ function ruleCases(lib: Lib, set: DataSet): Record<string, (u: Library.GpuInput)
 export async function runWebGPUCases(
   lib: Lib,
   readBack?: (v: Library.GpuVector) => Promise<Float32Array>,
+  sets: Record<string, DataSet> = dataSets(lib),
 ): Promise<Record<string, CaseResult>> {
   const out: Record<string, CaseResult> = {};
-  for (const [setName, set] of Object.entries(dataSets(lib))) {
+  for (const [setName, set] of Object.entries(sets)) {
     for (const [name, run] of Object.entries(ruleCases(lib, set))) {
       const key = `${setName}/${name}`;
       try {
@@ -182,6 +183,27 @@ export async function runWebGPUCases(
         out[`${setName}/${name}`] = { error: (e as Error).message };
       }
     }
+  }
+  return out;
+}
+
+/** Data sets as plain numbers (each value's float32 bits), to cross into a page exactly (−0 included). */
+export type EncodedSets = Record<string, { rows: number[][]; f: number; fBulyan: number | null; coordinateOnly?: boolean }>;
+
+/** Encodes data sets for page.evaluate. */
+export function encodeSets(sets: Record<string, DataSet>): EncodedSets {
+  const out: EncodedSets = {};
+  for (const [name, set] of Object.entries(sets)) {
+    out[name] = { ...set, rows: set.rows.map((r) => Array.from(new Uint32Array(r.buffer, r.byteOffset, r.length))) };
+  }
+  return out;
+}
+
+/** Decodes {@link encodeSets}. */
+export function decodeSets(encoded: EncodedSets): Record<string, DataSet> {
+  const out: Record<string, DataSet> = {};
+  for (const [name, set] of Object.entries(encoded)) {
+    out[name] = { ...set, rows: set.rows.map((r) => new Float32Array(Uint32Array.from(r).buffer)) };
   }
   return out;
 }

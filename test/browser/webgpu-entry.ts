@@ -1,7 +1,7 @@
 // Bundled for the browser: sets up WebGPU on the page's own device (so the test can read
 // GpuVector results back), selects the 'webgpu' backend and runs the WebGPU cases.
 import * as lib from '../../src/index.js';
-import { runWebGPUCases } from './webgpu-cases.js';
+import { decodeSets, runWebGPUCases, type EncodedSets } from './webgpu-cases.js';
 
 interface Buf {
   mapAsync(mode: number): Promise<void>;
@@ -15,7 +15,7 @@ interface Dev {
   queue: { submit(c: unknown[]): void };
 }
 
-(globalThis as Record<string, unknown>).runWebGPU = async () => {
+(globalThis as Record<string, unknown>).runWebGPU = async (property?: EncodedSets) => {
   interface Adapter {
     limits: Record<string, number>;
     info?: Record<string, unknown>;
@@ -43,6 +43,7 @@ interface Dev {
     return out;
   };
   const results = await runWebGPUCases(lib, readBack);
+  const propertyResults = property === undefined ? undefined : await runWebGPUCases(lib, undefined, decodeSets(property));
   const backend = lib.getKernelBackend();
   // GPU-resident updates with another backend: read back, run on the CPU kernels, result uploaded.
   lib.setKernelBackend('auto');
@@ -58,5 +59,5 @@ interface Dev {
   lib.releaseWebGPU();
   const raw = (adapter.info ?? {}) as Record<string, unknown>;
   const described = { vendor: raw.vendor, architecture: raw.architecture, device: raw.device, description: raw.description };
-  return { adapter: described, info, backend, results, fallbackMatches };
+  return { adapter: described, info, backend, results, propertyResults, fallbackMatches };
 };

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataSets, runWebGPUCases, type CaseResult } from './webgpu-cases.js';
+import fc from 'fast-check';
+import { dataSets, decodeSets, encodeSets, runWebGPUCases, type CaseResult, type DataSet } from './webgpu-cases.js';
 import { compareWebGPU } from './webgpu-compare.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -29,6 +30,26 @@ interface PageRun {
   backend?: string;
   results?: Record<string, CaseResult>;
   fallbackMatches?: boolean;
+  propertyResults?: Record<string, CaseResult>;
+}
+
+/** Any finite float32: ordinary values, ±0, subnormals, ±3.4e38, repeated values (ties). */
+const value = fc.oneof(
+  fc.float({ noNaN: true, noDefaultInfinity: true }),
+  fc.constantFrom(0, -0, 1e-45, -1e-45, 3.4028234663852886e38, -3.4028234663852886e38, 1, -1),
+  fc.integer({ min: -8, max: 8 }).map((k) => k / 4),
+);
+
+/** Random shapes (n = 1 and d = 1 included) of random finite values; the coordinate-wise rules and the kernels. */
+const dataSetArb = fc
+  .record({ n: fc.integer({ min: 1, max: 12 }), d: fc.integer({ min: 1, max: 40 }) })
+  .chain(({ n, d }) => fc.array(fc.array(value, { minLength: d, maxLength: d }), { minLength: n, maxLength: n }))
+  .map((rows): DataSet => ({ rows: rows.map((r) => Float32Array.from(r)), f: Math.floor((rows.length - 1) / 2), fBulyan: null, coordinateOnly: true }));
+
+/** 40 generated data sets (fast-check, fixed seed): checked in one page run. */
+function propertySets(): Record<string, DataSet> {
+  const samples = fc.sample(dataSetArb, { seed: 20261203, numRuns: 40 });
+  return Object.fromEntries(samples.map((set, i) => [`prop${i}`, set]));
 }
 
 describe.runIf(chromiumPath !== undefined)('WebGPU kernels in headless Chromium', () => {
@@ -37,6 +58,7 @@ describe.runIf(chromiumPath !== undefined)('WebGPU kernels in headless Chromium'
   let browser: import('playwright-core').Browser;
   let run: PageRun;
   let node: Record<string, CaseResult>;
+  let property: Record<string, DataSet> = {};
   const problems: string[] = [];
 
   beforeAll(async () => {
@@ -79,7 +101,8 @@ describe.runIf(chromiumPath !== undefined)('WebGPU kernels in headless Chromium'
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     await page.goto(`${origin}/`);
     await page.waitForFunction(() => 'runWebGPU' in globalThis);
-    run = (await page.evaluate('runWebGPU()')) as PageRun;
+    property = propertySets();
+    run = (await page.evaluate((p) => (globalThis as unknown as { runWebGPU(p: unknown): Promise<unknown> }).runWebGPU(p), encodeSets(property))) as PageRun;
     await page.close();
     const lib = await import('../../src/index.js');
     node = await runWebGPUCases(lib);
@@ -123,6 +146,14 @@ describe.runIf(chromiumPath !== undefined)('WebGPU kernels in headless Chromium'
       expect(results[key].error, key).toBeUndefined();
       expect(results[key].bits, key).toBe(results[key.slice(0, -'/resident'.length)].bits);
     }
+  });
+
+  it('property: on 40 random shapes of random finite values (fast-check), medians bit for bit, trimmed means and means around the median within float32 rounding, Gram, norms and cosines within the bound', async () => {
+    if (run.adapter === null) return;
+    const lib = await import('../../src/index.js');
+    const want = await runWebGPUCases(lib, undefined, decodeSets(encodeSets(property)));
+    expect(Object.keys(run.propertyResults ?? {}).length).toBeGreaterThan(300);
+    expect(compareWebGPU(property, want, run.propertyResults as Record<string, CaseResult>)).toEqual([]);
   });
 
   it('GPU-resident updates under another backend run on the CPU kernels (read back, result uploaded)', () => {
