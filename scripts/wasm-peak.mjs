@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import binaryen from 'binaryen';
 
 /** The wat of a probe: `chains` accumulators, `loads` f32x4 loads from a 4 KiB buffer per iteration. */
-function probeWat(chains, loads, relaxed) {
+export function probeWat(chains, loads, relaxed) {
   // Two multipliers shared by the chains: every live v128 is a register (x64 has 16), so one per
   // chain would spill.
   const B = 2;
@@ -68,13 +68,19 @@ function probeWat(chains, loads, relaxed) {
  * loaded from L1 per step (six loads), eight accumulators a_rc ← a_rc + x_r·z_c. Not part of the
  * peak: it shows what the tile itself reaches.
  */
-function tileWat() {
+export function tileWat(relaxed = false) {
   const acc = [];
   for (let r = 0; r < 4; r++) for (let c = 0; c < 2; c++) acc.push(`$a${r}${c}`);
   const body = ['(local.set $z0 (v128.load (local.get $q)))', '(local.set $z1 (v128.load offset=16 (local.get $q)))'];
   for (let r = 0; r < 4; r++) {
     body.push(`(local.set $x (v128.load offset=${16 * r} (local.get $p)))`);
-    for (let c = 0; c < 2; c++) body.push(`(local.set $a${r}${c} (f32x4.add (local.get $a${r}${c}) (f32x4.mul (local.get $x) (local.get $z${c}))))`);
+    for (let c = 0; c < 2; c++) {
+      body.push(
+        relaxed
+          ? `(local.set $a${r}${c} (f32x4.relaxed_madd (local.get $x) (local.get $z${c}) (local.get $a${r}${c})))`
+          : `(local.set $a${r}${c} (f32x4.add (local.get $a${r}${c}) (f32x4.mul (local.get $x) (local.get $z${c}))))`,
+      );
+    }
   }
   let sum = `(local.get ${acc[0]})`;
   for (let k = 1; k < acc.length; k++) sum = `(f32x4.add ${sum} (local.get ${acc[k]}))`;
@@ -91,7 +97,7 @@ function tileWat() {
     (f32x4.extract_lane 0 ${sum})))`;
 }
 
-function assemble(wat, relaxed) {
+export function assemble(wat, relaxed) {
   const mod = binaryen.parseText(wat);
   mod.setFeatures(binaryen.Features.SIMD128 | (relaxed ? binaryen.Features.RelaxedSIMD : 0));
   if (!mod.validate()) throw new Error('peak probe did not validate');
