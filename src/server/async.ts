@@ -163,6 +163,11 @@ export function sharedMemory(): boolean {
   return typeof SharedArrayBuffer !== 'undefined';
 }
 
+/** True for a SharedArrayBuffer of any realm. */
+function isShared(buffer: ArrayBufferLike): boolean {
+  return Object.prototype.toString.call(buffer) === '[object SharedArrayBuffer]';
+}
+
 /** Rejects options that cannot cross to a worker (generators, functions) with a message that says what to pass instead. @internal */
 export function requireCloneable(rule: string, options: Readonly<Record<string, unknown>>): void {
   for (const [key, value] of Object.entries(options)) {
@@ -205,8 +210,10 @@ export function resolveRule(
  * in a worker thread (which uses the kernels' own worker threads too) on a copy of the updates in
  * one SharedArrayBuffer; in browsers in a Web Worker, the copy transferred to it. The calling
  * thread only copies, in slices of a few milliseconds between which it yields, so the event loop is
- * never blocked for more than about 5 ms by this call (test/server/event-loop.test.ts measures
- * ≤ 20 ms at n = 50, d = 10⁶); the caller's arrays are read, never modified or detached.
+ * never blocked for more than a few milliseconds by this call (test/server/event-loop.test.ts
+ * checks ≤ 20 ms at n = 50, d = 10⁶); the caller's arrays are read, never modified or detached.
+ * Updates that already live in SharedArrayBuffers are not copied at all: the worker reads them in
+ * place (do not modify them until the promise settles).
  *
  * Options must be plain data that can be sent to a worker: pass `seed`, not `rng`; give MixTailor
  * pool members and pipeline stages by name. Errors are the rule's own `RobustAggError`s (same
@@ -241,6 +248,25 @@ export async function aggregateAsync(
   signal?.throwIfAborted();
   const lease = new WorkerLease(run?.priority);
   try {
+    if (sharedMemory() && updates.every((u) => isShared(u.buffer))) {
+      // Already in shared memory (e.g. a server that receives into SharedArrayBuffers): the worker
+      // reads the caller's rows where they are, no copy. They must not change until the call settles.
+      const buffers: SharedArrayBuffer[] = [];
+      const index = new Map<ArrayBufferLike, number>();
+      const rowBuffer = new Int32Array(n);
+      const rowOffset = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const b = updates[i].buffer;
+        let k = index.get(b);
+        if (k === undefined) {
+          k = buffers.push(b as SharedArrayBuffer) - 1;
+          index.set(b, k);
+        }
+        rowBuffer[i] = k;
+        rowOffset[i] = updates[i].byteOffset;
+      }
+      return await lease.run({ name: resolved.name, options: resolved.options, d, buffers, rowBuffer, rowOffset }, [], signal);
+    }
     const rowBytes = d * 4;
     const bytes = n * rowBytes;
     const shared = sharedMemory();

@@ -69,6 +69,24 @@ describe('aggregateAsync equals the synchronous call', () => {
     expect(r2.decision).toEqual(s2.decision);
   });
 
+  it('updates already in SharedArrayBuffers are read in place, with the same result', async () => {
+    const arena = new SharedArrayBuffer(11 * d * 4 + 8);
+    const shared: Float32Array[] = rows.map((r, i) => {
+      const view = new Float32Array(arena, 8 + i * d * 4, d); // an offset into one buffer
+      view.set(r);
+      return view;
+    });
+    shared[3] = Float32Array.from(rows[3]); // one ordinary row: everything is copied then
+    for (const updates of [shared, shared.map((r, i) => (i === 3 ? Float32Array.from(r) : r))]) {
+      const got = await aggregateAsync('coordinateMedian', updates);
+      expect(got.aggregate).toEqual(aggregators.coordinateMedian(rows));
+    }
+    shared[3] = new Float32Array(new SharedArrayBuffer(d * 4));
+    shared[3].set(rows[3]); // rows in two shared buffers
+    expect((await aggregateAsync('krum', shared, { f: 1 })).aggregate).toEqual(aggregators.krum(rows, { f: 1 }));
+    expect(shared.map((r) => Array.from(r))).toEqual(rows.map((r) => Array.from(r)));
+  });
+
   it('concurrent calls each get their own result', async () => {
     const sets = [1, 2, 3, 4].map((s) => gaussianRows(9, 20, s));
     const got = await Promise.all(sets.map((u) => aggregateAsync('krum', u, { f: 2 })));
