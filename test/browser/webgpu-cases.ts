@@ -132,6 +132,14 @@ function ruleCases(lib: Lib, set: DataSet): Record<string, (u: Library.GpuInput)
     cases.krum = (u) => lib.gpuKrum(u, { f });
     cases.multiKrum = (u) => lib.gpuMultiKrum(u, { f });
   }
+  if (set.rows.length >= 2 * f + 1) {
+    cases.nnmThenMedian = async (u) => {
+      const mixed = await lib.gpuNnm(u, { f });
+      const r = await lib.gpuCoordinateMedian(mixed);
+      if (!Array.isArray(mixed)) (mixed as Library.GpuUpdates).buffer.destroy();
+      return r;
+    };
+  }
   if (set.fBulyan !== null) cases.bulyan = (u) => lib.gpuBulyan(u, { f: set.fBulyan as number });
   return cases;
 }

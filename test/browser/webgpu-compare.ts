@@ -29,6 +29,10 @@ function tolerances(rule: string, set: DataSet, dec: Dec): ((c: number) => numbe
       return SUM_TOL * s;
     };
   }
+  if (rule === 'nnmThenMedian') {
+    // A median of NNM's mixed rows (means of the clients): within float32 rounding of the values.
+    return (c) => SUM_TOL * Math.max(...finite.map((r) => Math.abs(r[c])));
+  }
   if (rule === 'trimmedMean') {
     const t = dec.trimmed as number;
     return (c) => {

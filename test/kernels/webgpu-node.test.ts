@@ -69,6 +69,11 @@ describe('the webgpu backend switch and the CPU fallback (always run)', () => {
     }
   });
 
+  it('without the webgpu backend gpuNnm returns nnm’s rows, bit for bit', async () => {
+    const set = dataSets(lib).random;
+    expect(await lib.gpuNnm(set.rows, { f: 3 })).toEqual(lib.nnm(set.rows, { f: 3 }));
+  });
+
   it('options and client-count errors are the CPU rules’ own', async () => {
     const rows = [Float32Array.of(1), Float32Array.of(2)];
     await expect(lib.gpuKrum(rows, { f: 1 })).rejects.toThrow('krum needs n ≥ 2f+3, got n=2, f=1');

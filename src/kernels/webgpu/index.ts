@@ -11,11 +11,13 @@ export {
   gpuMean,
   gpuMeamed,
   gpuMultiKrum,
+  gpuNnm,
   gpuRowNorms,
   gpuTrimmedMean,
   type GpuAggregation,
   type GpuGramOptions,
   type GpuInput,
   type GpuOutput,
+  type GpuRows,
 } from './rules.js';
 export type { GpuBufferLike, GpuDeviceLike, GpuLike } from './types.js';

@@ -18,8 +18,10 @@ import { meamedWithDecision, type MeamedOptions } from '../../aggregators/meamed
 import { meanWithDecision, type MeanDecision, type MeanOptions } from '../../aggregators/mean.js';
 import { multiKrumWithDecision, type MultiKrumOptions } from '../../aggregators/multi-krum.js';
 import { trimmedMeanWithDecision, type TrimmedMeanDecision, type TrimmedMeanOptions } from '../../aggregators/trimmed-mean.js';
+import { nnm, type NnmOptions } from '../../pre-aggregators/nnm.js';
 import { cosineDistancesFromGram } from '../cosine-distances.js';
 import { gram, squaredDistancesFromGram } from '../gram.js';
+
 import { rowNorms } from '../norms.js';
 import { GpuCall, requireDevice } from './device.js';
 import {
@@ -557,3 +559,97 @@ export async function gpuCosineDistances(updates: GpuInput): Promise<Float64Arra
 }
 
 
+
+/** What {@link gpuNnm} returns for an input type: Float32Array rows, or {@link GpuUpdates}. */
+export type GpuRows<U extends GpuInput> = U extends GpuUpdates ? GpuUpdates : Float32Array[];
+
+/**
+ * `nnm` (nearest-neighbour mixing, Allouah et al., AISTATS 2023) on the WebGPU kernels: the
+ * centred Gram matrix on the GPU, each client's n − f nearest neighbours on the host, the m
+ * mixed rows combined on the GPU. For {@link GpuUpdates} the mixed rows stay on the GPU (a new
+ * GpuUpdates the caller destroys), so `gpuNnm` then `gpuKrum` or `gpuCoordinateMedian` never
+ * leaves it. Same options, errors and neighbour choices as `nnm` (rows within float32 rounding);
+ * CPU kernels unless the backend is `'webgpu'`.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see `NnmOptions`: `f` (required), `nonFinite`.
+ * @returns the mixed rows (one per finite client).
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuCoordinateMedian, gpuNnm, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const updates = [0, 1, 2, 3, 4, 100].map((v) => Float32Array.of(v, 1));
+ * const mixed = await gpuNnm(updates, { f: 1 });
+ * console.log(mixed.length, (await gpuCoordinateMedian(mixed)).aggregate); // 6 Float32Array [2, 1]
+ * ```
+ */
+export async function gpuNnm<U extends GpuInput>(updates: U, options: NnmOptions): Promise<GpuRows<U>> {
+  const rule = 'nnm';
+  const o = readOptions(rule, options, ['f', 'nonFinite']) as NnmOptions;
+  const onGpu = isGpuUpdates(updates);
+  if (!webgpuState.selected) {
+    if (!onGpu) return nnm(updates as readonly Float32Array[], o) as unknown as GpuRows<U>;
+    const call = new GpuCall(rule);
+    try {
+      checkGpuUpdates(updates, rule, Infinity);
+      const mixed = nnm(await download(call, updates), o);
+      const flat = new Float32Array(mixed.length * updates.d);
+      mixed.forEach((row, i) => flat.set(row, i * updates.d));
+      return { buffer: call.upload(flat, true), n: mixed.length, d: updates.d } as unknown as GpuRows<U>;
+    } finally {
+      call.close();
+    }
+  }
+  const call = new GpuCall(rule);
+  const maxBinding = call.device.limits.maxStorageBufferBindingSize ?? 134217728;
+  let owned: GpuBuffer | null = null;
+  const parts: GpuBuffer[] = [];
+  try {
+    let x: GpuBuffer;
+    let n: number;
+    let d: number;
+    if (onGpu) {
+      checkGpuUpdates(updates, rule, maxBinding);
+      ({ n, d } = updates);
+      x = updates.buffer as GpuBuffer;
+    } else {
+      const rows = updates as readonly Float32Array[];
+      ({ n, d } = validateUpdates(rows, rule));
+      checkSize(rule, n, d, maxBinding);
+      owned = uploadRows(call, rows, d);
+      x = owned;
+    }
+    const scan = await scanRows(call, x, n, d);
+    nnm(scan.nonFinite.map((bad) => Float32Array.of(bad ? NaN : 0)), o); // the rule's own checks and errors
+    const index: number[] = [];
+    const dropped: number[] = [];
+    scan.nonFinite.forEach((bad, i) => (bad ? dropped : index).push(i));
+    const m = index.length;
+    const keep = m - remainingByzantine(o.f, { rows: [], index, dropped, n, d });
+    const out = call.storage(m * d * 4, true);
+    if (m === 1) {
+      call.copy(x, index[0] * d * 4, out, 0, d * 4);
+    } else {
+      const dist = squaredDistancesFromGram(await gramOnGpu(call, x, d, index, scan), m);
+      const w = new Float64Array(m);
+      for (let i = 0; i < m; i++) {
+        w.fill(0);
+        for (const j of lowestScores(dist.subarray(i * m, (i + 1) * m), keep)) w[j] = 1 / keep;
+        const part = combineOnGpu(call, x, d, index, w);
+        parts.push(part);
+        call.copy(part, 0, out, i * d * 4, d * 4);
+      }
+    }
+    if (onGpu) return { buffer: out, n: m, d } as unknown as GpuRows<U>;
+    const [bytes] = await call.read([out, m * d * 4]);
+    out.destroy();
+    const all = new Float32Array(bytes);
+    return Array.from({ length: m }, (_, i) => all.slice(i * d, (i + 1) * d)) as unknown as GpuRows<U>;
+  } finally {
+    call.close();
+    for (const p of parts) p.destroy();
+    owned?.destroy();
+  }
+}
