@@ -35,6 +35,12 @@ export interface RoundOptions {
    * may still be added; the arena then grows by whole segments, never by copying). Default 8.
    */
   expected?: number;
+  /**
+   * Most clients the round accepts: an integer in [1, 10⁶]; `add` throws `UNSUPPORTED` beyond it, so
+   * that a flood of client ids cannot grow the arena without bound (the arena holds at most
+   * maxClients·d floats, plus the last segment's slack). Default 10⁶.
+   */
+  maxClients?: number;
   /** Aborts the round: its arena is released and a pending `close()` rejects with the reason. */
   signal?: AbortSignal;
   /** Scheduling priority of the round's worker (see {@link AsyncRunOptions.priority}). Default `'background'`. */
@@ -213,7 +219,8 @@ function abortError(): unknown {
  * `clientIds`, so its history follows clients across rounds. A round can be aborted with
  * `signal` or `abort()`; closed or aborted, it holds no memory.
  *
- * @param options - see {@link RoundOptions}: `rule`, `options`, `d`, `expected`, `signal`, `priority`.
+ * @param options - see {@link RoundOptions}: `rule`, `options`, `d`, `expected`, `maxClients`, `signal`,
+ *   `priority`.
  * @returns the open round.
  * @example
  * ```ts
@@ -237,9 +244,10 @@ export function createRound(options: RoundOptions): Round {
   if (options === null || typeof options !== 'object') {
     throw new RobustAggError('INVALID_OPTION', `${who}: options must be an object, got ${describeValue(options)}`);
   }
-  const { rule, options: ruleOptions, d, expected, signal, priority } = options;
+  const { rule, options: ruleOptions, d, expected, signal, priority, maxClients: maxGiven } = options;
   requireInteger(who, 'd', d, 1, 2 ** 31 - 1);
   if (expected !== undefined) requireInteger(who, 'expected', expected, 1, MAX_EXPECTED);
+  const maxClients = maxGiven === undefined ? MAX_EXPECTED : requireInteger(who, 'maxClients', maxGiven, 1, MAX_EXPECTED);
   const name = typeof rule === 'function' ? rule.ruleName : rule;
   const { info } = registryEntry(name, who);
   if (ruleOptions !== undefined && ruleOptions !== null && typeof ruleOptions === 'object') {
@@ -330,9 +338,13 @@ export function createRound(options: RoundOptions): Round {
           }
         }
       }
+      if (slots.length >= maxClients) {
+        throw new RobustAggError('UNSUPPORTED', `round: client ${describeValue(clientId)} arrived after the round's maxClients=${maxClients} updates`);
+      }
       let seg = segments[segments.length - 1];
       if (seg === undefined || seg.used === seg.rows) {
-        const rows = segments.length === 0 ? (expected ?? MIN_SEGMENT_ROWS) : Math.max(MIN_SEGMENT_ROWS, slots.length);
+        const wanted = segments.length === 0 ? (expected ?? MIN_SEGMENT_ROWS) : Math.max(MIN_SEGMENT_ROWS, slots.length);
+        const rows = Math.max(1, Math.min(wanted, maxClients - slots.length));
         seg = allocate(rows);
         segments.push(seg);
       }

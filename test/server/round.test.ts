@@ -146,6 +146,15 @@ describe('checks on arrival', () => {
     expect(r2.decision.clients).toEqual(['x', 'y']);
   });
 
+  it('maxClients caps the round (and its arena)', async () => {
+    const round = createRound({ rule: 'mean', d: 2, expected: 100, maxClients: 3 });
+    for (const id of ['a', 'b', 'c']) void round.add(id, Float32Array.of(1, 2));
+    expect(round.arenaBytes).toBe(3 * 2 * 4); // the first segment is cut to maxClients rows
+    expectCode(() => round.add('d', Float32Array.of(1, 2)), 'UNSUPPORTED', /after the round's maxClients=3 updates/);
+    expect((await round.close()).aggregate).toEqual(Float32Array.of(1, 2));
+    expectCode(() => createRound({ rule: 'mean', d: 2, maxClients: 0 }), 'INVALID_OPTION', /maxClients must be an integer in \[1, 1000000\]/);
+  });
+
   it('an empty round, bad round options', async () => {
     await expect(createRound({ rule: 'mean', d: 2 }).close()).rejects.toMatchObject({ code: 'EMPTY_UPDATES' });
     expectCode(() => createRound({ rule: 'mean', d: 0 }), 'INVALID_OPTION', /d must be an integer in \[1, 2147483647\]/);
