@@ -127,6 +127,14 @@ export async function initWebGPU(options?: InitWebGPUOptions): Promise<WebGPUInf
   webgpuState.device = device;
   webgpuState.generation++;
   info = found;
+  // A lost device (driver reset, destroy()) is forgotten: the backend returns to 'auto' and the
+  // gpu… rules run on the CPU kernels until initWebGPU is called again.
+  void device.lost?.then(() => {
+    if (webgpuState.device === device) {
+      ownedDevice = false;
+      releaseWebGPU();
+    }
+  });
   // Compile every kernel now (in parallel where the implementation can), so that a kernel the
   // device rejects fails here rather than in the middle of a rule.
   const names = Object.keys(KERNELS) as KernelName[];
