@@ -17,7 +17,8 @@ export interface IpmOptions extends AttackOptions {
  * SGD by inner product manipulation", UAI 2020): every Byzantine vector is −ε·μ, the honest mean
  * reversed and scaled, so that the aggregate's inner product with the true gradient turns negative
  * while the vectors stay close to the honest ones for small ε. Default ε = 0.1; the paper also
- * uses large ε (e.g. 100) against the mean. ByzFL's "Fall of Empires" is the same with τ = 1 + ε.
+ * uses large ε (e.g. 100) against the mean. ByzFL's `InnerProductManipulation(tau)` sends −τ·μ:
+ * the same attack with ε = τ (ByzFL's default τ = 2).
  * μ in float64; f ≤ 2²⁰, f·d ≤ 2³⁰.
  *
  * @param honest - the h ≥ 1 honest vectors the attacker observes, each a `Float32Array` of the same
