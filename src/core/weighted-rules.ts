@@ -14,6 +14,8 @@ export const WEIGHTED_RULES: readonly string[] = Object.freeze([
   'centeredClipping',
   'flame',
   'multiKrum',
+  'crfl',
+  'normClippingDp',
 ]);
 
 /**

@@ -3,6 +3,7 @@
 // equal weights = the unweighted rule bit for bit (random and hostile data, both kernel
 // backends), the breakdown in terms of Byzantine weight mass, zero weights = absent clients,
 // validation, and the error of rules without a weighted form.
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bulyan } from '../../src/aggregators/bulyan.js';
@@ -446,7 +447,23 @@ describe('client weights: validation', () => {
       expectError(call, 'UNKNOWN_OPTION', new RegExp(`^${name}: option 'weights' is not accepted: ${name} has no weighted form`));
       expectError(call, 'UNKNOWN_OPTION', new RegExp(WEIGHTED_RULES.join(', ')));
     }
-    expect(WEIGHTED_RULES).toEqual(['mean', 'geometricMedian', 'coordinateMedian', 'trimmedMean', 'centeredClipping', 'flame', 'multiKrum']);
+    expect(WEIGHTED_RULES).toEqual([
+      'mean',
+      'geometricMedian',
+      'coordinateMedian',
+      'trimmedMean',
+      'centeredClipping',
+      'flame',
+      'multiKrum',
+      'crfl',
+      'normClippingDp',
+    ]);
+    // The list cannot drift from the code: exactly the rule files that read a 'weights' option.
+    const dir = new URL('../../src/aggregators/', import.meta.url);
+    const readers = readdirSync(dir)
+      .filter((file) => /readOptions[^;]*'weights'/s.test(readFileSync(new URL(file, dir), 'utf8')))
+      .map((file) => file.replace(/\.ts$/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()));
+    expect([...readers].sort()).toEqual([...WEIGHTED_RULES].sort());
     // Other unknown keys keep their message.
     expectError(() => krum(seven, { f: 1, weight: weights } as never), 'UNKNOWN_OPTION', /krum: unknown option 'weight' \(known: f, nonFinite\)/);
     expect(() => krum(seven, { f: 1, weights } as never)).toThrow(RobustAggError);
