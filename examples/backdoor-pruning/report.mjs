@@ -41,6 +41,10 @@ function rowsOf(s) {
     add('RNP, unlearning lr 0.001; 2-point budget', r.eval, r.time, r.chosen ? `t = ${r.chosen.value.toFixed(2)}, ${r.pruned.length} channels` : 'nothing pruned');
     add('RNP, unlearning lr 0.001; fixed t = 0.70', r.fixed.eval, null, `${r.fixed.pruned.length} channels`);
   }
+  for (const v of Object.values(s.variants ?? {})) {
+    add(`RNP, ${v.label}; 2-point budget`, v.eval, v.time, v.chosen ? `t = ${v.chosen.value.toFixed(2)}, ${v.pruned.length} channels` : 'nothing pruned');
+    add(`RNP, ${v.label}; fixed t = 0.70`, v.fixed.eval, null, `${v.fixed.pruned.length} channels`);
+  }
   if (p.finePruning) {
     const f = p.finePruning;
     add(`Fine-Pruning (${f.cleanCount} clean), pruned + fine-tuned`, f.eval, f.time, `${f.pruned.length} of ${f.order.length} channels; pruned only: ACC ${pct(f.prunedOnly.acc)}, ASR ${pct(f.prunedOnly.asr)} (200/200 test subset)`);
@@ -144,6 +148,7 @@ function section(name, s, lines) {
   const curves = [];
   if (p.rnp) curves.push({ label: 'unlearning lr 0.01 (reference)', u: p.rnp.budget.unlearning, rec: p.rnp.budget.recovery });
   if (p.rnpSlow) curves.push({ label: 'unlearning lr 0.001', u: p.rnpSlow.unlearning, rec: p.rnpSlow.recovery });
+  for (const v of Object.values(s.variants ?? {})) curves.push({ label: v.label, u: v.unlearning, rec: v.recovery });
   if (curves.length) {
     lines.push('### Unlearning and recovery against the reference\'s log', '');
     lines.push(`Clean training accuracy per unlearning epoch (stops at ≤ 20 %); the reference's log (ResNet-18, CIFAR-10, 500 images) stops after 13 epochs: ` +
@@ -158,6 +163,7 @@ function section(name, s, lines) {
   if (p.rnp) sweeps.push(['reference defaults', p.rnp.budget]);
   if (p.rnpLastLayer) sweeps.push([`masks of the reference run, ${p.rnpLastLayer.layer} only`, p.rnpLastLayer]);
   if (p.rnpSlow) sweeps.push(['unlearning lr 0.001', p.rnpSlow]);
+  for (const v of Object.values(s.variants ?? {})) sweeps.push([v.label, v]);
   for (const [label, r] of sweeps) {
     lines.push(`### RNP sweep, ${label}`, '');
     lines.push(`Validation = the ${s.phases.rnp.cleanCount} clean images (unpruned ${pct(r.baseValidationAccuracy)} %); test ACC / ASR on 200 clean / 200 triggered test images, for reading only.`, '');
@@ -165,7 +171,10 @@ function section(name, s, lines) {
     for (const x of r.sweep) lines.push(`| ${x.value.toFixed(2)} | ${x.prunedCount} | ${pct(x.validationAccuracy)} | ${pct(x.probe.acc)} | ${pct(x.probe.asr)} | ${r.chosen && x.value === r.chosen.value ? '✓' : ''} |`);
     const byLayer = {};
     for (const c of r.pruned) byLayer[c.layer] = (byLayer[c.layer] ?? 0) + 1;
-    lines.push('', `Picked: ${r.chosen ? r.chosen.value.toFixed(2) : 'none'}; pruned per layer: ${Object.entries(byLayer).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`, '');
+    const m = r.masks ?? (r === p.rnp?.budget || r === p.rnpLastLayer ? p.rnp.masks : null);
+    const zeros = m ? Object.entries(m).map(([k, v]) => `${k} ${v.filter((x) => x <= 0).length} of ${v.length}`).join(', ') : null;
+    lines.push('', `Picked: ${r.chosen ? r.chosen.value.toFixed(2) : 'none'}; pruned per layer: ${Object.entries(byLayer).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.` +
+      (zeros ? ` Channels with mask 0 (the t = 0 set): ${zeros}.` : ''), '');
   }
   if (p.finePruning) {
     const f = p.finePruning;
@@ -199,6 +208,8 @@ export function buildPage({ prose = {} } = {}) {
   lines.push(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), 'page-intro.md'), 'utf8').trim(), '');
   for (const name of ['mnist', 'fashion']) {
     const s = load(name);
+    const variants = load(`${name}.variants`);
+    if (s !== null && variants !== null) s.variants = variants.variants;
     if (s === null) {
       lines.push(`## ${NAMES[name]}`, '', 'Not run yet.', '');
       continue;
