@@ -42,7 +42,7 @@ export const MODES = {
 };
 
 /** Backends `--backend` accepts; `all` means every one present at run time. */
-export const BACKEND_NAMES = ['ts', 'fast', 'tfjs-cpu', 'tfjs-wasm', 'tensorflow', 'webgpu'];
+export const BACKEND_NAMES = ['ts', 'fast', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgpu', 'tensorflow', 'webgpu'];
 
 export const HELP = `npm run bench -- [flags]
 
@@ -60,7 +60,8 @@ Ctrl-C stops it within a second and still writes what was measured (labelled par
   --skip a,b           all rules but these
   --n 50[,100]         client counts (with --d: their cross product replaces the mode's cells)
   --d 1e6[,1e5]        dimensions
-  --backend a,b        ts, fast, tfjs-cpu, tfjs-wasm, tensorflow, webgpu, or all
+  --backend a,b        ts, fast, tfjs-cpu, tfjs-wasm, tfjs-webgpu, tensorflow, webgpu (the WGSL
+                       kernels: Node's webgpu package, else headless Chromium), or all
                        (default: fast; --full: ts and fast)
   --no-peers           do not run the Python (numpy / torch) peers
   --all-peers          run every peer at every size (default: a peer more than 2x slower than

@@ -29,7 +29,7 @@ export const TFJS_BACKENDS = {
     bundles: ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'],
     install: 'npm install @tensorflow/tfjs-node (CPU, downloads libtensorflow) or @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8)',
   },
-  webgpu: {
+  'tfjs-webgpu': {
     tfName: 'webgpu',
     imports: ['@tensorflow/tfjs-backend-webgpu'],
     install: 'npm install @tensorflow/tfjs-backend-webgpu, and a WebGPU implementation for Node (navigator.gpu), or run in a browser',
@@ -62,7 +62,7 @@ export async function loadTfjs(name) {
         return { error: `not installed (${spec.install}) [${e.code ?? e.message}]` };
       }
     }
-    if (name === 'webgpu' && !globalThis.navigator?.gpu) {
+    if (name === 'tfjs-webgpu' && !globalThis.navigator?.gpu) {
       return { error: `no navigator.gpu in this Node (${spec.install})` };
     }
     const activate = async () => {
