@@ -127,7 +127,7 @@ export class WorkerLease {
 const SLICE_MS = 2;
 
 /** Floats copied (and checked) between two looks at the clock: 256 KiB. */
-export const PIECE = 1 << 16;
+export const PIECE = 65_536;
 
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now();

@@ -209,387 +209,400 @@ const rule = (e: Omit<Entry, 'kind'>): Entry => ({ kind: 'aggregator', ...e });
 const asRun = <O>(fn: (u: Updates, o: O) => RuleResult): Run => fn as unknown as Run;
 const oneRow = (): Float32Array[] => [new Float32Array(1)];
 
-const ENTRIES: readonly Entry[] = [
-  rule({
-    name: 'mean',
-    summary: 'the (weighted) mean, FedAvg (McMahan et al. 2017); not robust',
-    randomized: false,
-    options: {},
-    run: asRun(meanWithDecision),
-  }),
-  rule({
-    name: 'coordinateMedian',
-    summary: 'coordinate-wise median (Yin et al. 2018)',
-    randomized: false,
-    options: {},
-    run: asRun(coordinateMedianWithDecision),
-  }),
-  rule({
-    name: 'trimmedMean',
-    summary: 'coordinate-wise trimmed mean (Yin et al. 2018): f (or ⌊βn⌋) values dropped per tail',
-    requires: 'n ≥ 2f+1',
-    randomized: false,
-    options: {
-      f: { ...f('n ≥ 2f+1', false), description: 'values trimmed from each tail per coordinate (n ≥ 2f+1); give f or beta' },
-      beta: { type: 'number', min: 0, max: 0.5, description: 'fraction in [0, 0.5) trimmed from each tail; give f or beta' },
+/** The registry's entries, built on first use (so that importing one rule from the package does not keep them all). */
+function buildEntries(): readonly Entry[] {
+  return [
+    rule({
+      name: 'mean',
+      summary: 'the (weighted) mean, FedAvg (McMahan et al. 2017); not robust',
+      randomized: false,
+      options: {},
+      run: asRun(meanWithDecision),
+    }),
+    rule({
+      name: 'coordinateMedian',
+      summary: 'coordinate-wise median (Yin et al. 2018)',
+      randomized: false,
+      options: {},
+      run: asRun(coordinateMedianWithDecision),
+    }),
+    rule({
+      name: 'trimmedMean',
+      summary: 'coordinate-wise trimmed mean (Yin et al. 2018): f (or ⌊βn⌋) values dropped per tail',
+      requires: 'n ≥ 2f+1',
+      randomized: false,
+      options: {
+        f: { ...f('n ≥ 2f+1', false), description: 'values trimmed from each tail per coordinate (n ≥ 2f+1); give f or beta' },
+        beta: { type: 'number', min: 0, max: 0.5, description: 'fraction in [0, 0.5) trimmed from each tail; give f or beta' },
+      },
+      run: asRun(trimmedMeanWithDecision),
+    }),
+    rule({
+      name: 'meamed',
+      summary: 'mean around the median (Xie et al. 2018): per coordinate, the n−f values closest to the median',
+      requires: 'n ≥ 2f+1',
+      randomized: false,
+      options: { f: f('n ≥ 2f+1') },
+      run: asRun(meamedWithDecision),
+    }),
+    rule({
+      name: 'geometricMedian',
+      summary: 'geometric median by Weiszfeld iterations (RFA, Pillutla et al. 2022)',
+      randomized: false,
+      options: {
+        maxIterations: { type: 'integer', min: 0, max: 10_000, default: 80, description: 'most Weiszfeld iterations' },
+        tolerance: { type: 'number', min: 0, max: Infinity, default: 1e-5, description: 'stop once the estimate moves by at most this much' },
+        nu: { type: 'number', min: 0, max: Infinity, default: 0, description: 'RFA smoothing ν: weights 1/max(ν, ‖xᵢ − z‖)' },
+      },
+      run: asRun(geometricMedianWithDecision),
+    }),
+    rule({
+      name: 'krum',
+      summary: 'Krum (Blanchard et al. 2017): the client with the smallest sum of squared distances to its n−f−2 nearest',
+      requires: 'n ≥ 2f+3',
+      randomized: false,
+      options: { f: f('n ≥ 2f+3') },
+      run: asRun(krumWithDecision),
+    }),
+    rule({
+      name: 'multiKrum',
+      summary: 'Multi-Krum (Blanchard et al. 2017): the mean of the m best Krum scores',
+      requires: 'n ≥ 2f+3',
+      randomized: false,
+      options: {
+        f: f('n ≥ 2f+3'),
+        m: { type: 'integer', min: 1, max: Infinity, default: 'n − f', description: 'how many best-scored clients to average (≤ n)' },
+      },
+      run: asRun(multiKrumWithDecision),
+    }),
+    rule({
+      name: 'bulyan',
+      summary: 'Bulyan (El Mhamdi et al. 2018): n−2f Krum picks, then a trimmed mean around the median',
+      requires: 'n ≥ 4f+3',
+      randomized: false,
+      options: { f: f('n ≥ 4f+3') },
+      run: asRun(bulyanWithDecision),
+    }),
+    rule({
+      name: 'bulyanVariant',
+      summary: 'Bulyan with another selection or aggregation rule (MixTailor’s pool)',
+      requires: 'n ≥ 4f+3',
+      randomized: false,
+      options: {
+        f: f('n ≥ 4f+3'),
+        selection: { type: 'enum', values: ['krum', 'geometricMedian', 'coordinateMedian', 'mean'], default: 'krum', description: 'selection rule' },
+        aggregation: {
+          type: 'enum',
+          values: ['meamed', 'krum', 'geometricMedian', 'coordinateMedian', 'mean'],
+          default: 'meamed',
+          description: 'aggregation rule',
+        },
+      },
+      run: asRun(bulyanVariantWithDecision),
+    }),
+    rule({
+      name: 'krumLp',
+      summary: 'Krum under an ℓp distance (MixTailor’s pool)',
+      requires: 'n ≥ 2f+3',
+      randomized: false,
+      options: {
+        f: f('n ≥ 2f+3'),
+        p: { type: 'number', min: 1, max: Infinity, default: 2, description: 'the norm p ≥ 1 (Infinity allowed)' },
+      },
+      run: asRun(krumLpWithDecision),
+    }),
+    rule({
+      name: 'centeredClipping',
+      summary: 'centered clipping (Karimireddy et al. 2021): v ← v + mean of clip_τ(xᵢ − v), L times',
+      randomized: false,
+      options: {
+        tau: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, default: 10, description: 'clipping radius τ > 0' },
+        iterations: { type: 'integer', min: 1, max: 100, default: 5, description: 'clipping iterations L' },
+        center: { type: 'vector', perRound: true, default: 'the zero vector', description: 'starting point v₀, e.g. the previous aggregate' },
+      },
+      run: asRun(centeredClippingWithDecision),
+    }),
+    rule({
+      name: 'signMajority',
+      summary: 'signSGD with majority vote (Bernstein et al. 2019): the per-coordinate sign of the vote',
+      randomized: false,
+      options: {},
+      run: asRun(signMajorityWithDecision),
+    }),
+    rule({
+      name: 'fltrust',
+      summary: 'FLTrust (Cao et al. 2021): trust = ReLU(cos) with the server update, norms matched to it',
+      randomized: false,
+      options: {
+        serverUpdate: { type: 'vector', required: true, perRound: true, description: 'the server’s update on its clean root data' },
+      },
+      run: asRun(fltrustWithDecision),
+    }),
+    rule({
+      name: 'mda',
+      summary: 'minimum-diameter averaging (El Mhamdi et al. 2018): the mean of the n−f subset of smallest diameter',
+      requires: 'n ≥ 2f+1',
+      randomized: false,
+      options: {
+        f: f('n ≥ 2f+1'),
+        maxSubsets: { type: 'integer', min: 1, max: 1e8, default: 1e6, description: 'most candidate subsets the exact search may face' },
+      },
+      run: asRun(mdaWithDecision),
+    }),
+    rule({
+      name: 'smea',
+      summary: 'SMEA (Allouah et al. 2023): the mean of the n−f subset whose covariance has the smallest largest eigenvalue',
+      requires: 'n ≥ 2f+1',
+      randomized: false,
+      options: {
+        f: f('n ≥ 2f+1'),
+        maxSubsets: { type: 'integer', min: 1, max: 1e6, default: 1e5, description: 'most candidate subsets the exact search may face' },
+      },
+      run: asRun(smeaWithDecision),
+    }),
+    rule({
+      name: 'lasa',
+      summary: 'LASA (Xu et al. 2025): per layer, sparsify each update, filter clients by norm and sign z-scores, average',
+      randomized: false,
+      options: {
+        layout: { type: 'object', default: 'one layer', description: 'the layers, each filtered and averaged on its own' },
+        sparsity: { type: 'number', min: 0, max: 1, default: 0.3, description: 'fraction of each update’s coordinates set to 0 (< 1)' },
+        lambdaNorm: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, default: 2, description: 'norm filter radius' },
+        lambdaSign: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, default: 1, description: 'sign filter radius' },
+        zScore: { type: 'enum', values: ['std', 'mad'], default: 'std', description: 'scale of the median-based z-score' },
+      },
+      run: asRun(lasaWithDecision),
+    }),
+    rule({
+      name: 'crfl',
+      summary: 'CRFL (Xie et al. 2021): the weighted mean, the model clipped to norm ρ, Gaussian noise σ (certifiable)',
+      randomized: true,
+      options: {
+        clipNorm: { type: 'number', min: 0, max: 1e30, exclusiveMin: true, required: true, perRound: true, description: 'the model-norm bound ρ of this round' },
+        sigma: { type: 'number', min: 0, max: 1e30, required: true, description: 'standard deviation σ of the noise (σ > 0 needs a seed)' },
+        global: { type: 'vector', perRound: true, default: 'zeros', description: 'the global model the updates apply to' },
+        seed: SEED,
+        rng: RNG,
+      },
+      run: asRun(crflWithDecision),
+    }),
+    rule({
+      name: 'normClippingDp',
+      summary: 'norm clipping with weak differential privacy (Sun et al. 2019): clip to M, weighted mean, Gaussian noise σ',
+      randomized: true,
+      options: {
+        maxNorm: { type: 'number', min: 0, max: 1e30, exclusiveMin: true, required: true, description: 'the norm bound M every update is clipped to' },
+        sigma: { type: 'number', min: 0, max: 1e30, required: true, description: 'standard deviation σ of the noise (σ > 0 needs a seed)' },
+        seed: SEED,
+        rng: RNG,
+      },
+      run: asRun(normClippingDpWithDecision),
+    }),
+    rule({
+      name: 'auror',
+      summary: 'Auror (Shen et al. 2016): clients in the suspicious cluster of too many indicative features are left out',
+      randomized: false,
+      options: {
+        threshold: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, required: true, description: 'distance α between cluster centres from which a feature is indicative' },
+        tau: { type: 'number', min: 0.5, max: 1, default: 0.5, description: 'flag a client in at least τ·K of the K indicative features' },
+        features: { type: 'object', default: 'every coordinate', description: 'the coordinates examined, { offset, size }' },
+      },
+      run: asRun(aurorWithDecision),
+    }),
+    rule({
+      name: 'monna',
+      summary: 'MoNNA (Farhadkhani et al. 2023): the mean of the n−f clients nearest a trusted vector',
+      requires: 'n ≥ 2f+1',
+      randomized: false,
+      options: {
+        f: f('n ≥ 2f+1'),
+        trusted: { type: 'vector', perRound: true, description: 'the trusted vector (give trusted or trustedIndex)' },
+        trustedIndex: { type: 'integer', min: 0, max: Infinity, description: 'index of the trusted client (give trusted or trustedIndex)' },
+      },
+      run: asRun(monnaWithDecision),
+    }),
+    rule({
+      name: 'flame',
+      summary: 'FLAME (Nguyen et al. 2022): HDBSCAN on cosine distances, norm clipping, Gaussian noise',
+      randomized: true,
+      options: {
+        lambda: { type: 'number', min: 0, max: 1, default: 0.001, description: 'noise level λ (0: no noise, no seed needed)' },
+        clusterOn: { type: 'enum', values: ['updates', 'models'], default: "'models' with global, else 'updates'", description: 'what is clustered' },
+        global: { type: 'vector', perRound: true, description: 'the current global model G' },
+        layout: { type: 'object', description: 'the model layout, for per-segment noise' },
+        seed: SEED,
+        rng: RNG,
+      },
+      run: asRun(flameWithDecision),
+    }),
+    rule({
+      name: 'foolsGold',
+      summary: 'FoolsGold (Fung et al. 2020): clients whose accumulated updates point the same way lose weight',
+      randomized: false,
+      options: {
+        clientIds: { type: 'ids', perRound: true, default: 'positions 0..n−1', description: 'stable id of each client (a round fills it in)' },
+        history: { type: 'object', perRound: true, default: 'empty', description: 'the history returned by the previous round' },
+        kappa: { type: 'number', min: 0, max: 1e6, exclusiveMin: true, default: 1, description: 'confidence κ of the logit' },
+      },
+      run: asRun(foolsGoldWithDecision),
+    }),
+    rule({
+      name: 'dnc',
+      summary: 'Divide-and-Conquer (Shejwalkar & Houmansadr 2021): spectral filtering on random coordinate subsamples',
+      requires: 'n ≥ f+1',
+      randomized: true,
+      options: {
+        f: f('n ≥ f+1'),
+        iterations: { type: 'integer', min: 1, max: 100, default: 5, description: 'random coordinate subsamples' },
+        subsampleDimension: { type: 'integer', min: 1, max: Infinity, default: 'min(d, 10 000)', description: 'coordinates per subsample' },
+        filterFraction: { type: 'number', min: 0, max: Infinity, default: 1, description: 'each subsample removes the ⌈c·f⌉ highest scores' },
+        seed: SEED,
+        rng: RNG,
+      },
+      run: asRun(dncWithDecision),
+    }),
+    rule({
+      name: 'caf',
+      summary: 'CAF (Allouah et al. 2024): covariance-bound agnostic filter',
+      requires: 'n ≥ 2f+1',
+      randomized: false,
+      options: { f: f('n ≥ 2f+1') },
+      run: asRun(cafWithDecision),
+    }),
+    rule({
+      name: 'signGuard',
+      summary: 'SignGuard (Xu et al. 2022): norm filter and sign-statistics clustering',
+      randomized: true,
+      options: {
+        lowerRatio: { type: 'number', min: 0, max: Infinity, default: 0.1, description: 'norm filter lower ratio' },
+        upperRatio: { type: 'number', min: 0, max: Infinity, default: 3, description: 'norm filter upper ratio (> lowerRatio)' },
+        coordinateFraction: { type: 'number', min: 0, max: 1, exclusiveMin: true, default: 0.1, description: 'fraction of coordinates for the sign statistics' },
+        bandwidthQuantile: { type: 'number', min: 0, max: 1, default: 0.5, description: 'quantile of the mean-shift bandwidth estimate' },
+        clustering: { type: 'enum', values: ['meanShift', 'dbscan', 'kmeans'], default: 'meanShift', description: 'clustering of the sign statistics' },
+        eps: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, default: 0.05, description: 'DBSCAN radius (clustering dbscan)' },
+        minSamples: { type: 'integer', min: 1, max: 1_000_000, default: 3, description: 'DBSCAN neighbourhood size, the client included (clustering dbscan)' },
+        seed: SEED,
+        rng: RNG,
+      },
+      run: asRun(signGuardWithDecision),
+    }),
+    rule({
+      name: 'clippedClustering',
+      summary: 'clipped clustering (Li et al. 2023, Blades): clip to the median norm, keep the larger of two clusters',
+      randomized: false,
+      options: {
+        normHistory: { type: 'numbers', perRound: true, default: 'none', description: 'norms of earlier rounds (returned as normHistory)' },
+        maxTau: { type: 'number', min: 0, max: Infinity, default: 'Infinity', description: 'upper cap on the clipping bound (Infinity allowed)' },
+      },
+      run: asRun(clippedClusteringWithDecision),
+    }),
+    rule({
+      name: 'mixTailor',
+      summary: 'MixTailor (Ramezani-Kebrya et al. 2022): one rule drawn at random from a pool per call',
+      requires: 'n ≥ 4f+3 for the default pool',
+      randomized: true,
+      options: {
+        f: f('builds the default pool; n ≥ 4f+3', false),
+        pool: { type: 'stages', description: 'the members: rule names or { name, options } (or functions, in-process only)' },
+        probabilities: { type: 'numbers', description: 'one draw weight ≥ 0 per member' },
+        seed: SEED,
+        rng: RNG,
+      },
+      run: (updates, options) => {
+        const pool = options.pool;
+        const resolved = pool === undefined ? undefined : resolvePool(pool as readonly unknown[]);
+        return mixTailorWithDecision(updates, { ...options, ...(resolved === undefined ? {} : { pool: resolved }) }) as RuleResult;
+      },
+    }),
+    rule({
+      name: 'flDetector',
+      summary: 'FLDetector (Zhang et al. 2022): flags clients inconsistent with an L-BFGS prediction from their history',
+      randomized: true,
+      options: {
+        globalModel: { type: 'vector', required: true, perRound: true, description: 'the global model the clients trained on this round' },
+        state: { type: 'object', perRound: true, default: 'none (first round)', description: 'the state returned by the previous round' },
+        window: { type: 'integer', min: 1, max: 100, default: 10, description: 'window N of the L-BFGS pairs and score averages' },
+        maxClusters: { type: 'integer', min: 2, max: 20, default: 10, description: 'most clusters of the gap statistic' },
+        references: { type: 'integer', min: 1, max: 200, default: 20, description: 'uniform reference sets B of the gap statistic' },
+        aggregator: { type: 'stage', default: 'coordinateMedian', description: 'the rule over the clients not flagged: a name or { name, options }' },
+        seed: SEED,
+        rng: RNG,
+      },
+      run: (updates, options) => {
+        const agg = options.aggregator;
+        const resolved = agg === undefined || typeof agg === 'function' ? agg : stageAggregator(agg, 'flDetector: aggregator');
+        return flDetectorWithDecision(updates, { ...options, ...(resolved === undefined ? {} : { aggregator: resolved }) } as never) as RuleResult;
+      },
+    }),
+    {
+      name: 'nnm',
+      kind: 'preAggregator',
+      summary: 'nearest-neighbour mixing (Allouah et al. 2023): each update replaced by the mean of its n−f nearest',
+      requires: 'n ≥ 2f+1',
+      randomized: false,
+      options: { f: f('n ≥ 2f+1') },
+      pre: nnm as unknown as PreRun,
     },
-    run: asRun(trimmedMeanWithDecision),
-  }),
-  rule({
-    name: 'meamed',
-    summary: 'mean around the median (Xie et al. 2018): per coordinate, the n−f values closest to the median',
-    requires: 'n ≥ 2f+1',
-    randomized: false,
-    options: { f: f('n ≥ 2f+1') },
-    run: asRun(meamedWithDecision),
-  }),
-  rule({
-    name: 'geometricMedian',
-    summary: 'geometric median by Weiszfeld iterations (RFA, Pillutla et al. 2022)',
-    randomized: false,
-    options: {
-      maxIterations: { type: 'integer', min: 0, max: 10_000, default: 80, description: 'most Weiszfeld iterations' },
-      tolerance: { type: 'number', min: 0, max: Infinity, default: 1e-5, description: 'stop once the estimate moves by at most this much' },
-      nu: { type: 'number', min: 0, max: Infinity, default: 0, description: 'RFA smoothing ν: weights 1/max(ν, ‖xᵢ − z‖)' },
+    {
+      name: 'bucketing',
+      kind: 'preAggregator',
+      summary: 'bucketing (Karimireddy et al. 2022): means of random buckets of s updates',
+      randomized: true,
+      options: {
+        bucketSize: { type: 'integer', min: 1, max: 2 ** 53, default: 2, description: 'bucket size s' },
+        seed: SEED,
+        rng: RNG,
+      },
+      pre: bucketing as unknown as PreRun,
     },
-    run: asRun(geometricMedianWithDecision),
-  }),
-  rule({
-    name: 'krum',
-    summary: 'Krum (Blanchard et al. 2017): the client with the smallest sum of squared distances to its n−f−2 nearest',
-    requires: 'n ≥ 2f+3',
-    randomized: false,
-    options: { f: f('n ≥ 2f+3') },
-    run: asRun(krumWithDecision),
-  }),
-  rule({
-    name: 'multiKrum',
-    summary: 'Multi-Krum (Blanchard et al. 2017): the mean of the m best Krum scores',
-    requires: 'n ≥ 2f+3',
-    randomized: false,
-    options: {
-      f: f('n ≥ 2f+3'),
-      m: { type: 'integer', min: 1, max: Infinity, default: 'n − f', description: 'how many best-scored clients to average (≤ n)' },
+    {
+      name: 'clipping',
+      kind: 'preAggregator',
+      summary: 'static norm clipping: every update scaled to norm at most τ',
+      randomized: false,
+      options: { tau: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, required: true, description: 'the norm bound τ > 0' } },
+      pre: clipping as unknown as PreRun,
     },
-    run: asRun(multiKrumWithDecision),
-  }),
-  rule({
-    name: 'bulyan',
-    summary: 'Bulyan (El Mhamdi et al. 2018): n−2f Krum picks, then a trimmed mean around the median',
-    requires: 'n ≥ 4f+3',
-    randomized: false,
-    options: { f: f('n ≥ 4f+3') },
-    run: asRun(bulyanWithDecision),
-  }),
-  rule({
-    name: 'bulyanVariant',
-    summary: 'Bulyan with another selection or aggregation rule (MixTailor’s pool)',
-    requires: 'n ≥ 4f+3',
-    randomized: false,
-    options: {
-      f: f('n ≥ 4f+3'),
-      selection: { type: 'enum', values: ['krum', 'geometricMedian', 'coordinateMedian', 'mean'], default: 'krum', description: 'selection rule' },
-      aggregation: {
-        type: 'enum',
-        values: ['meamed', 'krum', 'geometricMedian', 'coordinateMedian', 'mean'],
-        default: 'meamed',
-        description: 'aggregation rule',
+    {
+      name: 'arc',
+      kind: 'preAggregator',
+      summary: 'adaptive robust clipping (Allouah et al. 2024): the largest updates clipped to the next norm',
+      requires: 'n ≥ f+1',
+      randomized: false,
+      options: { f: f('n ≥ f+1') },
+      pre: arc as unknown as PreRun,
+    },
+    {
+      name: 'pipeline',
+      kind: 'pipeline',
+      summary: 'pre-aggregators then an aggregator, each by name: { pre: [stages], aggregator: stage }',
+      randomized: false,
+      options: {
+        pre: { type: 'stages', default: 'none', description: 'pre-aggregators applied in order: names or { name, options }' },
+        aggregator: { type: 'stage', required: true, description: 'the final aggregator: a name or { name, options }' },
+      },
+      run: runPipeline,
+      probe: () => {
+        throw new RobustAggError('UNKNOWN_OPTION', 'pipeline: unknown option (known: pre, aggregator)');
       },
     },
-    run: asRun(bulyanVariantWithDecision),
-  }),
-  rule({
-    name: 'krumLp',
-    summary: 'Krum under an ℓp distance (MixTailor’s pool)',
-    requires: 'n ≥ 2f+3',
-    randomized: false,
-    options: {
-      f: f('n ≥ 2f+3'),
-      p: { type: 'number', min: 1, max: Infinity, default: 2, description: 'the norm p ≥ 1 (Infinity allowed)' },
-    },
-    run: asRun(krumLpWithDecision),
-  }),
-  rule({
-    name: 'centeredClipping',
-    summary: 'centered clipping (Karimireddy et al. 2021): v ← v + mean of clip_τ(xᵢ − v), L times',
-    randomized: false,
-    options: {
-      tau: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, default: 10, description: 'clipping radius τ > 0' },
-      iterations: { type: 'integer', min: 1, max: 100, default: 5, description: 'clipping iterations L' },
-      center: { type: 'vector', perRound: true, default: 'the zero vector', description: 'starting point v₀, e.g. the previous aggregate' },
-    },
-    run: asRun(centeredClippingWithDecision),
-  }),
-  rule({
-    name: 'signMajority',
-    summary: 'signSGD with majority vote (Bernstein et al. 2019): the per-coordinate sign of the vote',
-    randomized: false,
-    options: {},
-    run: asRun(signMajorityWithDecision),
-  }),
-  rule({
-    name: 'fltrust',
-    summary: 'FLTrust (Cao et al. 2021): trust = ReLU(cos) with the server update, norms matched to it',
-    randomized: false,
-    options: {
-      serverUpdate: { type: 'vector', required: true, perRound: true, description: 'the server’s update on its clean root data' },
-    },
-    run: asRun(fltrustWithDecision),
-  }),
-  rule({
-    name: 'mda',
-    summary: 'minimum-diameter averaging (El Mhamdi et al. 2018): the mean of the n−f subset of smallest diameter',
-    requires: 'n ≥ 2f+1',
-    randomized: false,
-    options: {
-      f: f('n ≥ 2f+1'),
-      maxSubsets: { type: 'integer', min: 1, max: 1e8, default: 1e6, description: 'most candidate subsets the exact search may face' },
-    },
-    run: asRun(mdaWithDecision),
-  }),
-  rule({
-    name: 'smea',
-    summary: 'SMEA (Allouah et al. 2023): the mean of the n−f subset whose covariance has the smallest largest eigenvalue',
-    requires: 'n ≥ 2f+1',
-    randomized: false,
-    options: {
-      f: f('n ≥ 2f+1'),
-      maxSubsets: { type: 'integer', min: 1, max: 1e6, default: 1e5, description: 'most candidate subsets the exact search may face' },
-    },
-    run: asRun(smeaWithDecision),
-  }),
-  rule({
-    name: 'lasa',
-    summary: 'LASA (Xu et al. 2025): per layer, sparsify each update, filter clients by norm and sign z-scores, average',
-    randomized: false,
-    options: {
-      layout: { type: 'object', default: 'one layer', description: 'the layers, each filtered and averaged on its own' },
-      sparsity: { type: 'number', min: 0, max: 1, default: 0.3, description: 'fraction of each update’s coordinates set to 0 (< 1)' },
-      lambdaNorm: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, default: 2, description: 'norm filter radius' },
-      lambdaSign: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, default: 1, description: 'sign filter radius' },
-      zScore: { type: 'enum', values: ['std', 'mad'], default: 'std', description: 'scale of the median-based z-score' },
-    },
-    run: asRun(lasaWithDecision),
-  }),
-  rule({
-    name: 'crfl',
-    summary: 'CRFL (Xie et al. 2021): the weighted mean, the model clipped to norm ρ, Gaussian noise σ (certifiable)',
-    randomized: true,
-    options: {
-      clipNorm: { type: 'number', min: 0, max: 1e30, exclusiveMin: true, required: true, perRound: true, description: 'the model-norm bound ρ of this round' },
-      sigma: { type: 'number', min: 0, max: 1e30, required: true, description: 'standard deviation σ of the noise (σ > 0 needs a seed)' },
-      global: { type: 'vector', perRound: true, default: 'zeros', description: 'the global model the updates apply to' },
-      seed: SEED,
-      rng: RNG,
-    },
-    run: asRun(crflWithDecision),
-  }),
-  rule({
-    name: 'normClippingDp',
-    summary: 'norm clipping with weak differential privacy (Sun et al. 2019): clip to M, weighted mean, Gaussian noise σ',
-    randomized: true,
-    options: {
-      maxNorm: { type: 'number', min: 0, max: 1e30, exclusiveMin: true, required: true, description: 'the norm bound M every update is clipped to' },
-      sigma: { type: 'number', min: 0, max: 1e30, required: true, description: 'standard deviation σ of the noise (σ > 0 needs a seed)' },
-      seed: SEED,
-      rng: RNG,
-    },
-    run: asRun(normClippingDpWithDecision),
-  }),
-  rule({
-    name: 'auror',
-    summary: 'Auror (Shen et al. 2016): clients in the suspicious cluster of too many indicative features are left out',
-    randomized: false,
-    options: {
-      threshold: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, required: true, description: 'distance α between cluster centres from which a feature is indicative' },
-      tau: { type: 'number', min: 0.5, max: 1, default: 0.5, description: 'flag a client in at least τ·K of the K indicative features' },
-      features: { type: 'object', default: 'every coordinate', description: 'the coordinates examined, { offset, size }' },
-    },
-    run: asRun(aurorWithDecision),
-  }),
-  rule({
-    name: 'monna',
-    summary: 'MoNNA (Farhadkhani et al. 2023): the mean of the n−f clients nearest a trusted vector',
-    requires: 'n ≥ 2f+1',
-    randomized: false,
-    options: {
-      f: f('n ≥ 2f+1'),
-      trusted: { type: 'vector', perRound: true, description: 'the trusted vector (give trusted or trustedIndex)' },
-      trustedIndex: { type: 'integer', min: 0, max: Infinity, description: 'index of the trusted client (give trusted or trustedIndex)' },
-    },
-    run: asRun(monnaWithDecision),
-  }),
-  rule({
-    name: 'flame',
-    summary: 'FLAME (Nguyen et al. 2022): HDBSCAN on cosine distances, norm clipping, Gaussian noise',
-    randomized: true,
-    options: {
-      lambda: { type: 'number', min: 0, max: 1, default: 0.001, description: 'noise level λ (0: no noise, no seed needed)' },
-      clusterOn: { type: 'enum', values: ['updates', 'models'], default: "'models' with global, else 'updates'", description: 'what is clustered' },
-      global: { type: 'vector', perRound: true, description: 'the current global model G' },
-      layout: { type: 'object', description: 'the model layout, for per-segment noise' },
-      seed: SEED,
-      rng: RNG,
-    },
-    run: asRun(flameWithDecision),
-  }),
-  rule({
-    name: 'foolsGold',
-    summary: 'FoolsGold (Fung et al. 2020): clients whose accumulated updates point the same way lose weight',
-    randomized: false,
-    options: {
-      clientIds: { type: 'ids', perRound: true, default: 'positions 0..n−1', description: 'stable id of each client (a round fills it in)' },
-      history: { type: 'object', perRound: true, default: 'empty', description: 'the history returned by the previous round' },
-      kappa: { type: 'number', min: 0, max: 1e6, exclusiveMin: true, default: 1, description: 'confidence κ of the logit' },
-    },
-    run: asRun(foolsGoldWithDecision),
-  }),
-  rule({
-    name: 'dnc',
-    summary: 'Divide-and-Conquer (Shejwalkar & Houmansadr 2021): spectral filtering on random coordinate subsamples',
-    requires: 'n ≥ f+1',
-    randomized: true,
-    options: {
-      f: f('n ≥ f+1'),
-      iterations: { type: 'integer', min: 1, max: 100, default: 5, description: 'random coordinate subsamples' },
-      subsampleDimension: { type: 'integer', min: 1, max: Infinity, default: 'min(d, 10 000)', description: 'coordinates per subsample' },
-      filterFraction: { type: 'number', min: 0, max: Infinity, default: 1, description: 'each subsample removes the ⌈c·f⌉ highest scores' },
-      seed: SEED,
-      rng: RNG,
-    },
-    run: asRun(dncWithDecision),
-  }),
-  rule({
-    name: 'caf',
-    summary: 'CAF (Allouah et al. 2024): covariance-bound agnostic filter',
-    requires: 'n ≥ 2f+1',
-    randomized: false,
-    options: { f: f('n ≥ 2f+1') },
-    run: asRun(cafWithDecision),
-  }),
-  rule({
-    name: 'signGuard',
-    summary: 'SignGuard (Xu et al. 2022): norm filter and sign-statistics clustering',
-    randomized: true,
-    options: {
-      lowerRatio: { type: 'number', min: 0, max: Infinity, default: 0.1, description: 'norm filter lower ratio' },
-      upperRatio: { type: 'number', min: 0, max: Infinity, default: 3, description: 'norm filter upper ratio (> lowerRatio)' },
-      coordinateFraction: { type: 'number', min: 0, max: 1, exclusiveMin: true, default: 0.1, description: 'fraction of coordinates for the sign statistics' },
-      bandwidthQuantile: { type: 'number', min: 0, max: 1, default: 0.5, description: 'quantile of the mean-shift bandwidth estimate' },
-      clustering: { type: 'enum', values: ['meanShift', 'dbscan', 'kmeans'], default: 'meanShift', description: 'clustering of the sign statistics' },
-      eps: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, default: 0.05, description: 'DBSCAN radius (clustering dbscan)' },
-      minSamples: { type: 'integer', min: 1, max: 1_000_000, default: 3, description: 'DBSCAN neighbourhood size, the client included (clustering dbscan)' },
-      seed: SEED,
-      rng: RNG,
-    },
-    run: asRun(signGuardWithDecision),
-  }),
-  rule({
-    name: 'clippedClustering',
-    summary: 'clipped clustering (Li et al. 2023, Blades): clip to the median norm, keep the larger of two clusters',
-    randomized: false,
-    options: {
-      normHistory: { type: 'numbers', perRound: true, default: 'none', description: 'norms of earlier rounds (returned as normHistory)' },
-      maxTau: { type: 'number', min: 0, max: Infinity, default: 'Infinity', description: 'upper cap on the clipping bound (Infinity allowed)' },
-    },
-    run: asRun(clippedClusteringWithDecision),
-  }),
-  rule({
-    name: 'mixTailor',
-    summary: 'MixTailor (Ramezani-Kebrya et al. 2022): one rule drawn at random from a pool per call',
-    requires: 'n ≥ 4f+3 for the default pool',
-    randomized: true,
-    options: {
-      f: f('builds the default pool; n ≥ 4f+3', false),
-      pool: { type: 'stages', description: 'the members: rule names or { name, options } (or functions, in-process only)' },
-      probabilities: { type: 'numbers', description: 'one draw weight ≥ 0 per member' },
-      seed: SEED,
-      rng: RNG,
-    },
-    run: (updates, options) => {
-      const pool = options.pool;
-      const resolved = pool === undefined ? undefined : resolvePool(pool as readonly unknown[]);
-      return mixTailorWithDecision(updates, { ...options, ...(resolved === undefined ? {} : { pool: resolved }) }) as RuleResult;
-    },
-  }),
-  rule({
-    name: 'flDetector',
-    summary: 'FLDetector (Zhang et al. 2022): flags clients inconsistent with an L-BFGS prediction from their history',
-    randomized: true,
-    options: {
-      globalModel: { type: 'vector', required: true, perRound: true, description: 'the global model the clients trained on this round' },
-      state: { type: 'object', perRound: true, default: 'none (first round)', description: 'the state returned by the previous round' },
-      window: { type: 'integer', min: 1, max: 100, default: 10, description: 'window N of the L-BFGS pairs and score averages' },
-      maxClusters: { type: 'integer', min: 2, max: 20, default: 10, description: 'most clusters of the gap statistic' },
-      references: { type: 'integer', min: 1, max: 200, default: 20, description: 'uniform reference sets B of the gap statistic' },
-      aggregator: { type: 'stage', default: 'coordinateMedian', description: 'the rule over the clients not flagged: a name or { name, options }' },
-      seed: SEED,
-      rng: RNG,
-    },
-    run: (updates, options) => {
-      const agg = options.aggregator;
-      const resolved = agg === undefined || typeof agg === 'function' ? agg : stageAggregator(agg, 'flDetector: aggregator');
-      return flDetectorWithDecision(updates, { ...options, ...(resolved === undefined ? {} : { aggregator: resolved }) } as never) as RuleResult;
-    },
-  }),
-  {
-    name: 'nnm',
-    kind: 'preAggregator',
-    summary: 'nearest-neighbour mixing (Allouah et al. 2023): each update replaced by the mean of its n−f nearest',
-    requires: 'n ≥ 2f+1',
-    randomized: false,
-    options: { f: f('n ≥ 2f+1') },
-    pre: nnm as unknown as PreRun,
-  },
-  {
-    name: 'bucketing',
-    kind: 'preAggregator',
-    summary: 'bucketing (Karimireddy et al. 2022): means of random buckets of s updates',
-    randomized: true,
-    options: {
-      bucketSize: { type: 'integer', min: 1, max: 2 ** 53, default: 2, description: 'bucket size s' },
-      seed: SEED,
-      rng: RNG,
-    },
-    pre: bucketing as unknown as PreRun,
-  },
-  {
-    name: 'clipping',
-    kind: 'preAggregator',
-    summary: 'static norm clipping: every update scaled to norm at most τ',
-    randomized: false,
-    options: { tau: { type: 'number', min: 0, max: Infinity, exclusiveMin: true, required: true, description: 'the norm bound τ > 0' } },
-    pre: clipping as unknown as PreRun,
-  },
-  {
-    name: 'arc',
-    kind: 'preAggregator',
-    summary: 'adaptive robust clipping (Allouah et al. 2024): the largest updates clipped to the next norm',
-    requires: 'n ≥ f+1',
-    randomized: false,
-    options: { f: f('n ≥ f+1') },
-    pre: arc as unknown as PreRun,
-  },
-  {
-    name: 'pipeline',
-    kind: 'pipeline',
-    summary: 'pre-aggregators then an aggregator, each by name: { pre: [stages], aggregator: stage }',
-    randomized: false,
-    options: {
-      pre: { type: 'stages', default: 'none', description: 'pre-aggregators applied in order: names or { name, options }' },
-      aggregator: { type: 'stage', required: true, description: 'the final aggregator: a name or { name, options }' },
-    },
-    run: runPipeline,
-    probe: () => {
-      throw new RobustAggError('UNKNOWN_OPTION', 'pipeline: unknown option (known: pre, aggregator)');
-    },
-  },
-];
+  ];
+}
 
-const BY_NAME = new Map(ENTRIES.map((e) => [e.name, e]));
+let entriesCache: readonly Entry[] | null = null;
+let byNameCache: Map<string, Entry> | null = null;
+
+function entries(): readonly Entry[] {
+  return (entriesCache ??= buildEntries());
+}
+
+function byName(name: string): Entry | undefined {
+  byNameCache ??= new Map(entries().map((e) => [e.name, e]));
+  return byNameCache.get(name);
+}
 
 /** Accepted option keys of each rule as the rule itself reports them (cached). */
-const acceptedCache = new Map<string, readonly string[] | null>();
+const acceptedCache = /* @__PURE__ */ new Map<string, readonly string[] | null>();
 
 /** A key no rule accepts, to make a rule list the ones it does. */
 const PROBE_KEY = '\u0000probe';
@@ -604,7 +617,7 @@ const PROBE_KEY = '\u0000probe';
 export function ruleAcceptedKeys(name: string): readonly string[] | null {
   const cached = acceptedCache.get(name);
   if (cached !== undefined) return cached;
-  const entry = BY_NAME.get(name);
+  const entry = byName(name);
   let keys: readonly string[] | null = null;
   if (entry !== undefined) {
     try {
@@ -630,7 +643,7 @@ function schemaOf(entry: Entry): Record<string, OptionSchema> {
   return out;
 }
 
-const infoCache = new Map<string, AggregatorInfo>();
+const infoCache = /* @__PURE__ */ new Map<string, AggregatorInfo>();
 
 function infoOf(entry: Entry): AggregatorInfo {
   let info = infoCache.get(entry.name);
@@ -670,7 +683,7 @@ function infoOf(entry: Entry): AggregatorInfo {
  * @category Server
  */
 export function listAggregators(): AggregatorInfo[] {
-  return ENTRIES.map(infoOf);
+  return entries().map(infoOf);
 }
 
 /**
@@ -679,11 +692,11 @@ export function listAggregators(): AggregatorInfo[] {
  * @internal
  */
 export function registryEntry(name: unknown, who = 'createAggregator'): { info: AggregatorInfo; entry: Entry } {
-  const entry = typeof name === 'string' ? BY_NAME.get(name) : undefined;
+  const entry = typeof name === 'string' ? byName(name) : undefined;
   if (entry === undefined) {
     throw new RobustAggError(
       'INVALID_OPTION',
-      `${who}: unknown rule ${describeValue(name)} (known: ${ENTRIES.map((e) => e.name).join(', ')})`,
+      `${who}: unknown rule ${describeValue(name)} (known: ${entries().map((e) => e.name).join(', ')})`,
     );
   }
   return { info: infoOf(entry), entry };
