@@ -72,6 +72,8 @@ const RULES: Record<string, { bound: Bound; fMax: (n: number) => number; minN?: 
   arc: { bound: (u, f) => ra.arc(u, { f }), fMax: fFor.any },
   pipeline: { bound: (u, f) => ra.pipeline((x) => ra.nnm(x, { f }), (x) => ra.coordinateMedian(x))(u), fMax: fFor.half },
   cosineDistances: { bound: (u) => Float32Array.from(ra.cosineDistances(u)), fMax: fFor.any },
+  // A first round (no state yet): the coordinate median of the finite clients.
+  flDetector: { bound: (u, _f, seed, d) => ra.flDetectorWithDecision(u, { globalModel: new Float32Array(d), seed }), fMax: fFor.half },
 };
 
 /** Exports that aggregate updates or transform them (the registry must name each one). */
@@ -82,6 +84,15 @@ const NOT_RULES = new Set([
   'resolveRng', 'setKernelBackend', 'setKernelThreads', 'validateUpdates', 'mixTailorPool', 'resolveMixTailorPool',
   'hdbscan',
   'crflCertifiedRadius',
+  'flDetectorStateFromJSON', 'flDetectorStateToJSON',
+  // asynchronous GPU twins of the rules: equal to the CPU rules (bits and decisions) on hostile data
+  // in test/browser/webgpu.test.ts, and their CPU fallback in test/kernels/webgpu-node.test.ts
+  'initWebGPU', 'releaseWebGPU', 'webgpuInfo', 'uploadUpdates', 'gpuBulyan', 'gpuCoordinateMedian',
+  'gpuCosineDistances', 'gpuGeometricMedian', 'gpuGram', 'gpuKrum', 'gpuMean', 'gpuMeamed', 'gpuMultiKrum',
+  'gpuNnm', 'gpuRowNorms', 'gpuTrimmedMean',
+  // the rules by name, off the main thread and in rounds: equal to the one-shot calls on hostile data
+  // in test/server/
+  'createAggregator', 'listAggregators', 'aggregateAsync', 'closeAggregationWorkers', 'createRound',
 ]);
 
 describe('every exported rule against hostile and non-finite clients (default backend)', () => {
