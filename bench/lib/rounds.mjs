@@ -6,7 +6,8 @@
 //     close(); the latency is from the last arrival (its add resolved) to the result, with the
 //     worker at its default 'background' priority (nice +10) and at 'normal' priority;
 //   - the event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution) over each round,
-//     arrivals included: max and p99;
+//     arrivals included: max and p99, next to what an idle thread of the same process sees over the
+//     same window (the machine's scheduling noise);
 //   - numpy's X.mean(0) on a float32 n×d matrix in the same run (when python3 has numpy), for mean.
 // Every number is the median of --repeats runs (default 3); same-run ratios are what to compare on a
 // shared machine. Results go to stdout and bench/results/rounds.json (or --out DIR).
@@ -17,6 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -102,9 +104,23 @@ export function numpyMeanMs(n, d, repeats) {
   return null;
 }
 
+/** A thread that only measures its own event-loop delay until told to stop: the machine's scheduling noise. */
+const REFERENCE = `
+const { parentPort } = require('node:worker_threads');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const h = monitorEventLoopDelay({ resolution: 1 });
+h.enable();
+parentPort.postMessage('started');
+parentPort.once('message', () => {
+  h.disable();
+  parentPort.postMessage({ maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6 });
+});`;
+
 /** One round: arrivals one at a time, then close; latency from the last arrival to the result, event-loop delay. */
 async function timeRound(lib, name, options, rows, priority) {
   const d = rows[0].length;
+  const reference = new Worker(REFERENCE, { eval: true });
+  await new Promise((r) => reference.once('message', r));
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   const round = lib.createRound({ rule: name, options, d, expected: rows.length, priority });
@@ -116,7 +132,10 @@ async function timeRound(lib, name, options, rows, priority) {
   const result = await round.close();
   const latency = performance.now() - lastArrival;
   h.disable();
-  return { latency, result, maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6 };
+  reference.postMessage('stop');
+  const noise = await new Promise((r) => reference.once('message', r));
+  await reference.terminate();
+  return { latency, result, maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, noise };
 }
 
 /** Runs the rounds bench; returns the records. `lib` defaults to dist/. */
@@ -143,6 +162,8 @@ export async function runRounds(argv, lib = null) {
     const roundNormalMs = [];
     const maxDelay = [];
     const p99Delay = [];
+    const noiseMax = [];
+    const noiseP99 = [];
     let same = true;
     for (let k = 0; k < repeats; k++) {
       let t = performance.now();
@@ -156,6 +177,8 @@ export async function runRounds(argv, lib = null) {
       roundNormalMs.push((await timeRound(lib, rule.name, options, rows, 'normal')).latency);
       maxDelay.push(r.maxMs);
       p99Delay.push(r.p99Ms);
+      noiseMax.push(r.noise.maxMs);
+      noiseP99.push(r.noise.p99Ms);
       for (const got of [viaAsync.aggregate, r.result.aggregate]) {
         for (let j = 0; j < d; j++) {
           if (!Object.is(got[j], sync.aggregate[j])) {
@@ -176,6 +199,8 @@ export async function runRounds(argv, lib = null) {
       roundNormalPriorityLatencyMs: median(roundNormalMs),
       eventLoopMaxMs: Math.max(...maxDelay),
       eventLoopP99Ms: median(p99Delay),
+      idleThreadMaxMs: Math.max(...noiseMax),
+      idleThreadP99Ms: median(noiseP99),
       identical: same,
     };
     records.push(rec);
@@ -183,7 +208,8 @@ export async function runRounds(argv, lib = null) {
       `${rule.name.padEnd(17)} one-shot ${rec.oneShotMs.toFixed(0).padStart(6)} ms | aggregateAsync ${rec.asyncMs.toFixed(0).padStart(6)} ms | ` +
         `round, last arrival → result ${rec.roundLatencyMs.toFixed(0).padStart(6)} ms (${rec.roundOverOneShot.toFixed(2)}× one-shot; ` +
         `priority normal ${rec.roundNormalPriorityLatencyMs.toFixed(0)} ms) | ` +
-        `event loop during the round: max ${rec.eventLoopMaxMs.toFixed(1)} ms, p99 ${rec.eventLoopP99Ms.toFixed(1)} ms | identical: ${same}`,
+        `event loop during the round: max ${rec.eventLoopMaxMs.toFixed(1)} ms, p99 ${rec.eventLoopP99Ms.toFixed(1)} ms ` +
+        `(an idle thread meanwhile: max ${rec.idleThreadMaxMs.toFixed(1)}, p99 ${rec.idleThreadP99Ms.toFixed(1)}) | identical: ${same}`,
     );
   }
   let numpyMs = null;
