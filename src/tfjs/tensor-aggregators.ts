@@ -53,6 +53,12 @@ async function withFiniteRows<T>(
   }
 }
 
+/**
+ * A rule's options as its tensor version takes them: without `weights` (the tensor rules have no
+ * weighted form yet, except tensorMean).
+ */
+export type TensorOptions<T> = Omit<T, 'weights'>;
+
 /** Options of a rule without its own: only `nonFinite`. */
 const COMMON_KEYS = ['nonFinite'] as const;
 
@@ -245,7 +251,7 @@ export async function tensorCoordinateMedian(x: tf.Tensor2D, options?: CommonOpt
  */
 export async function tensorTrimmedMeanWithDecision(
   x: tf.Tensor2D,
-  options: TrimmedMeanOptions,
+  options: TensorOptions<TrimmedMeanOptions>,
 ): Promise<TensorAggregation<TrimmedMeanDecision>> {
   const rule = 'trimmedMean';
   const o = readOptions(rule, options, ['f', 'beta', 'nonFinite']);
@@ -293,7 +299,7 @@ export async function tensorTrimmedMeanWithDecision(
  * tf.dispose([x, tm]);
  * ```
  */
-export async function tensorTrimmedMean(x: tf.Tensor2D, options: TrimmedMeanOptions): Promise<tf.Tensor1D> {
+export async function tensorTrimmedMean(x: tf.Tensor2D, options: TensorOptions<TrimmedMeanOptions>): Promise<tf.Tensor1D> {
   return (await tensorTrimmedMeanWithDecision(x, options)).aggregate;
 }
 
@@ -450,7 +456,7 @@ export async function tensorKrum(x: tf.Tensor2D, options: KrumOptions): Promise<
  */
 export async function tensorMultiKrumWithDecision(
   x: tf.Tensor2D,
-  options: MultiKrumOptions,
+  options: TensorOptions<MultiKrumOptions>,
 ): Promise<TensorAggregation<KrumDecision>> {
   const o = readOptions('multiKrum', options, ['f', 'm', 'nonFinite']);
   return tensorMultiKrumCore('multiKrum', x, o.f, o.m, o);
@@ -489,7 +495,7 @@ export async function tensorMultiKrumWithDecision(
  * tf.dispose([x, out]);
  * ```
  */
-export async function tensorMultiKrum(x: tf.Tensor2D, options: MultiKrumOptions): Promise<tf.Tensor1D> {
+export async function tensorMultiKrum(x: tf.Tensor2D, options: TensorOptions<MultiKrumOptions>): Promise<tf.Tensor1D> {
   return (await tensorMultiKrumWithDecision(x, options)).aggregate;
 }
 
@@ -525,7 +531,7 @@ export async function tensorMultiKrum(x: tf.Tensor2D, options: MultiKrumOptions)
  */
 export async function tensorGeometricMedianWithDecision(
   x: tf.Tensor2D,
-  options?: GeometricMedianOptions,
+  options?: TensorOptions<GeometricMedianOptions>,
 ): Promise<TensorAggregation<GeometricMedianDecision>> {
   const rule = 'geometricMedian';
   const { nonFinite, ...settings } = readGeometricMedianOptions(rule, options);
@@ -593,6 +599,6 @@ export async function tensorGeometricMedianWithDecision(
  * tf.dispose([x, gm]);
  * ```
  */
-export async function tensorGeometricMedian(x: tf.Tensor2D, options?: GeometricMedianOptions): Promise<tf.Tensor1D> {
+export async function tensorGeometricMedian(x: tf.Tensor2D, options?: TensorOptions<GeometricMedianOptions>): Promise<tf.Tensor1D> {
   return (await tensorGeometricMedianWithDecision(x, options)).aggregate;
 }

@@ -19,4 +19,5 @@ export {
   tensorTrimmedMean,
   tensorTrimmedMeanWithDecision,
   type TensorAggregation,
+  type TensorOptions,
 } from './tensor-aggregators.js';

@@ -187,3 +187,19 @@ describe('bad input, as on the Float32Array path', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('weights on the tensor rules', () => {
+  it('only tensorMean takes weights: the others reject them at compile time and at run time', async () => {
+    const x = tf.tensor2d(clients(7, 4, 11).flatMap((r) => Array.from(r)), [7, 4]);
+    const weights = [1, 1, 1, 1, 1, 1, 1];
+    // @ts-expect-error weights is not an option of the tensor trimmed mean
+    await expect(tensorTrimmedMean(x, { f: 1, weights })).rejects.toThrow(RobustAggError);
+    // @ts-expect-error nor of the tensor geometric median
+    await expect(tensorGeometricMedianWithDecision(x, { weights })).rejects.toThrow(/weights/);
+    // @ts-expect-error nor of the tensor Multi-Krum
+    await expect(tensorMultiKrumWithDecision(x, { f: 1, weights })).rejects.toThrow(/weights/);
+    const weighted = await tensorMean(x, { weights });
+    weighted.dispose();
+    x.dispose();
+  });
+});
