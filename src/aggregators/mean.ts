@@ -1,8 +1,8 @@
 import type { Aggregation, Decision } from '../core/decision.js';
-import { RobustAggError } from '../core/errors.js';
 import { finiteClients, requireNonFinitePolicy, weightsOverInput } from '../core/finite-clients.js';
-import { describeValue, readOptions, type CommonOptions } from '../core/options.js';
+import { readOptions, type CommonOptions } from '../core/options.js';
 import { validateUpdates, type Updates } from '../core/updates.js';
+import { normalisedClientWeights, readClientWeights } from '../core/weights.js';
 import { combine, combineIfFinite } from '../kernels/combine.js';
 
 /** Options of {@link mean}. */
@@ -70,76 +70,19 @@ export function meanWithDecision(updates: Updates, options?: MeanOptions): Aggre
   const opts = readOptions(rule, options, ['weights', 'nonFinite']);
   const { n } = validateUpdates(updates, rule);
   requireNonFinitePolicy(rule, opts.nonFinite);
-  const given = opts.weights === undefined ? undefined : readWeights(opts.weights, n);
+  const given = opts.weights === undefined ? undefined : readClientWeights(rule, opts.weights, n);
   // Fast path: when every client is finite (the common case) one fused pass checks and combines.
   const all = Array.from({ length: n }, (_, i) => i);
-  const w = normalisedWeights(given, all);
+  const w = given === undefined ? new Float64Array(n).fill(1 / n) : normalisedClientWeights(rule, given, all);
   const aggregate = combineIfFinite(updates, w);
   if (aggregate !== null) {
     return { aggregate, decision: { rule, n, dropped: [], weights: w } };
   }
   const clients = finiteClients(updates, rule, opts.nonFinite);
-  const wFinite = normalisedWeights(given, clients.index);
+  const m = clients.index.length;
+  const wFinite = given === undefined ? new Float64Array(m).fill(1 / m) : normalisedClientWeights(rule, given, clients.index);
   return {
     aggregate: combine(clients.rows, wFinite),
     decision: { rule, n, dropped: clients.dropped, weights: weightsOverInput(wFinite, clients) },
   };
-}
-
-/**
- * Reads `weights` once into float64, checking that it is an array-like of one finite weight ≥ 0
- * per client, not all 0.
- */
-function readWeights(weights: ArrayLike<number>, n: number): Float64Array {
-  if (weights === null || typeof weights !== 'object') {
-    throw new RobustAggError('INVALID_OPTION', `mean: weights must be an array of n=${n} numbers, got ${describeValue(weights)}`);
-  }
-  const length = weights.length;
-  if (length !== n) {
-    throw new RobustAggError(
-      'INVALID_OPTION',
-      `mean: weights has length ${describeValue(length)}, expected one weight per client (n=${n})`,
-    );
-  }
-  const out = new Float64Array(n);
-  let largest = 0;
-  for (let i = 0; i < n; i++) {
-    const v = weights[i];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new RobustAggError('INVALID_OPTION', `mean: weight of client ${i} must be finite and ≥ 0, got ${describeValue(v)}`);
-    }
-    out[i] = v;
-    if (v > largest) largest = v;
-  }
-  if (largest === 0) throw new RobustAggError('INVALID_OPTION', 'mean: every weight is 0');
-  return out;
-}
-
-/**
- * The weights of the clients `index` (equal when none are given), normalised to sum to 1. When
- * their float64 sum overflows (weights near Number.MAX_VALUE), they are first divided by the
- * largest of them, which changes nothing but the scale.
- */
-function normalisedWeights(given: Float64Array | undefined, index: readonly number[]): Float64Array {
-  const m = index.length;
-  const w = new Float64Array(m);
-  if (given === undefined) return w.fill(1 / m);
-  let total = 0;
-  let largest = 0;
-  for (let k = 0; k < m; k++) {
-    const v = given[index[k]];
-    total += v;
-    if (v > largest) largest = v;
-  }
-  if (!(total > 0)) {
-    throw new RobustAggError('INVALID_OPTION', 'mean: the weights of the finite clients sum to 0');
-  }
-  if (total === Infinity) {
-    total = 0;
-    for (let k = 0; k < m; k++) total += given[index[k]] / largest; // ≤ m: finite
-    for (let k = 0; k < m; k++) w[k] = given[index[k]] / largest / total;
-    return w;
-  }
-  for (let k = 0; k < m; k++) w[k] = given[index[k]] / total;
-  return w;
 }
