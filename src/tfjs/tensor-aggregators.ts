@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import { indicesOverInput, remainingByzantine, requireClients, weightsOverInput } from '../core/finite-clients.js';
+import { normalisedClientWeights, readClientWeights } from '../core/weights.js';
 import { describeValue, readOptions, requireNumber, type CommonOptions } from '../core/options.js';
 import {
   readGeometricMedianOptions,
@@ -62,52 +63,6 @@ export type TensorOptions<T> = Omit<T, 'weights'>;
 /** Options of a rule without its own: only `nonFinite`. */
 const COMMON_KEYS = ['nonFinite'] as const;
 
-/** Copies a `weights` option into a Float64Array (each entry read once), or throws INVALID_OPTION. */
-function readWeights(rule: string, given: unknown, n: number): Float64Array {
-  if (given === null || typeof given !== 'object' || typeof (given as ArrayLike<number>).length !== 'number') {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: weights must be an array of numbers, got ${describeValue(given)}`);
-  }
-  const source = given as ArrayLike<unknown>;
-  const length = source.length;
-  if (length !== n) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: weights has length ${length}, expected one weight per client (n=${n})`);
-  }
-  const w = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = source[i];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new RobustAggError('INVALID_OPTION', `${rule}: weight of client ${i} must be finite and ≥ 0, got ${describeValue(v)}`);
-    }
-    w[i] = v;
-  }
-  return w;
-}
-
-/**
- * The given weights of the finite clients, normalised to sum to 1. When their sum overflows
- * float64 (weights near 1.8e308) they are divided by the largest one first, so the result is
- * never a silent 0.
- */
-function normalisedWeights(rule: string, given: Float64Array, index: readonly number[]): Float64Array {
-  const m = index.length;
-  let total = 0;
-  let largest = 0;
-  for (let k = 0; k < m; k++) {
-    total += given[index[k]];
-    largest = Math.max(largest, given[index[k]]);
-  }
-  if (largest === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: the weights of the finite clients sum to 0`);
-  const w = new Float64Array(m);
-  if (Number.isFinite(total)) {
-    for (let k = 0; k < m; k++) w[k] = given[index[k]] / total;
-  } else {
-    let scaled = 0;
-    for (let k = 0; k < m; k++) scaled += given[index[k]] / largest;
-    for (let k = 0; k < m; k++) w[k] = given[index[k]] / largest / scaled;
-  }
-  return w;
-}
-
 /**
  * {@link tensorMean} with its decision.
  *
@@ -139,7 +94,7 @@ export async function tensorMeanWithDecision(
     const w =
       o.weights === undefined
         ? new Float64Array(m).fill(1 / m)
-        : normalisedWeights(rule, readWeights(rule, o.weights, clients.n), clients.index);
+        : normalisedClientWeights(rule, readClientWeights(rule, o.weights, clients.n), clients.index);
     return {
       aggregate: combineRows(rows, w),
       decision: { rule, n: clients.n, dropped: clients.dropped, weights: weightsOverInput(w, clients) },
