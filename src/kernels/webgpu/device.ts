@@ -220,7 +220,7 @@ export function pipeline(name: KernelName): GpuPipelineLike {
 }
 
 function describePipeline(device: GpuDevice, name: KernelName): unknown {
-  const module = device.createShaderModule({ code: KERNELS[name], label: `robust-agg ${name}` });
+  const module = device.createShaderModule({ code: KERNELS[name](), label: `robust-agg ${name}` });
   return { layout: 'auto', compute: { module, entryPoint: 'main' }, label: `robust-agg ${name}` };
 }
 

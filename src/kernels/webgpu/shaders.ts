@@ -1,7 +1,8 @@
 // WGSL sources of the WebGPU kernels. Every kernel reads the updates as one storage buffer of
 // n rows × d float32 values (row-major) and a list `sel` of the rows it works on (the finite
 // rows, or a rule's subset). Parameters come in one uniform struct P; each kernel documents which
-// fields it reads.
+// fields it reads. Each kernel is a function returning its source, so bundles that never use
+// WebGPU drop the sources (a top-level template with interpolations is kept by tree-shakers).
 
 /** Columns per block of the robust centre (as the plain Gram kernel). @internal */
 export const CENTRE_BLOCK = 1024;
@@ -35,7 +36,7 @@ fn lin_index(wg: vec3u) -> u32 { return wg.x + wg.y * p.gx; }
  * sel[i] themselves, from their bits (no float operation: subnormals count even where a GPU
  * flushes them in arithmetic). Dispatch (nb, m).
  */
-export const BLOCKMAX = /* wgsl */ `${PARAMS}
+export const BLOCKMAX = (): string => /* wgsl */ `${PARAMS}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> sel: array<u32>;
 @group(0) @binding(2) var<storage, read> centre: array<u32>;
@@ -78,7 +79,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
 `;
 
 /** rowmax: out[i] = max over the P.nb entries of row i of a (rows × nb). Dispatch (rows). */
-export const ROWMAX = /* wgsl */ `${PARAMS}
+export const ROWMAX = (): string => /* wgsl */ `${PARAMS}
 @group(0) @binding(0) var<storage, read> a: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
 @group(0) @binding(2) var<uniform> p: P;
@@ -102,7 +103,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
  * centre: for every block b, the row (among sel[0..m)) whose block maximum is the lower median,
  * ties to the lowest position: the plain kernel's robust centre. Dispatch ceil(nb / 64).
  */
-export const CENTRE = /* wgsl */ `${PARAMS}
+export const CENTRE = (): string => /* wgsl */ `${PARAMS}
 @group(0) @binding(0) var<storage, read> mags: array<u32>;
 @group(0) @binding(1) var<storage, read> sel: array<u32>;
 @group(0) @binding(2) var<storage, read_write> centre: array<u32>;
@@ -128,7 +129,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  * scales: from each row's largest halved centred magnitude M (float32 bits), the exponent t with
  * 2M·2^t in [1/2, 1) (0 when M = 0): the row's own power-of-two scale. Dispatch ceil(m / 64).
  */
-export const SCALES = /* wgsl */ `${PARAMS}
+export const SCALES = (): string => /* wgsl */ `${PARAMS}
 @group(0) @binding(0) var<storage, read> mx: array<u32>;
 @group(0) @binding(1) var<storage, read_write> ts: array<i32>;
 @group(0) @binding(2) var<uniform> p: P;
@@ -160,7 +161,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  * terms. The host adds the chunks in float64 and undoes the scales. P.c = 1: centred; P.e = 1:
  * diagonal tiles only (norms). P.b = number of tiles per side.
  */
-export const GRAM = /* wgsl */ `${PARAMS}
+export const GRAM = (): string => /* wgsl */ `${PARAMS}
 @group(0) @binding(0) var<storage, read> x: array<u32>;
 @group(0) @binding(1) var<storage, read> sel: array<u32>;
 @group(0) @binding(2) var<storage, read> centre: array<u32>;
@@ -267,7 +268,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
  * terms per sum before it joins a second accumulator, doubled and clamped to ±3.4028235e38 at
  * the end. One thread per column. Reads P.d, P.m.
  */
-export const COMBINE = /* wgsl */ `${PARAMS}
+export const COMBINE = (): string => /* wgsl */ `${PARAMS}
 @group(0) @binding(0) var<storage, read> x: array<u32>;
 @group(0) @binding(1) var<storage, read> sel: array<u32>;
 @group(0) @binding(2) var<storage, read> w: array<u32>;
@@ -312,7 +313,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
  * window comparisons of meamed when values are tiny, huge or far apart) are listed in flags for
  * the host to recompute. P.e = the flag list's capacity.
  */
-export const SELECT = /* wgsl */ `${PARAMS}
+export const SELECT = (): string => /* wgsl */ `${PARAMS}
 @group(0) @binding(0) var<storage, read> x: array<u32>;
 @group(0) @binding(1) var<storage, read> sel: array<u32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
@@ -449,7 +450,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
 `;
 
 /** gather: out[q·m + k] = x[sel[k]][cols[q]] for the listed columns (host recomputation). Dispatch ceil(count·m / 256). */
-export const GATHER = /* wgsl */ `${PARAMS}
+export const GATHER = (): string => /* wgsl */ `${PARAMS}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> sel: array<u32>;
 @group(0) @binding(2) var<storage, read> cols: array<u32>;
