@@ -87,6 +87,11 @@ Ctrl-C stops it within a second and still writes what was measured (labelled par
   --python PATH        Python interpreter for the peers (default: python3, then /usr/bin/python3)
   --peer-threads N     run the peers with N threads (OPENBLAS/OMP/MKL_NUM_THREADS, torch.set_num_threads);
                        default: the libraries' own choice
+  --roofline           also report every row's achieved G multiply-adds/s (Gram rules) or GB/s (the
+                       rest) against this machine's measured WebAssembly SIMD peak
+  --rounds             instead of the table: aggregation rounds and aggregateAsync against the
+                       one-shot call (latency from the last arrival, event-loop delay; n=100,
+                       d=1e6 unless --n/--d; --only, --repeats K, --no-peers, --out FILE)
   --help               this text
 `;
 
