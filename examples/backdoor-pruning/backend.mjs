@@ -16,7 +16,7 @@ import { registerWasmConvGradients } from '../../dist/defenses/index.js';
  * Selects the TF.js backend: 'wasm' (default) or 'cpu' (`TFJS_BACKEND=cpu` in the environment).
  * Returns the name of the backend in use.
  */
-export async function setupBackend(name = process.env.TFJS_BACKEND ?? 'wasm', threads) {
+export async function setupBackend(name = process.env.TFJS_BACKEND ?? 'wasm') {
   if (name === 'wasm') registerWasmConvGradients();
   await tf.setBackend(name);
   await tf.ready();

@@ -1,11 +1,11 @@
 // Where the training time goes: per-kernel time of N training steps of the backdoor CNN on a backend.
-// node examples/backdoor-pruning/profile.mjs [--backend wasm|cpu] [--filters 16,32,64] [--batch 64] [--steps 10] [--threads n]
+// node examples/backdoor-pruning/profile.mjs [--backend wasm|cpu] [--filters 16,32,64] [--batch 64] [--steps 10]
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from './backend.mjs';
 import { buildCnn, images } from './model.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, arr) => (v.startsWith('--') ? [...a, [v.slice(2), arr[i + 1]]] : a), []));
-const backend = await setupBackend(args.backend ?? 'wasm', args.threads ? Number(args.threads) : undefined);
+const backend = await setupBackend(args.backend ?? 'wasm');
 const filters = (args.filters ?? '16,32,64').split(',').map(Number);
 const batch = Number(args.batch ?? 64);
 const steps = Number(args.steps ?? 10);

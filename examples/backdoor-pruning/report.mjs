@@ -113,7 +113,8 @@ function section(name, s, lines) {
   const missing = ['rnp', 'ablation', 'rnpLastLayer', 'finePruning', 'finePruningCurve', 'clp', 'rnpSlow'].filter((k) => !p[k]);
   lines.push(`${s.data.train} training images (${s.data.poisoned} poisoned), ${s.data.test} test images; model ${s.opts.filters.join('/')} filters, ${(p.train.params / 1000).toFixed(1)} k parameters, ` +
     `${s.opts.epochs} epochs (${p.train.stepsPerEpoch} steps of 64 each) in ${p.train.time.toFixed(0)} s. Backend ${s.backend}. ` +
-    `Wall time of the run${s.complete ? '' : ' so far'}: ${s.wall ? `${s.wall.toFixed(0)} s` : 'in progress'}` +
+    `Wall time: training ${p.train.time.toFixed(0)} s, then the defense phases ${s.wall ? `${s.wall.toFixed(0)} s` : 'in progress'} (a second process, after reloading the checkpoint)` +
+    `${s.variants ? `, then the extra RNP variants ${Object.values(s.variants).reduce((a, v) => a + v.time, 0).toFixed(0)} s (examples/backdoor-pruning/rnp-variants.mjs)` : ''}` +
     `${missing.length ? ` — phases not finished yet: ${missing.join(', ')} (rerun the same command to continue)` : ''}.`, '');
   const rows = rowsOf(s);
   lines.push('| model | ACC % | ASR % | RA % | DER | wall time s | notes |', '|---|---:|---:|---:|---:|---:|---|');
@@ -128,7 +129,8 @@ function section(name, s, lines) {
     const fixed = met(p.rnp.fixed.eval);
     lines.push(`**Target** (ASR < 5 % with clean accuracy within 3 points, reference defaults): ` +
       `with our default pick **${budget ? 'met' : 'not met'}** (ASR ${pct(p.rnp.budget.eval.asr)} %, ACC ${pct(p.rnp.budget.eval.acc)} % vs ${pct(before.acc)} %); ` +
-      `with BackdoorBench's fixed 0.70 **${fixed ? 'met' : 'not met'}** (ASR ${pct(p.rnp.fixed.eval.asr)} %, ACC ${pct(p.rnp.fixed.eval.acc)} %).`, '');
+      `with BackdoorBench's fixed 0.70 **${fixed ? 'met' : 'not met'}** (ASR ${pct(p.rnp.fixed.eval.asr)} %, ACC ${pct(p.rnp.fixed.eval.acc)} %). ` +
+      `RNP rows of the table that meet it, any setting: ${rows.filter((r) => r.name.startsWith('RNP') && met(r.e)).map((r) => r.name).join('; ') || 'none'}.`, '');
   }
   if (p.ablation) {
     const a = p.ablation;
