@@ -338,47 +338,47 @@ export function rnp(model: LayersModel, clean: LabeledData, options: RnpOptions 
       masks[b.name] = copy;
     }
   } else {
-  // 1. Unlearning on a copy.
-  const unlearned = cloneModel(rule, model);
-  try {
-    const data = { x: clean.x, labels: cleanLabels, classes, probabilities };
-    const vars = trainableVariables(unlearned);
-    const sgd = new SgdState(vars, {
-      learningRate: unlearningRate,
-      momentum: unlearningMomentum,
-      weightDecay: unlearningWeightDecay,
-    });
+    // 1. Unlearning on a copy.
+    const unlearned = cloneModel(rule, model);
     try {
-      for (let epoch = 1; epoch <= unlearningEpochs; epoch++) {
-        // MultiStepLR stepped once per epoch: lr · γ^(milestones already passed).
-        sgd.learningRate = unlearningRate * gamma ** milestones.filter((m) => m < epoch).length;
-        const r = trainEpoch(
-          unlearned,
-          vars,
-          sgd,
-          data,
-          {
-            learningRate: unlearningRate,
-            momentum: unlearningMomentum,
-            weightDecay: unlearningWeightDecay,
-            batchSize,
-            direction: -1,
-            ...(augment ? { augment } : {}),
-          },
-          rng,
-        );
-        unlearning.push({ epoch, loss: r.loss, trainAccuracy: r.accuracy, learningRate: sgd.learningRate });
-        if (r.accuracy <= cleanThreshold) break;
+      const data = { x: clean.x, labels: cleanLabels, classes, probabilities };
+      const vars = trainableVariables(unlearned);
+      const sgd = new SgdState(vars, {
+        learningRate: unlearningRate,
+        momentum: unlearningMomentum,
+        weightDecay: unlearningWeightDecay,
+      });
+      try {
+        for (let epoch = 1; epoch <= unlearningEpochs; epoch++) {
+          // MultiStepLR stepped once per epoch: lr · γ^(milestones already passed).
+          sgd.learningRate = unlearningRate * gamma ** milestones.filter((m) => m < epoch).length;
+          const r = trainEpoch(
+            unlearned,
+            vars,
+            sgd,
+            data,
+            {
+              learningRate: unlearningRate,
+              momentum: unlearningMomentum,
+              weightDecay: unlearningWeightDecay,
+              batchSize,
+              direction: -1,
+              ...(augment ? { augment } : {}),
+            },
+            rng,
+          );
+          unlearning.push({ epoch, loss: r.loss, trainAccuracy: r.accuracy, learningRate: sgd.learningRate });
+          if (r.accuracy <= cleanThreshold) break;
+        }
+      } finally {
+        sgd.dispose();
       }
-    } finally {
-      sgd.dispose();
-    }
 
-    // 2. Mask recovery on the unlearned copy.
-    masks = recoverMasks(unlearned, data, { recoveryRate, recoveryMomentum, alpha, recoveryEpochs, batchSize, augment }, rng, recovery);
-  } finally {
-    unlearned.dispose();
-  }
+      // 2. Mask recovery on the unlearned copy.
+      masks = recoverMasks(unlearned, data, { recoveryRate, recoveryMomentum, alpha, recoveryEpochs, batchSize, augment }, rng, recovery);
+    } finally {
+      unlearned.dispose();
+    }
   }
 
   // 3. Pruning sweep on the original model (a copy unless inPlace).
