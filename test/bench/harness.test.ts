@@ -591,7 +591,7 @@ describe('Ctrl-C', () => {
       try {
         const child = spawn(
           process.execPath,
-          [join(ROOT, 'bench', 'run.mjs'), '--only', 'mean,coordinateMedian', '--n', '10', '--d', '1000', '--no-peers', '--no-floor', '--out', out],
+          [join(ROOT, 'bench', 'run.mjs'), '--only', 'mean,meamed', '--n', '10', '--d', '1000', '--no-peers', '--no-floor', '--out', out],
           { cwd: ROOT, env: { ...process.env, ROBUST_AGG_BENCH_STALL_AFTER: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
         );
         let stderr = '';
