@@ -72,6 +72,16 @@ if (process.argv.includes('--rounds')) {
   process.exit(0);
 }
 
+// --deep-sight (bench/lib/deep-sight.mjs): deepSight inspects models, so it is timed apart.
+if (process.argv.includes('--deep-sight')) {
+  const { runDeepSight } = await import('./lib/deep-sight.mjs');
+  await runDeepSight(process.argv.slice(2)).catch((e) => {
+    console.error(`bench: ${e.message}`);
+    process.exit(2);
+  });
+  process.exit(0);
+}
+
 // --backend webgpu: the WGSL kernels on a WebGPU device (bench/lib/webgpu.mjs: Node's webgpu
 // package, else headless Chromium), before the other backends asked for, if any.
 if (process.argv.includes('--backend') && (process.argv[process.argv.indexOf('--backend') + 1] ?? '').split(',').includes('webgpu')) {

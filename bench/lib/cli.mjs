@@ -92,6 +92,8 @@ Ctrl-C stops it within a second and still writes what was measured (labelled par
   --rounds             instead of the table: aggregation rounds and aggregateAsync against the
                        one-shot call (latency from the last arrival, event-loop delay; n=100,
                        d=1e6 unless --n/--d; --only, --repeats K, --no-peers, --out FILE)
+  --deep-sight         instead of the table: robust-agg/tfjs's deepSight on a 784-100-10 MLP (n=10,50;
+                       --n, --probes K, --repeats K, --out FILE)
   --help               this text
 `;
 
