@@ -123,6 +123,29 @@ export function cafWithDecision(updates: Updates, options: CafOptions): Aggregat
   const threshold = m - 2 * fLeft;
   const g = m > 1 ? gram(rows, 'robust') : new Float64Array(1);
 
+  const { best, bestLambda, iterations } = cafFilter(g, m, threshold);
+  return {
+    aggregate: combine(rows, best),
+    decision: {
+      rule,
+      n: clients.n,
+      dropped: clients.dropped,
+      weights: weightsOverInput(best, clients),
+      largestEigenvalue: iterations === 0 ? NaN : bestLambda,
+      iterations,
+    },
+  };
+}
+
+/**
+ * CAF's filter in client space: from the centred Gram matrix g (m×m) of the finite clients, the
+ * spectral filtering loop (weights c, down-weighted along the top eigenvector of the weighted
+ * covariance, until Σc ≤ threshold = m − 2f). Returns the weights of the smallest top eigenvalue
+ * seen, that eigenvalue and the iteration count. Shared with the sharded coordinator.
+ *
+ * @internal
+ */
+export function cafFilter(g: Float64Array, m: number, threshold: number): { best: Float64Array; bestLambda: number; iterations: number } {
   const c = new Float64Array(m).fill(1);
   let best = new Float64Array(m).fill(1 / m);
   let bestLambda = Infinity;
@@ -175,15 +198,5 @@ export function cafWithDecision(updates: Updates, options: CafOptions): Aggregat
       total += c[i];
     }
   }
-  return {
-    aggregate: combine(rows, best),
-    decision: {
-      rule,
-      n: clients.n,
-      dropped: clients.dropped,
-      weights: weightsOverInput(best, clients),
-      largestEigenvalue: iterations === 0 ? NaN : bestLambda,
-      iterations,
-    },
-  };
+  return { best, bestLambda, iterations };
 }

@@ -5,6 +5,7 @@ import { mixTailorPool, resolveMixTailorPool } from '../aggregators/mix-tailor.j
 import { binomial, MDA_DEFAULT_MAX_SUBSETS, MDA_MAX_SUBSETS_LIMIT, minimumDiameterSubset } from '../aggregators/mda.js';
 import { cosinesFromGram, medianOf, requireLimit, sampleIndices } from '../aggregators/catalogue-similarity.js';
 import { doubleCentre, largestEigenpair } from '../aggregators/dnc.js';
+import { cafFilter } from '../aggregators/caf.js';
 import { readGeometricMedianOptions, weiszfeld } from '../aggregators/geometric-median.js';
 import { krumScores, lowestScores } from '../aggregators/krum-scores.js';
 import { hdbscan } from '../clustering/hdbscan.js';
@@ -662,64 +663,6 @@ function* mdaProgram(rule: string, options: Record<string, unknown> | undefined,
   };
 }
 
-/**
- * CAF's filter in client space (Diakonikolas et al.'s spectral filtering as robust-agg's caf runs
- * it): the same loop over the centred Gram matrix, weights c, until Σc ≤ m − 2f.
- */
-function cafWeights(g: Float64Array, m: number, threshold: number): { best: Float64Array; bestLambda: number; iterations: number } {
-  const c = new Float64Array(m).fill(1);
-  let best = new Float64Array(m).fill(1 / m);
-  let bestLambda = Infinity;
-  let iterations = 0;
-  let total = m;
-  while (total > threshold) {
-    iterations++;
-    const w = new Float64Array(m);
-    for (let i = 0; i < m; i++) w[i] = c[i] / total;
-    const gw = new Float64Array(m);
-    let wgw = 0;
-    for (let i = 0; i < m; i++) {
-      let s = 0;
-      for (let j = 0; j < m; j++) s += g[i * m + j] * w[j];
-      gw[i] = s;
-      wgw += w[i] * s;
-    }
-    const k = new Float64Array(m * m);
-    const root = new Float64Array(m);
-    for (let i = 0; i < m; i++) root[i] = Math.sqrt(c[i]);
-    const scaled = new Float64Array(m * m);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < m; j++) {
-        const kij = g[i * m + j] - gw[i] - gw[j] + wgw;
-        k[i * m + j] = kij;
-        scaled[i * m + j] = (root[i] * root[j] * kij) / total;
-      }
-    }
-    const { value, vector } = largestEigenpair(scaled, m);
-    const lambda = Math.max(0, value);
-    if (lambda < bestLambda) {
-      bestLambda = lambda;
-      best = w;
-    }
-    if (lambda === 0) break;
-    const tau = new Float64Array(m);
-    let tauMax = 0;
-    for (let i = 0; i < m; i++) {
-      let s = 0;
-      for (let j = 0; j < m; j++) s += k[i * m + j] * root[j] * vector[j];
-      tau[i] = (s * s) / (lambda * total);
-      if (c[i] > 0 && tau[i] > tauMax) tauMax = tau[i];
-    }
-    if (tauMax === 0) break;
-    total = 0;
-    for (let i = 0; i < m; i++) {
-      if (c[i] > 0) c[i] = tau[i] >= tauMax ? 0 : c[i] * (1 - tau[i] / tauMax);
-      total += c[i];
-    }
-  }
-  return { best, bestLambda, iterations };
-}
-
 function* cafProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
   const opts = readOptions(rule, options as object, ['f', 'nonFinite'] as never[]) as Record<string, unknown>;
   const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
@@ -729,7 +672,7 @@ function* cafProgram(rule: string, options: Record<string, unknown> | undefined,
   const threshold = m - 2 * remainingByzantine(f, clients);
   let g: Float64Array = new Float64Array(1);
   if (m > 1) [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'robust' }];
-  const { best, bestLambda, iterations } = cafWeights(g, m, threshold);
+  const { best, bestLambda, iterations } = cafFilter(g, m, threshold);
   const weights = weightsOverInput(best, clients);
   return {
     plan: linear(weights),
