@@ -1,6 +1,5 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import {
-  finiteClients,
   indicesOverInput,
   remainingByzantine,
   requireClients,
@@ -8,7 +7,7 @@ import {
 import { readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
-import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
+import { finiteClientsGram, squaredDistancesFromGram } from '../kernels/gram.js';
 import { krumScores, lowestScores } from './krum-scores.js';
 
 /** Options of {@link bulyan}. */
@@ -83,14 +82,15 @@ export function bulyan(updates: Updates, options: BulyanOptions): Float32Array {
  */
 export function bulyanWithDecision(updates: Updates, options: BulyanOptions): Aggregation<BulyanDecision> {
   const opts = readOptions('bulyan', options, ['f', 'nonFinite']);
-  const clients = finiteClients(updates, 'bulyan', opts.nonFinite);
+  // The Gram pass doubles as the finiteness check (errors in finiteClients' order).
+  const { clients, g } = finiteClientsGram(updates, 'bulyan', opts.nonFinite, 'robust');
   requireClients('bulyan', clients.n, opts.f as number, 4, 3);
   const rows = clients.rows;
   const count = rows.length;
   const f = remainingByzantine(opts.f as number, clients);
   const theta = count - 2 * f;
   const beta = theta - 2 * f;
-  const order = bulyanSelection(squaredDistancesFromGram(gram(rows, 'robust'), count), count, f, theta);
+  const order = bulyanSelection(squaredDistancesFromGram(g, count), count, f, theta);
   const picked = order.map((k) => rows[k]);
   const aggregate = reduceColumns(picked, meanAroundMedianReducer(beta));
   return {

@@ -5,6 +5,7 @@ import type { Updates } from '../core/updates.js';
 import { allEqual, normalisedClientWeights, readClientWeights, scaledClientWeights } from '../core/weights.js';
 import { combine } from '../kernels/combine.js';
 import {
+  finiteClientsGram,
   gram,
   squaredDistancesFromGram,
   squaredDistancesToCombination,
@@ -180,11 +181,11 @@ export function geometricMedianWithDecision(
 ): Aggregation<GeometricMedianDecision> {
   const rule = 'geometricMedian';
   const { nonFinite, weights: givenWeights, ...settings } = readGeometricMedianOptions(rule, options, true);
-  const clients = finiteClients(updates, rule, nonFinite);
   if (givenWeights === undefined) {
+    const { clients, g } = finiteClientsGram(updates, rule, nonFinite, 'robust');
     const rows = clients.rows;
     const m = rows.length;
-    const { weights, iterations, converged } = weiszfeld(m === 1 ? null : gram(rows, 'robust'), m, settings);
+    const { weights, iterations, converged } = weiszfeld(m === 1 ? null : g, m, settings);
     return {
       aggregate: combine(rows, weights),
       decision: {
@@ -197,6 +198,7 @@ export function geometricMedianWithDecision(
       },
     };
   }
+  const clients = finiteClients(updates, rule, nonFinite);
   const given = readClientWeights(rule, givenWeights, clients.n);
   const normalised = normalisedClientWeights(rule, given, clients.index);
   const scaled = scaledClientWeights(rule, given, clients.index);

@@ -1,6 +1,5 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import {
-  finiteClients,
   indicesOverInput,
   remainingByzantine,
   requireClients,
@@ -9,7 +8,7 @@ import {
 import { readOptions, requireInteger, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
-import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
+import { finiteClientsGram, squaredDistancesFromGram } from '../kernels/gram.js';
 import { krumScores, lowestScores } from './krum-scores.js';
 
 /** Options of {@link krum}. */
@@ -108,13 +107,15 @@ export function multiKrumCore(
   m: number | undefined,
   nonFinite: CommonOptions['nonFinite'],
 ): Aggregation<KrumDecision> {
-  const clients = finiteClients(updates, rule, nonFinite);
+  // Errors in the order finiteClients and then the counts give them (NO_FINITE_UPDATES before
+  // TOO_FEW_CLIENTS); the Gram pass doubles as the finiteness check.
+  const { clients, g } = finiteClientsGram(updates, rule, nonFinite, 'robust');
   requireClients(rule, clients.n, f, 2, 3);
   if (m !== undefined) requireInteger(rule, 'm', m, 1, clients.n);
   const rows = clients.rows;
   const count = rows.length;
   const fLeft = remainingByzantine(f, clients);
-  const dist = squaredDistancesFromGram(gram(rows, 'robust'), count);
+  const dist = squaredDistancesFromGram(g, count);
   const local = krumScores(dist, count, count - fLeft - 2);
   const picks = Math.min(m ?? count - fLeft, count);
   const chosen = lowestScores(local, picks);

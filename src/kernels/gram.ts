@@ -1,3 +1,6 @@
+import { finiteClients, requireNonFinitePolicy, type FiniteClients } from '../core/finite-clients.js';
+import type { NonFinitePolicy } from '../core/options.js';
+import { validateUpdates, type Updates } from '../core/updates.js';
 import { kernelConfig, pickWorkspace } from './wasm/config.js';
 import { gramKernels } from './wasm/instance.js';
 import { gramWasm } from './wasm/drivers.js';
@@ -67,6 +70,38 @@ export function gram(rows: readonly Float32Array[], centre: GramCentre = null): 
     }
   }
   return gramPlain(rows, centre);
+}
+
+/**
+ * `finiteClients(updates, rule, policy)` and `gram(clients.rows, centre)` with one read of the
+ * data when every client is finite (the common case): on the WebAssembly kernels the Gram pass
+ * itself detects NaN/±∞ (it returns null), so the separate finiteness pass is skipped. When a
+ * client is not finite, the finite clients are found and their Gram computed again: a client
+ * sending NaN can at most double the call's cost, never change its result. The results are the
+ * ones the two calls give, bit for bit.
+ *
+ * @internal
+ */
+export function finiteClientsGram(
+  updates: Updates,
+  rule: string,
+  policy: NonFinitePolicy | undefined,
+  centre: GramCentre,
+): { clients: FiniteClients; g: Float64Array } {
+  const { n, d } = validateUpdates(updates, rule);
+  requireNonFinitePolicy(rule, policy);
+  if (n > 1 && d > 0) {
+    const ws = pickWorkspace(gramKernels, n * d, kernelConfig.minWasmWork);
+    if (ws !== null) {
+      const rows = Array.from(updates);
+      const g = gramWasm(ws, rows, centre);
+      if (g !== null) {
+        return { clients: { rows, index: rows.map((_, i) => i), dropped: [], n, d }, g };
+      }
+    }
+  }
+  const clients = finiteClients(updates, rule, policy);
+  return { clients, g: gram(clients.rows, centre) };
 }
 
 /** Index of the row whose max |x| over columns [c0, c1) is the lower median (ties: lowest index). */
