@@ -11,7 +11,7 @@ import { toSquareMatrix, type DistanceMatrix } from './distance-matrix.js';
 import { coreDistances, primEdges, singleLinkage, type SingleLinkageTree } from './single-linkage.js';
 
 /** Largest integer option {@link hdbscan} accepts (2³¹ − 1; values above n act as n anyway). */
-const MAX_SIZE = 2 ** 31 - 1;
+const MAX_SIZE = 2_147_483_647; // 2³¹ − 1 (a literal: bundlers keep a top-level ** expression)
 
 /** Options of {@link hdbscan}. Unknown keys throw `UNKNOWN_OPTION`. */
 export interface HdbscanOptions {

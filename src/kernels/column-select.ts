@@ -14,7 +14,7 @@ const COLUMN_BLOCK = 256;
 export type ColumnReducer = (col: Float32Array, lo: number, m: number) => number;
 
 /** The WebAssembly operation a reducer stands for (set by the reducer factories below). */
-const FAST_OP = Symbol('robust-agg.columnOp');
+const FAST_OP = /* @__PURE__ */ Symbol('robust-agg.columnOp');
 
 interface TaggedReducer extends ColumnReducer {
   [FAST_OP]?: { readonly op: number; readonly param: number };
@@ -110,15 +110,23 @@ export function reduceColumnsPlain(rows: readonly Float32Array[], reducer: Colum
   return out;
 }
 
-/** The 32 float64 bins of {@link binnedSum} (one sum at a time: reducers never nest). */
-const BINS = new Float64Array(32);
-const BIT_F32 = new Float32Array(1);
-const BIT_U32 = new Uint32Array(BIT_F32.buffer);
+/**
+ * The 32 float64 bins of {@link binnedSum} (one sum at a time: reducers never nest). Marked pure
+ * so bundles of rules that never sum in bins (mean, krum) drop them.
+ */
+const BINS = /* @__PURE__ */ new Float64Array(32);
+/** A float32 and its bits, one 4-byte buffer (created on first use, for the same reason). */
+let bitsF32: Float32Array | null = null;
+let bitsU32: Uint32Array | null = null;
 
 /** Adds `copies` copies of the float32 value v to its bin (copies · v is exact: 24 bits · ≤ 2²¹). */
 function addToBin(v: number, copies: number): void {
-  BIT_F32[0] = v;
-  BINS[(BIT_U32[0] >>> 26) & 31] += copies === 1 ? v : v * copies;
+  if (bitsF32 === null) {
+    bitsF32 = new Float32Array(1);
+    bitsU32 = new Uint32Array(bitsF32.buffer);
+  }
+  bitsF32[0] = v;
+  BINS[((bitsU32 as Uint32Array)[0] >>> 26) & 31] += copies === 1 ? v : v * copies;
 }
 
 /** Σ of the bins from bin 0 up, in float64. */
