@@ -145,56 +145,12 @@ export function clippedClusteringWithDecision(
   const rule = 'clippedClustering';
   const opts = readOptions(rule, options, ['normHistory', 'maxTau', 'nonFinite']);
   const maxTau = requireLimit(rule, 'maxTau', opts.maxTau ?? Infinity, 0);
-  const given: unknown = opts.normHistory ?? [];
-  if (!Array.isArray(given)) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory must be an array of norms, got ${describeValue(given)}`);
-  }
-  if (given.length > CLIPPED_CLUSTERING_MAX_HISTORY) {
-    throw new RobustAggError(
-      'INVALID_OPTION',
-      `${rule}: normHistory holds ${given.length} norms, more than ${CLIPPED_CLUSTERING_MAX_HISTORY}; keep the most recent ones`,
-    );
-  }
-  const history = given as readonly unknown[];
-  const count = history.length;
-  const past = new Float64Array(count); // each entry read once
-  for (let t = 0; t < count; t++) {
-    const v = history[t];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory[${t}] must be a finite norm ≥ 0, got ${describeValue(v)}`);
-    }
-    past[t] = v;
-  }
+  const past = readNormHistory(rule, opts.normHistory);
   const clients = finiteClients(updates, rule, opts.nonFinite);
   const rows = clients.rows;
   const m = rows.length;
   const g = gram(rows, null);
-  const norms = new Float64Array(m);
-  for (let k = 0; k < m; k++) norms[k] = Math.sqrt(Math.max(0, g[k * m + k]));
-  const all = new Float64Array(count + m);
-  all.set(past);
-  all.set(norms, count);
-  const tau = Math.min(maxTau, medianOf(all));
-  const from = Math.max(0, all.length - CLIPPED_CLUSTERING_MAX_HISTORY);
-  const normHistory = new Array<number>(all.length - from);
-  for (let t = from; t < all.length; t++) normHistory[t - from] = all[t];
-  const clip = new Float64Array(m);
-  for (let k = 0; k < m; k++) clip[k] = norms[k] > tau ? tau / norms[k] : 1;
-
-  const cos = cosinesFromGram(g, m);
-  const dist = new Float64Array(m * m);
-  for (let t = 0; t < m * m; t++) dist[t] = 1 - cos[t];
-  for (let k = 0; k < m; k++) dist[k * m + k] = 0;
-  // Zero vectors are identical to each other: distance 0 (cosinesFromGram gives them cosine 0).
-  for (let i = 0; i < m; i++) {
-    if (norms[i] !== 0) continue;
-    for (let j = 0; j < m; j++) if (norms[j] === 0) dist[i * m + j] = 0;
-  }
-  const labels = averageLinkageTwoClusters(dist, m);
-  const chosen = keptCluster(dist, m, labels);
-
-  const w = new Float64Array(m);
-  for (const k of chosen) w[k] = clip[k] / chosen.length;
+  const { tau, normHistory, clip, labels, chosen, w } = clippedClusteringFromGram(g, m, past, maxTau);
   const allLabels = new Int32Array(clients.n).fill(-1);
   for (let k = 0; k < m; k++) allLabels[clients.index[k]] = labels[k];
   return {
@@ -285,4 +241,73 @@ export function keptCluster(dist: Float64Array, m: number, labels: Int32Array): 
   if (spread[0] < spread[1]) return groups[0];
   if (spread[1] < spread[0]) return groups[1];
   return [...groups[0], ...groups[1]].sort((a, b) => a - b);
+}
+
+/**
+ * The decision of clippedClustering from the uncentred Gram matrix g (m×m) of the finite clients:
+ * τ = min(maxTau, median of the past norms and these), the norm history kept (its last
+ * CLIPPED_CLUSTERING_MAX_HISTORY entries), the clip factors, the two average-linkage clusters on
+ * cosine distances (zero vectors at distance 0 from each other: cosinesFromGram gives them cosine
+ * 0) and the kept cluster's weights clip/|kept|. Shared by the rule and the sharded coordinator.
+ *
+ * @internal
+ */
+export function clippedClusteringFromGram(
+  g: Float64Array,
+  m: number,
+  past: Float64Array,
+  maxTau: number,
+): { tau: number; normHistory: number[]; clip: Float64Array; labels: Int32Array; chosen: number[]; w: Float64Array } {
+  const norms = new Float64Array(m);
+  for (let k = 0; k < m; k++) norms[k] = Math.sqrt(Math.max(0, g[k * m + k]));
+  const all = new Float64Array(past.length + m);
+  all.set(past);
+  all.set(norms, past.length);
+  const tau = Math.min(maxTau, medianOf(all));
+  const normHistory = Array.from(all.subarray(Math.max(0, all.length - CLIPPED_CLUSTERING_MAX_HISTORY)));
+  const clip = new Float64Array(m);
+  for (let k = 0; k < m; k++) clip[k] = norms[k] > tau ? tau / norms[k] : 1;
+  const cos = cosinesFromGram(g, m);
+  const dist = new Float64Array(m * m);
+  for (let t = 0; t < m * m; t++) dist[t] = 1 - cos[t];
+  for (let k = 0; k < m; k++) dist[k * m + k] = 0;
+  for (let i = 0; i < m; i++) {
+    if (norms[i] !== 0) continue;
+    for (let j = 0; j < m; j++) if (norms[j] === 0) dist[i * m + j] = 0;
+  }
+  const labels = averageLinkageTwoClusters(dist, m);
+  const chosen = keptCluster(dist, m, labels);
+  const w = new Float64Array(m);
+  for (const k of chosen) w[k] = clip[k] / chosen.length;
+  return { tau, normHistory, clip, labels, chosen, w };
+}
+
+/**
+ * Reads clippedClustering's `normHistory` option once into float64: an array of at most
+ * CLIPPED_CLUSTERING_MAX_HISTORY finite norms ≥ 0 (default none), else `INVALID_OPTION`.
+ *
+ * @internal
+ */
+export function readNormHistory(rule: string, given: unknown): Float64Array {
+  given ??= [];
+  if (!Array.isArray(given)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory must be an array of norms, got ${describeValue(given)}`);
+  }
+  if (given.length > CLIPPED_CLUSTERING_MAX_HISTORY) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: normHistory holds ${given.length} norms, more than ${CLIPPED_CLUSTERING_MAX_HISTORY}; keep the most recent ones`,
+    );
+  }
+  const history = given as readonly unknown[];
+  const count = history.length;
+  const past = new Float64Array(count); // each entry read once
+  for (let t = 0; t < count; t++) {
+    const v = history[t];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory[${t}] must be a finite norm ≥ 0, got ${describeValue(v)}`);
+    }
+    past[t] = v;
+  }
+  return past;
 }

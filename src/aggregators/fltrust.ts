@@ -102,28 +102,14 @@ export function fltrustWithDecision(updates: Updates, options: FltrustOptions): 
       `${rule}: serverUpdate has norm ${g0Norm}, above the largest float32 ${FLOAT32_MAX}: every client is rescaled to that norm, so the output would overflow`,
     );
   }
-  const trust = new Float64Array(m);
-  const scale = new Float64Array(m);
-  let totalTrust = 0;
+  // s = [⟨x_k, g₀⟩ for every k, then ‖x_k‖² for every k], as the sharded coordinator sums them.
+  const s = new Float64Array(2 * m);
   for (let k = 0; k < m; k++) {
     const { dot, norm2 } = dotAndSquaredNorm(rows[k], g0);
-    const norm = Math.sqrt(norm2);
-    if (norm === 0 || g0Norm === 0) continue;
-    const ts = Math.max(0, Math.min(1, dot / (norm * g0Norm)));
-    trust[k] = ts;
-    scale[k] = g0Norm / norm;
-    totalTrust += ts;
+    s[k] = dot;
+    s[m + k] = norm2;
   }
-  const w = new Float64Array(m);
-  const chosen: number[] = [];
-  if (totalTrust > 0) {
-    for (let k = 0; k < m; k++) {
-      if (trust[k] > 0) {
-        w[k] = (trust[k] * scale[k]) / totalTrust;
-        chosen.push(k);
-      }
-    }
-  }
+  const { trust, w, chosen, totalTrust } = fltrustWeights(s, m, g0Norm);
   return {
     aggregate: combine(rows, w),
     decision: {
@@ -148,4 +134,36 @@ function dotAndSquaredNorm(x: Float32Array, g: Float32Array): { dot: number; nor
     norm2 += v * v;
   }
   return { dot, norm2 };
+}
+
+/**
+ * FLTrust's weights from s = [⟨xₖ, g₀⟩ …, ‖xₖ‖² …] (2m numbers) and ‖g₀‖: trust
+ * TSₖ = ReLU(cos(xₖ, g₀)) (0 for a zero vector), weights TSₖ·(‖g₀‖/‖xₖ‖)/Σ TS, the clients with
+ * TSₖ > 0. Shared by fltrust and the sharded coordinator.
+ *
+ * @internal
+ */
+export function fltrustWeights(s: Float64Array, m: number, g0Norm: number): { trust: Float64Array; w: Float64Array; chosen: number[]; totalTrust: number } {
+  const trust = new Float64Array(m);
+  const scale = new Float64Array(m);
+  let totalTrust = 0;
+  for (let k = 0; k < m; k++) {
+    const norm = Math.sqrt(s[m + k]);
+    if (norm === 0 || g0Norm === 0) continue;
+    const ts = Math.max(0, Math.min(1, s[k] / (norm * g0Norm)));
+    trust[k] = ts;
+    scale[k] = g0Norm / norm;
+    totalTrust += ts;
+  }
+  const w = new Float64Array(m);
+  const chosen: number[] = [];
+  if (totalTrust > 0) {
+    for (let k = 0; k < m; k++) {
+      if (trust[k] > 0) {
+        w[k] = (trust[k] * scale[k]) / totalTrust;
+        chosen.push(k);
+      }
+    }
+  }
+  return { trust, w, chosen, totalTrust };
 }

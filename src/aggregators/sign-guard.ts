@@ -217,30 +217,13 @@ export function signGuardWithDecision(updates: Updates, options: SignGuardOption
   const length = Math.min(d, Math.max(1, Math.floor(fraction * d)));
   const start = length < d ? rng.nextInt(d - length + 1) : 0;
   const features = signFeatures(rows, start, length);
-  const labels =
-    clustering === 'meanShift'
-      ? meanShiftLabels(features, m, quantile)
-      : clustering === 'dbscan'
-        ? bySize(dbscanLabels(features, m, eps, minSamples))
-        : bySize(twoMeansLabels(features, m, rng));
-  const sizes = new Map<number, number>();
-  for (const l of labels) if (l >= 0) sizes.set(l, (sizes.get(l) ?? 0) + 1);
-  let biggest = -1;
-  let biggestSize = 0;
-  for (const [l, s] of [...sizes].sort((a, b) => a[0] - b[0])) {
-    if (s > biggestSize) {
-      biggest = l;
-      biggestSize = s;
-    }
-  }
-  const inCluster: number[] = [];
-  // No cluster at all (every client an outlier, e.g. DBSCAN without a core point): nobody is kept.
-  if (biggest >= 0) for (let k = 0; k < m; k++) if (labels[k] === biggest) inCluster.push(k);
-  const clusterSet = new Set(inCluster);
-  const chosen = passNorm.filter((k) => clusterSet.has(k));
-
-  const w = new Float64Array(m);
-  for (const k of chosen) w[k] = (norms[k] > median ? median / norms[k] : 1) / chosen.length;
+  const { labels, inCluster, chosen, w } = signGuardSelection(features, m, passNorm, norms, median, {
+    clustering,
+    quantile,
+    eps,
+    minSamples,
+    rng,
+  });
   const allLabels = new Int32Array(clients.n).fill(-1);
   for (let k = 0; k < m; k++) allLabels[clients.index[k]] = labels[k];
   return {
@@ -482,4 +465,45 @@ export function bySize(labels: Int32Array): Int32Array {
   const order = [...info.entries()].sort((a, b) => b[1].size - a[1].size || a[1].first - b[1].first).map(([l]) => l);
   const rename = new Map(order.map((l, rank) => [l, rank]));
   return labels.map((l) => (l < 0 ? -1 : rename.get(l)!));
+}
+
+/**
+ * SignGuard's selection from the sign features (m × 3) and the norm filter: cluster the features,
+ * keep the largest cluster (ties: the lowest label; no cluster at all, e.g. DBSCAN without a core
+ * point: nobody), intersect it with the clients that passed the norm filter, and weight each kept
+ * client by min(1, median/‖xₖ‖)/|kept|. Shared by signGuard and the sharded coordinator.
+ *
+ * @internal
+ */
+export function signGuardSelection(
+  features: Float64Array,
+  m: number,
+  passNorm: readonly number[],
+  norms: Float64Array,
+  median: number,
+  o: { clustering: SignGuardClustering; quantile: number; eps: number; minSamples: number; rng: Rng },
+): { labels: Int32Array; inCluster: number[]; chosen: number[]; w: Float64Array } {
+  const labels =
+    o.clustering === 'meanShift'
+      ? meanShiftLabels(features, m, o.quantile)
+      : o.clustering === 'dbscan'
+        ? bySize(dbscanLabels(features, m, o.eps, o.minSamples))
+        : bySize(twoMeansLabels(features, m, o.rng));
+  const sizes = new Map<number, number>();
+  for (const l of labels) if (l >= 0) sizes.set(l, (sizes.get(l) ?? 0) + 1);
+  let biggest = -1;
+  let biggestSize = 0;
+  for (const [l, size] of [...sizes].sort((a, b) => a[0] - b[0])) {
+    if (size > biggestSize) {
+      biggest = l;
+      biggestSize = size;
+    }
+  }
+  const inCluster: number[] = [];
+  if (biggest >= 0) for (let k = 0; k < m; k++) if (labels[k] === biggest) inCluster.push(k);
+  const clusterSet = new Set(inCluster);
+  const chosen = passNorm.filter((k) => clusterSet.has(k));
+  const w = new Float64Array(m);
+  for (const k of chosen) w[k] = (norms[k] > median ? median / norms[k] : 1) / chosen.length;
+  return { labels, inCluster, chosen, w };
 }

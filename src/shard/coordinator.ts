@@ -1,11 +1,12 @@
 import { bulyanSelection } from '../aggregators/bulyan.js';
-import { averageLinkageTwoClusters, CLIPPED_CLUSTERING_MAX_HISTORY, keptCluster } from '../aggregators/clipped-clustering.js';
-import { bySize, dbscanLabels, MAX_MIN_SAMPLES, meanShiftLabels, twoMeansLabels } from '../aggregators/sign-guard.js';
+import { clippedClusteringFromGram, readNormHistory } from '../aggregators/clipped-clustering.js';
+import { MAX_MIN_SAMPLES, signGuardSelection } from '../aggregators/sign-guard.js';
 import { mixTailorPool, resolveMixTailorPool } from '../aggregators/mix-tailor.js';
 import { binomial, MDA_DEFAULT_MAX_SUBSETS, MDA_MAX_SUBSETS_LIMIT, minimumDiameterSubset } from '../aggregators/mda.js';
 import { cosinesFromGram, medianOf, requireLimit, sampleIndices } from '../aggregators/catalogue-similarity.js';
 import { doubleCentre, largestEigenpair } from '../aggregators/dnc.js';
 import { cafFilter } from '../aggregators/caf.js';
+import { fltrustWeights } from '../aggregators/fltrust.js';
 import { readGeometricMedianOptions, weiszfeld } from '../aggregators/geometric-median.js';
 import { krumScores, lowestScores } from '../aggregators/krum-scores.js';
 import { hdbscan } from '../clustering/hdbscan.js';
@@ -482,27 +483,7 @@ function* fltrustProgram(rule: string, options: Record<string, unknown> | undefi
       `${rule}: serverUpdate has norm ${g0Norm}, above the largest float32 ${FLOAT32_MAX}: every client is rescaled to that norm, so the output would overflow`,
     );
   }
-  const trust = new Float64Array(m);
-  const scale = new Float64Array(m);
-  let totalTrust = 0;
-  for (let k = 0; k < m; k++) {
-    const norm = Math.sqrt(s[m + k]);
-    if (norm === 0 || g0Norm === 0) continue;
-    const ts = Math.max(0, Math.min(1, s[k] / (norm * g0Norm)));
-    trust[k] = ts;
-    scale[k] = g0Norm / norm;
-    totalTrust += ts;
-  }
-  const w = new Float64Array(m);
-  const chosen: number[] = [];
-  if (totalTrust > 0) {
-    for (let k = 0; k < m; k++) {
-      if (trust[k] > 0) {
-        w[k] = (trust[k] * scale[k]) / totalTrust;
-        chosen.push(k);
-      }
-    }
-  }
+  const { trust, w, chosen, totalTrust } = fltrustWeights(s, m, g0Norm);
   const weights = weightsOverInput(w, clients);
   return {
     plan: linear(weights),
@@ -690,51 +671,11 @@ function* cafProgram(rule: string, options: Record<string, unknown> | undefined,
 function* clippedClusteringProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
   const opts = readOptions(rule, options as object, ['normHistory', 'maxTau', 'nonFinite'] as never[]) as Record<string, unknown>;
   const maxTau = requireLimit(rule, 'maxTau', (opts.maxTau as number | undefined) ?? Infinity, 0);
-  const given: unknown = opts.normHistory ?? [];
-  if (!Array.isArray(given)) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory must be an array of norms, got ${describeValue(given)}`);
-  }
-  if (given.length > CLIPPED_CLUSTERING_MAX_HISTORY) {
-    throw new RobustAggError(
-      'INVALID_OPTION',
-      `${rule}: normHistory holds ${given.length} norms, more than ${CLIPPED_CLUSTERING_MAX_HISTORY}; keep the most recent ones`,
-    );
-  }
-  const history = given as readonly unknown[];
-  const count = history.length;
-  const past = new Float64Array(count);
-  for (let t = 0; t < count; t++) {
-    const v = history[t];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new RobustAggError('INVALID_OPTION', `${rule}: normHistory[${t}] must be a finite norm ≥ 0, got ${describeValue(v)}`);
-    }
-    past[t] = v;
-  }
+  const past = readNormHistory(rule, opts.normHistory);
   const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
   const m = clients.index.length;
   const [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'none' }];
-  const norms = new Float64Array(m);
-  for (let k = 0; k < m; k++) norms[k] = Math.sqrt(Math.max(0, g[k * m + k]));
-  const all = new Float64Array(count + m);
-  all.set(past);
-  all.set(norms, count);
-  const tau = Math.min(maxTau, medianOf(all));
-  const from = Math.max(0, all.length - CLIPPED_CLUSTERING_MAX_HISTORY);
-  const normHistory = Array.from(all.subarray(from));
-  const clip = new Float64Array(m);
-  for (let k = 0; k < m; k++) clip[k] = norms[k] > tau ? tau / norms[k] : 1;
-  const cos = cosinesFromGram(g, m);
-  const dist = new Float64Array(m * m);
-  for (let t = 0; t < m * m; t++) dist[t] = 1 - cos[t];
-  for (let k = 0; k < m; k++) dist[k * m + k] = 0;
-  for (let i = 0; i < m; i++) {
-    if (norms[i] !== 0) continue;
-    for (let j = 0; j < m; j++) if (norms[j] === 0) dist[i * m + j] = 0;
-  }
-  const labels = averageLinkageTwoClusters(dist, m);
-  const chosen = keptCluster(dist, m, labels);
-  const w = new Float64Array(m);
-  for (const k of chosen) w[k] = clip[k] / chosen.length;
+  const { tau, normHistory, clip, labels, chosen, w } = clippedClusteringFromGram(g, m, past, maxTau);
   const allLabels = new Int32Array(n).fill(-1);
   for (let k = 0; k < m; k++) allLabels[clients.index[k]] = labels[k];
   const weights = weightsOverInput(w, clients);
@@ -807,28 +748,13 @@ function* signGuardProgram(rule: string, options: Record<string, unknown> | unde
     }
   }
   for (let k = 0; k < m; k++) for (let t = 0; t < 3; t++) features[k * 3 + t] /= largest[t] + 1e-8;
-  const labels =
-    clustering === 'meanShift'
-      ? meanShiftLabels(features, m, quantile)
-      : clustering === 'dbscan'
-        ? bySize(dbscanLabels(features, m, eps, minSamples))
-        : bySize(twoMeansLabels(features, m, rng));
-  const sizes = new Map<number, number>();
-  for (const l of labels) if (l >= 0) sizes.set(l, (sizes.get(l) ?? 0) + 1);
-  let biggest = -1;
-  let biggestSize = 0;
-  for (const [l, size] of [...sizes].sort((a, b) => a[0] - b[0])) {
-    if (size > biggestSize) {
-      biggest = l;
-      biggestSize = size;
-    }
-  }
-  const inCluster: number[] = [];
-  if (biggest >= 0) for (let k = 0; k < m; k++) if (labels[k] === biggest) inCluster.push(k);
-  const clusterSet = new Set(inCluster);
-  const chosen = passNorm.filter((k) => clusterSet.has(k));
-  const w = new Float64Array(m);
-  for (const k of chosen) w[k] = (norms[k] > median ? median / norms[k] : 1) / chosen.length;
+  const { labels, inCluster, chosen, w } = signGuardSelection(features, m, passNorm, norms, median, {
+    clustering,
+    quantile,
+    eps,
+    minSamples,
+    rng,
+  });
   const allLabels = new Int32Array(n).fill(-1);
   for (let k = 0; k < m; k++) allLabels[clients.index[k]] = labels[k];
   const weights = weightsOverInput(w, clients);
