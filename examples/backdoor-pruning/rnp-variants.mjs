@@ -4,7 +4,7 @@
 // images), written to docs/results/backdoor-pruning.<dataset>.variants.json one variant at a time
 // (a rerun skips the variants already there). Which variants: see VARIANTS below.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -61,7 +61,7 @@ const probeFew = (m) => {
 };
 const rnpData = cleanCount(train, 500, seed + 303).data;
 const clean = { x: images(rnpData.x), y: rnpData.y };
-const state = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { dataset, filters, epochs, seed, variants: {} };
+const state = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { dataset, filters, epochs, seed, machine: `${cpus()[0]?.model ?? '?'} × ${cpus().length}, Node ${process.version}`, variants: {} };
 log(`${dataset}: backdoored ${JSON.stringify(evaluateBackdoor(model, evalData))}`);
 for (const name of wanted) {
   if (state.variants[name]) continue;

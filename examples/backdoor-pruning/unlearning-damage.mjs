@@ -9,7 +9,7 @@
 // random others) into the ORIGINAL model to see what each costs. Writes
 // docs/results/backdoor-pruning.<dataset>.damage.json.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,6 +26,7 @@ const arg = (n, f) => (args.includes(n) ? args[args.indexOf(n) + 1] : f);
 const dataset = arg('--dataset', 'mnist');
 const checkpoints = resolve(arg('--checkpoints', join(tmpdir(), 'robust-agg-backdoor')));
 const seed = 1;
+const started = performance.now();
 await setupBackend();
 const { train, test } = dataset === 'mnist' ? loadMnist({ seed, testPerClass: 200 }) : loadFashion({ seed, perClass: 1000, testPerClass: 200 });
 const load = () => {
@@ -146,4 +147,10 @@ for (let li = 0; li < bns.length; li++) {
   });
   log(JSON.stringify(layers.at(-1)));
 }
-writeFileSync(resolve(root, `docs/results/backdoor-pruning.${dataset}.damage.json`), JSON.stringify({ dataset, before: { acc: pct(before.acc), asr: pct(before.asr) }, unlearningCurve: curve, layers }, null, 1));
+// The run's settings next to its numbers (the page's "Settings" has the rest: data, clean set).
+const machine = `${cpus()[0]?.model ?? '?'} × ${cpus().length}, Node ${process.version}`;
+const wallSeconds = Math.round((performance.now() - started) / 1000);
+writeFileSync(
+  resolve(root, `docs/results/backdoor-pruning.${dataset}.damage.json`),
+  JSON.stringify({ dataset, seed, filters: [32, 64, 128], epochs: 3, machine, wallSeconds, before: { acc: pct(before.acc), asr: pct(before.asr) }, unlearningCurve: curve, layers }, null, 1),
+);
