@@ -177,35 +177,8 @@ export function signGuard(updates: Updates, options: SignGuardOptions): Float32A
  */
 export function signGuardWithDecision(updates: Updates, options: SignGuardOptions): Aggregation<SignGuardDecision> {
   const rule = 'signGuard';
-  const opts = readOptions(rule, options, [
-    'lowerRatio',
-    'upperRatio',
-    'coordinateFraction',
-    'bandwidthQuantile',
-    'clustering',
-    'eps',
-    'minSamples',
-    'seed',
-    'rng',
-    'nonFinite',
-  ]);
-  const lower = requireNumber(rule, 'lowerRatio', opts.lowerRatio ?? 0.1, 0);
-  const upper = requireNumber(rule, 'upperRatio', opts.upperRatio ?? 3, 0);
-  if (upper <= lower) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: upperRatio (${upper}) must exceed lowerRatio (${lower})`);
-  }
-  const fraction = requireNumber(rule, 'coordinateFraction', opts.coordinateFraction ?? 0.1, 0, 1);
-  if (fraction === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: coordinateFraction must be > 0`);
-  const quantile = requireNumber(rule, 'bandwidthQuantile', opts.bandwidthQuantile ?? 0.5, 0, 1);
-  const clustering: unknown = opts.clustering ?? 'meanShift';
-  if (clustering !== 'meanShift' && clustering !== 'dbscan' && clustering !== 'kmeans') {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: clustering must be 'meanShift', 'dbscan' or 'kmeans', got ${describeValue(clustering)}`);
-  }
-  const eps = requireNumber(rule, 'eps', opts.eps ?? 0.05, 0, Infinity);
-  if (eps === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: eps must be > 0, got 0`);
-  const minSamples = requireInteger(rule, 'minSamples', opts.minSamples ?? 3, 1, MAX_MIN_SAMPLES);
-  const rng = resolveValidRng(opts, rule);
-  const clients = finiteClients(updates, rule, opts.nonFinite);
+  const { lower, upper, fraction, quantile, clustering, eps, minSamples, rng, nonFinite } = readSignGuardOptions(rule, options);
+  const clients = finiteClients(updates, rule, nonFinite);
   const { rows, d } = clients;
   const m = rows.length;
 
@@ -506,4 +479,52 @@ export function signGuardSelection(
   const w = new Float64Array(m);
   for (const k of chosen) w[k] = (norms[k] > median ? median / norms[k] : 1) / chosen.length;
   return { labels, inCluster, chosen, w };
+}
+
+/**
+ * Reads and checks signGuard's options once (defaults, ranges, the generator). Shared by the rule
+ * and the sharded coordinator.
+ *
+ * @internal
+ */
+export function readSignGuardOptions(rule: string, options: SignGuardOptions | undefined) {
+  const opts = readOptions(rule, options as SignGuardOptions, [
+    'lowerRatio',
+    'upperRatio',
+    'coordinateFraction',
+    'bandwidthQuantile',
+    'clustering',
+    'eps',
+    'minSamples',
+    'seed',
+    'rng',
+    'nonFinite',
+  ]);
+  const lower = requireNumber(rule, 'lowerRatio', opts.lowerRatio ?? 0.1, 0);
+  const upper = requireNumber(rule, 'upperRatio', opts.upperRatio ?? 3, 0);
+  if (upper <= lower) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: upperRatio (${upper}) must exceed lowerRatio (${lower})`);
+  }
+  const fraction = requireNumber(rule, 'coordinateFraction', opts.coordinateFraction ?? 0.1, 0, 1);
+  if (fraction === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: coordinateFraction must be > 0`);
+  const quantile = requireNumber(rule, 'bandwidthQuantile', opts.bandwidthQuantile ?? 0.5, 0, 1);
+  const clustering: unknown = opts.clustering ?? 'meanShift';
+  if (clustering !== 'meanShift' && clustering !== 'dbscan' && clustering !== 'kmeans') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: clustering must be 'meanShift', 'dbscan' or 'kmeans', got ${describeValue(clustering)}`);
+  }
+  const eps = requireNumber(rule, 'eps', opts.eps ?? 0.05, 0, Infinity);
+  if (eps === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: eps must be > 0, got 0`);
+  const minSamples = requireInteger(rule, 'minSamples', opts.minSamples ?? 3, 1, MAX_MIN_SAMPLES);
+  const rng = resolveValidRng(opts, rule);
+  return {
+    lower,
+    upper,
+    fraction,
+    quantile,
+    clustering: clustering as SignGuardClustering,
+    eps,
+    minSamples,
+    rng,
+    nonFinite: opts.nonFinite,
+  };
 }

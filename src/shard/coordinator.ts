@@ -1,6 +1,6 @@
 import { bulyanSelection } from '../aggregators/bulyan.js';
 import { clippedClusteringFromGram, readNormHistory } from '../aggregators/clipped-clustering.js';
-import { MAX_MIN_SAMPLES, signGuardSelection } from '../aggregators/sign-guard.js';
+import { readSignGuardOptions, signGuardSelection, type SignGuardOptions } from '../aggregators/sign-guard.js';
 import { mixTailorPool, resolveMixTailorPool } from '../aggregators/mix-tailor.js';
 import { binomial, MDA_DEFAULT_MAX_SUBSETS, MDA_MAX_SUBSETS_LIMIT, minimumDiameterSubset } from '../aggregators/mda.js';
 import { cosinesFromGram, medianOf, requireLimit, sampleIndices } from '../aggregators/catalogue-similarity.js';
@@ -696,35 +696,11 @@ function* clippedClusteringProgram(rule: string, options: Record<string, unknown
 }
 
 function* signGuardProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
-  const opts = readOptions(rule, options as object, [
-    'lowerRatio',
-    'upperRatio',
-    'coordinateFraction',
-    'bandwidthQuantile',
-    'clustering',
-    'eps',
-    'minSamples',
-    'seed',
-    'rng',
-    'nonFinite',
-  ] as never[]) as Record<string, unknown>;
-  const lower = requireNumber(rule, 'lowerRatio', (opts.lowerRatio as number | undefined) ?? 0.1, 0);
-  const upper = requireNumber(rule, 'upperRatio', (opts.upperRatio as number | undefined) ?? 3, 0);
-  if (upper <= lower) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: upperRatio (${upper}) must exceed lowerRatio (${lower})`);
-  }
-  const fraction = requireNumber(rule, 'coordinateFraction', (opts.coordinateFraction as number | undefined) ?? 0.1, 0, 1);
-  if (fraction === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: coordinateFraction must be > 0`);
-  const quantile = requireNumber(rule, 'bandwidthQuantile', (opts.bandwidthQuantile as number | undefined) ?? 0.5, 0, 1);
-  const clustering: unknown = opts.clustering ?? 'meanShift';
-  if (clustering !== 'meanShift' && clustering !== 'dbscan' && clustering !== 'kmeans') {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: clustering must be 'meanShift', 'dbscan' or 'kmeans', got ${describeValue(clustering)}`);
-  }
-  const eps = requireNumber(rule, 'eps', (opts.eps as number | undefined) ?? 0.05, 0, Infinity);
-  if (eps === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: eps must be > 0, got 0`);
-  const minSamples = requireInteger(rule, 'minSamples', (opts.minSamples as number | undefined) ?? 3, 1, MAX_MIN_SAMPLES);
-  const rng = resolveValidRng({ seed: opts.seed as number | undefined, rng: opts.rng as Rng | undefined }, rule);
-  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const { lower, upper, fraction, quantile, clustering, eps, minSamples, rng, nonFinite } = readSignGuardOptions(
+    rule,
+    options as SignGuardOptions | undefined,
+  );
+  const clients = yield* finitePass(rule, n, d, nonFinite);
   const m = clients.index.length;
   const length = Math.min(d, Math.max(1, Math.floor(fraction * d)));
   const start = length < d ? rng.nextInt(d - length + 1) : 0;
