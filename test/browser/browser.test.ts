@@ -6,17 +6,15 @@
 // must log no error. CI installs Chromium (.ci/run); elsewhere the test is skipped with a reason
 // when no Chromium is found.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCases } from './cases.js';
+import { chromiumPath, serveDirectory } from './harness.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-  (p) => p !== undefined && p !== '' && existsSync(p),
-);
 if (chromiumPath === undefined) {
   if (process.env.CI) throw new Error('browser test: no Chromium found (CI must install it: apt-get install -y chromium)');
   console.log('browser test skipped: no Chromium at /usr/bin/chromium (apt-get install -y chromium, or set CHROMIUM_PATH)');
@@ -64,23 +62,7 @@ describe.runIf(chromiumPath !== undefined && existsSync(browserBuild))('in headl
       plugins: [publishedBrowserBuild],
     });
     writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="bundle.js"></script>');
-    server = createServer((req, res) => {
-      if (req.url === '/favicon.ico') {
-        res.writeHead(204).end(); // browsers ask for it; a 404 would be logged as a console error
-        return;
-      }
-      const file = req.url === '/' ? 'index.html' : (req.url ?? '').replace(/^\//, '').split('?')[0];
-      const path = join(dir, file);
-      if (!/^[\w.-]+$/.test(file) || !existsSync(path)) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/html' });
-      res.end(readFileSync(path));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    ({ server, origin } = await serveDirectory(dir));
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--headless=new'] });
     node = runCases(await import('../../src/index.js'));

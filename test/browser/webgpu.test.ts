@@ -4,8 +4,8 @@
 // (±3.4e38, subnormals, ±0, the attacker at row 0, a NaN row), from Float32Array inputs and from
 // GPU-resident buffers. Node computes the same cases on the CPU kernels; webgpu-compare.ts says
 // what must match. CI installs Chromium (.ci/run); elsewhere the test is skipped with a reason.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -13,11 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { dataSets, decodeSets, encodeSets, runWebGPUCases, type CaseResult, type DataSet } from './webgpu-cases.js';
 import { compareWebGPU } from './webgpu-compare.js';
+import { chromiumPath, serveDirectory } from './harness.js';
 
 const root = new URL('../..', import.meta.url).pathname;
-const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-  (p) => p !== undefined && p !== '' && existsSync(p),
-);
 if (chromiumPath === undefined) {
   if (process.env.CI) throw new Error('webgpu browser test: no Chromium found (CI must install it: apt-get install -y chromium)');
   console.log('webgpu browser test skipped: no Chromium at /usr/bin/chromium (apt-get install -y chromium, or set CHROMIUM_PATH)');
@@ -72,23 +70,9 @@ describe.runIf(chromiumPath !== undefined)('WebGPU kernels in headless Chromium'
       logLevel: 'error',
     });
     writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="bundle.js"></script>');
-    server = createServer((req, res) => {
-      if (req.url === '/favicon.ico') {
-        res.writeHead(204).end();
-        return;
-      }
-      const file = req.url === '/' ? 'index.html' : (req.url ?? '').replace(/^\//, '').split('?')[0];
-      const path = join(dir, file);
-      if (!/^[\w.-]+$/.test(file) || !existsSync(path)) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/html' });
-      res.end(readFileSync(path));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    const served = await serveDirectory(dir);
+    server = served.server;
+    const { origin } = served;
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: chromiumPath,

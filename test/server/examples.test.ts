@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as lib from '../../src/index.js';
+import { chromiumPath } from '../browser/harness.js';
 
 /** The examples are plain ES modules (no types): loaded by URL. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -91,9 +92,6 @@ describe('examples/server/flower-strategy.mjs', () => {
   }, 60_000);
 });
 
-const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
-  (p) => p !== undefined && p !== '' && existsSync(p),
-);
 const browserBuild = new URL('../../dist/browser/index.js', import.meta.url).pathname;
 if (chromiumPath === undefined || !existsSync(browserBuild)) {
   console.log('browser example skipped: needs Chromium (/usr/bin/chromium or CHROMIUM_PATH) and the browser build (npm run build)');
