@@ -1,9 +1,9 @@
 import type { Aggregation, Decision } from '../core/decision.js';
 import { finiteClients, remainingByzantine, requireClients, weightsOverInput } from '../core/finite-clients.js';
 import { readOptions, type CommonOptions } from '../core/options.js';
-import type { Updates } from '../core/updates.js';
+import { validateUpdates, type Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
-import { gram } from '../kernels/gram.js';
+import { finiteClientsGram, gram } from '../kernels/gram.js';
 import { largestEigenpair } from './dnc.js';
 
 /** Options of {@link caf}. Unknown keys throw `UNKNOWN_OPTION`. */
@@ -55,8 +55,9 @@ export interface CafDecision extends Decision {
  *
  * In client space: with Y the rows minus μ_c and D = diag(c), the non-zero spectrum of Σ_c is that
  * of D^½ Y Yᵀ D^½ / Σc (n×n), Y Yᵀ follows from the centred Gram matrix, and
- * τᵢ = ((Y Yᵀ D^½ u)ᵢ)² / (λ Σc) for the top eigenvector u. Cost: one Gram pass (n²d/2), at
- * most 2f' iterations of O(n³), one combine pass.
+ * τᵢ = ((Y Yᵀ D^½ u)ᵢ)² / (λ Σc) for the top eigenvector u. Cost: one Gram pass (n²d/2; on the
+ * WebAssembly kernels it is also the finiteness check), at most 2f' iterations of O(n³), one
+ * combine pass.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
@@ -114,14 +115,21 @@ export function caf(updates: Updates, options: CafOptions): Float32Array {
 export function cafWithDecision(updates: Updates, options: CafOptions): Aggregation<CafDecision> {
   const rule = 'caf';
   const opts = readOptions(rule, options, ['f', 'nonFinite']);
-  const clients = finiteClients(updates, rule, opts.nonFinite);
   const f = opts.f as number;
+  // The Gram pass doubles as the finiteness check (finiteClientsGram) when the client count check
+  // passes with all n clients; otherwise the separate finiteness pass runs first and the call fails
+  // before any Gram pass, with today's errors.
+  const { n } = validateUpdates(updates, rule);
+  const fused = Number.isInteger(f) && f >= 0 && n >= 2 * f + 1;
+  const { clients, g: fusedGram } = fused
+    ? finiteClientsGram(updates, rule, opts.nonFinite, 'robust')
+    : { clients: finiteClients(updates, rule, opts.nonFinite), g: null };
   requireClients(rule, clients.n, f, 2, 1);
   const rows = clients.rows;
   const m = rows.length;
   const fLeft = remainingByzantine(f, clients);
   const threshold = m - 2 * fLeft;
-  const g = m > 1 ? gram(rows, 'robust') : new Float64Array(1);
+  const g = m > 1 ? (fusedGram ?? gram(rows, 'robust')) : new Float64Array(1);
 
   const { best, bestLambda, iterations } = cafFilter(g, m, threshold);
   return {

@@ -8,9 +8,9 @@ import {
   weightsOverInput,
 } from '../core/finite-clients.js';
 import { readOptions, requireInteger, type CommonOptions } from '../core/options.js';
-import type { Updates } from '../core/updates.js';
+import { validateUpdates, type Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
-import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
+import { finiteClientsGram, gram, squaredDistancesFromGram } from '../kernels/gram.js';
 
 /** Default most subsets {@link mda} agrees to search: C(n, f) above it throws `UNSUPPORTED`. */
 export const MDA_DEFAULT_MAX_SUBSETS = 1_000_000;
@@ -70,7 +70,8 @@ export interface MdaDecision extends Decision {
  * mean (tested on both kernels). Identical clients form a subset of diameter 0 (the lowest
  * indices among equals).
  *
- * Cost: one centred Gram pass (n²d/2), the search on the n×n distances, one combine pass.
+ * Cost: one centred Gram pass (n²d/2; on the WebAssembly kernels it is also the finiteness check),
+ * the search on the n×n distances, one combine pass. The subset count is checked before the pass.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
@@ -138,8 +139,16 @@ export function mdaWithDecision(updates: Updates, options: MdaOptions): Aggregat
   const rule = 'mda';
   const opts = readOptions(rule, options, ['f', 'maxSubsets', 'nonFinite']);
   const maxSubsets = requireInteger(rule, 'maxSubsets', opts.maxSubsets ?? MDA_DEFAULT_MAX_SUBSETS, 1, MDA_MAX_SUBSETS_LIMIT);
-  const clients = finiteClients(updates, rule, opts.nonFinite);
   const f = opts.f as number;
+  // The Gram pass doubles as the finiteness check (finiteClientsGram) only when every check below
+  // passes with all n clients finite; C(m, f') only shrinks as clients are dropped, so the checks
+  // then pass after the pass too. Otherwise the separate finiteness pass runs first and the call
+  // fails (f, the client count or the subset count) before any Gram pass, with today's errors.
+  const { n } = validateUpdates(updates, rule);
+  const fused = Number.isInteger(f) && f >= 0 && n >= 2 * f + 1 && binomial(n, f) <= maxSubsets;
+  const { clients, g } = fused
+    ? finiteClientsGram(updates, rule, opts.nonFinite, 'robust')
+    : { clients: finiteClients(updates, rule, opts.nonFinite), g: null };
   requireClients(rule, clients.n, f, 2, 1);
   const rows = clients.rows;
   const m = rows.length;
@@ -153,7 +162,7 @@ export function mdaWithDecision(updates: Updates, options: MdaOptions): Aggregat
         `maxSubsets=${maxSubsets}; raise maxSubsets (at most ${MDA_MAX_SUBSETS_LIMIT}) or use a polynomial rule`,
     );
   }
-  const dist = m > 1 ? squaredDistancesFromGram(gram(rows, 'robust'), m) : new Float64Array(1);
+  const dist = m > 1 ? squaredDistancesFromGram(g ?? gram(rows, 'robust'), m) : new Float64Array(1);
   const { subset, diameter2 } = minimumDiameterSubset(dist, m, size);
   const w = new Float64Array(m);
   for (const k of subset) w[k] = 1 / size;

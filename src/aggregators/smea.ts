@@ -9,9 +9,9 @@ import {
 } from '../core/finite-clients.js';
 import { readOptions, requireInteger, type CommonOptions } from '../core/options.js';
 import { symmetricEigen } from '../core/symmetric-eigen.js';
-import type { Updates } from '../core/updates.js';
+import { validateUpdates, type Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
-import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
+import { finiteClientsGram, gram, squaredDistancesFromGram } from '../kernels/gram.js';
 
 /** Default most subsets {@link smea} agrees to search: C(n, f) above it throws `UNSUPPORTED`. */
 export const SMEA_DEFAULT_MAX_SUBSETS = 100_000;
@@ -92,8 +92,9 @@ export interface SmeaDecision extends Decision {
  * covariances: a subset holding such a client has a huge eigenvalue, the honest subset is
  * selected, and the output is the honest mean.
  *
- * Cost: one centred Gram pass (n²d/2), the search on the n×n Gram matrix (O((n−f)³) per subset
- * reached), one combine pass.
+ * Cost: one centred Gram pass (n²d/2; on the WebAssembly kernels it is also the finiteness check),
+ * the search on the n×n Gram matrix (O((n−f)³) per subset reached), one combine pass. The subset
+ * count and work caps are checked before the pass.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
@@ -148,12 +149,46 @@ export function smeaWithDecision(updates: Updates, options: SmeaOptions): Aggreg
   const rule = 'smea';
   const opts = readOptions(rule, options, ['f', 'maxSubsets', 'nonFinite']);
   const maxSubsets = requireInteger(rule, 'maxSubsets', opts.maxSubsets ?? SMEA_DEFAULT_MAX_SUBSETS, 1, SMEA_MAX_SUBSETS_LIMIT);
-  const clients = finiteClients(updates, rule, opts.nonFinite);
   const f = opts.f as number;
+  // The Gram pass doubles as the finiteness check (finiteClientsGram) only when every check below
+  // passes with all n clients finite; the subset count and the work only shrink as clients are
+  // dropped, so the checks then pass after the pass too. Otherwise the separate finiteness pass
+  // runs first and the call fails before any Gram pass, with today's errors.
+  const { n } = validateUpdates(updates, rule);
+  const fused =
+    Number.isInteger(f) && f >= 0 && n >= 2 * f + 1 && binomial(n, f) <= maxSubsets && (binomial(n, f) * (n - f) ** 3) / 6 <= SMEA_MAX_WORK;
+  const { clients, g: fusedGram } = fused
+    ? finiteClientsGram(updates, rule, opts.nonFinite, 'robust')
+    : { clients: finiteClients(updates, rule, opts.nonFinite), g: null };
   requireClients(rule, clients.n, f, 2, 1);
   const rows = clients.rows;
   const m = rows.length;
-  const fLeft = remainingByzantine(f, clients);
+  const size = smeaSubsetSize(rule, m, remainingByzantine(f, clients), maxSubsets);
+  const g = m > 1 ? (fusedGram ?? gram(rows, 'robust')) : new Float64Array(1);
+  const { subset, scatterMax } = smallestEigenvalueSubset(g, m, size);
+  const w = new Float64Array(m);
+  for (const k of subset) w[k] = 1 / size;
+  return {
+    aggregate: combine(rows, w),
+    decision: {
+      rule,
+      n: clients.n,
+      dropped: clients.dropped,
+      selected: indicesOverInput(subset, clients),
+      weights: weightsOverInput(w, clients),
+      maxEigenvalue: scatterMax / size,
+    },
+  };
+}
+
+/**
+ * The size m − f of SMEA's subsets, after checking that the exact search fits its caps: at most
+ * `maxSubsets` subsets C(m, f), and at most {@link SMEA_MAX_WORK} estimated multiply-adds
+ * C(m, f)·(m − f)³/6 (`UNSUPPORTED` otherwise). Shared by smea and the sharded coordinator.
+ *
+ * @internal
+ */
+export function smeaSubsetSize(rule: string, m: number, fLeft: number, maxSubsets: number): number {
   const size = m - fLeft;
   const count = binomial(m, fLeft);
   if (count > maxSubsets) {
@@ -171,21 +206,7 @@ export function smeaWithDecision(updates: Updates, options: SmeaOptions): Aggreg
         `${work.toPrecision(3)} multiply-adds, more than ${SMEA_MAX_WORK}; use fewer clients, a smaller f or a polynomial rule`,
     );
   }
-  const g = m > 1 ? gram(rows, 'robust') : new Float64Array(1);
-  const { subset, scatterMax } = smallestEigenvalueSubset(g, m, size);
-  const w = new Float64Array(m);
-  for (const k of subset) w[k] = 1 / size;
-  return {
-    aggregate: combine(rows, w),
-    decision: {
-      rule,
-      n: clients.n,
-      dropped: clients.dropped,
-      selected: indicesOverInput(subset, clients),
-      weights: weightsOverInput(w, clients),
-      maxEigenvalue: scatterMax / size,
-    },
-  };
+  return size;
 }
 
 /** C(n, k) as a float (exact below 2⁵³, ordered correctly above). */
@@ -256,8 +277,11 @@ const MARGIN = 1e-9;
  * (size − 1) (the rank is at most size − 1), or a failed Cholesky factorisation of
  * (1 + 10⁻⁹)·best·I − C — already exceeds the best complete subset's value; all of them only grow
  * as rows are added. A complete subset that survives is decomposed exactly (`symmetricEigen`).
+ * Shared by smea and the sharded coordinator.
+ *
+ * @internal
  */
-function smallestEigenvalueSubset(g: Float64Array, m: number, size: number): { subset: number[]; scatterMax: number } {
+export function smallestEigenvalueSubset(g: Float64Array, m: number, size: number): { subset: number[]; scatterMax: number } {
   const dist = m > 1 ? squaredDistancesFromGram(g, m) : new Float64Array(1);
   let bestMax = Infinity;
   let bestTrace = Infinity;
