@@ -1,18 +1,14 @@
-import { hdbscan, type HdbscanResult } from '../clustering/hdbscan.js';
+import type { HdbscanResult } from '../clustering/hdbscan.js';
 import type { Aggregation, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
-import { finiteClients, indicesOverInput, weightsOverInput } from '../core/finite-clients.js';
+import { finiteClients } from '../core/finite-clients.js';
 import type { Layout } from '../core/layout.js';
-import { describeValue, readOptions, requireNumber, requireVector, type CommonOptions } from '../core/options.js';
-import { resolveValidRng, type RandomOptions } from '../core/random.js';
+import { describeValue, readOptions, requireNumber, type CommonOptions } from '../core/options.js';
+import type { RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
-import { allEqual, normalisedClientWeights, readClientWeights, scaledClientWeights } from '../core/weights.js';
-import { columnMedian } from '../kernels/column-select.js';
 import { combine } from '../kernels/combine.js';
-import { cosineDistancesFromGram, shiftedGram } from '../kernels/cosine-distances.js';
-import { isFiniteVector } from '../kernels/finite.js';
 import { gram } from '../kernels/gram.js';
-import { addGaussianNoise, addSegmentNoise, requireLayoutOf } from './flame-noise.js';
+import { finishFlame, flameDecisionFromDistances, flameDistances, flameSettings, type FlameRead } from './flame-decision.js';
 
 /** Options of {@link flame}. */
 export interface FlameOptions extends CommonOptions, RandomOptions {
@@ -217,6 +213,25 @@ export function flame(updates: Updates, options?: FlameOptions): Float32Array {
  */
 export function flameWithDecision(updates: Updates, options?: FlameOptions): Aggregation<FlameDecision> {
   const rule = 'flame';
+  const read = readFlameOptions(rule, options);
+  const clients = finiteClients(updates, rule, read.opts.nonFinite);
+  const settings = flameSettings(rule, read, clients);
+  const { rows } = clients;
+  const m = rows.length;
+
+  // Statistics: one uncentred Gram pass (with G appended when clustering the models).
+  const withGlobal = settings.clusterOn === 'models';
+  const g = gram(withGlobal ? [...rows, settings.global as Float32Array] : rows, null);
+  const { norms, cosine } = flameDistances(g, m, withGlobal);
+
+  // Decision in client space (flame-decision.ts, shared with gpuFlame), combine, then noise.
+  const choice = flameDecisionFromDistances(rule, norms, cosine, settings.scaled, clients.index);
+  const aggregate = combine(rows, choice.w);
+  return { aggregate, decision: finishFlame(rule, aggregate, clients, settings, choice, norms, cosine) };
+}
+
+/** Reads FLAME's options (snapshot) and checks λ and `clusterOn`. @internal */
+export function readFlameOptions(rule: string, options: FlameOptions | undefined): FlameRead {
   const opts = readOptions(rule, options, ['lambda', 'clusterOn', 'global', 'layout', 'seed', 'rng', 'weights', 'nonFinite']);
   const lambda = requireNumber(rule, 'lambda', opts.lambda ?? 0.001, 0, 1);
   const explicitClusterOn = opts.clusterOn;
@@ -226,117 +241,5 @@ export function flameWithDecision(updates: Updates, options?: FlameOptions): Agg
       `${rule}: clusterOn must be 'updates' or 'models', got ${describeValue(explicitClusterOn)}`,
     );
   }
-  const clients = finiteClients(updates, rule, opts.nonFinite);
-  const { rows, d } = clients;
-  const global = opts.global === undefined ? null : requireVector(rule, 'global', opts.global, d);
-  // With G at hand, cluster the local models (the paper's Algorithm 1): see FlameOptions.clusterOn.
-  const clusterOn = explicitClusterOn ?? (global === null ? 'updates' : 'models');
-  if (global === null && clusterOn === 'models') {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: clusterOn 'models' needs the global model (option global)`);
-  }
-  const layout = opts.layout === undefined ? undefined : requireLayoutOf(rule, opts.layout, d);
-  const given = opts.weights === undefined ? null : readClientWeights(rule, opts.weights, clients.n);
-  const normalised = given === null ? null : normalisedClientWeights(rule, given, clients.index);
-  const scaled = given === null ? null : scaledClientWeights(rule, given, clients.index);
-  const rng =
-    lambda > 0 || opts.rng !== undefined || opts.seed !== undefined ? resolveValidRng({ seed: opts.seed, rng: opts.rng }, rule) : null;
-  const m = rows.length;
-
-  // Statistics: one uncentred Gram pass (with G appended when clustering the models).
-  const withGlobal = clusterOn === 'models';
-  const g = gram(withGlobal ? [...rows, global as Float32Array] : rows, null);
-  const stride = withGlobal ? m + 1 : m;
-  const norms = new Float64Array(m);
-  for (let i = 0; i < m; i++) norms[i] = Math.sqrt(Math.max(0, g[i * stride + i]));
-
-  // Decision, in client space.
-  const cosine = cosineDistancesFromGram(withGlobal ? shiftedGram(g, m) : g, m);
-  const clustering =
-    m === 1 ? null : hdbscan(cosine, { minClusterSize: Math.floor(m / 2) + 1, minSamples: 1, allowSingleCluster: true });
-  const localLabels = clustering === null ? Int32Array.of(0) : clustering.labels;
-  const medianNorm = columnMedian(Float64Array.from(norms), 0, m);
-  const admittedLocal: number[] = [];
-  for (let k = 0; k < m; k++) if (localLabels[k] === 0) admittedLocal.push(k);
-  const clip = new Float64Array(m);
-  const w = new Float64Array(m);
-  // The admitted clients' weights (equal ones: the paper's 1/L, with its exact operations).
-  const share = scaled === null ? null : admittedShares(rule, scaled, admittedLocal, clients.index);
-  for (const k of admittedLocal) {
-    clip[k] = norms[k] > medianNorm ? medianNorm / norms[k] : 1;
-    w[k] = share === null ? clip[k] / admittedLocal.length : clip[k] * share[k];
-  }
-
-  // Combine, then noise.
-  const aggregate = combine(rows, w);
-  const sigma = lambda * medianNorm;
-  let segmentSigmas: Float64Array | undefined;
-  if (rng !== null && lambda > 0) {
-    if (layout !== undefined) segmentSigmas = addSegmentNoise(aggregate, layout, sigma, global, rng);
-    else addGaussianNoise(aggregate, sigma, rng);
-    if (!isFiniteVector(aggregate)) {
-      throw new RobustAggError(
-        'INVALID_OPTION',
-        `${rule}: the noise (σ = λ·S = ${lambda}·${medianNorm}) overflowed float32 in the aggregate; lower lambda (S, the median update norm, is ${medianNorm})`,
-      );
-    }
-  } else if (layout !== undefined) {
-    segmentSigmas = new Float64Array(layout.length);
-  }
-
-  const labels = new Int32Array(clients.n).fill(-1);
-  const inputNorms = new Float64Array(clients.n).fill(Infinity);
-  for (let k = 0; k < m; k++) {
-    labels[clients.index[k]] = localLabels[k];
-    inputNorms[clients.index[k]] = norms[k];
-  }
-  const admitted = indicesOverInput(admittedLocal, clients);
-  return {
-    aggregate,
-    decision: {
-      rule,
-      n: clients.n,
-      dropped: clients.dropped,
-      selected: admitted,
-      admitted,
-      weights: weightsOverInput(w, clients),
-      ...(normalised === null ? {} : { clientWeights: weightsOverInput(normalised, clients) }),
-      labels,
-      norms: inputNorms,
-      medianNorm,
-      clipFactors: weightsOverInput(clip, clients),
-      clusterOn,
-      lambda,
-      sigma,
-      ...(segmentSigmas !== undefined ? { segmentSigmas } : {}),
-      clustered: [...clients.index],
-      cosineDistances: cosine,
-      clustering,
-    },
-  };
-}
-
-/**
- * The admitted clients' shares p_b / Σ_admitted p (indexed like `scaled`, the finite clients'
- * weights), or null when they are all equal (then the unweighted 1/L applies). Throws
- * `INVALID_OPTION` when every admitted client has weight 0.
- */
-function admittedShares(
-  rule: string,
-  scaled: Float64Array,
-  admitted: readonly number[],
-  index: readonly number[],
-): Float64Array | null {
-  const mine = admitted.map((k) => scaled[k]);
-  if (allEqual(mine) && mine[0] > 0) return null;
-  let total = 0;
-  for (const p of mine) total += p;
-  if (!(total > 0)) {
-    throw new RobustAggError(
-      'INVALID_OPTION',
-      `${rule}: every admitted client (${admitted.map((k) => index[k]).join(', ')}) has weight 0: nothing to average`,
-    );
-  }
-  const share = new Float64Array(scaled.length);
-  for (const k of admitted) share[k] = scaled[k] / total;
-  return share;
+  return { opts, lambda };
 }
