@@ -41,7 +41,7 @@ export function checkGradient(rule: string, g: Float32Array, d: number): Float32
 }
 
 /** Smallest normal float32; below it values are subnormal, and every later pass over them slows ~100×. */
-const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+export const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
 
 /**
  * Rounds a float64 value to float32, flushing would-be subnormals to 0. One comparison of |v|: the
