@@ -29,6 +29,7 @@ const FAMILIES = [
   { name: 'combine', constant: 'COMBINE_WASM_BASE64', what: 'weighted combinations, the finiteness check and squared norms' },
   { name: 'gram', constant: 'GRAM_WASM_BASE64', what: 'the centred Gram matrix' },
   { name: 'select', constant: 'SELECT_WASM_BASE64', what: 'column-wise selection (median, trimmed mean, mean around the median)' },
+  { name: 'lp', constant: 'LP_WASM_BASE64', what: 'pairwise lp distances for p = 1, infinity and integer p (krumLp)' },
 ];
 
 /** Compiles one entry of assembly/entry/ (SIMD on, no runtime allocation, no imports) to wasm bytes. */

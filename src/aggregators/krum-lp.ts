@@ -8,8 +8,8 @@ import {
   weightsOverInput,
 } from '../core/finite-clients.js';
 import { describeValue, readOptions, type CommonOptions } from '../core/options.js';
-import type { Updates } from '../core/updates.js';
-import { gram, squaredDistancesFromGram } from '../kernels/gram.js';
+import { validateUpdates, type Updates } from '../core/updates.js';
+import { finiteClientsGram, gram, squaredDistancesFromGram } from '../kernels/gram.js';
 import { lpDistances } from '../kernels/lp-distances.js';
 import type { KrumDecision } from './krum.js';
 import { krumScores, lowestScores } from './krum-scores.js';
@@ -35,7 +35,13 @@ export interface KrumLpDecision extends KrumDecision {
  * score (ties: lowest index). p = 2 is {@link krum}. Needs n ≥ 2f+3; non-finite clients are dropped
  * and count against f.
  *
- * Cost: n(n−1)/2 · d differences in the blocked ℓp kernel (p = 2 uses the centred Gram pass),
+ * p = 2 runs exactly as {@link krum} does (the centred Gram pass, which on the WebAssembly kernels
+ * is also the finiteness check): the same scores and the same client, bit for bit. p = 1, p = ∞
+ * and integer p up to 64 run on a WebAssembly f64x2 kernel that gives the plain kernel's bits
+ * (see `lpDistances`); the distances are float64 throughout with per-pair scaling, so no finite
+ * float32 input (up to ±3.4e38, or subnormal) overflows or underflows a distance to 0.
+ *
+ * Cost: n(n−1)/2 · d differences in the blocked ℓp kernel (p = 2: the centred Gram pass),
  * O(n²) selection, one copy.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
@@ -97,14 +103,22 @@ export function krumLpWithDecision(updates: Updates, options: KrumLpOptions): Ag
   if (typeof p !== 'number' || !(p >= 1)) {
     throw new RobustAggError('INVALID_OPTION', `${rule}: p must be a number ≥ 1 or Infinity, got ${describeValue(p)}`);
   }
-  const clients = finiteClients(updates, rule, opts.nonFinite);
-  requireClients(rule, clients.n, opts.f as number, 2, 3);
+  // p = 2 is krum's own path: the Gram pass doubles as the finiteness check (finiteClientsGram)
+  // when the client count check passes with all n clients; otherwise the separate finiteness pass
+  // runs first and the call fails before any pass over the data, with the same errors.
+  const { n } = validateUpdates(updates, rule);
+  const fDeclared = opts.f as number;
+  const fused = p === 2 && Number.isInteger(fDeclared) && fDeclared >= 0 && n >= 2 * fDeclared + 3;
+  const { clients, g } = fused
+    ? finiteClientsGram(updates, rule, opts.nonFinite, 'robust')
+    : { clients: finiteClients(updates, rule, opts.nonFinite), g: null };
+  requireClients(rule, clients.n, fDeclared, 2, 3);
   const rows = clients.rows;
   const count = rows.length;
-  const f = remainingByzantine(opts.f as number, clients);
+  const f = remainingByzantine(fDeclared, clients);
   let dist: Float64Array;
   if (p === 2) {
-    dist = squaredDistancesFromGram(gram(rows, 'robust'), count);
+    dist = squaredDistancesFromGram(g ?? gram(rows, 'robust'), count);
   } else {
     dist = lpDistances(rows, p);
     for (let t = 0; t < dist.length; t++) dist[t] *= dist[t];
