@@ -45,13 +45,18 @@ export function images(x) {
 
 /**
  * Mini-batch training with Adam on the softmax cross-entropy, seeded batch order.
- * onBatch(epoch, batch, batches, loss) is called after each step.
+ * onBatch(epoch, batch, batches, loss) is called after each step. `augment` (a BatchAugment such
+ * as randomCropFlip) transforms each batch, drawing from its own generator seeded from `seed`.
+ * `stopAfterEpoch(epoch)` returning true ends the training after that epoch (a wall-clock cap);
+ * returns the number of epochs trained.
  */
-export function trainModel(model, data, { epochs, batchSize = 64, learningRate = 1e-3, seed, onBatch, optimizer }) {
+export function trainModel(model, data, { epochs, batchSize = 64, learningRate = 1e-3, seed, onBatch, optimizer, augment, stopAfterEpoch }) {
   const opt = optimizer ?? tf.train.adam(learningRate);
   const vars = model.trainableWeights.map((w) => w.read());
   const rng = createRng(seed);
+  const augmentRng = createRng(seed + 7919);
   const n = data.y.length;
+  let trained = 0;
   const xs = images(data.x);
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -60,7 +65,8 @@ export function trainModel(model, data, { epochs, batchSize = 64, learningRate =
       for (let b = 0; b < batches; b++) {
         const idx = Int32Array.from(order.slice(b * batchSize, (b + 1) * batchSize));
         const loss = tf.tidy(() => {
-          const xb = tf.gather(xs, tf.tensor1d(idx, 'int32'));
+          const xg = tf.gather(xs, tf.tensor1d(idx, 'int32'));
+          const xb = augment ? augment(xg, augmentRng) : xg;
           const yb = tf.oneHot(tf.tensor1d(Int32Array.from(idx, (i) => data.y[i]), 'int32'), 10);
           return opt.minimize(() => tf.losses.softmaxCrossEntropy(yb, model.apply(xb, { training: true })), true, vars);
         });
@@ -68,9 +74,12 @@ export function trainModel(model, data, { epochs, batchSize = 64, learningRate =
         loss.dispose();
         onBatch?.(epoch, b + 1, batches, value);
       }
+      trained = epoch;
+      if (epoch < epochs && stopAfterEpoch?.(epoch)) break;
     }
   } finally {
     xs.dispose();
     if (!optimizer) opt.dispose();
   }
+  return trained;
 }

@@ -11,7 +11,9 @@ import { lineChart } from './svg.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dirArg = process.argv.indexOf('--dir');
 const dir = dirArg > 0 ? resolve(process.argv[dirArg + 1]) : resolve(root, 'docs/results');
-const NAMES = { mnist: 'MNIST', fashion: 'Fashion-MNIST' };
+const NAMES = { mnist: 'MNIST', fashion: 'Fashion-MNIST', 'fashion.resnet': 'ResNet-8, Fashion-MNIST', 'mnist.resnet': 'ResNet-8, MNIST' };
+const isResnet = (s) => s.opts.model === 'resnet';
+const epochsOf = (s) => s.phases.train.epochsTrained ?? s.opts.epochs;
 const pct = (v) => (v == null ? '—' : (100 * v).toFixed(2));
 const der = (before, after) => (Math.max(0, before.asr - after.asr) - Math.max(0, before.acc - after.acc) + 1) / 2;
 // The reference's own unlearning log (bboylyg/RNP README: ResNet-18, CIFAR-10, BadNets 10 %, 500 images).
@@ -25,7 +27,7 @@ function load(name) {
 function rowsOf(s) {
   const p = s.phases;
   const before = p.train.eval;
-  const rows = [{ name: 'BadNets, no defense', e: before, time: p.train.time, note: `training, ${s.opts.epochs} epochs` }];
+  const rows = [{ name: 'BadNets, no defense', e: before, time: p.train.time, note: `training, ${epochsOf(s)} epochs` }];
   const add = (name, e, time, note = '') => e && rows.push({ name, e, time, note, der: der(before, e) });
   if (p.rnp) {
     const b = p.rnp.budget;
@@ -34,7 +36,7 @@ function rowsOf(s) {
   }
   if (p.rnpLastLayer) {
     const r = p.rnpLastLayer;
-    add(`RNP masks, last BN layer only (not the reference); 2-point budget`, r.eval, r.time, r.chosen ? `t = ${r.chosen.value.toFixed(2)}, ${r.pruned.length} channels` : 'nothing pruned');
+    add(`RNP masks, ${r.layer.includes('+') ? "last stage's BN layers" : 'last BN layer'} only (not the reference); 2-point budget`, r.eval, r.time, r.chosen ? `t = ${r.chosen.value.toFixed(2)}, ${r.pruned.length} channels` : 'nothing pruned');
   }
   if (p.rnpSlow) {
     const r = p.rnpSlow;
@@ -79,7 +81,7 @@ function charts(name, s) {
   }
   const sweeps = [];
   if (p.rnp) sweeps.push({ label: 'reference defaults', sweep: p.rnp.budget.sweep });
-  if (p.rnpLastLayer) sweeps.push({ label: 'last BN only', sweep: p.rnpLastLayer.sweep, dashed: true });
+  if (p.rnpLastLayer) sweeps.push({ label: p.rnpLastLayer.layer.includes('+') ? 'last stage only' : 'last BN only', sweep: p.rnpLastLayer.sweep, dashed: true });
   if (p.rnpSlow) sweeps.push({ label: 'unlearning lr 0.001', sweep: p.rnpSlow.sweep, dotted: true });
   if (sweeps.length > 0) {
     const series = [];
@@ -111,9 +113,12 @@ function section(name, s, lines) {
     return;
   }
   const missing = ['rnp', 'ablation', 'rnpLastLayer', 'finePruning', 'finePruningCurve', 'clp', 'rnpSlow'].filter((k) => !p[k]);
-  lines.push(`${s.data.train} training images (${s.data.poisoned} poisoned), ${s.data.test} test images; model ${s.opts.filters.join('/')} filters, ${(p.train.params / 1000).toFixed(1)} k parameters, ` +
-    `${s.opts.epochs} epochs (${p.train.stepsPerEpoch} steps of 64 each) in ${p.train.time.toFixed(0)} s. Backend ${s.backend}. ` +
-    `Wall time: training ${p.train.time.toFixed(0)} s, then the defense phases ${s.wall ? `${s.wall.toFixed(0)} s` : 'in progress'} (a second process, after reloading the checkpoint)` +
+  const model = isResnet(s)
+    ? `ResNet-8 with widths ${s.opts.widths.join('/')} (examples/backdoor-pruning/resnet.mjs), ${(p.train.params / 1000).toFixed(1)} k parameters, trained ${p.train.augment ? 'with the random crop' + (name.startsWith('fashion') ? ' + flip' : '') : 'without augmentation'}, ` +
+      `${epochsOf(s)} epochs${epochsOf(s) < s.opts.epochs ? ` (of ${s.opts.epochs} asked: stopped by the wall-clock cap --train-until ${s.opts.trainUntil ?? ''})` : ''}`
+    : `model ${s.opts.filters.join('/')} filters, ${(p.train.params / 1000).toFixed(1)} k parameters, ${epochsOf(s)} epochs`;
+  lines.push(`${s.data.train} training images (${s.data.poisoned} poisoned), ${s.data.test} test images; ${model} (${p.train.stepsPerEpoch} steps of 64 each) in ${p.train.time.toFixed(0)} s. Backend ${s.backend}. ` +
+    `Wall time: training ${p.train.time.toFixed(0)} s, then the defense phases ${s.wall ? `${(isResnet(s) ? s.wall - p.train.time : s.wall).toFixed(0)} s` : 'in progress'}${isResnet(s) ? ' (same process)' : ' (a second process, after reloading the checkpoint)'}` +
     `${s.variants ? `, then the extra RNP variants ${Object.values(s.variants).reduce((a, v) => a + v.time, 0).toFixed(0)} s (examples/backdoor-pruning/rnp-variants.mjs)` : ''}` +
     `${missing.length ? ` — phases not finished yet: ${missing.join(', ')} (rerun the same command to continue)` : ''}.`, '');
   const rows = rowsOf(s);
@@ -122,6 +127,10 @@ function section(name, s, lines) {
     lines.push(`| ${r.name} | ${pct(r.e.acc)} | ${pct(r.e.asr)} | ${pct(r.e.ra)} | ${r.der == null ? '—' : r.der.toFixed(3)} | ${r.time == null ? '(same run)' : r.time.toFixed(0)} | ${r.note} |`);
   }
   lines.push('');
+  if (p.train.epochEvals?.length) {
+    lines.push(`Training, per epoch (200 clean / 200 triggered test images; cumulative wall time): ` +
+      p.train.epochEvals.map((e, i) => `${e.epoch}: ACC ${pct(e.acc)} / ASR ${pct(e.asr)} (${p.train.epochTimes[i].toFixed(0)} s)`).join('; ') + '.', '');
+  }
   const before = p.train.eval;
   const met = (e) => e && e.asr < 0.05 && before.acc - e.acc <= 0.03;
   if (p.rnp) {
@@ -218,6 +227,14 @@ export function buildPage({ prose = {} } = {}) {
     }
     section(name, s, lines);
     if (prose[name]) lines.push(prose[name], '');
+  }
+  // The small ResNet (run.mjs --model resnet): RNP where its premise is supposed to hold.
+  const resnetRuns = ['fashion.resnet', 'mnist.resnet'].map((name) => [name, load(name)]).filter(([, s]) => s?.phases?.train);
+  if (resnetRuns.length > 0) {
+    const here = dirname(fileURLToPath(import.meta.url));
+    lines.push(readFileSync(resolve(here, 'page-resnet.md'), 'utf8').trim(), '');
+    for (const [name, s] of resnetRuns) section(name, s, lines);
+    if (existsSync(resolve(here, 'page-resnet-reading.md'))) lines.push(readFileSync(resolve(here, 'page-resnet-reading.md'), 'utf8').trim(), '');
   }
   lines.push(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), 'page-outro.md'), 'utf8').trim(), '');
   return lines.join('\n');

@@ -9,9 +9,10 @@
 //      pruned set picked by the accuracy budget (our default) and by BackdoorBench's fixed
 //      threshold 0.70 — both from the same masks;
 //   3. a single-channel ablation of the t = 0 set (is what RNP prunes first harmless?);
-//   4. Fine-Pruning (5 % clean);
 //   5. CLP (data-free) at u = 3 and over a range of u;
 //   6. RNP restricted to the last BN layer (not the reference; same masks);
+//   4. Fine-Pruning (5 % clean), run after 5 and 6 (the phases are independent: own seeds, the
+//      trained model never changes);
 //   7. Fine-Pruning's accuracy/ASR-vs-channels-pruned curve (prune only, the CSAW lab's plot);
 //   8. RNP with unlearning lr 0.001.
 // Sweeps, curves and the ablation are probed on 200 clean + 200 triggered test images (every 10th);
@@ -23,6 +24,14 @@
 // Options: --dataset mnist|fashion  --filters 32,64,128  --epochs 3  --seed 1  --rnp-clean 500
 //          --fp-fraction 0.05  --test-per-class 200  --out <json>  --checkpoints <dir>  --smoke
 //          --no-augment
+//          --model resnet --widths 16,32,64   the small ResNet of resnet.mjs instead of the CNN
+//            (JSON: backdoor-pruning.<dataset>.resnet.json); its "last layer" row uses the last
+//            stage's BN layers
+//          --train-augment   train the backdoored model with the same crop (+ flip) as RNP's clean set
+//          --train-until HH:MM   (UTC) stop training after an epoch when one more epoch, as long as
+//            the last, would end past this time; the
+//            epochs actually trained are recorded (Adam, constant lr: the same as a run with that
+//            --epochs, which is what a rerun reloading the checkpoint then uses)
 // Backend: wasm (default; with the conv-gradient kernels of robust-agg/defenses) or TFJS_BACKEND=cpu.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +42,7 @@ import { clp, evaluateBackdoor, finePruning, randomCropFlip, rnp } from '../../d
 import { setupBackend } from './backend.mjs';
 import { cleanCount, cleanFraction, loadFashion, loadMnist, poisonBadNets, stamp, subset } from './data.mjs';
 import { buildCnn, images, trainModel } from './model.mjs';
+import { buildResnet } from './resnet.mjs';
 import { log, progress, seconds } from './progress.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -68,11 +78,20 @@ export function parseArgs(argv) {
     else if (a === '--out') o.out = resolve(next());
     else if (a === '--checkpoints') o.checkpoints = resolve(next());
     else if (a === '--no-augment') o.augment = false;
+    else if (a === '--model') o.model = next();
+    else if (a === '--widths') o.widths = next().split(',').map(Number);
+    else if (a === '--train-augment') o.trainAugment = true;
+    else if (a === '--train-until') o.trainUntil = next();
     else if (a === '--smoke') o.smoke = true;
     else throw new Error(`unknown option ${a}`);
   }
   if (o.dataset !== 'mnist' && o.dataset !== 'fashion') throw new Error(`--dataset must be mnist or fashion, got ${o.dataset}`);
-  o.out ??= resolve(root, `docs/results/backdoor-pruning.${o.dataset}${o.smoke ? '.smoke' : ''}.json`);
+  // model, widths and trainAugment stay absent for the CNN, so the committed CNN runs keep their key.
+  if (o.model !== undefined && o.model !== 'cnn' && o.model !== 'resnet') throw new Error(`--model must be cnn or resnet, got ${o.model}`);
+  if (o.model === 'cnn') delete o.model;
+  if (o.model === 'resnet') o.widths ??= [16, 32, 64];
+  if (o.trainUntil !== undefined && !/^\d{1,2}:\d{2}$/.test(o.trainUntil)) throw new Error(`--train-until must be HH:MM (UTC), got ${o.trainUntil}`);
+  o.out ??= resolve(root, `docs/results/backdoor-pruning.${o.dataset}${o.model === 'resnet' ? '.resnet' : ''}${o.smoke ? '.smoke' : ''}.json`);
   return o;
 }
 
@@ -80,7 +99,7 @@ const pct = (v) => (100 * v).toFixed(2);
 
 /** The settings a JSON's phases were computed with; a rerun with other settings starts over. */
 function configKey(o) {
-  const { out, checkpoints, ...rest } = o;
+  const { out, checkpoints, trainUntil, ...rest } = o;
   return JSON.stringify(rest);
 }
 
@@ -185,25 +204,65 @@ export async function runExperiment(opts) {
   };
 
   // 1. The backdoored model (checkpointed).
-  const model = buildCnn(opts.seed, { filters: opts.filters });
-  const ckpt = join(opts.checkpoints, `${opts.dataset}-${opts.filters.join('x')}-e${opts.epochs}-s${opts.seed}${smoke ? '-smoke' : ''}.f32`);
+  const resnet = opts.model === 'resnet';
+  const model = resnet ? buildResnet(opts.seed, { widths: opts.widths }) : buildCnn(opts.seed, { filters: opts.filters });
+  const arch = resnet ? `resnet-${opts.widths.join('x')}${opts.trainAugment ? '-aug' : ''}` : opts.filters.join('x');
+  const ckpt = join(opts.checkpoints, `${opts.dataset}-${arch}-e${opts.epochs}-s${opts.seed}${smoke ? '-smoke' : ''}.f32`);
+  const trainAugment = opts.trainAugment ? randomCropFlip({ padding: 4, flip: opts.dataset === 'fashion' }) : undefined;
+  let stopAfterEpoch;
+  if (opts.trainUntil) {
+    const [hh, mm] = opts.trainUntil.split(':').map(Number);
+    const until = new Date();
+    until.setUTCHours(hh, mm, 0, 0);
+    let last = Date.now();
+    stopAfterEpoch = () => {
+      const now = Date.now();
+      const epochMs = now - last;
+      last = now;
+      return now + epochMs > until.getTime();
+    };
+  }
   if (done('train') && existsSync(ckpt)) {
     loadWeights(model, ckpt);
     log(`loaded the trained model from ${ckpt}`);
   } else {
     const t = performance.now();
     const losses = [];
-    trainModel(model, poisoned, {
+    const epochTimes = [];
+    const epochEvals = [];
+    const trained = trainModel(model, poisoned, {
       epochs: smoke ? 1 : opts.epochs,
       seed: opts.seed + 202,
+      ...(trainAugment ? { augment: trainAugment } : {}),
+      stopAfterEpoch,
       onBatch: (epoch, b, batches, loss) => {
-        if (b === batches) losses.push(loss);
+        if (b === batches) {
+          losses.push(loss);
+          epochTimes.push(seconds(t));
+          // Partial results as training goes (the 200/200 test subset).
+          if (resnet) {
+            epochEvals.push({ epoch, ...probeFew(model) });
+            log(`epoch ${epoch}: ${seconds(t).toFixed(0)} s, subset ACC ${pct(epochEvals.at(-1).acc)} ASR ${pct(epochEvals.at(-1).asr)}`);
+            state.progress = { epochTimes, epochEvals };
+            save();
+          }
+        }
         progress(`train epoch ${epoch}/${opts.epochs}`, b, batches, `loss ${loss.toFixed(3)} ${seconds(t).toFixed(0)} s`);
       },
     });
     const time = seconds(t);
     saveWeights(model, ckpt);
-    state.phases.train = { time, params: model.countParams(), lastBatchLoss: losses, eval: evaluate(model), stepsPerEpoch: Math.ceil(trainSet.y.length / 64) };
+    state.phases.train = {
+      time,
+      params: model.countParams(),
+      lastBatchLoss: losses,
+      eval: evaluate(model),
+      stepsPerEpoch: Math.ceil(trainSet.y.length / 64),
+      epochsTrained: smoke ? 1 : trained,
+      epochTimes,
+      ...(resnet ? { epochEvals, augment: Boolean(opts.trainAugment) } : {}),
+    };
+    delete state.progress;
     save();
   }
   const before = state.phases.train.eval;
@@ -216,7 +275,9 @@ export async function runExperiment(opts) {
   // not mirror-symmetric, so MNIST gets the crop only, Fashion-MNIST both.
   const augment = opts.augment ? randomCropFlip({ padding: 4, flip: opts.dataset === 'fashion' }) : undefined;
   const short = smoke ? { unlearningEpochs: 2, recoveryEpochs: 2 } : {};
-  const lastBn = model.layers.filter((l) => l.getClassName() === 'BatchNormalization').at(-1).name;
+  const bnLayers = model.layers.filter((l) => l.getClassName() === 'BatchNormalization').map((l) => l.name);
+  // The CNN: its last BN layer. The ResNet: the last stage's BN layers (both convs and the shortcut).
+  const lastLayers = resnet ? bnLayers.filter((n) => n.startsWith(`s${opts.widths.length}_`)) : [bnLayers.at(-1)];
 
   // 2. RNP, reference defaults; the accuracy-budget pick (default) and BackdoorBench's fixed 0.70.
   if (!done('rnp')) {
@@ -262,34 +323,6 @@ export async function runExperiment(opts) {
     save();
   }
 
-  // 4. Fine-Pruning (5 % clean); its prune-only curve over every channel comes later (phase 7).
-  const fpData = cleanFraction(trainSet, opts.fpFraction, opts.seed + 505).data;
-  const fpX = images(fpData.x);
-  if (!done('finePruning')) {
-    const t = performance.now();
-    log(`Fine-Pruning on ${fpData.y.length} clean images …`);
-    const f = finePruning(model, { x: fpX, y: fpData.y }, { seed: opts.seed + 606, probe: probeFew, ...(smoke ? { epochs: 1 } : {}) });
-    const time = seconds(t);
-    const lastKept = [...f.report.steps].reverse().find((s) => s.kept);
-    state.phases.finePruning = {
-      cleanCount: fpData.y.length,
-      time,
-      layer: f.report.layer,
-      order: f.report.order,
-      pruned: f.report.pruned,
-      steps: f.report.steps,
-      stoppedBy: f.report.stoppedBy,
-      prunedOnly: lastKept?.probe ?? probeFew(model),
-      fineTuning: f.report.fineTuning,
-      eval: evaluate(f.model),
-    };
-    f.model.dispose();
-    save();
-    const p = state.phases.finePruning;
-    log(`Fine-Pruning: ${time.toFixed(0)} s, ${p.pruned.length} channels: ACC ${pct(p.eval.acc)} ASR ${pct(p.eval.asr)}`);
-  }
-  fpX.dispose();
-
   // 5. CLP at u = 3 (default) and over u.
   if (!done('clp')) {
     const t = performance.now();
@@ -316,13 +349,42 @@ export async function runExperiment(opts) {
   // 6. RNP restricted to the last BN layer (not the reference), same masks.
   if (!done('rnpLastLayer')) {
     const t = performance.now();
-    const r = rnp(model, rnpClean, { seed: 0, masks, layers: [lastBn], probe: probeFew });
-    state.phases.rnpLastLayer = { layer: lastBn, ...rnpSummary(r, evaluate(r.model), seconds(t)) };
+    const r = rnp(model, rnpClean, { seed: 0, masks, layers: lastLayers, probe: probeFew });
+    state.phases.rnpLastLayer = { layer: lastLayers.join(' + '), ...rnpSummary(r, evaluate(r.model), seconds(t)) };
     r.model.dispose();
     save();
     const p = state.phases.rnpLastLayer;
-    log(`RNP, ${lastBn} only: pick ${p.chosen?.value ?? 'none'}: ACC ${pct(p.eval.acc)} ASR ${pct(p.eval.asr)}`);
+    log(`RNP, ${p.layer} only: pick ${p.chosen?.value ?? 'none'}: ACC ${pct(p.eval.acc)} ASR ${pct(p.eval.asr)}`);
   }
+
+  // 4. Fine-Pruning (5 % clean), after CLP and the last-layer RNP (the RNP phases first: they are
+  // what a time-capped run must reach); its prune-only curve over every channel is phase 7.
+  const fpData = cleanFraction(trainSet, opts.fpFraction, opts.seed + 505).data;
+  const fpX = images(fpData.x);
+  if (!done('finePruning')) {
+    const t = performance.now();
+    log(`Fine-Pruning on ${fpData.y.length} clean images …`);
+    const f = finePruning(model, { x: fpX, y: fpData.y }, { seed: opts.seed + 606, probe: probeFew, ...(smoke ? { epochs: 1 } : {}) });
+    const time = seconds(t);
+    const lastKept = [...f.report.steps].reverse().find((s) => s.kept);
+    state.phases.finePruning = {
+      cleanCount: fpData.y.length,
+      time,
+      layer: f.report.layer,
+      order: f.report.order,
+      pruned: f.report.pruned,
+      steps: f.report.steps,
+      stoppedBy: f.report.stoppedBy,
+      prunedOnly: lastKept?.probe ?? probeFew(model),
+      fineTuning: f.report.fineTuning,
+      eval: evaluate(f.model),
+    };
+    f.model.dispose();
+    save();
+    const p = state.phases.finePruning;
+    log(`Fine-Pruning: ${time.toFixed(0)} s, ${p.pruned.length} channels: ACC ${pct(p.eval.acc)} ASR ${pct(p.eval.asr)}`);
+  }
+  fpX.dispose();
 
   // 7. Fine-Pruning's prune-only curve (the CSAW lab's plot).
   const fpX2 = images(fpData.x);
@@ -375,7 +437,7 @@ export async function runExperiment(opts) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const backend = await setupBackend();
-  log(`backend: ${backend}; ${opts.dataset}, filters ${opts.filters.join('/')}, ${opts.epochs} epochs → ${opts.out}`);
+  log(`backend: ${backend}; ${opts.dataset}, ${opts.model === 'resnet' ? `ResNet widths ${opts.widths.join('/')}` : `filters ${opts.filters.join('/')}`}, ${opts.epochs} epochs → ${opts.out}`);
   const state = await runExperiment(opts);
   log(`done (${state.wall.toFixed(0)} s this run); live tensors at the end: ${tf.memory().numTensors}`);
 }
