@@ -12,9 +12,12 @@ export {
   shardStatistics,
   reduceShardStatistics,
   shardCombine,
+  shardFoolsGoldHistory,
   type CoordinateWiseRule,
   type ShardAsk,
   type ShardCombinePlan,
+  type ShardHistoryMember,
+  type ShardSegment,
   type ShardSlice,
 } from './protocol.js';
 export {
@@ -39,6 +42,7 @@ export {
   createProcessShardEngine,
   type ProcessShardEngine,
   type ProcessShardEngineOptions,
+  type ProcessShardEngineStats,
   type ShardProcessMemory,
 } from './process-engine.js';
 export { loadShardSlice, type ShardSource } from './load.js';
