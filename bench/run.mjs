@@ -82,6 +82,15 @@ if (process.argv.includes('--deep-sight')) {
   process.exit(0);
 }
 
+// --byrd-saga-step (bench/lib/byrd-saga-step.mjs): one training step of the Byrd-SAGA experiment.
+if (process.argv.includes('--byrd-saga-step')) {
+  await (await import('./lib/byrd-saga-step.mjs')).runByrdSagaStep(process.argv.slice(2)).catch((e) => {
+    console.error(`bench: ${e.message}`);
+    process.exit(2);
+  });
+  process.exit(0);
+}
+
 // --backend webgpu: the WGSL kernels on a WebGPU device (bench/lib/webgpu.mjs: Node's webgpu
 // package, else headless Chromium), before the other backends asked for, if any.
 if (process.argv.includes('--backend') && (process.argv[process.argv.indexOf('--backend') + 1] ?? '').split(',').includes('webgpu')) {

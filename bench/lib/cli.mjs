@@ -94,6 +94,8 @@ Ctrl-C stops it within a second and still writes what was measured (labelled par
                        d=1e6 unless --n/--d; --only, --repeats K, --no-peers, --out FILE)
   --deep-sight         instead of the table: robust-agg/tfjs's deepSight on a 784-100-10 MLP (n=10,50;
                        --n, --probes K, --repeats K, --out FILE)
+  --byrd-saga-step     instead of the table: CPU ms of one SAGA + GM server step of the Byrd-SAGA experiment
+                       (50 + 20 workers, d = 39 760, one thread; --steps N, --warmup N, --out FILE)
   --help               this text
 `;
 

