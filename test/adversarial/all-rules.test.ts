@@ -89,7 +89,7 @@ const NOT_RULES = new Set([
   // in test/browser/webgpu.test.ts, and their CPU fallback in test/kernels/webgpu-node.test.ts
   'initWebGPU', 'releaseWebGPU', 'webgpuInfo', 'uploadUpdates', 'gpuBulyan', 'gpuCoordinateMedian',
   'gpuCosineDistances', 'gpuGeometricMedian', 'gpuGram', 'gpuKrum', 'gpuMean', 'gpuMeamed', 'gpuMultiKrum',
-  'gpuNnm', 'gpuRowNorms', 'gpuTrimmedMean',
+  'gpuNnm', 'gpuRowNorms', 'gpuTrimmedMean', 'gpuFlame', 'gpuCenteredClipping', 'gpuBucketing',
   // the rules by name, off the main thread and in rounds: equal to the one-shot calls on hostile data
   // in test/server/
   'createAggregator', 'listAggregators', 'aggregateAsync', 'closeAggregationWorkers', 'createRound',

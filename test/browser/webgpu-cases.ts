@@ -116,6 +116,32 @@ function plain(value: unknown): unknown {
   );
 }
 
+/** FLAME's global model G for the cases that cluster the models: dyadic values, the same bits everywhere. */
+export function globalOf(d: number): Float32Array {
+  return Float32Array.from({ length: d }, (_, k) => (((k * 37) % 64) - 32) / 8);
+}
+
+/** Centered clipping's starting point v₀ for the case that sets one. */
+export function centerOf(d: number): Float32Array {
+  return Float32Array.from({ length: d }, (_, k) => (((k * 11) % 16) - 8) / 16);
+}
+
+/** A two-segment layout (weights, then one bias) for FLAME's per-segment noise. */
+function layoutOf(d: number): Library.Layout {
+  if (d === 1) return [{ name: 'w', shape: [1], offset: 0, size: 1, trainable: true, kind: 'kernel' }];
+  return [
+    { name: 'w', shape: [d - 1], offset: 0, size: d - 1, trainable: true, kind: 'kernel' },
+    { name: 'b', shape: [1], offset: d - 1, size: 1, trainable: true, kind: 'bias' },
+  ];
+}
+
+/** Runs a pre-aggregator's output through a rule, destroying GPU-resident intermediate rows. */
+async function then<R>(rows: Float32Array[] | Library.GpuUpdates, rule: (u: Library.GpuInput) => Promise<R>): Promise<R> {
+  const r = await rule(rows);
+  if (!Array.isArray(rows)) rows.buffer.destroy();
+  return r;
+}
+
 /** The rule cases of a data set: name → run. */
 function ruleCases(lib: Lib, set: DataSet): Record<string, (u: Library.GpuInput) => Promise<Library.GpuAggregation<Library.Decision, unknown>>> {
   const { f } = set;
@@ -125,9 +151,21 @@ function ruleCases(lib: Lib, set: DataSet): Record<string, (u: Library.GpuInput)
     coordinateMedian: (u) => lib.gpuCoordinateMedian(u),
     trimmedMean: (u) => lib.gpuTrimmedMean(u, { f: Math.min(f, (set.rows.length - 1) >> 1) }),
     meamed: (u) => lib.gpuMeamed(u, { f: Math.min(f, (set.rows.length - 1) >> 1) }),
+    bucketingThenMedian: async (u) => then(await lib.gpuBucketing(u, { bucketSize: 2, seed: 9 }), (b) => lib.gpuCoordinateMedian(b)),
   };
   if (set.coordinateOnly === true) return cases;
+  const n = set.rows.length;
+  const d = set.rows[0].length;
   cases.geometricMedian = (u) => lib.gpuGeometricMedian(u);
+  cases.bucketingThenMean = async (u) => then(await lib.gpuBucketing(u, { bucketSize: 3, seed: 4 }), (b) => lib.gpuMean(b));
+  cases.flame = (u) => lib.gpuFlame(u, { lambda: 0 });
+  cases.flameNoise = (u) => lib.gpuFlame(u, { seed: 7 });
+  cases.flameModels = (u) => lib.gpuFlame(u, { lambda: 0.01, seed: 3, global: globalOf(d) });
+  cases.flameWeightedLayout = (u) =>
+    lib.gpuFlame(u, { seed: 5, global: globalOf(d), clusterOn: 'updates', layout: layoutOf(d), weights: Array.from({ length: n }, (_, i) => 1 + (i % 4)) });
+  cases.centeredClipping = (u) => lib.gpuCenteredClipping(u);
+  cases.centeredClippingCenter = (u) =>
+    lib.gpuCenteredClipping(u, { tau: 0.5, iterations: 3, center: centerOf(d), weights: Array.from({ length: n }, (_, i) => 2 + (i % 3)) });
   if (set.rows.length >= 2 * f + 3) {
     cases.krum = (u) => lib.gpuKrum(u, { f });
     cases.multiKrum = (u) => lib.gpuMultiKrum(u, { f });

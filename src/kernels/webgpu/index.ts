@@ -2,9 +2,12 @@
 export { initWebGPU, releaseWebGPU, webgpuInfo, type InitWebGPUOptions, type WebGPUInfo } from './device.js';
 export { MAX_GPU_SELECT_ROWS, uploadUpdates, type GpuUpdates, type GpuVector } from './kernels.js';
 export {
+  gpuBucketing,
   gpuBulyan,
+  gpuCenteredClipping,
   gpuCoordinateMedian,
   gpuCosineDistances,
+  gpuFlame,
   gpuGeometricMedian,
   gpuGram,
   gpuKrum,

@@ -84,6 +84,30 @@ export function uploadRows(call: GpuCall, rows: readonly Float32Array[], d: numb
 }
 
 /**
+ * A new buffer holding the n rows of x followed by `extra` rows (one of them may be left zero,
+ * as a slot the caller writes later): for kernels that need one more vector among the rows (G
+ * for FLAME's models, the centre of centered clipping). Throws UNSUPPORTED when (n + extra)·d·4
+ * bytes exceed the binding limit. The caller destroys the buffer. @internal
+ */
+export function extendRows(
+  call: GpuCall,
+  rule: string,
+  x: GpuBuffer,
+  n: number,
+  d: number,
+  extra: ReadonlyArray<Float32Array | null>,
+): GpuBuffer {
+  const rows = n + extra.length;
+  checkSize(rule, rows, d, call.device.limits.maxStorageBufferBindingSize ?? 134217728);
+  const buffer = call.device.createBuffer({ size: Math.max(16, rows * d * 4), usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
+  call.copy(x, 0, buffer, 0, n * d * 4);
+  extra.forEach((r, k) => {
+    if (r !== null) call.device.queue.writeBuffer(buffer, (n + k) * d * 4, r.buffer, r.byteOffset, d * 4);
+  });
+  return buffer;
+}
+
+/**
  * Copies client updates into one new GPU buffer in the {@link GpuUpdates} layout (row i at byte
  * offset 4·i·d) on the device `initWebGPU` set up: what the `gpu…` rules do with Float32Array
  * inputs, exposed so that an upload can be timed, reused across rules, or skipped when the
@@ -138,28 +162,30 @@ export async function scanRows(call: GpuCall, x: GpuBuffer, n: number, d: number
 /**
  * The Gram matrix of the rows `rows` (buffer row indices) of x on the GPU, as the plain kernel's
  * `gram(rows, centre)` returns it (row-major m×m float64, both halves), centred on the robust
- * centre (`mags` from {@link scanRows}) or not. With `diagonalOnly`, only the diagonal (squared
- * norms) is computed; the rest is 0. @internal
+ * centre (`mags` from {@link scanRows}), on one row of x (a number: that row is subtracted from
+ * every row, so the diagonal holds the squared distances to it), or not. With `diagonalOnly`,
+ * only the diagonal (squared norms) is computed; the rest is 0. @internal
  */
 export async function gramOnGpu(
   call: GpuCall,
   x: GpuBuffer,
   d: number,
   rows: readonly number[],
-  centred: RowScan | null,
+  centredOn: RowScan | number | null,
   diagonalOnly = false,
 ): Promise<Float64Array> {
+  const centred = centredOn !== null;
   const m = rows.length;
   const nb = Math.ceil(d / CENTRE_BLOCK);
   const sel = call.upload(Uint32Array.from(rows));
-  const centre = call.storage(nb * 4);
+  const centre = typeof centredOn === 'number' ? call.upload(new Uint32Array(nb).fill(centredOn)) : call.storage(nb * 4);
   const cm = call.storage(m * nb * 4);
   const rowM = call.storage(m * 4);
   const ts = call.storage(m * 4);
-  if (centred !== null) {
-    call.run('CENTRE', [centred.mags, sel, centre, call.params({ m, nb })], Math.ceil(nb / 64));
+  if (centredOn !== null && typeof centredOn !== 'number') {
+    call.run('CENTRE', [centredOn.mags, sel, centre, call.params({ m, nb })], Math.ceil(nb / 64));
   }
-  call.run('BLOCKMAX', [x, sel, centre, cm, call.params({ d, m, nb, c: centred !== null ? 1 : 2 })], nb, m);
+  call.run('BLOCKMAX', [x, sel, centre, cm, call.params({ d, m, nb, c: centred ? 1 : 2 })], nb, m);
   call.run('ROWMAX', [cm, rowM, call.params({ nb })], m);
   call.run('SCALES', [rowM, ts, call.params({ m })], Math.ceil(m / 64));
   const tiles = Math.ceil(m / TILE);
@@ -176,7 +202,7 @@ export async function gramOnGpu(
   const part = call.storage(chunks * m * m * 4);
   call.run(
     'GRAM',
-    [x, sel, centre, ts, part, call.params({ d, m, a: chunk, b: tiles, c: centred !== null ? 1 : 0, e: diagonalOnly ? 1 : 0 })],
+    [x, sel, centre, ts, part, call.params({ d, m, a: chunk, b: tiles, c: centred ? 1 : 0, e: diagonalOnly ? 1 : 0 })],
     tilePairs,
     chunks,
   );

@@ -1,10 +1,20 @@
 import type { Aggregation, Decision } from '../../core/decision.js';
 import { RobustAggError } from '../../core/errors.js';
-import { indicesOverInput, remainingByzantine, weightsOverInput, type FiniteClients } from '../../core/finite-clients.js';
-import { readOptions, type CommonOptions } from '../../core/options.js';
+import { finiteClients, indicesOverInput, remainingByzantine, weightsOverInput, type FiniteClients } from '../../core/finite-clients.js';
+import { readOptions, requireInteger, requireNumber, requireVector, type CommonOptions } from '../../core/options.js';
+import { randomPermutation, resolveValidRng } from '../../core/random.js';
+import { allEqual, normalisedClientWeights, readClientWeights } from '../../core/weights.js';
 import { validateUpdates } from '../../core/updates.js';
 import { bulyanSelection, bulyanWithDecision, type BulyanDecision, type BulyanOptions } from '../../aggregators/bulyan.js';
+import {
+  CENTERED_CLIPPING_MAX_ITERATIONS,
+  centeredClippingWithDecision,
+  type CenteredClippingDecision,
+  type CenteredClippingOptions,
+} from '../../aggregators/centered-clipping.js';
 import { coordinateMedianWithDecision, type CoordinateMedianOptions } from '../../aggregators/coordinate-median.js';
+import { finishFlame, flameDecisionFromDistances, flameDistances, flameSettings } from '../../aggregators/flame-decision.js';
+import { flameWithDecision, readFlameOptions, type FlameDecision, type FlameOptions } from '../../aggregators/flame.js';
 import {
   geometricMedianWithDecision,
   readGeometricMedianOptions,
@@ -18,6 +28,7 @@ import { meamedWithDecision, type MeamedOptions } from '../../aggregators/meamed
 import { meanWithDecision, type MeanDecision, type MeanOptions } from '../../aggregators/mean.js';
 import { multiKrumWithDecision, type MultiKrumOptions } from '../../aggregators/multi-krum.js';
 import { trimmedMeanWithDecision, type TrimmedMeanDecision, type TrimmedMeanOptions } from '../../aggregators/trimmed-mean.js';
+import { bucketing, type BucketingOptions } from '../../pre-aggregators/bucketing.js';
 import { nnm, type NnmOptions } from '../../pre-aggregators/nnm.js';
 import { cosineDistancesFromGram } from '../cosine-distances.js';
 import { gram, squaredDistancesFromGram } from '../gram.js';
@@ -28,6 +39,7 @@ import {
   checkGpuUpdates,
   checkSize,
   combineOnGpu,
+  extendRows,
   gramOnGpu,
   isGpuUpdates,
   scanRows,
@@ -73,8 +85,8 @@ interface GpuRun {
   readonly clients: FiniteClients;
 }
 
-/** A body's result: the aggregate as a new d-vector buffer, or a row of x to copy. */
-type GpuResult<D> = { out: GpuBuffer; decision: D } | { row: number; decision: D };
+/** A body's result: the aggregate as a new d-vector buffer, a row of x to copy, or on the host. */
+type GpuResult<D> = { out: GpuBuffer; decision: D } | { row: number; decision: D } | { host: Float32Array; decision: D };
 
 /** Downloads GpuUpdates rows to the host (the CPU fallback for GPU-resident updates). */
 async function download(call: GpuCall, updates: GpuUpdates): Promise<Float32Array[]> {
@@ -89,11 +101,26 @@ async function download(call: GpuCall, updates: GpuUpdates): Promise<Float32Arra
  * count by running `cpu` on surrogate one-column rows with the same finite pattern (same errors,
  * same option reads), and runs `body` on the GPU.
  */
-async function runRule<U extends GpuInput, D extends Decision>(
+function runRule<U extends GpuInput, D extends Decision>(
   rule: string,
   updates: U,
   cpu: (rows: readonly Float32Array[]) => Aggregation<D>,
   body: (run: GpuRun, surrogate: Aggregation<D>) => Promise<GpuResult<D>>,
+): Promise<GpuAggregation<D, GpuOutput<U>>> {
+  return runRuleWith(rule, updates, cpu, (rows) => cpu(rows), body);
+}
+
+/**
+ * {@link runRule} with its own check: `check(surrogateRows, d)` (one-column rows with the real
+ * rows' finite pattern, and the real d) throws the CPU rule's errors in the CPU rule's order and
+ * returns what the body needs; for rules whose options depend on d (a vector of length d).
+ */
+async function runRuleWith<U extends GpuInput, D extends Decision, C>(
+  rule: string,
+  updates: U,
+  cpu: (rows: readonly Float32Array[]) => Aggregation<D>,
+  check: (surrogateRows: Float32Array[], d: number) => C,
+  body: (run: GpuRun, checked: C) => Promise<GpuResult<D>>,
 ): Promise<GpuAggregation<D, GpuOutput<U>>> {
   const onGpu = isGpuUpdates(updates);
   if (!webgpuState.selected) {
@@ -128,14 +155,17 @@ async function runRule<U extends GpuInput, D extends Decision>(
     }
     const scan = await scanRows(call, x, n, d);
     const surrogateRows = scan.nonFinite.map((bad) => Float32Array.of(bad ? NaN : 0));
-    const surrogate = cpu(surrogateRows);
+    const surrogate = check(surrogateRows, d);
     const index: number[] = [];
     const dropped: number[] = [];
     scan.nonFinite.forEach((bad, i) => (bad ? dropped : index).push(i));
     const clients: FiniteClients = { rows: [], index, dropped, n, d };
     const result = await body({ call, x, n, d, scan, index, clients }, surrogate);
     let out: GpuBuffer;
-    if ('row' in result) {
+    if ('host' in result) {
+      if (!onGpu) return { aggregate: result.host, decision: result.decision } as unknown as GpuAggregation<D, GpuOutput<U>>;
+      out = call.upload(result.host, true);
+    } else if ('row' in result) {
       out = call.storage(d * 4, true);
       call.copy(x, result.row * d * 4, out, 0, d * 4);
     } else {
@@ -423,6 +453,182 @@ export async function gpuBulyan<U extends GpuInput>(
   });
 }
 
+/**
+ * `flame` (FLAME, Nguyen et al., USENIX Security 2022) on the WebGPU kernels: the uncentred Gram
+ * matrix on the GPU (with the global model G as one more row when clustering the models; for
+ * {@link GpuUpdates} that is a copy of the updates with G appended, (n+1)·d·4 bytes), the norms
+ * and cosine distances from it; then on the host, from these n-sized and n×n results, the very
+ * code `flameWithDecision` runs (HDBSCAN, the median norm S, the clip factors min(1, S/‖Δᵢ‖), the
+ * averaging weights); the weighted combination on the GPU.
+ *
+ * **Noise.** With λ > 0 the aggregate is read back and the noise is added on the host by the CPU
+ * rule's own code: the same seeded generator (`seed` or `rng`), the same draws in the same order
+ * (per coordinate, or segment by segment with `layout`), so for the same inputs and seed the noise
+ * is the CPU rule's, and an `rng` passed in advances exactly as there. For {@link GpuUpdates} the
+ * noised aggregate is uploaded again (one d-vector each way); with λ = 0 it never leaves the GPU.
+ *
+ * Same options, errors and decision as `flameWithDecision` (labels, admitted clients and clip
+ * factors decided from a Gram matrix within the kernels' per-pair bound, so the same clusters
+ * barring cosine distances within 3·2⁻¹⁷ of a tie; the numbers in the decision within that
+ * bound); the aggregate within float32 rounding of the CPU rule's. CPU kernels unless the backend
+ * is `'webgpu'`.
+ *
+ * @param updates - n Float32Array updates Δᵢ of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see `FlameOptions`: `seed` or `rng` (required while λ > 0), `lambda`,
+ *   `global`, `clusterOn`, `layout`, `weights`, `nonFinite`.
+ * @returns the aggregate (with its noise) and the `FlameDecision`.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuFlame, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const updates = Array.from({ length: 10 }, (_, i) =>
+ *   Float32Array.from({ length: 20 }, (_, k) => (i < 8 ? 0.01 * Math.sin(k + i) : 0.05 * Math.sin(3 * k))),
+ * );
+ * const { aggregate, decision } = await gpuFlame(updates, { seed: 7 });
+ * console.log(decision.admitted, decision.medianNorm, aggregate.length);
+ * ```
+ */
+export async function gpuFlame<U extends GpuInput>(
+  updates: U,
+  options?: FlameOptions,
+): Promise<GpuAggregation<FlameDecision, GpuOutput<U>>> {
+  const rule = 'flame';
+  const read = readFlameOptions(rule, options);
+  return runRuleWith(
+    rule,
+    updates,
+    (rows) => flameWithDecision(rows, read.opts),
+    (rows, d) => {
+      const clients = finiteClients(rows, rule, read.opts.nonFinite);
+      return { clients, settings: flameSettings(rule, read, { n: clients.n, d, index: clients.index }) };
+    },
+    async (run, { settings }) => {
+      const { call, n, d, index } = run;
+      const m = index.length;
+      const withGlobal = settings.clusterOn === 'models';
+      const ext = withGlobal ? extendRows(call, rule, run.x, n, d, [settings.global]) : null;
+      try {
+        const g = await gramOnGpu(call, ext ?? run.x, d, withGlobal ? [...index, n] : index, null);
+        const { norms, cosine } = flameDistances(g, m, withGlobal);
+        const choice = flameDecisionFromDistances(rule, norms, cosine, settings.scaled, index);
+        const out = combineOnGpu(call, run.x, d, index, choice.w);
+        if (settings.rng === null || settings.lambda === 0) {
+          return { out, decision: finishFlame(rule, new Float32Array(0), run.clients, settings, choice, norms, cosine) };
+        }
+        const [bytes] = await call.read([out, d * 4]);
+        out.destroy();
+        const host = new Float32Array(bytes);
+        return { host, decision: finishFlame(rule, host, run.clients, settings, choice, norms, cosine) };
+      } finally {
+        call.submit();
+        ext?.destroy();
+      }
+    },
+  );
+}
+
+/**
+ * `centeredClipping` (Karimireddy, He & Jaggi, ICML 2021) on the WebGPU kernels, iterating on the
+ * data as the CPU rule does: per iteration the distances ‖xᵢ − v‖ on the GPU (the Gram kernel's
+ * diagonal centred on v, with per-row power-of-two scales: within 2⁻¹⁷ relative, no overflow for
+ * any finite input), the clip factors min(1, τ/‖xᵢ − v‖) and weights on the host (n numbers), and
+ * v ← (1 − Σc)·v + Σ cᵢxᵢ as one weighted combination on the GPU; v stays on the GPU between
+ * iterations (as one more row after a copy of the updates: (n+1)·d·4 bytes). Same options,
+ * errors and decision as `centeredClippingWithDecision` (clip factors and weights within the
+ * distance bound); the aggregate within float32 rounding per iteration. CPU kernels unless the
+ * backend is `'webgpu'`.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see `CenteredClippingOptions`: `tau` (finite > 0, default 10), `iterations`
+ *   (an integer in [1, 100], default 5), `center` (v₀, finite, length d; default 0), `weights`,
+ *   `nonFinite`.
+ * @returns the last iterate and the `CenteredClippingDecision`.
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuCenteredClipping, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const updates = [Float32Array.of(0.2, 0), Float32Array.of(0, 0.3), Float32Array.of(40, 30)];
+ * const { decision } = await gpuCenteredClipping(updates, { tau: 0.5, iterations: 1 });
+ * console.log(decision.clipFactors); // about [1, 1, 0.01]: only the far client was clipped
+ * ```
+ */
+export async function gpuCenteredClipping<U extends GpuInput>(
+  updates: U,
+  options?: CenteredClippingOptions,
+): Promise<GpuAggregation<CenteredClippingDecision, GpuOutput<U>>> {
+  const rule = 'centeredClipping';
+  const o = readOptions(rule, options, ['tau', 'iterations', 'center', 'weights', 'nonFinite']);
+  // The CPU rule's checks, in its order: τ and L, the clients, v₀ (length d), the weights.
+  const tau = requireNumber(rule, 'tau', o.tau ?? 10, 0, Infinity, true);
+  const iterations = requireInteger(rule, 'iterations', o.iterations ?? 5, 1, CENTERED_CLIPPING_MAX_ITERATIONS);
+  return runRuleWith(
+    rule,
+    updates,
+    (rows) => centeredClippingWithDecision(rows, o),
+    (rows, d) => {
+      const clients = finiteClients(rows, rule, o.nonFinite);
+      const center = o.center === undefined ? null : requireVector(rule, 'center', o.center, d);
+      const given = o.weights === undefined ? null : readClientWeights(rule, o.weights, clients.n);
+      const normalised = given === null ? null : normalisedClientWeights(rule, given, clients.index);
+      return { center, normalised };
+    },
+    async (run, { center, normalised }) => {
+      const { call, n, d, index } = run;
+      const m = index.length;
+      // Equal weights are the unweighted rule (its exact operations: c_k/m), as on the CPU.
+      const w = normalised === null || allEqual(normalised) ? null : normalised;
+      const ext = extendRows(call, rule, run.x, n, d, [center === null ? null : Float32Array.from(center)]);
+      const rowsAndV = [...index, n];
+      let centerWeight = 1;
+      const a = new Float64Array(m);
+      const clip = new Float64Array(m);
+      let out: GpuBuffer | null = null;
+      try {
+        for (let it = 0; it < iterations; it++) {
+          const g = await gramOnGpu(call, ext, d, index, n, true); // ‖x_k − v‖² on the diagonal
+          out?.destroy(); // copied into ext and submitted by the read above
+          let kept = 0;
+          for (let k = 0; k < m; k++) {
+            const dist = Math.sqrt(g[k * m + k]);
+            clip[k] = dist <= tau ? 1 : tau / dist;
+            kept += w === null ? clip[k] / m : clip[k] * w[k];
+          }
+          const step = new Float64Array(m + 1);
+          for (let k = 0; k < m; k++) step[k] = w === null ? clip[k] / m : clip[k] * w[k];
+          step[m] = 1 - kept;
+          out = combineOnGpu(call, ext, d, rowsAndV, step);
+          if (it < iterations - 1) call.copy(out, 0, ext, n * d * 4, d * 4);
+          centerWeight *= 1 - kept;
+          for (let k = 0; k < m; k++) a[k] = (1 - kept) * a[k] + step[k];
+        }
+      } catch (e) {
+        call.submit();
+        out?.destroy();
+        throw e;
+      } finally {
+        call.submit();
+        ext.destroy();
+      }
+      return {
+        out: out as GpuBuffer,
+        decision: {
+          rule,
+          n,
+          dropped: run.clients.dropped,
+          weights: weightsOverInput(a, run.clients),
+          centerWeight,
+          clipFactors: weightsOverInput(clip, run.clients),
+          ...(normalised === null ? {} : { clientWeights: weightsOverInput(normalised, run.clients) }),
+        },
+      };
+    },
+  );
+}
+
 /** Runs a kernel on all rows (which must be finite): the GPU when selected, else `cpu`. */
 async function kernelCall<T>(
   name: string,
@@ -588,13 +794,114 @@ export type GpuRows<U extends GpuInput> = U extends GpuUpdates ? GpuUpdates : Fl
 export async function gpuNnm<U extends GpuInput>(updates: U, options: NnmOptions): Promise<GpuRows<U>> {
   const rule = 'nnm';
   const o = readOptions(rule, options, ['f', 'nonFinite']) as NnmOptions;
+  return runPreAggregator(
+    rule,
+    updates,
+    (rows) => nnm(rows, o),
+    (surrogateRows) => void nnm(surrogateRows, o), // the rule's own checks and errors
+    async (call, x, d, index, clients, out) => {
+      const m = index.length;
+      const keep = m - remainingByzantine(o.f, clients);
+      if (m === 1) {
+        call.copy(x, index[0] * d * 4, out, 0, d * 4);
+        return;
+      }
+      const dist = squaredDistancesFromGram(await gramOnGpu(call, x, d, index, clients.scan), m);
+      const w = new Float64Array(m);
+      for (let i = 0; i < m; i++) {
+        w.fill(0);
+        for (const j of lowestScores(dist.subarray(i * m, (i + 1) * m), keep)) w[j] = 1 / keep;
+        const part = combineOnGpu(call, x, d, index, w);
+        call.copy(part, 0, out, i * d * 4, d * 4);
+        call.submit();
+        part.destroy();
+      }
+    },
+    (clients) => clients.index.length,
+  );
+}
+
+/**
+ * `bucketing` (Karimireddy, He & Jaggi, ICLR 2022) on the WebGPU kernels: the shuffle on the host
+ * (the same seeded permutation as `bucketing`: same generator, same draws, so an `rng` passed in
+ * advances exactly as there), each bucket's mean as one weighted combination on the GPU. For
+ * {@link GpuUpdates} the bucket means stay on the GPU (a new GpuUpdates of ⌈n'/s⌉ rows the caller
+ * destroys), so `gpuBucketing` then `gpuKrum`, `gpuCoordinateMedian` or any `gpu…` rule never
+ * leaves it. Same options and errors as `bucketing`; rows within float32 rounding of its (the GPU
+ * adds in float32). CPU kernels unless the backend is `'webgpu'`.
+ *
+ * @param updates - n Float32Array updates of length d (uploaded), or {@link GpuUpdates}.
+ * @param options - see `BucketingOptions`: `seed` or `rng` (required), `bucketSize` (an integer
+ *   ≥ 1, default 2), `nonFinite`.
+ * @returns the ⌈n'/s⌉ bucket means (n' finite clients).
+ * @category Kernels
+ * @example
+ * ```ts
+ * import { gpuBucketing, gpuCoordinateMedian, initWebGPU, setKernelBackend } from 'robust-agg';
+ *
+ * if ((await initWebGPU()) !== null) setKernelBackend('webgpu');
+ * const updates = [1, 1.1, 0.9, 1.2, 0.8, 1, 1.05, 0.95, 20].map((v) => Float32Array.of(v, -v));
+ * const buckets = await gpuBucketing(updates, { bucketSize: 2, seed: 1 });
+ * console.log(buckets.length, (await gpuCoordinateMedian(buckets)).aggregate); // 5, close to [1, -1]
+ * ```
+ */
+export async function gpuBucketing<U extends GpuInput>(updates: U, options: BucketingOptions): Promise<GpuRows<U>> {
+  const rule = 'bucketing';
+  const o = readOptions(rule, options, ['bucketSize', 'seed', 'rng', 'nonFinite']);
+  if (!webgpuState.selected) return runPreAggregator(rule, updates, (rows) => bucketing(rows, o as BucketingOptions), () => undefined, async () => undefined, () => 0);
+  // The CPU rule's checks, in its order: the bucket size and the generator, then the clients.
+  const s = requireInteger(rule, 'bucketSize', o.bucketSize ?? 2, 1, Number.MAX_SAFE_INTEGER);
+  const rng = resolveValidRng({ seed: o.seed, rng: o.rng }, rule);
+  let order: number[] = [];
+  return runPreAggregator(
+    rule,
+    updates,
+    (rows) => bucketing(rows, o as BucketingOptions),
+    (surrogateRows) => {
+      order = randomPermutation(finiteClients(surrogateRows, rule, o.nonFinite).rows.length, rng);
+    },
+    async (call, x, d, index, _clients, out) => {
+      for (let start = 0, b = 0; start < index.length; start += s, b++) {
+        const members = order.slice(start, start + s).map((k) => index[k]);
+        const part = combineOnGpu(call, x, d, members, new Float64Array(members.length).fill(1 / members.length));
+        call.copy(part, 0, out, b * d * 4, d * 4);
+        call.submit();
+        part.destroy();
+      }
+    },
+    (clients) => Math.ceil(clients.index.length / s),
+  );
+}
+
+/**
+ * Runs a pre-aggregator: `cpu` on the CPU kernels unless the backend is 'webgpu' (GPU-resident
+ * updates read back, the rows uploaded again); else uploads (arrays), scans the rows, runs
+ * `check` on surrogate one-column rows with the same finite pattern (the rule's errors), and
+ * `body`, which writes `count(clients)` rows into `out`. Returns Float32Array rows for arrays,
+ * {@link GpuUpdates} for GPU inputs.
+ */
+async function runPreAggregator<U extends GpuInput>(
+  rule: string,
+  updates: U,
+  cpu: (rows: readonly Float32Array[]) => Float32Array[],
+  check: (surrogateRows: Float32Array[]) => void,
+  body: (
+    call: GpuCall,
+    x: GpuBuffer,
+    d: number,
+    index: number[],
+    clients: FiniteClients & { scan: RowScan },
+    out: GpuBuffer,
+  ) => Promise<void>,
+  count: (clients: FiniteClients) => number,
+): Promise<GpuRows<U>> {
   const onGpu = isGpuUpdates(updates);
   if (!webgpuState.selected) {
-    if (!onGpu) return nnm(updates as readonly Float32Array[], o) as unknown as GpuRows<U>;
+    if (!onGpu) return cpu(updates as readonly Float32Array[]) as unknown as GpuRows<U>;
     const call = new GpuCall(rule);
     try {
       checkGpuUpdates(updates, rule, Infinity);
-      const mixed = nnm(await download(call, updates), o);
+      const mixed = cpu(await download(call, updates));
       const flat = new Float32Array(mixed.length * updates.d);
       mixed.forEach((row, i) => flat.set(row, i * updates.d));
       return { buffer: call.upload(flat, true), n: mixed.length, d: updates.d } as unknown as GpuRows<U>;
@@ -605,7 +912,6 @@ export async function gpuNnm<U extends GpuInput>(updates: U, options: NnmOptions
   const call = new GpuCall(rule);
   const maxBinding = call.device.limits.maxStorageBufferBindingSize ?? 134217728;
   let owned: GpuBuffer | null = null;
-  const parts: GpuBuffer[] = [];
   try {
     let x: GpuBuffer;
     let n: number;
@@ -622,25 +928,19 @@ export async function gpuNnm<U extends GpuInput>(updates: U, options: NnmOptions
       x = owned;
     }
     const scan = await scanRows(call, x, n, d);
-    nnm(scan.nonFinite.map((bad) => Float32Array.of(bad ? NaN : 0)), o); // the rule's own checks and errors
+    check(scan.nonFinite.map((bad) => Float32Array.of(bad ? NaN : 0)));
     const index: number[] = [];
     const dropped: number[] = [];
     scan.nonFinite.forEach((bad, i) => (bad ? dropped : index).push(i));
-    const m = index.length;
-    const keep = m - remainingByzantine(o.f, { rows: [], index, dropped, n, d });
+    const clients = { rows: [], index, dropped, n, d, scan };
+    const m = count(clients);
     const out = call.storage(m * d * 4, true);
-    if (m === 1) {
-      call.copy(x, index[0] * d * 4, out, 0, d * 4);
-    } else {
-      const dist = squaredDistancesFromGram(await gramOnGpu(call, x, d, index, scan), m);
-      const w = new Float64Array(m);
-      for (let i = 0; i < m; i++) {
-        w.fill(0);
-        for (const j of lowestScores(dist.subarray(i * m, (i + 1) * m), keep)) w[j] = 1 / keep;
-        const part = combineOnGpu(call, x, d, index, w);
-        parts.push(part);
-        call.copy(part, 0, out, i * d * 4, d * 4);
-      }
+    try {
+      await body(call, x, d, index, clients, out);
+    } catch (e) {
+      call.submit();
+      out.destroy();
+      throw e;
     }
     if (onGpu) return { buffer: out, n: m, d } as unknown as GpuRows<U>;
     const [bytes] = await call.read([out, m * d * 4]);
@@ -649,7 +949,6 @@ export async function gpuNnm<U extends GpuInput>(updates: U, options: NnmOptions
     return Array.from({ length: m }, (_, i) => all.slice(i * d, (i + 1) * d)) as unknown as GpuRows<U>;
   } finally {
     call.close();
-    for (const p of parts) p.destroy();
     owned?.destroy();
   }
 }
