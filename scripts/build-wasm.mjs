@@ -30,6 +30,7 @@ const FAMILIES = [
   { name: 'gram', constant: 'GRAM_WASM_BASE64', what: 'the centred Gram matrix' },
   { name: 'select', constant: 'SELECT_WASM_BASE64', what: 'column-wise selection (median, trimmed mean, mean around the median)' },
   { name: 'lp', constant: 'LP_WASM_BASE64', what: 'pairwise lp distances for p = 1, infinity and integer p (krumLp)' },
+  { name: 'pairs', constant: 'PAIRS_WASM_BASE64', what: "float64 pair statistics for the aggregation rounds' precompute" },
 ];
 
 /** Compiles one entry of assembly/entry/ (SIMD on, no runtime allocation, no imports) to wasm bytes. */

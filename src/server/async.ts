@@ -2,7 +2,7 @@ import type { Decision } from '../core/decision.js';
 import { RobustAggError, type RobustAggErrorCode } from '../core/errors.js';
 import { describeValue } from '../core/options.js';
 import { validateUpdates, type Updates } from '../core/updates.js';
-import type { RunJob, WorkerLike } from './protocol.js';
+import type { RowMessage, RunJob, WorkerLike } from './protocol.js';
 import { startWorker } from './worker-host.js';
 import { checkOptions, registryEntry, type ConfiguredAggregator, type RuleResult } from './registry.js';
 
@@ -108,6 +108,11 @@ export class WorkerLease {
         );
       }
     });
+  }
+
+  /** Posts a message that needs no answer (a round's arrival) to the reserved worker. */
+  send(message: RowMessage): void {
+    if (this.worker !== null && !this.done) this.worker.post(message, []);
   }
 
   /** Gives the worker back (kept idle for the next call when `keep`, stopped otherwise). */

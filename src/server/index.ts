@@ -10,6 +10,7 @@ export {
 export { aggregateAsync, closeAggregationWorkers, type AsyncRunOptions, type WorkerPriority } from './async.js';
 export {
   createRound,
+  PRECOMPUTED_RULES,
   type AddOptions,
   type ClientId,
   type ClientOutcome,

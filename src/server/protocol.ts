@@ -14,7 +14,33 @@ export interface RunJob {
   /** Row i is `new Float32Array(buffers[rowBuffer[i]], rowOffset[i], d)`. */
   readonly rowBuffer: Int32Array;
   readonly rowOffset: Float64Array;
+  /**
+   * A round's precompute: row i is the round's arrival `arrivals[i]`, whose pair statistics the
+   * worker built from the {@link RowMessage}s before this job (absent: nothing precomputed).
+   */
+  readonly arrivals?: Int32Array;
 }
+
+/**
+ * A round's arrival, sent to its worker as soon as the update is in the arena: the worker pairs it
+ * with the rows it already holds (src/server/pair-table.ts). A new `round` number starts a new
+ * table. No reply. @internal
+ */
+export interface RowMessage {
+  readonly kind: 'row';
+  /** The round's number (unique per process). */
+  readonly round: number;
+  /** The client's position in arrival order (copies can finish out of order). */
+  readonly arrival: number;
+  readonly d: number;
+  readonly buffer: SharedArrayBuffer;
+  readonly offset: number;
+  /** False for an update holding NaN or ±Infinity (held for the rule, never paired). */
+  readonly finite: boolean;
+}
+
+/** What the calling thread posts to an aggregation worker. @internal */
+export type WorkerMessage = RunJob | RowMessage;
 
 /** The worker's answer. @internal */
 export type RunReply =
@@ -33,7 +59,7 @@ export type HostPriority = 'background' | 'normal';
 
 /** What the library needs of a worker, in Node (worker_threads) and in browsers (Web Worker). @internal */
 export interface WorkerLike {
-  post(job: RunJob, transfer: ArrayBuffer[]): void;
+  post(message: WorkerMessage, transfer: ArrayBuffer[]): void;
   /** Keeps the process alive while a job runs (Node); no-op in browsers. */
   hold(busy: boolean): void;
   terminate(): void;

@@ -45,7 +45,45 @@ export interface RoundOptions {
   signal?: AbortSignal;
   /** Scheduling priority of the round's worker (see {@link AsyncRunOptions.priority}). Default `'background'`. */
   priority?: WorkerPriority;
+  /**
+   * Pair up updates as they arrive: the worker computes each new update's float64 dot products
+   * and squared distances with every update already received, while the next one is in flight,
+   * so that `close()` of a Gram-based rule only decides and combines (its tail latency drops from
+   * an O(n²d) pass to O(nd)). The rule's Gram matrix then comes from these statistics, which are
+   * more accurate than the one-shot kernel's (float64 products of the float32 values, distances
+   * summed from the differences): results equal the one-shot call's within that kernel's
+   * documented bound (2⁻¹⁷ of the pair's centred norms, see the performance guide) rather than bit for bit, and a selection
+   * can differ only where two clients' scores are that close. Costs the worker a second copy of the
+   * updates (in its WebAssembly memory, up to 2 GiB; past that the rest is computed at close) and
+   * O(n²d) work spread over the arrivals. Only with SharedArrayBuffer (Node; browsers that are
+   * cross-origin isolated) and the fast kernels, and only consulted at sizes where the rule would
+   * use the WebAssembly Gram kernel (n·d ≥ 2¹⁶). Default: true for the rules that use the Gram
+   * matrix ({@link PRECOMPUTED_RULES}), false otherwise; false gives the one-shot call's bits.
+   */
+  precompute?: boolean;
 }
+
+/**
+ * The rules whose rounds pair up updates as they arrive by default (see
+ * {@link RoundOptions.precompute}): every rule that asks the Gram kernel for the Gram matrix of
+ * its clients (centred for distances, or not for cosines and norms).
+ *
+ * @category Server
+ */
+export const PRECOMPUTED_RULES: readonly string[] = [
+  'krum',
+  'multiKrum',
+  'krumLp',
+  'bulyan',
+  'bulyanVariant',
+  'geometricMedian',
+  'flame',
+  'mda',
+  'caf',
+  'smea',
+  'dnc',
+  'clippedClustering',
+];
 
 /**
  * Per-client options of {@link Round.add}.
@@ -189,7 +227,15 @@ async function copyChecked(update: Float32Array, target: Float32Array): Promise<
   return finite;
 }
 
+/** The arrival number of each client kept for the rule (those not left out), in order. */
+function arrivalsOf(slots: readonly Slot[]): Int32Array {
+  const out: number[] = [];
+  for (let a = 0; a < slots.length; a++) if (!slots[a].left) out.push(a);
+  return Int32Array.from(out);
+}
+
 const MAX_EXPECTED = 1_000_000;
+let nextRound = 1;
 const MIN_SEGMENT_ROWS = 8;
 
 interface Segment {
@@ -244,7 +290,10 @@ export function createRound(options: RoundOptions): Round {
   if (options === null || typeof options !== 'object') {
     throw new RobustAggError('INVALID_OPTION', `${who}: options must be an object, got ${describeValue(options)}`);
   }
-  const { rule, options: ruleOptions, d, expected, signal, priority, maxClients: maxGiven } = options;
+  const { rule, options: ruleOptions, d, expected, signal, priority, maxClients: maxGiven, precompute: precomputeGiven } = options;
+  if (precomputeGiven !== undefined && typeof precomputeGiven !== 'boolean') {
+    throw new RobustAggError('INVALID_OPTION', `${who}: precompute must be true or false, got ${describeValue(precomputeGiven)}`);
+  }
   requireInteger(who, 'd', d, 1, 2 ** 31 - 1);
   if (expected !== undefined) requireInteger(who, 'expected', expected, 1, MAX_EXPECTED);
   const maxClients = maxGiven === undefined ? MAX_EXPECTED : requireInteger(who, 'maxClients', maxGiven, 1, MAX_EXPECTED);
@@ -261,6 +310,9 @@ export function createRound(options: RoundOptions): Round {
   const resolved = resolveRule(rule, ruleOptions, who);
   const nonFinite = resolved.options.nonFinite === 'throw' ? 'throw' : 'drop';
   const shared = sharedMemory();
+  // Pairing happens in the worker, which reads the arena in place: only over SharedArrayBuffers.
+  const precompute = shared && (precomputeGiven ?? PRECOMPUTED_RULES.includes(info.name));
+  const roundNumber = nextRound++;
   signal?.throwIfAborted();
 
   let state: Round['state'] = 'open';
@@ -354,7 +406,12 @@ export function createRound(options: RoundOptions): Round {
       seen.add(clientId);
       if (weight !== undefined) weighted = true;
       const target = new Float32Array(seg.buffer, slot.row * d * 4, d);
+      const arrival = slots.length - 1;
+      const buffer = seg.buffer;
       const task = copyChecked(update, target).then((finite) => {
+        if (precompute && state !== 'aborted') {
+          lease?.send({ kind: 'row', round: roundNumber, arrival, d, buffer: buffer as SharedArrayBuffer, offset: slot.row * d * 4, finite });
+        }
         if (!finite && nonFinite === 'throw') {
           slot.left = true;
           throw new RobustAggError('NON_FINITE_UPDATE', `${info.name}: client ${describeValue(clientId)} sent NaN or ±Infinity`);
@@ -387,7 +444,15 @@ export function createRound(options: RoundOptions): Round {
         const runOptions: Record<string, unknown> = { ...resolved.options };
         if (weighted) runOptions.weights = Float64Array.from(kept, (s) => s.weight);
         if (info.name === 'foolsGold') runOptions.clientIds = ids.slice();
-        const job = { name: resolved.name, options: runOptions, d, buffers, rowBuffer, rowOffset };
+        const job = {
+          name: resolved.name,
+          options: runOptions,
+          d,
+          buffers,
+          rowBuffer,
+          rowOffset,
+          ...(precompute ? { arrivals: arrivalsOf(slots) } : {}),
+        };
         const transfer = shared ? [] : (buffers as ArrayBuffer[]);
         const result = await lease!.run(job, transfer, controller.signal);
         lease = null; // run() gave the worker back

@@ -5,11 +5,34 @@
 // `new Worker(source, { eval: true })` in Node and from a Blob URL in browsers. It is never imported
 // by the library itself.
 import { RobustAggError } from '../core/errors.js';
-import type { ReplyPort, RunJob, RunReply } from './protocol.js';
+import { precomputedGram } from '../kernels/gram-source.js';
+import { PairTable } from './pair-table.js';
+import type { ReplyPort, RowMessage, RunJob, RunReply, WorkerMessage } from './protocol.js';
 import { runByName } from './registry.js';
 import { connect } from './worker-port.js';
 
 let port: ReplyPort | null = null;
+/** The current round's pair statistics (one round per worker at a time). */
+let table: PairTable | null = null;
+let tableRound = -1;
+
+function pairRow(message: RowMessage): void {
+  if (table === null || tableRound !== message.round) {
+    table = new PairTable(message.d);
+    tableRound = message.round;
+  }
+  table.add(message.arrival, new Float32Array(message.buffer, message.offset, message.d), message.finite);
+  // Pair up on a later turn, so that arrivals queued meanwhile are taken together (the held rows
+  // are then read once per four of them).
+  if (!flushing) {
+    flushing = true;
+    setTimeout(() => {
+      flushing = false;
+      table?.flush();
+    }, 0);
+  }
+}
+let flushing = false;
 
 /** What a stateful rule returns besides its aggregate and decision (its next round's state). */
 function extrasOf(result: object): Record<string, unknown> {
@@ -19,13 +42,27 @@ function extrasOf(result: object): Record<string, unknown> {
 
 function run(job: RunJob): void {
   let reply: RunReply;
+  const pairs = job.arrivals !== undefined ? table : null;
+  table = null;
   const transfer: unknown[] = [];
   try {
     const rows: Float32Array[] = [];
     for (let i = 0; i < job.rowBuffer.length; i++) {
       rows.push(new Float32Array(job.buffers[job.rowBuffer[i]], job.rowOffset[i], job.d));
     }
-    const result = runByName(job.name, rows, job.options);
+    let result;
+    if (pairs !== null && pairs.active) {
+      pairs.flush();
+      pairs.bind(rows, job.arrivals!);
+      precomputedGram.lookup = (r, centre) => pairs.lookup(r, centre);
+      try {
+        result = runByName(job.name, rows, job.options);
+      } finally {
+        precomputedGram.lookup = null;
+      }
+    } else {
+      result = runByName(job.name, rows, job.options);
+    }
     let aggregate = result.aggregate;
     if (aggregate.byteOffset !== 0 || aggregate.byteLength !== aggregate.buffer.byteLength || !(aggregate.buffer instanceof ArrayBuffer)) {
       aggregate = aggregate.slice();
@@ -49,4 +86,4 @@ function run(job: RunJob): void {
   port!.postMessage(reply, transfer);
 }
 
-port = connect(run);
+port = connect((message: WorkerMessage) => ('kind' in message ? pairRow(message) : run(message)));

@@ -2,10 +2,10 @@
 // scheduling priority unless asked otherwise; a browser's Web Worker: its global scope). The
 // browser build replaces this file by worker-port.browser.ts.
 import { nodeBuiltin } from '../kernels/wasm/node-builtin.js';
-import type { ReplyPort, RunJob } from './protocol.js';
+import type { ReplyPort, WorkerMessage } from './protocol.js';
 
 /** Subscribes `handler` to the jobs the calling thread posts; returns the port to answer on. @internal */
-export function connect(handler: (job: RunJob) => void): ReplyPort {
+export function connect(handler: (message: WorkerMessage) => void): ReplyPort {
   const threads = nodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
   const nodePort = threads?.parentPort ?? null;
   if (nodePort !== null) {
@@ -22,7 +22,7 @@ export function connect(handler: (job: RunJob) => void): ReplyPort {
     nodePort.on('message', handler);
     return nodePort as unknown as ReplyPort;
   }
-  const scope = globalThis as unknown as ReplyPort & { onmessage: ((e: { data: RunJob }) => void) | null };
+  const scope = globalThis as unknown as ReplyPort & { onmessage: ((e: { data: WorkerMessage }) => void) | null };
   scope.onmessage = (e) => handler(e.data);
   return scope;
 }

@@ -1,4 +1,5 @@
 import { gramOnWorkers, selectOnWorkers } from '../workers/dispatch.js';
+import { precomputedGram } from '../gram-source.js';
 import type { GramWorkspace, SelectWorkspace } from './workspace.js';
 
 /** Most chunks a call is cut into (more only when a slot would exceed SLOT_BYTES). */
@@ -55,6 +56,8 @@ export function gramWasm(
   rows: readonly Float32Array[],
   centre: Float32Array | null | 'robust',
 ): Float64Array | null {
+  const known = precomputedGram.lookup?.(rows, centre);
+  if (known) return known;
   const n = rows.length;
   const d = rows[0].length;
   const p = gramPlan(n, d);

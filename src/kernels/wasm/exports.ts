@@ -69,3 +69,12 @@ export const SELECT_MEDIAN = 0;
 export const SELECT_TRIMMED_MEAN = 1;
 /** @internal */
 export const SELECT_MEAN_AROUND_MEDIAN = 2;
+
+/** The "pairs" module: float64 dot products and squared distances for the rounds' precompute. @internal */
+export interface PairsExports {
+  readonly memory: WasmMemory;
+  pairsBlock(x: number, rows: number, stride: number, count: number, width: number, out: number): void;
+  pairsBlock4(x: number, xstride: number, rows: number, stride: number, count: number, width: number, out: number): void;
+  pairsBlockF(x: number, rows: number, stride: number, count: number, width: number, out: number): void;
+  pairsBlock4F(x: number, xstride: number, rows: number, stride: number, count: number, width: number, out: number): void;
+}

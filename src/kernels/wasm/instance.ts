@@ -33,7 +33,7 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 }
 
 /** The kernel modules, by name (the worker threads receive them under these names). @internal */
-export type KernelFamilyName = 'combine' | 'gram' | 'select';
+export type KernelFamilyName = 'combine' | 'gram' | 'select' | 'pairs';
 
 /**
  * One WebAssembly kernel module (combine, gram or select: each its own module, deflated in its own

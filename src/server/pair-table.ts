@@ -1,0 +1,305 @@
+// The round's precompute (runs in the aggregation worker): as each update arrives, its float64 dot
+// products and squared distances with every update already held, so that at close a Gram-based
+// rule (Krum, Multi-Krum, Bulyan, the geometric median, FLAME, …) only decides and combines. The
+// rule's Gram matrix is then assembled from these statistics (src/kernels/gram-source.ts) instead
+// of a fresh O(n²d) pass over the data.
+//
+// Accuracy: every product of two float32 values is exact in float64 and no finite float32 can
+// overflow or underflow there, so each statistic is a float64 sum of d exact terms (relative
+// error ≤ d·2⁻⁵³ of the sum of their magnitudes), whatever a client sends, with no scaling and no
+// centring: a squared distance is summed from the differences themselves, so close clients with
+// large norms do not cancel. The centred Gram matrix a distance-based rule asks for is
+// Gᵢⱼ = (Dᵢᵣ + Dⱼᵣ − Dᵢⱼ)/2 on a reference client r chosen by the distances (the one whose median
+// distance to the others is smallest; clients that are not a majority cannot choose it), so its
+// distances Gᵢᵢ + Gⱼⱼ − 2Gᵢⱼ are the Dᵢⱼ to float64 rounding. These are more accurate than the
+// one-shot kernel's float32 products (see GRAM_PAIR_EPSILON), so results agree with the one-shot
+// call to that kernel's bound, not bit for bit.
+import { kernelModule, type KernelFamily } from '../kernels/wasm/instance.js';
+import { PAIRS_WASM_BASE64 } from '../kernels/wasm/module-bytes-pairs.js';
+import type { PairsExports } from '../kernels/wasm/exports.js';
+import { wasmApi } from '../kernels/wasm/wasm-api.js';
+
+/** Columns per kernel call: 16 KiB of the new row, which stays in L1 while the held rows stream past. */
+const BLOCK = 4096;
+/** Pairs per kernel pass (their sums live in a 64 KiB scratch area). */
+const OUT_PAIRS = 4096;
+const BASE = 1024;
+const ROWS = BASE + OUT_PAIRS * 16;
+/** Most bytes of rows one table holds (WebAssembly memory is 32-bit); past it the round computes at close. */
+const MAX_ROW_BYTES = 2 ** 31;
+/** Rows whose largest magnitude lies in [TINY, HUGE] (or is 0) pair on the float32 kernels. */
+const TINY = 2 ** -40;
+const HUGE = 2 ** 40;
+
+const pairsKernels: KernelFamily<{ readonly memoryBytes: number }> = {
+  name: 'pairs',
+  base64: PAIRS_WASM_BASE64,
+  wrap: () => ({ memoryBytes: 0 }),
+  compiled: undefined,
+  main: null,
+  failure: null,
+};
+
+/** Rows of one round, paired up as they arrive. @internal */
+export class PairTable {
+  private readonly ex: PairsExports | null;
+  private readonly stride: number;
+  /** Per arrival: its slot among the held rows, or -1 (not finite, or past the memory cap). */
+  private readonly slots: number[] = [];
+  /** dots[s][t], t ≤ s: ⟨x_s, x_t⟩ over held slots; dists[s][t] = ‖x_s − x_t‖². */
+  private readonly dots: Float64Array[] = [];
+  private readonly dists: Float64Array[] = [];
+  private view = new Map<Float32Array, number>();
+  /** Per held slot: whether its largest magnitude leaves [2⁻⁴⁰, 2⁴⁰] (paired in float64). */
+  private readonly wide: boolean[] = [];
+  /** Held rows not yet paired (slots, in order). */
+  private queue: number[] = [];
+  private full = false;
+
+  constructor(private readonly d: number) {
+    const module = kernelModule(pairsKernels);
+    let ex: PairsExports | null = null;
+    if (module !== null) {
+      try {
+        ex = new (wasmApi()!.Instance)(module, {}).exports as unknown as PairsExports;
+      } catch {
+        ex = null;
+      }
+    }
+    this.ex = ex;
+    this.stride = Math.ceil(d / 4) * 16;
+  }
+
+  /** Whether the table computes anything (WebAssembly SIMD is available). */
+  get active(): boolean {
+    return this.ex !== null;
+  }
+
+  /** Takes arrival number `arrival`; it is paired up at the next {@link PairTable.flush}. */
+  add(arrival: number, row: Float32Array, finite: boolean): void {
+    const ex = this.ex;
+    const s = this.dots.length + this.queue.length;
+    if (ex === null || !finite || this.full || !this.reserve(ROWS + (s + 1) * this.stride)) {
+      this.slots[arrival] = -1;
+      return;
+    }
+    new Float32Array(ex.memory.buffer, ROWS + s * this.stride, this.d).set(row);
+    let largest = 0;
+    for (let k = 0; k < row.length; k++) {
+      const v = Math.abs(row[k]);
+      if (v > largest) largest = v;
+    }
+    this.wide[s] = largest !== 0 && (largest < TINY || largest > HUGE);
+    this.slots[arrival] = s;
+    this.queue.push(s);
+  }
+
+  /**
+   * Pairs every queued row with the rows held before it and with each other: ordinary pairs on
+   * the float32 kernels, four queued rows per pass over the held rows (which then stream from
+   * memory once for the four), and any pair with a row outside [2⁻⁴⁰, 2⁴⁰] on the float64 ones.
+   * A pair's value depends only on its two rows, never on what else was queued with them.
+   */
+  flush(): void {
+    const ex = this.ex;
+    if (ex === null || this.queue.length === 0) return;
+    const k = this.dots.length;
+    const p = this.queue.length;
+    this.queue = [];
+    const dots: Float64Array[] = [];
+    const dists: Float64Array[] = [];
+    for (let a = 0; a < p; a++) {
+      dots.push(new Float64Array(k + a + 1));
+      dists.push(new Float64Array(k + a + 1));
+    }
+    const ordinary: number[] = [];
+    for (let a = 0; a < p; a++) {
+      if (this.wide[k + a]) this.pairRange(k + a, 0, k, false, dots[a], dists[a]);
+      else ordinary.push(a);
+    }
+    let g = 0;
+    for (; g + 4 <= ordinary.length; g += 4) this.pairFour(k, ordinary.slice(g, g + 4), dots, dists);
+    for (; g < ordinary.length; g++) this.pairRange(k + ordinary[g], 0, k, true, dots[ordinary[g]], dists[ordinary[g]]);
+    // Held rows outside the float32 range, again in float64 for the ordinary queued rows.
+    for (let j = 0; j < k; j++) {
+      if (!this.wide[j]) continue;
+      for (const a of ordinary) this.pairRange(k + a, j, j + 1, false, dots[a], dists[a]);
+    }
+    // Pairs among the queued rows, and each with itself (its squared norm).
+    for (let a = 0; a < p; a++) {
+      for (let b = k; b <= k + a; b++) this.pairRange(k + a, b, b + 1, !this.wide[k + a] && !this.wide[b], dots[a], dists[a]);
+      dists[a][k + a] = 0;
+      this.dots.push(dots[a]);
+      this.dists.push(dists[a]);
+    }
+  }
+
+  /** Four ordinary queued rows (offsets `group` from slot k, consecutive or not) against every held row. */
+  private pairFour(k: number, group: number[], dots: Float64Array[], dists: Float64Array[]): void {
+    const ex = this.ex!;
+    const d = this.d;
+    const stride = this.stride;
+    const per = OUT_PAIRS >> 2;
+    // pairsBlock4F takes its rows at a constant stride: consecutive slots, else one at a time.
+    const consecutive = group[3] - group[0] === 3;
+    if (!consecutive) {
+      for (const a of group) this.pairRange(k + a, 0, k, true, dots[a], dists[a]);
+      return;
+    }
+    const x = ROWS + (k + group[0]) * stride;
+    for (let j0 = 0; j0 < k; j0 += per) {
+      const count = Math.min(per, k - j0);
+      const out = new Float64Array(ex.memory.buffer, BASE, 8 * count);
+      out.fill(0);
+      for (let c0 = 0; c0 < d; c0 += BLOCK) {
+        ex.pairsBlock4F(x + c0 * 4, stride, ROWS + j0 * stride + c0 * 4, stride, count, Math.min(BLOCK, d - c0), BASE);
+      }
+      for (let j = 0; j < count; j++) {
+        for (let q = 0; q < 4; q++) {
+          dots[group[q]][j0 + j] = out[8 * j + 2 * q];
+          dists[group[q]][j0 + j] = out[8 * j + 2 * q + 1];
+        }
+      }
+    }
+  }
+
+  /** Row `s` against held rows [j0, j1) on the float32 (`f32`) or float64 kernel, into dots/dists at the same indices. */
+  private pairRange(s: number, j0: number, j1: number, f32: boolean, dots: Float64Array, dists: Float64Array): void {
+    const ex = this.ex!;
+    const d = this.d;
+    const at = ROWS + s * this.stride;
+    for (let b0 = j0; b0 < j1; b0 += OUT_PAIRS) {
+      const count = Math.min(OUT_PAIRS, j1 - b0);
+      const out = new Float64Array(ex.memory.buffer, BASE, 2 * count);
+      out.fill(0);
+      const rows = ROWS + b0 * this.stride;
+      for (let c0 = 0; c0 < d; c0 += BLOCK) {
+        const w = Math.min(BLOCK, d - c0);
+        if (f32) ex.pairsBlockF(at + c0 * 4, rows + c0 * 4, this.stride, count, w, BASE);
+        else ex.pairsBlock(at + c0 * 4, rows + c0 * 4, this.stride, count, w, BASE);
+      }
+      for (let j = 0; j < count; j++) {
+        dots[b0 + j] = out[2 * j];
+        dists[b0 + j] = out[2 * j + 1];
+      }
+    }
+  }
+
+  /** Grows the memory to `bytes`; false (and the table stops taking rows) when it cannot. */
+  private reserve(bytes: number): boolean {
+    const memory = this.ex!.memory;
+    const have = memory.buffer.byteLength;
+    if (bytes <= have) return true;
+    if (bytes - ROWS > MAX_ROW_BYTES) {
+      this.full = true;
+      return false;
+    }
+    try {
+      memory.grow(Math.ceil((bytes - have) / 65536));
+      return true;
+    } catch {
+      this.full = true;
+      return false;
+    }
+  }
+
+  /**
+   * Says which arrival each of the rule's rows is (`arrivals[i]` for `rows[i]`), so that
+   * {@link PairTable.lookup} recognises them by identity.
+   */
+  bind(rows: readonly Float32Array[], arrivals: ArrayLike<number>): void {
+    this.view = new Map();
+    for (let i = 0; i < rows.length; i++) {
+      const slot = this.slots[arrivals[i]];
+      if (slot !== undefined && slot >= 0) this.view.set(rows[i], slot);
+    }
+  }
+
+  private dot(a: number, b: number): number {
+    return a >= b ? this.dots[a][b] : this.dots[b][a];
+  }
+
+  private dist(a: number, b: number): number {
+    return a >= b ? this.dists[a][b] : this.dists[b][a];
+  }
+
+  /**
+   * The Gram matrix of `rows` from the held statistics: uncentred for centre null, centred on the
+   * reference client for 'robust' (distances exact to float64 rounding); null when a row is not
+   * held or the centre is a vector (the kernel then computes it).
+   */
+  lookup(rows: readonly Float32Array[], centre: Float32Array | null | 'robust'): Float64Array | null {
+    if (centre !== null && centre !== 'robust') return null;
+    this.flush();
+    const m = rows.length;
+    const slot = new Int32Array(m);
+    for (let i = 0; i < m; i++) {
+      const s = this.view.get(rows[i]);
+      if (s === undefined) return null;
+      slot[i] = s;
+    }
+    const g = new Float64Array(m * m);
+    if (centre === null) {
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j <= i; j++) g[i * m + j] = g[j * m + i] = this.dot(slot[i], slot[j]);
+      }
+      return g;
+    }
+    // Each centred entry Gᵢⱼ = ⟨xᵢ − x_r, xⱼ − x_r⟩ from whichever of two exact identities loses
+    // less here: (Dᵢᵣ + Dⱼᵣ − Dᵢⱼ)/2, whose error is a fraction of the distances (best for clients
+    // near each other, even with large norms), or dᵢⱼ − dᵢᵣ − dⱼᵣ + dᵣᵣ from the dot products,
+    // whose error is a fraction of the norms (best for a client far from everyone, e.g. one sending
+    // 1e38, whose distances would cancel to nothing against each other).
+    const r = slot[this.reference(slot)];
+    const norm = new Float64Array(m);
+    for (let i = 0; i < m; i++) norm[i] = Math.sqrt(this.dot(slot[i], slot[i]));
+    const normR = Math.sqrt(this.dot(r, r));
+    const dotRR = this.dot(r, r);
+    for (let i = 0; i < m; i++) {
+      const si = slot[i];
+      const dir = this.dist(si, r);
+      const eir = this.eps(si, r);
+      for (let j = 0; j <= i; j++) {
+        const sj = slot[j];
+        const djr = this.dist(sj, r);
+        const ejr = this.eps(sj, r);
+        const eij = this.eps(si, sj);
+        const viaDistances = eir * dir + ejr * djr + eij * this.dist(si, sj);
+        const viaDots = eij * norm[i] * norm[j] + eir * norm[i] * normR + ejr * norm[j] * normR + this.eps(r, r) * normR * normR;
+        const v =
+          viaDistances <= viaDots
+            ? i === j
+              ? dir
+              : (dir + djr - this.dist(si, sj)) / 2
+            : this.dot(si, sj) - this.dot(si, r) - this.dot(sj, r) + dotRR;
+        g[i * m + j] = g[j * m + i] = v;
+      }
+    }
+    return g;
+  }
+
+  /** Relative accuracy of a pair's statistics: float32 stretches, or float64 when a row is wide. */
+  private eps(a: number, b: number): number {
+    return this.wide[a] || this.wide[b] ? 2 ** -50 : 2 ** -17;
+  }
+
+  /** Index (into `slot`) of the client whose lower-median distance to the others is smallest (ties: lowest index). */
+  private reference(slot: Int32Array): number {
+    const m = slot.length;
+    if (m <= 2) return 0;
+    const row = new Float64Array(m - 1);
+    let best = 0;
+    let bestMedian = Infinity;
+    for (let i = 0; i < m; i++) {
+      let k = 0;
+      for (let j = 0; j < m; j++) if (j !== i) row[k++] = this.dist(slot[i], slot[j]);
+      row.sort();
+      const median = row[(m - 2) >> 1];
+      if (median < bestMedian) {
+        bestMedian = median;
+        best = i;
+      }
+    }
+    return best;
+  }
+}
