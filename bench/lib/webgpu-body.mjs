@@ -42,6 +42,16 @@ export function benchMatrix(n, d, seed = 1) {
   return Array.from({ length: n }, (_, i) => gaussian(new Float32Array(d), next, 1, mu, i % 10 === 9 ? -3 : 1));
 }
 
+/** A pre-aggregator's GPU-resident rows through a rule; the intermediate rows are destroyed. */
+async function pre(rows, rule) {
+  const mixed = await rows;
+  try {
+    return await rule(mixed);
+  } finally {
+    mixed.buffer.destroy();
+  }
+}
+
 /** The rules timed, with the f the bench uses (⌊n/10⌋) and whether they make a Gram matrix. */
 export function benchRules(lib, n) {
   const f = Math.floor(n / 10);
@@ -54,6 +64,13 @@ export function benchRules(lib, n) {
     { name: 'krum', gram: true, run: (u) => lib.gpuKrum(u, { f }) },
     { name: 'multiKrum', gram: true, run: (u) => lib.gpuMultiKrum(u, { f }) },
     { name: 'geometricMedian', gram: true, run: (u) => lib.gpuGeometricMedian(u) },
+    // FLAME: uncentred Gram (cosines, norms) on the GPU, HDBSCAN on the host, combination on the
+    // GPU; with λ > 0 the aggregate also makes a round trip for the host-drawn seeded noise.
+    { name: 'flame (λ=0)', gram: true, run: (u) => lib.gpuFlame(u, { lambda: 0 }) },
+    { name: 'flame', gram: true, run: (u) => lib.gpuFlame(u, { seed: 1 }) },
+    // Five iterations, each one diagonal-only Gram pass (distances to v) and one combination.
+    { name: 'centeredClipping', gram: false, run: (u) => lib.gpuCenteredClipping(u) },
+    { name: 'bucketing+coordinateMedian', gram: false, run: (u) => pre(lib.gpuBucketing(u, { bucketSize: 2, seed: 1 }), (b) => lib.gpuCoordinateMedian(b)) },
   ];
   if (n >= 4 * f + 3) rules.push({ name: 'bulyan', gram: true, run: (u) => lib.gpuBulyan(u, { f }) });
   return rules;

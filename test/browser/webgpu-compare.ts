@@ -2,6 +2,7 @@
 // equal, medians and Krum picks bit for bit, means within float32 rounding of the values they
 // average, Gram matrices within the per-pair bound GRAM_PAIR_EPSILON, and GPU-resident inputs
 // giving the same bits as uploaded ones.
+import { createRng, randomPermutation } from '../../src/core/random.js';
 import { gramPlain, GRAM_PAIR_EPSILON } from '../../src/kernels/gram.js';
 import { centerOf, type CaseResult, type DataSet } from './webgpu-cases.js';
 
@@ -54,7 +55,26 @@ function tolerances(rule: string, set: DataSet, dec: Dec): ((c: number) => numbe
       return 2 ** -14 * s;
     };
   }
-  if (rule === 'nnmThenMedian' || rule === 'bucketingThenMedian') {
+  if (rule === 'bucketingThenMedian') {
+    // The median of bucket means, each within ε_b = SUM_TOL·(its members' largest |value|): the
+    // median moves by at most what moving every mean by ±ε_b moves it (buckets as the case's
+    // bucketing({ bucketSize: 2, seed: 9 }) draws them).
+    const order = randomPermutation(finite.length, createRng(9));
+    const buckets: Float32Array[][] = [];
+    for (let start = 0; start < order.length; start += 2) buckets.push(order.slice(start, start + 2).map((k) => finite[k]));
+    const median = (v: number[]) => {
+      const sorted = [...v].sort((a, b) => a - b);
+      const k = sorted.length >> 1;
+      return sorted.length % 2 === 1 ? sorted[k] : (sorted[k - 1] + sorted[k]) / 2;
+    };
+    return (c) => {
+      const means = buckets.map((b) => b.reduce((s, r) => s + r[c], 0) / b.length);
+      const eps = buckets.map((b) => SUM_TOL * Math.max(...b.map((r) => Math.abs(r[c]))));
+      const mid = median(means);
+      return Math.max(median(means.map((m, i) => m + eps[i])) - mid, mid - median(means.map((m, i) => m - eps[i])));
+    };
+  }
+  if (rule === 'nnmThenMedian') {
     // A median of NNM's mixed rows (means of the clients): within float32 rounding of the values.
     return (c) => SUM_TOL * Math.max(...finite.map((r) => Math.abs(r[c])));
   }
