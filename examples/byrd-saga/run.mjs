@@ -13,7 +13,8 @@
 // with the same settings skips the finished cells and restarts an unfinished one from step 0 (the
 // estimators' state is not saved). Stop it any time (Ctrl-C, kill): at most one cell's progress is lost.
 //
-// Cost on one idle core, per step: SAGA + GM ≈ 20 ms, mean ≈ 10 ms; BSGD adds 2 500 per-sample
+// Cost per step, CPU of one thread (`npm run bench -- --byrd-saga-step`, on a loaded 2-core
+// machine): SAGA + GM ≈ 25 ms, SAGA + mean ≈ 11–15 ms; BSGD adds 2 500 per-sample
 // gradients (≈ 40 ms with the clean preset's sparse inputs, ≈ 5× that with the notebook's dense
 // tanh inputs). The whole table is hours: run it in the background.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
