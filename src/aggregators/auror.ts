@@ -118,16 +118,57 @@ export function auror(updates: Updates, options: AurorOptions): Float32Array {
  */
 export function aurorWithDecision(updates: Updates, options: AurorOptions): Aggregation<AurorDecision> {
   const rule = 'auror';
+  const { alpha, tau, features, nonFinite } = readAurorOptions(rule, options);
+  const clients = finiteClients(updates, rule, nonFinite);
+  const { rows, d } = clients;
+  const m = rows.length;
+  const { start, size } = aurorFeatures(rule, features, d);
+
+  const counts = new Float64Array(m);
+  const indicative = aurorVotes(rows, start, start + size, alpha, counts);
+  const { kept, flagged, w } = aurorSelection(counts, indicative.length, tau);
+  return {
+    aggregate: combine(rows, w),
+    decision: {
+      rule,
+      n: clients.n,
+      dropped: clients.dropped,
+      selected: indicesOverInput(kept, clients),
+      weights: weightsOverInput(w, clients),
+      flagged: indicesOverInput(flagged, clients),
+      indicative,
+      suspicions: weightsOverInput(counts, clients),
+    },
+  };
+}
+
+/**
+ * Auror's options read and checked (threshold, tau; features kept for {@link aurorFeatures}).
+ * Shared by auror and the sharded coordinator.
+ *
+ * @internal
+ */
+export function readAurorOptions(
+  rule: string,
+  options: AurorOptions | undefined,
+): { alpha: number; tau: number; features: unknown; nonFinite: AurorOptions['nonFinite'] } {
   const opts = readOptions(rule, options, ['threshold', 'tau', 'features', 'nonFinite']);
   const alpha = requireNumber(rule, 'threshold', opts.threshold as number, 0, Infinity, true);
   const tau = requireNumber(rule, 'tau', opts.tau ?? 0.5, 0.5, 1);
-  const clients = finiteClients(updates, rule, opts.nonFinite);
-  const { rows, d } = clients;
-  const m = rows.length;
+  return { alpha, tau, features: opts.features, nonFinite: opts.nonFinite };
+}
+
+/**
+ * The feature range [start, start + size) of d coordinates (default all), checked. Shared by
+ * auror and the sharded coordinator.
+ *
+ * @internal
+ */
+export function aurorFeatures(rule: string, features: unknown, d: number): { start: number; size: number } {
   let start = 0;
   let size = d;
-  if (opts.features !== undefined) {
-    const fr: unknown = opts.features;
+  if (features !== undefined) {
+    const fr: unknown = features;
     if (fr === null || typeof fr !== 'object') {
       throw new RobustAggError('INVALID_OPTION', `${rule}: features must be { offset, size }, got ${describeValue(fr)}`);
     }
@@ -141,14 +182,25 @@ export function aurorWithDecision(updates: Updates, options: AurorOptions): Aggr
     start = offset as number;
     size = s as number;
   }
+  return { start, size };
+}
 
-  const counts = new Float64Array(m);
+/**
+ * Auror's per-coordinate votes over the columns [from, to) of the m rows: each coordinate whose
+ * best two-cluster split has a gap ≥ alpha is indicative, and the members of its smaller cluster
+ * get one vote each (`counts`, added to). Returns the indicative coordinates (ascending). Shared by
+ * auror and the shards of the sharded coordinator.
+ *
+ * @internal
+ */
+export function aurorVotes(rows: readonly Float32Array[], from: number, to: number, alpha: number, counts: Float64Array): number[] {
+  const m = rows.length;
   const indicative: number[] = [];
   const order = new Int32Array(m);
   const values = new Float64Array(m);
   const sorted = new Float64Array(m);
   const rightSse = new Float64Array(m + 1);
-  for (let k = start; k < start + size; k++) {
+  for (let k = from; k < to; k++) {
     for (let i = 0; i < m; i++) {
       order[i] = i;
       values[i] = rows[i][k];
@@ -164,28 +216,27 @@ export function aurorWithDecision(updates: Updates, options: AurorOptions): Aggr
     if (left < right) for (let p = 0; p < left; p++) counts[order[p]]++;
     else for (let p = left; p < m; p++) counts[order[p]]++;
   }
-  const need = tau * indicative.length;
+  return indicative;
+}
+
+/**
+ * The flagged clients (votes ≥ tau·indicative, when any coordinate is indicative), the kept
+ * ones, and the kept ones' equal weights. Shared by auror and the sharded coordinator.
+ *
+ * @internal
+ */
+export function aurorSelection(counts: Float64Array, indicative: number, tau: number): { kept: number[]; flagged: number[]; w: Float64Array } {
+  const m = counts.length;
+  const need = tau * indicative;
   const kept: number[] = [];
   const flagged: number[] = [];
   for (let i = 0; i < m; i++) {
-    if (indicative.length > 0 && counts[i] >= need) flagged.push(i);
+    if (indicative > 0 && counts[i] >= need) flagged.push(i);
     else kept.push(i);
   }
   const w = new Float64Array(m);
   for (const i of kept) w[i] = 1 / kept.length;
-  return {
-    aggregate: combine(rows, w),
-    decision: {
-      rule,
-      n: clients.n,
-      dropped: clients.dropped,
-      selected: indicesOverInput(kept, clients),
-      weights: weightsOverInput(w, clients),
-      flagged: indicesOverInput(flagged, clients),
-      indicative,
-      suspicions: weightsOverInput(counts, clients),
-    },
-  };
+  return { kept, flagged, w };
 }
 
 /**

@@ -111,10 +111,7 @@ export function crfl(updates: Updates, options: CrflOptions): Float32Array {
  */
 export function crflWithDecision(updates: Updates, options: CrflOptions): Aggregation<CrflDecision> {
   const rule = 'crfl';
-  const opts = readOptions(rule, options, ['clipNorm', 'sigma', 'global', 'weights', 'seed', 'rng', 'nonFinite']);
-  const clipNorm = requireNumber(rule, 'clipNorm', opts.clipNorm as number, 0, CRFL_MAX_SCALE);
-  if (clipNorm === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: clipNorm must be a finite number in (0, ${CRFL_MAX_SCALE}], got 0`);
-  const sigma = requireNumber(rule, 'sigma', opts.sigma as number, 0, CRFL_MAX_SCALE);
+  const { opts, clipNorm, sigma } = readCrflOptions(rule, options);
   const clients = finiteClients(updates, rule, opts.nonFinite);
   const { rows, d } = clients;
   const global = opts.global === undefined ? null : requireVector(rule, 'global', opts.global, d);
@@ -122,18 +119,10 @@ export function crflWithDecision(updates: Updates, options: CrflOptions): Aggreg
   const rng = sigma > 0 || opts.seed !== undefined || opts.rng !== undefined ? resolveValidRng({ seed: opts.seed, rng: opts.rng }, rule) : null;
   const w =
     given === undefined ? new Float64Array(rows.length).fill(1 / rows.length) : normalisedClientWeights(rule, given, clients.index);
-  const acc = new Float64Array(d);
-  if (global !== null) for (let k = 0; k < d; k++) acc[k] = global[k];
-  for (let i = 0; i < rows.length; i++) {
-    const x = rows[i];
-    const wi = w[i];
-    if (wi === 0) continue;
-    for (let k = 0; k < d; k++) acc[k] += wi * x[k];
-  }
-  const normBefore = euclidean(acc);
+  const acc = crflSum(rows, w, global, d);
+  const normBefore = crflNorm(acc);
   const clipFactor = normBefore > clipNorm ? clipNorm / normBefore : 1;
-  const out = new Float32Array(d);
-  for (let k = 0; k < d; k++) out[k] = acc[k] * clipFactor + (rng !== null && sigma > 0 ? sigma * rng.gaussian() : 0);
+  const out = crflOutput(acc, clipFactor, rng !== null && sigma > 0 ? sigma : 0, rng);
   return {
     aggregate: out,
     decision: {
@@ -148,8 +137,59 @@ export function crflWithDecision(updates: Updates, options: CrflOptions): Aggreg
   };
 }
 
-/** ‖v‖ of a float64 vector, scaled so that squares of values up to 1.8e308 cannot overflow. */
-function euclidean(v: Float64Array): number {
+/**
+ * CRFL's options object read, clipNorm and sigma checked. Shared by crfl and the sharded
+ * coordinator.
+ *
+ * @internal
+ */
+export function readCrflOptions(
+  rule: string,
+  options: CrflOptions | undefined,
+): { opts: Readonly<Partial<CrflOptions>>; clipNorm: number; sigma: number } {
+  const opts = readOptions(rule, options, ['clipNorm', 'sigma', 'global', 'weights', 'seed', 'rng', 'nonFinite']);
+  const clipNorm = requireNumber(rule, 'clipNorm', opts.clipNorm as number, 0, CRFL_MAX_SCALE);
+  if (clipNorm === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: clipNorm must be a finite number in (0, ${CRFL_MAX_SCALE}], got 0`);
+  const sigma = requireNumber(rule, 'sigma', opts.sigma as number, 0, CRFL_MAX_SCALE);
+  return { opts, clipNorm, sigma };
+}
+
+/**
+ * global + Σ wᵢ xᵢ over the first `d` columns, in float64 (clients with wᵢ = 0 skipped, the
+ * others in order). Shared by crfl and the shards of the sharded coordinator.
+ *
+ * @internal
+ */
+export function crflSum(rows: readonly Float32Array[], w: ArrayLike<number>, global: Float32Array | null, d: number): Float64Array {
+  const acc = new Float64Array(d);
+  if (global !== null) for (let k = 0; k < d; k++) acc[k] = global[k];
+  for (let i = 0; i < rows.length; i++) {
+    const x = rows[i];
+    const wi = w[i];
+    if (wi === 0) continue;
+    for (let k = 0; k < d; k++) acc[k] += wi * x[k];
+  }
+  return acc;
+}
+
+/**
+ * acc·clipFactor + σ·N(0, 1) per coordinate, in order (no draw when σ = 0), rounded to float32.
+ * Shared by crfl and the shards of the sharded coordinator.
+ *
+ * @internal
+ */
+export function crflOutput(acc: Float64Array, clipFactor: number, sigma: number, rng: { gaussian(): number } | null): Float32Array {
+  const out = new Float32Array(acc.length);
+  for (let k = 0; k < acc.length; k++) out[k] = acc[k] * clipFactor + (rng !== null && sigma > 0 ? sigma * rng.gaussian() : 0);
+  return out;
+}
+
+/**
+ * ‖v‖ of a float64 vector, scaled so that squares of values up to 1.8e308 cannot overflow.
+ *
+ * @internal
+ */
+export function crflNorm(v: Float64Array): number {
   let big = 0;
   for (let k = 0; k < v.length; k++) big = Math.max(big, Math.abs(v[k]));
   if (big === 0) return 0;

@@ -193,8 +193,7 @@ export function foolsGold(updates: Updates, options: FoolsGoldOptions = {}): Flo
 export function foolsGoldWithDecision(updates: Updates, options?: FoolsGoldOptions): FoolsGoldAggregation {
   const rule = 'foolsGold';
   const opts = readOptions(rule, options, ['clientIds', 'history', 'kappa', 'nonFinite']);
-  const kappa = requireNumber(rule, 'kappa', opts.kappa ?? 1, 0, MAX_KAPPA);
-  if (kappa === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: kappa must be > 0, got 0`);
+  const kappa = foolsGoldKappa(rule, opts.kappa);
   const clients = finiteClients(updates, rule, opts.nonFinite);
   const { n, d, rows } = clients;
   const ids = clientIdsOf(rule, opts.clientIds, n);
@@ -226,6 +225,45 @@ export function foolsGoldWithDecision(updates: Updates, options?: FoolsGoldOptio
   const scales = memberRows.map((h, p) => unitScale(rule, largestOf.get(h) ?? largestMagnitude(h), h, members[p]));
   const g = scaledGram(memberRows, scales, d);
 
+  const { v, alpha } = foolsGoldRates(g, K, kappa);
+
+  const at = clients.index.map((i) => position.get(ids[i]) as number);
+  const { rates, similarity, w, chosen } = foolsGoldWeights(alpha, v, at, clients.index, n);
+  return {
+    aggregate: combine(rows, w),
+    decision: {
+      rule,
+      n,
+      dropped: clients.dropped,
+      selected: indicesOverInput(chosen, clients),
+      weights: weightsOverInput(w, clients),
+      learningRates: weightsOverInput(rates, clients),
+      maxSimilarity: similarity,
+    },
+    history: { sums },
+  };
+}
+
+/**
+ * κ read and checked: a finite number in (0, 10⁶], default 1. Shared by foolsGold and the sharded
+ * coordinator.
+ *
+ * @internal
+ */
+export function foolsGoldKappa(rule: string, value: number | undefined): number {
+  const kappa = requireNumber(rule, 'kappa', value ?? 1, 0, MAX_KAPPA);
+  if (kappa === 0) throw new RobustAggError('INVALID_OPTION', `${rule}: kappa must be > 0, got 0`);
+  return kappa;
+}
+
+/**
+ * FoolsGold's decision from the K×K uncentred Gram matrix g of the (scaled) histories: the
+ * maximum similarities v (before pardoning) and the learning rates α (after pardoning, rescaling
+ * and the logit). Shared by foolsGold and the sharded coordinator.
+ *
+ * @internal
+ */
+export function foolsGoldRates(g: Float64Array, K: number, kappa: number): { v: Float64Array; alpha: Float64Array } {
   const cs = cosinesFromGram(g, K);
   const directionless = new Uint8Array(K);
   for (let i = 0; i < K; i++) {
@@ -258,14 +296,31 @@ export function foolsGoldWithDecision(updates: Updates, options?: FoolsGoldOptio
     alpha[i] = logit > 0 ? Math.min(1, logit) : 0; // NaN → 0
   }
 
-  const m = rows.length;
+  return { v, alpha };
+}
+
+/**
+ * This round's learning rates, weights αᵢ/Σα (all 0 when Σα = 0) and chosen clients (α > 0), for
+ * the finite clients whose history positions are `at` (input indices `index`), and maxSimilarity
+ * over the n inputs. Shared by foolsGold and the sharded coordinator.
+ *
+ * @internal
+ */
+export function foolsGoldWeights(
+  alpha: Float64Array,
+  v: Float64Array,
+  at: readonly number[],
+  index: readonly number[],
+  n: number,
+): { rates: Float64Array; similarity: Float64Array; w: Float64Array; chosen: number[] } {
+  const m = at.length;
   const rates = new Float64Array(m);
   const similarity = new Float64Array(n).fill(NaN);
   let total = 0;
   for (let k = 0; k < m; k++) {
-    const p = position.get(ids[clients.index[k]]) as number;
+    const p = at[k];
     rates[k] = alpha[p];
-    similarity[clients.index[k]] = v[p];
+    similarity[index[k]] = v[p];
     total += alpha[p];
   }
   const w = new Float64Array(m);
@@ -276,22 +331,16 @@ export function foolsGoldWithDecision(updates: Updates, options?: FoolsGoldOptio
       if (rates[k] > 0) chosen.push(k);
     }
   }
-  return {
-    aggregate: combine(rows, w),
-    decision: {
-      rule,
-      n,
-      dropped: clients.dropped,
-      selected: indicesOverInput(chosen, clients),
-      weights: weightsOverInput(w, clients),
-      learningRates: weightsOverInput(rates, clients),
-      maxSimilarity: similarity,
-    },
-    history: { sums },
-  };
+  return { rates, similarity, w, chosen };
 }
 
-function clientIdsOf(rule: string, given: unknown, n: number): FoolsGoldClientId[] {
+/**
+ * The clients' ids (default the positions), checked: one string or number per update, no
+ * duplicates. Shared by foolsGold and the sharded coordinator.
+ *
+ * @internal
+ */
+export function clientIdsOf(rule: string, given: unknown, n: number): FoolsGoldClientId[] {
   if (given === undefined) return Array.from({ length: n }, (_, i) => i);
   if (!Array.isArray(given) || given.length !== n) {
     throw new RobustAggError('INVALID_OPTION', `${rule}: clientIds must hold one id per update (n=${n})`);
@@ -314,8 +363,11 @@ function clientIdsOf(rule: string, given: unknown, n: number): FoolsGoldClientId
 /**
  * The previous round's sums as float64 vectors of length d (Float32Array entries widened), after
  * checking the shape of `history`; finiteness is checked later, in the pass that scans each row.
+ * Shared by foolsGold and the shards of the sharded coordinator.
+ *
+ * @internal
  */
-function historyOf(rule: string, history: unknown, d: number): Map<FoolsGoldClientId, Float64Array> {
+export function historyOf(rule: string, history: unknown, d: number): Map<FoolsGoldClientId, Float64Array> {
   const out = new Map<FoolsGoldClientId, Float64Array>();
   if (history === undefined) return out;
   if (history === null || typeof history !== 'object') {
@@ -350,8 +402,11 @@ function historyOf(rule: string, history: unknown, d: number): Map<FoolsGoldClie
 /**
  * out = h + x in float64 (a copy of x for a new client); returns max |outᵢ| (NaN if h holds NaN),
  * found in the same pass.
+ * Shared by foolsGold and the sharded coordinator.
+ *
+ * @internal
  */
-function accumulate(h: Float64Array | undefined, x: Float32Array, out: Float64Array): number {
+export function accumulate(h: Float64Array | undefined, x: Float32Array, out: Float64Array): number {
   let largest = 0;
   if (h === undefined) {
     for (let c = 0; c < x.length; c++) {
@@ -372,8 +427,12 @@ function accumulate(h: Float64Array | undefined, x: Float32Array, out: Float64Ar
   return largest;
 }
 
-/** max |hᵢ| (NaN if h holds NaN). */
-function largestMagnitude(h: Float64Array): number {
+/**
+ * max |hᵢ| (NaN if h holds NaN). Shared by foolsGold and the sharded coordinator.
+ *
+ * @internal
+ */
+export function largestMagnitude(h: Float64Array): number {
   let largest = 0;
   for (let c = 0; c < h.length; c++) {
     const a = Math.abs(h[c]);
@@ -388,8 +447,11 @@ function largestMagnitude(h: Float64Array): number {
  * histories below 2⁻¹⁰⁰¹), given `largest` = max|hᵢ|. A non-finite entry (largest NaN or +∞) can
  * only come from a corrupted history (finite float32 updates cannot overflow a float64 sum), so
  * it throws `INVALID_OPTION` naming the client and the coordinate.
+ * Shared by foolsGold and the sharded coordinator.
+ *
+ * @internal
  */
-function unitScale(rule: string, largest: number, h: Float64Array, id: FoolsGoldClientId): number {
+export function unitScale(rule: string, largest: number, h: Float64Array, id: FoolsGoldClientId): number {
   if (!(largest < Infinity)) {
     const c = h.findIndex((v) => !Number.isFinite(v));
     throw new RobustAggError(
@@ -411,8 +473,11 @@ function unitScale(rule: string, largest: number, h: Float64Array, id: FoolsGold
  * power of two (exact) and rounded to float32, then the Gram kernel. With every scaled row's
  * largest magnitude in [½, 1], no product overflows or depends on another row's magnitude, and
  * the cosines (scale-free) are those of the float64 histories to about 1e-7.
+ * Shared by foolsGold and the sharded coordinator.
+ *
+ * @internal
  */
-function scaledGram(members: readonly Float64Array[], scales: readonly number[], d: number): Float64Array {
+export function scaledGram(members: readonly Float64Array[], scales: readonly number[], d: number): Float64Array {
   const K = members.length;
   const g = new Float64Array(K * K);
   const buffer = new Float32Array(K * Math.min(d, HISTORY_BLOCK));

@@ -143,15 +143,7 @@ export function lasa(updates: Updates, options?: LasaOptions): Float32Array {
  */
 export function lasaWithDecision(updates: Updates, options?: LasaOptions): Aggregation<LasaDecision> {
   const rule = 'lasa';
-  const opts = readOptions(rule, options, ['layout', 'sparsity', 'lambdaNorm', 'lambdaSign', 'zScore', 'nonFinite']);
-  const sparsity = requireNumber(rule, 'sparsity', opts.sparsity ?? 0.3, 0, 1);
-  if (sparsity === 1) throw new RobustAggError('INVALID_OPTION', `${rule}: sparsity must be a finite number in [0, 1), got 1`);
-  const lambdaNorm = requireNumber(rule, 'lambdaNorm', opts.lambdaNorm ?? 2, 0, Infinity, true);
-  const lambdaSign = requireNumber(rule, 'lambdaSign', opts.lambdaSign ?? 1, 0, Infinity, true);
-  const zScore = opts.zScore ?? 'std';
-  if (zScore !== 'std' && zScore !== 'mad') {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: zScore must be 'std' or 'mad', got ${String(zScore)}`);
-  }
+  const { opts, sparsity, lambdaNorm, lambdaSign, zScore } = readLasaOptions(rule, options);
   const clients = finiteClients(updates, rule, opts.nonFinite);
   const { rows, d } = clients;
   const m = rows.length;
@@ -161,15 +153,8 @@ export function lasaWithDecision(updates: Updates, options?: LasaOptions): Aggre
       : requireLayoutOf(rule, opts.layout, d);
 
   // 1. Clipping factors from the norms (float64: no float32 value can overflow a sum of squares).
-  const norms = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    let s = 0;
-    const x = rows[i];
-    for (let k = 0; k < d; k++) s += x[k] * x[k];
-    norms[i] = Math.sqrt(s);
-  }
-  const clipNorm = median(norms);
-  const scale = Float64Array.from(norms, (v) => (v > clipNorm ? clipNorm / v : 1));
+  const norms = Float64Array.from(rows, (x) => Math.sqrt(lasaSquaredNorm(x, 0, d)));
+  const { clipNorm, scale } = lasaClip(norms);
 
   // 2. Per-client magnitude thresholds over the sparsified segments.
   const sparse = layout.filter((s) => s.kind === 'kernel' || s.kind === 'other');
@@ -198,40 +183,16 @@ export function lasaWithDecision(updates: Updates, options?: LasaOptions): Aggre
   for (const seg of layout) {
     const sparsified = seg.kind === 'kernel' || seg.kind === 'other';
     const end = seg.offset + seg.size;
+    const stats = new Float64Array(3);
     for (let i = 0; i < m; i++) {
-      const x = rows[i];
-      const t = sparsified ? threshold[i] : 0;
-      let s2 = 0;
-      let positive = 0;
-      let nonZero = 0;
-      for (let k = seg.offset; k < end; k++) {
-        const v = x[k];
-        if (v === 0 || !(Math.abs(v) >= t)) continue;
-        s2 += v * v;
-        nonZero++;
-        if (v > 0) positive++;
-      }
-      layerNorm[i] = scale[i] * Math.sqrt(s2);
-      purity[i] = nonZero === 0 || scale[i] === 0 ? 0.5 : positive / nonZero;
+      stats.fill(0);
+      lasaLayerStats(rows[i], seg.offset, end, sparsified ? threshold[i] : 0, stats, 0);
+      layerNorm[i] = scale[i] * Math.sqrt(stats[0]);
+      purity[i] = stats[2] === 0 || scale[i] === 0 ? 0.5 : stats[1] / stats[2];
     }
-    const zn = zScores(layerNorm, zScore);
-    const zs = zScores(purity, zScore);
-    let benign: number[] = [];
-    for (let i = 0; i < m; i++) if (zn[i] < lambdaNorm && zs[i] < lambdaSign) benign.push(i);
-    const fallback = benign.length === 0;
-    if (fallback) benign = Array.from({ length: m }, (_, i) => i);
-    const acc = new Float64Array(seg.size);
-    for (const i of benign) {
-      used[i] = 1;
-      const x = rows[i];
-      const t = sparsified ? threshold[i] : 0;
-      const c = scale[i];
-      for (let k = 0; k < seg.size; k++) {
-        const v = x[seg.offset + k];
-        if (Math.abs(v) >= t) acc[k] += c * v;
-      }
-    }
-    for (let k = 0; k < seg.size; k++) out[seg.offset + k] = acc[k] / benign.length;
+    const { benign, fallback } = lasaLayerFilter(layerNorm, purity, zScore, lambdaNorm, lambdaSign);
+    for (const i of benign) used[i] = 1;
+    lasaLayerMean(rows, benign, threshold, scale, sparsified, seg.offset, end, out, seg.offset);
     layers.push({ name: seg.name, selected: benign.map((i) => clients.index[i]), fallback });
   }
   const selected: number[] = [];
@@ -240,6 +201,129 @@ export function lasaWithDecision(updates: Updates, options?: LasaOptions): Aggre
     aggregate: out,
     decision: { rule, n: clients.n, dropped: clients.dropped, selected, clipNorm, layers },
   };
+}
+
+/**
+ * LASA's options object read and checked (layout resolved later, against d). Shared by lasa and
+ * the sharded coordinator.
+ *
+ * @internal
+ */
+export function readLasaOptions(
+  rule: string,
+  options: LasaOptions | undefined,
+): { opts: Partial<LasaOptions>; sparsity: number; lambdaNorm: number; lambdaSign: number; zScore: LasaZScore } {
+  const opts = readOptions(rule, options, ['layout', 'sparsity', 'lambdaNorm', 'lambdaSign', 'zScore', 'nonFinite']);
+  const sparsity = requireNumber(rule, 'sparsity', opts.sparsity ?? 0.3, 0, 1);
+  if (sparsity === 1) throw new RobustAggError('INVALID_OPTION', `${rule}: sparsity must be a finite number in [0, 1), got 1`);
+  const lambdaNorm = requireNumber(rule, 'lambdaNorm', opts.lambdaNorm ?? 2, 0, Infinity, true);
+  const lambdaSign = requireNumber(rule, 'lambdaSign', opts.lambdaSign ?? 1, 0, Infinity, true);
+  const zScore = opts.zScore ?? 'std';
+  if (zScore !== 'std' && zScore !== 'mad') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: zScore must be 'std' or 'mad', got ${String(zScore)}`);
+  }
+  return { opts, sparsity, lambdaNorm, lambdaSign, zScore };
+}
+
+/**
+ * Σ xₖ² over the columns [from, to), in float64, in order (no float32 value can overflow it).
+ * Shared by lasa and the shards of the sharded coordinator.
+ *
+ * @internal
+ */
+export function lasaSquaredNorm(x: Float32Array, from: number, to: number): number {
+  let s = 0;
+  for (let k = from; k < to; k++) s += x[k] * x[k];
+  return s;
+}
+
+/**
+ * The clipping bound (the median norm) and each client's factor min(1, bound/‖xᵢ‖). Shared by
+ * lasa and the sharded coordinator.
+ *
+ * @internal
+ */
+export function lasaClip(norms: Float64Array): { clipNorm: number; scale: Float64Array } {
+  const clipNorm = median(norms);
+  return { clipNorm, scale: Float64Array.from(norms, (v) => (v > clipNorm ? clipNorm / v : 1)) };
+}
+
+/**
+ * Adds to out[at], out[at + 1], out[at + 2] the layer statistics of one client over the columns
+ * [from, to): Σ v², the count of positive and of non-zero values, over the values v ≠ 0 with
+ * |v| ≥ t. Shared by lasa and the shards of the sharded coordinator.
+ *
+ * @internal
+ */
+export function lasaLayerStats(x: Float32Array, from: number, to: number, t: number, out: Float64Array, at: number): void {
+  let s2 = 0;
+  let positive = 0;
+  let nonZero = 0;
+  for (let k = from; k < to; k++) {
+    const v = x[k];
+    if (v === 0 || !(Math.abs(v) >= t)) continue;
+    s2 += v * v;
+    nonZero++;
+    if (v > 0) positive++;
+  }
+  out[at] += s2;
+  out[at + 1] += positive;
+  out[at + 2] += nonZero;
+}
+
+/**
+ * One layer's benign clients: z-scores of the clipped layer norms and of the sign purities below
+ * their bounds (every client when none is). Shared by lasa and the sharded coordinator.
+ *
+ * @internal
+ */
+export function lasaLayerFilter(
+  layerNorm: Float64Array,
+  purity: Float64Array,
+  zScore: LasaZScore,
+  lambdaNorm: number,
+  lambdaSign: number,
+): { benign: number[]; fallback: boolean } {
+  const m = layerNorm.length;
+  const zn = zScores(layerNorm, zScore);
+  const zs = zScores(purity, zScore);
+  let benign: number[] = [];
+  for (let i = 0; i < m; i++) if (zn[i] < lambdaNorm && zs[i] < lambdaSign) benign.push(i);
+  const fallback = benign.length === 0;
+  if (fallback) benign = Array.from({ length: m }, (_, i) => i);
+  return { benign, fallback };
+}
+
+/**
+ * out[at + k − from] = (Σ over the benign clients of scaleᵢ·v, v = xᵢ[k] with |v| ≥ tᵢ) / #benign
+ * for k in [from, to) (tᵢ = 0 when the layer is not sparsified), accumulated in float64 in
+ * the order of `benign`. Shared by lasa and the shards of the sharded coordinator.
+ *
+ * @internal
+ */
+export function lasaLayerMean(
+  rows: readonly Float32Array[],
+  benign: readonly number[],
+  threshold: ArrayLike<number>,
+  scale: ArrayLike<number>,
+  sparsified: boolean,
+  from: number,
+  to: number,
+  out: Float32Array,
+  at: number,
+): void {
+  const size = to - from;
+  const acc = new Float64Array(size);
+  for (const i of benign) {
+    const x = rows[i];
+    const t = sparsified ? threshold[i] : 0;
+    const c = scale[i];
+    for (let k = 0; k < size; k++) {
+      const v = x[from + k];
+      if (Math.abs(v) >= t) acc[k] += c * v;
+    }
+  }
+  for (let k = 0; k < size; k++) out[at + k] = acc[k] / benign.length;
 }
 
 /** Median of a float64 array (mean of the two middle values for an even count); not modified. */

@@ -101,19 +101,14 @@ export function normClippingDp(updates: Updates, options: NormClippingDpOptions)
  */
 export function normClippingDpWithDecision(updates: Updates, options: NormClippingDpOptions): Aggregation<NormClippingDpDecision> {
   const rule = 'normClippingDp';
-  const opts = readOptions(rule, options, ['maxNorm', 'sigma', 'weights', 'seed', 'rng', 'nonFinite']);
-  const maxNorm = requireNumber(rule, 'maxNorm', opts.maxNorm as number, 0, NORM_CLIPPING_DP_MAX_SCALE);
-  if (maxNorm === 0) {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: maxNorm must be a finite number in (0, ${NORM_CLIPPING_DP_MAX_SCALE}], got 0`);
-  }
-  const sigma = requireNumber(rule, 'sigma', opts.sigma as number, 0, NORM_CLIPPING_DP_MAX_SCALE);
+  const { opts, maxNorm, sigma } = readNormClippingDpOptions(rule, options);
   const clients = finiteClients(updates, rule, opts.nonFinite);
   const { rows } = clients;
   const given = opts.weights === undefined ? undefined : readClientWeights(rule, opts.weights, clients.n);
   const rng = sigma > 0 || opts.seed !== undefined || opts.rng !== undefined ? resolveValidRng({ seed: opts.seed, rng: opts.rng }, rule) : null;
   const p = given === undefined ? new Float64Array(rows.length).fill(1 / rows.length) : normalisedClientWeights(rule, given, clients.index);
   const norms = rowNorms(rows);
-  const clip = Float64Array.from(norms, (v) => (v > maxNorm ? maxNorm / v : 1));
+  const clip = normClipFactors(norms, maxNorm);
   const w = Float64Array.from(p, (pi, i) => pi * clip[i]);
   const out = combine(rows, w);
   if (rng !== null && sigma > 0) for (let k = 0; k < out.length; k++) out[k] += sigma * rng.gaussian();
@@ -128,4 +123,32 @@ export function normClippingDpWithDecision(updates: Updates, options: NormClippi
       ...(given === undefined ? {} : { clientWeights: weightsOverInput(p, clients) }),
     },
   };
+}
+
+/**
+ * normClippingDp's options object read, maxNorm and sigma checked. Shared by normClippingDp and
+ * the sharded coordinator.
+ *
+ * @internal
+ */
+export function readNormClippingDpOptions(
+  rule: string,
+  options: NormClippingDpOptions | undefined,
+): { opts: Readonly<Partial<NormClippingDpOptions>>; maxNorm: number; sigma: number } {
+  const opts = readOptions(rule, options, ['maxNorm', 'sigma', 'weights', 'seed', 'rng', 'nonFinite']);
+  const maxNorm = requireNumber(rule, 'maxNorm', opts.maxNorm as number, 0, NORM_CLIPPING_DP_MAX_SCALE);
+  if (maxNorm === 0) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: maxNorm must be a finite number in (0, ${NORM_CLIPPING_DP_MAX_SCALE}], got 0`);
+  }
+  const sigma = requireNumber(rule, 'sigma', opts.sigma as number, 0, NORM_CLIPPING_DP_MAX_SCALE);
+  return { opts, maxNorm, sigma };
+}
+
+/**
+ * min(1, M/‖xᵢ‖) per client from the norms. Shared by normClippingDp and the sharded coordinator.
+ *
+ * @internal
+ */
+export function normClipFactors(norms: Float64Array, maxNorm: number): Float64Array {
+  return Float64Array.from(norms, (v) => (v > maxNorm ? maxNorm / v : 1));
 }

@@ -1,4 +1,21 @@
+import { aurorFeatures, aurorSelection, readAurorOptions, type AurorOptions } from '../aggregators/auror.js';
 import { bulyanSelection } from '../aggregators/bulyan.js';
+import { readCrflOptions, type CrflOptions } from '../aggregators/crfl.js';
+import { requireLayoutOf } from '../aggregators/flame-noise.js';
+import {
+  clientIdsOf,
+  FOOLS_GOLD_MAX_HISTORY,
+  foolsGoldKappa,
+  foolsGoldRates,
+  foolsGoldWeights,
+  unitScale,
+  type FoolsGoldClientId,
+} from '../aggregators/fools-gold.js';
+import { lasaClip, lasaLayerFilter, readLasaOptions, type LasaLayerDecision, type LasaOptions } from '../aggregators/lasa.js';
+import { normClipFactors, readNormClippingDpOptions, type NormClippingDpOptions } from '../aggregators/norm-clipping-dp.js';
+import { SMEA_DEFAULT_MAX_SUBSETS, SMEA_MAX_SUBSETS_LIMIT, smallestEigenvalueSubset, smeaSubsetSize } from '../aggregators/smea.js';
+import type { LayoutSegment } from '../core/layout.js';
+import { normalisedClientWeights, readClientWeights } from '../core/weights.js';
 import { clippedClusteringFromGram, readNormHistory } from '../aggregators/clipped-clustering.js';
 import { readSignGuardOptions, signGuardSelection, type SignGuardOptions } from '../aggregators/sign-guard.js';
 import { mixTailorPool, resolveMixTailorPool } from '../aggregators/mix-tailor.js';
@@ -25,7 +42,17 @@ import { resolveValidRng, type Rng } from '../core/random.js';
 import { columnMedian } from '../kernels/column-select.js';
 import { cosineDistancesFromGram, shiftedGram } from '../kernels/cosine-distances.js';
 import { squaredDistancesFromGram } from '../kernels/gram.js';
-import { coordinateWiseRule, type CoordinateWiseRule, type ShardAsk, type ShardCombinePlan, shardCombine, shardStatistics } from './protocol.js';
+import {
+  coordinateWiseRule,
+  floatOfBits,
+  type CoordinateWiseRule,
+  type ShardAsk,
+  type ShardCombinePlan,
+  type ShardHistoryMember,
+  type ShardSegment,
+  shardCombine,
+  shardStatistics,
+} from './protocol.js';
 
 /**
  * The rules {@link createShardCoordinator} decomposes by coordinates.
@@ -49,7 +76,13 @@ export type ShardRuleName =
   | 'clippedClustering'
   | 'signGuard'
   | 'bulyanVariant'
-  | 'mixTailor';
+  | 'mixTailor'
+  | 'smea'
+  | 'auror'
+  | 'normClippingDp'
+  | 'crfl'
+  | 'lasa'
+  | 'foolsGold';
 
 /** Every rule {@link createShardCoordinator} accepts, in the order of the guide's table. */
 export const SHARD_RULES: readonly ShardRuleName[] = [
@@ -74,6 +107,12 @@ export const SHARD_RULES: readonly ShardRuleName[] = [
   'signGuard',
   'bulyanVariant',
   'mixTailor',
+  'smea',
+  'auror',
+  'normClippingDp',
+  'crfl',
+  'lasa',
+  'foolsGold',
 ];
 
 /**
@@ -900,6 +939,286 @@ function* mixTailorProgram(rule: string, options: Record<string, unknown> | unde
   };
 }
 
+function* smeaProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['f', 'maxSubsets', 'nonFinite'] as never[]) as Record<string, unknown>;
+  const maxSubsets = requireInteger(rule, 'maxSubsets', (opts.maxSubsets as number | undefined) ?? SMEA_DEFAULT_MAX_SUBSETS, 1, SMEA_MAX_SUBSETS_LIMIT);
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const f = opts.f as number;
+  requireClients(rule, clients.n, f, 2, 1);
+  const m = clients.index.length;
+  const size = smeaSubsetSize(rule, m, remainingByzantine(f, clients), maxSubsets);
+  let g: Float64Array = new Float64Array(1);
+  if (m > 1) [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'robust' }];
+  const { subset, scatterMax } = smallestEigenvalueSubset(g, m, size);
+  const w = new Float64Array(m);
+  for (const k of subset) w[k] = 1 / size;
+  const weights = weightsOverInput(w, clients);
+  return {
+    plan: linear(weights),
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: indicesOverInput(subset, clients),
+      weights,
+      maxEigenvalue: scatterMax / size,
+    } as Decision,
+  };
+}
+
+/**
+ * Auror: its votes are per coordinate (each coordinate's two-cluster split over the clients), so
+ * each shard votes over its own columns and the m vote counts add up exactly; the decision is
+ * bit for bit the single call's. The list of indicative coordinates is O(d): the sharded decision
+ * reports its length (`indicativeCount`), not the list.
+ */
+function* aurorProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const { alpha, tau, features, nonFinite } = readAurorOptions(rule, options as AurorOptions | undefined);
+  const clients = yield* finitePass(rule, n, d, nonFinite);
+  const { start, size } = aurorFeatures(rule, features, d);
+  const m = clients.index.length;
+  const [votes] = yield [{ kind: 'aurorVotes', clients: clients.index, start, length: size, threshold: alpha }];
+  const counts = votes.slice(0, m);
+  const indicativeCount = votes[m];
+  const { kept, flagged, w } = aurorSelection(counts, indicativeCount, tau);
+  const weights = weightsOverInput(w, clients);
+  return {
+    plan: linear(weights),
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: indicesOverInput(kept, clients),
+      weights,
+      flagged: indicesOverInput(flagged, clients),
+      indicativeCount,
+      suspicions: weightsOverInput(counts, clients),
+    } as Decision,
+  };
+}
+
+/** A 32-bit seed for noise the shards draw: the caller's seed, or one drawn from its rng. */
+function noiseSeed(rng: Rng | null, random: { seed?: number; rng?: Rng }, sigma: number): number | null {
+  if (rng === null || sigma === 0) return null;
+  return random.rng !== undefined ? rng.nextUint32() : (random.seed as number);
+}
+
+function* normClippingDpProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const { opts, maxNorm, sigma } = readNormClippingDpOptions(rule, options as NormClippingDpOptions | undefined);
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite);
+  const m = clients.index.length;
+  const given = opts.weights === undefined ? undefined : readClientWeights(rule, opts.weights, clients.n);
+  const random = { seed: opts.seed, rng: opts.rng };
+  const rng = sigma > 0 || opts.seed !== undefined || opts.rng !== undefined ? resolveValidRng(random, rule) : null;
+  const p = given === undefined ? new Float64Array(m).fill(1 / m) : normalisedClientWeights(rule, given, clients.index);
+  const [norms] = yield [{ kind: 'norms', clients: clients.index }];
+  const clip = normClipFactors(norms, maxNorm);
+  const w = Float64Array.from(p, (pi, i) => pi * clip[i]);
+  const weights = weightsOverInput(w, clients);
+  const seed = noiseSeed(rng, random, sigma);
+  return {
+    plan: { kind: 'linear', weights: Array.from(weights), ...(seed === null ? {} : { noise: { seed, sigma } }) },
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      weights,
+      clipFactors: weightsOverInput(clip, clients),
+      ...(given === undefined ? {} : { clientWeights: weightsOverInput(p, clients) }),
+    } as Decision,
+  };
+}
+
+function* crflProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const { opts, clipNorm, sigma } = readCrflOptions(rule, options as CrflOptions | undefined);
+  const hasGlobal = vectorFlag(rule, 'global', opts.global, false);
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite);
+  const m = clients.index.length;
+  const given = opts.weights === undefined ? undefined : readClientWeights(rule, opts.weights, clients.n);
+  const random = { seed: opts.seed, rng: opts.rng };
+  const rng = sigma > 0 || opts.seed !== undefined || opts.rng !== undefined ? resolveValidRng(random, rule) : null;
+  const w = given === undefined ? new Float64Array(m).fill(1 / m) : normalisedClientWeights(rule, given, clients.index);
+  const vector = hasGlobal ? 'global' : null;
+  const [norm] = yield [{ kind: 'weightedNorm', clients: clients.index, weights: Array.from(w), vector }];
+  const normBefore = norm[0];
+  if (!Number.isFinite(normBefore)) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: global must be a finite Float32Array of length d=${d}, got one holding NaN or ±Infinity`);
+  }
+  const clipFactor = normBefore > clipNorm ? clipNorm / normBefore : 1;
+  const seed = noiseSeed(rng, random, sigma);
+  const weights = weightsOverInput(w, clients);
+  return {
+    plan: {
+      kind: 'crfl',
+      clients: clients.index,
+      weights: Array.from(w),
+      vector,
+      clipFactor,
+      ...(seed === null ? {} : { noise: { seed, sigma } }),
+    },
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      weights,
+      normBefore,
+      clipFactor,
+      ...(given === undefined ? {} : { clientWeights: weights }),
+    } as Decision,
+  };
+}
+
+/**
+ * LASA: the per-client threshold (the keep-th largest |x| over the sparsified segments) is a
+ * global order statistic of each client's d values; it is found exactly by a radix selection on
+ * the float32 bit patterns, one byte per trip (4 trips of 256·m counts), then one trip of per-layer
+ * statistics (3·m·L numbers) and the per-layer combine.
+ */
+function* lasaProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const { opts, sparsity, lambdaNorm, lambdaSign, zScore } = readLasaOptions(rule, options as LasaOptions | undefined);
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite);
+  const m = clients.index.length;
+  const layout: readonly LayoutSegment[] =
+    opts.layout === undefined
+      ? [{ name: 'all', shape: [d], offset: 0, size: d, trainable: true, kind: 'other' }]
+      : requireLayoutOf(rule, opts.layout, d);
+  const segments: ShardSegment[] = layout.map((seg) => ({
+    offset: seg.offset,
+    size: seg.size,
+    sparsified: seg.kind === 'kernel' || seg.kind === 'other',
+  }));
+  const total = segments.reduce((a, s) => a + (s.sparsified ? s.size : 0), 0);
+  const keep = Math.floor((1 - sparsity) * total);
+  const select = !(sparsity === 0 || total === 0) && keep !== 0;
+  const prefixes = new Array<number>(m).fill(0);
+  const histogram = (level: number): ShardAsk => ({ kind: 'magnitudeHistogram', clients: clients.index, segments, level, prefixes: [...prefixes] });
+  const first = yield [{ kind: 'squaredNorms', clients: clients.index }, ...(select ? [histogram(0)] : [])];
+  const { clipNorm, scale } = lasaClip(Float64Array.from(first[0], (s2) => Math.sqrt(s2)));
+  // As lasa: no sparsification (threshold 0) when sparsity or the sparsified size is 0; Infinity when none is kept.
+  const threshold = new Float64Array(m).fill(!select && !(sparsity === 0 || total === 0) ? Infinity : 0);
+  if (select) {
+    // The (total − keep)-th smallest |x| (0-based) of each client, one byte of its bits per level.
+    const rank = new Array<number>(m).fill(total - keep);
+    let hist = first[1];
+    for (let level = 0; level < 4; level++) {
+      for (let k = 0; k < m; k++) {
+        let below = 0;
+        let b = 0;
+        while (b < 255 && below + hist[256 * k + b] <= rank[k]) below += hist[256 * k + b++];
+        rank[k] -= below;
+        prefixes[k] = prefixes[k] * 256 + b;
+      }
+      if (level < 3) [hist] = yield [histogram(level + 1)];
+    }
+    for (let k = 0; k < m; k++) threshold[k] = floatOfBits(prefixes[k]);
+  }
+  const [stats] = yield [{ kind: 'layerStats', clients: clients.index, segments, thresholds: Array.from(threshold) }];
+  const layerNorm = new Float64Array(m);
+  const purity = new Float64Array(m);
+  const used = new Uint8Array(m);
+  const layers: LasaLayerDecision[] = [];
+  const planSegments: (ShardSegment & { benign: number[] })[] = [];
+  layout.forEach((seg, l) => {
+    for (let i = 0; i < m; i++) {
+      const at = 3 * (l * m + i);
+      layerNorm[i] = scale[i] * Math.sqrt(stats[at]);
+      purity[i] = stats[at + 2] === 0 || scale[i] === 0 ? 0.5 : stats[at + 1] / stats[at + 2];
+    }
+    const { benign, fallback } = lasaLayerFilter(layerNorm, purity, zScore, lambdaNorm, lambdaSign);
+    for (const i of benign) used[i] = 1;
+    layers.push({ name: seg.name, selected: benign.map((i) => clients.index[i]), fallback });
+    planSegments.push({ ...segments[l], benign });
+  });
+  const selected: number[] = [];
+  for (let i = 0; i < m; i++) if (used[i] === 1) selected.push(clients.index[i]);
+  return {
+    plan: { kind: 'lasa', clients: clients.index, scale: Array.from(scale), thresholds: Array.from(threshold), segments: planSegments },
+    decision: { rule, n, dropped: [...clients.dropped], selected, clipNorm, layers } as Decision,
+  };
+}
+
+/** The ids of the previous round's history, in its order: unique strings or numbers. */
+function readHistoryIds(rule: string, value: unknown): FoolsGoldClientId[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length > FOOLS_GOLD_MAX_HISTORY) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule} (sharded): historyIds must be an array of at most ${FOOLS_GOLD_MAX_HISTORY} client ids (the previous decision's historyIds), got ${describeValue(value)}`,
+    );
+  }
+  const ids = Array.from(value as unknown[]);
+  const seen = new Set<FoolsGoldClientId>();
+  ids.forEach((id, p) => {
+    if (typeof id !== 'string' && typeof id !== 'number') {
+      throw new RobustAggError('INVALID_OPTION', `${rule} (sharded): historyIds[${p}] must be a string or a number`);
+    }
+    if (seen.has(id)) throw new RobustAggError('INVALID_OPTION', `${rule} (sharded): history id ${String(id)} appears twice`);
+    seen.add(id);
+  });
+  return ids as FoolsGoldClientId[];
+}
+
+const NO_COLUMNS = new Float64Array(0);
+
+/**
+ * FoolsGold: the state (each client's accumulated update Hᵢ) is per coordinate, so each shard
+ * keeps its columns of it (slice.history) and the coordinator only the ids (`historyIds`). Two
+ * trips: the largest |Hᵢ + xᵢ| per member (K numbers, maximum) for the power-of-two scales, then
+ * the K×K Gram of the scaled new sums; the decision is the rule's own (foolsGoldRates).
+ */
+function* foolsGoldProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const opts = readOptions(rule, options as object, ['clientIds', 'historyIds', 'kappa', 'nonFinite'] as never[]) as Record<string, unknown>;
+  if ((options as Record<string, unknown> | undefined)?.history !== undefined) {
+    throw new RobustAggError('INVALID_OPTION', `${rule} (sharded): pass historyIds (the ids) and each shard's columns of the history in slice.history, not history`);
+  }
+  const kappa = foolsGoldKappa(rule, opts.kappa as number | undefined);
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite as NonFinitePolicy | undefined);
+  const ids = clientIdsOf(rule, opts.clientIds, n);
+  const previous = readHistoryIds(rule, opts.historyIds);
+  const updateOf = new Map<FoolsGoldClientId, number>();
+  for (const i of clients.index) updateOf.set(ids[i], i);
+  const members: ShardHistoryMember[] = previous.map((id) => ({ id, previous: true, client: updateOf.get(id) ?? null }));
+  const known = new Set(previous);
+  for (const i of clients.index) if (!known.has(ids[i])) members.push({ id: ids[i], previous: false, client: i });
+  const K = members.length;
+  if (K > FOOLS_GOLD_MAX_HISTORY) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${rule}: the history would hold ${K} clients, more than ${FOOLS_GOLD_MAX_HISTORY}; delete the entries of clients that left`,
+    );
+  }
+  const [largest] = yield [{ kind: 'historyLargest', members }];
+  const scales = members.map((member, p) => {
+    if (!(largest[p] < Infinity)) {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `${rule}: the history of client ${String(member.id)} holds NaN or ±Infinity in some shard; histories must be finite (delete the entry to restart that client)`,
+      );
+    }
+    return unitScale(rule, largest[p], NO_COLUMNS, member.id);
+  });
+  const [g] = yield [{ kind: 'historyGram', members, scales }];
+  const { v, alpha } = foolsGoldRates(g, K, kappa);
+  const position = new Map(members.map((member, p) => [member.id, p]));
+  const at = clients.index.map((i) => position.get(ids[i]) as number);
+  const { rates, similarity, w, chosen } = foolsGoldWeights(alpha, v, at, clients.index, n);
+  const weights = weightsOverInput(w, clients);
+  return {
+    plan: linear(weights),
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected: indicesOverInput(chosen, clients),
+      weights,
+      learningRates: weightsOverInput(rates, clients),
+      maxSimilarity: similarity,
+      historyIds: members.map((member) => member.id),
+      historyMembers: members,
+    } as Decision,
+  };
+}
+
 type ProgramFactory = (rule: string, options: Record<string, unknown> | undefined, n: number, d: number) => Program;
 
 const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
@@ -924,4 +1243,10 @@ const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
   signGuard: signGuardProgram,
   bulyanVariant: bulyanVariantProgram,
   mixTailor: mixTailorProgram,
+  smea: smeaProgram,
+  auror: aurorProgram,
+  normClippingDp: normClippingDpProgram,
+  crfl: crflProgram,
+  lasa: lasaProgram,
+  foolsGold: foolsGoldProgram,
 };

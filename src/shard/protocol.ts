@@ -1,4 +1,8 @@
+import { aurorVotes } from '../aggregators/auror.js';
 import { coordinateMedianWithDecision } from '../aggregators/coordinate-median.js';
+import { crflNorm, crflOutput, crflSum } from '../aggregators/crfl.js';
+import { accumulate, historyOf, largestMagnitude, scaledGram, type FoolsGoldClientId, type FoolsGoldHistory } from '../aggregators/fools-gold.js';
+import { lasaLayerMean, lasaLayerStats, lasaSquaredNorm } from '../aggregators/lasa.js';
 import { meamedWithDecision } from '../aggregators/meamed.js';
 import { meanWithDecision } from '../aggregators/mean.js';
 import { signMajorityWithDecision } from '../aggregators/sign-majority.js';
@@ -28,6 +32,40 @@ export interface ShardSlice {
   readonly rows: readonly Float32Array[];
   /** The same columns of named side vectors (e.g. `{ serverUpdate }`), each of length width. */
   readonly vectors?: Readonly<Record<string, Float32Array>>;
+  /**
+   * FoolsGold's history restricted to the same columns: each client's accumulated update, of
+   * length width (see {@link shardFoolsGoldHistory}). Only for `foolsGold`.
+   */
+  readonly history?: FoolsGoldHistory;
+}
+
+/**
+ * One member of FoolsGold's history in a sharded round: its id, whether the shards hold its
+ * previous sum (`previous`), and the input index of its update this round (null when absent).
+ *
+ * @category Sharding
+ */
+export interface ShardHistoryMember {
+  /** The client's id. */
+  readonly id: FoolsGoldClientId;
+  /** Whether the history of the previous round holds this id. */
+  readonly previous: boolean;
+  /** Input index of this round's update, or null when the client sent none (or a non-finite one). */
+  readonly client: number | null;
+}
+
+/**
+ * A layout segment as the shards see it: its columns and whether LASA sparsifies it.
+ *
+ * @category Sharding
+ */
+export interface ShardSegment {
+  /** First column (over all d). */
+  readonly offset: number;
+  /** Number of columns. */
+  readonly size: number;
+  /** Whether magnitudes below the client's threshold are dropped (kernel and other segments). */
+  readonly sparsified: boolean;
 }
 
 /**
@@ -50,6 +88,20 @@ export interface ShardSlice {
  *   the listed clients.
  * - `clipDistances`: m numbers, ‖xᵢ − v‖² with v centered clipping's centre after `steps.length`
  *   replayed steps (see {@link ShardCombinePlan}).
+ * - `norms`: m numbers, ‖xᵢ‖ over the shard; they reduce as ℓ2 norms (like `lpDistances`, p = 2).
+ * - `squaredNorms`: m numbers, Σ xᵢ² over the shard, summed in column order.
+ * - `weightedNorm`: 1 number, ‖t + Σ wᵢxᵢ‖ over the shard (t a named vector or 0); ℓ2 reduction.
+ * - `aurorVotes`: m + 1 numbers: Auror's votes per client over the shard's part of the window
+ *   [start, start + length), then the number of indicative coordinates there.
+ * - `magnitudeHistogram`: 256·m numbers: per client, a histogram of the byte `level` (0 = the
+ *   top byte) of the float32 bit patterns of |xᵢ| over the sparsified segments, among the values
+ *   whose higher bytes equal the client's `prefixes` entry (a radix selection in 4 trips).
+ * - `layerStats`: 3·m·L numbers: per segment and client, Σ v², the positive and the non-zero
+ *   count over the values with |v| ≥ the client's threshold (LASA).
+ * - `historyLargest`: K numbers: per history member, max |Hᵢ + xᵢ| over the shard (NaN when
+ *   not finite); the answers reduce by maximum.
+ * - `historyGram`: K×K numbers: the uncentred Gram of the members' new sums Hᵢ + xᵢ, each scaled
+ *   by its `scales` entry and rounded to float32 (FoolsGold's `scaledGram`).
  *
  * @category Sharding
  */
@@ -135,6 +187,76 @@ export type ShardAsk =
       readonly steps: readonly (readonly number[])[];
       /** The centre's weight in each step. */
       readonly centerWeights: readonly number[];
+    }
+  | {
+      /** Partial Euclidean norms (ℓ2 reduction). */
+      readonly kind: 'norms';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+    }
+  | {
+      /** Partial sums of squares, in column order. */
+      readonly kind: 'squaredNorms';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+    }
+  | {
+      /** The partial norm of a weighted sum plus a side vector (ℓ2 reduction). */
+      readonly kind: 'weightedNorm';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** One weight per entry of `clients`. */
+      readonly weights: readonly number[];
+      /** Name of the side vector added, or null for none. */
+      readonly vector: string | null;
+    }
+  | {
+      /** Auror's per-coordinate votes. */
+      readonly kind: 'aurorVotes';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** First coordinate of the feature window (over all d). */
+      readonly start: number;
+      /** Number of coordinates in the window. */
+      readonly length: number;
+      /** The gap a coordinate's split needs to be indicative. */
+      readonly threshold: number;
+    }
+  | {
+      /** One level of a per-client radix selection of |x| over the sparsified segments. */
+      readonly kind: 'magnitudeHistogram';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** The segments whose values take part (over all d). */
+      readonly segments: readonly ShardSegment[];
+      /** The byte counted: 0 (bits 24–31) to 3 (bits 0–7). */
+      readonly level: number;
+      /** Per client, the bytes above `level` found so far (as one integer; 0 at level 0). */
+      readonly prefixes: readonly number[];
+    }
+  | {
+      /** LASA's per-layer statistics. */
+      readonly kind: 'layerStats';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** The layout's segments, in order. */
+      readonly segments: readonly ShardSegment[];
+      /** Per client, the magnitude threshold of sparsified segments. */
+      readonly thresholds: readonly number[];
+    }
+  | {
+      /** Per history member, the largest magnitude of its new sum (maximum reduction). */
+      readonly kind: 'historyLargest';
+      /** The members, in history order. */
+      readonly members: readonly ShardHistoryMember[];
+    }
+  | {
+      /** The Gram matrix of the members' scaled new sums. */
+      readonly kind: 'historyGram';
+      /** The members, in history order. */
+      readonly members: readonly ShardHistoryMember[];
+      /** One power of two per member. */
+      readonly scales: readonly number[];
     };
 
 /**
@@ -152,6 +274,10 @@ export type ShardAsk =
  *   to the median of the listed clients.
  * - `clipping`: centered clipping's centre, replaying v ← (centerWeight)·v + Σ stepᵢ xᵢ from the
  *   `center` vector (or 0).
+ * - `crfl`: (t + Σ wᵢxᵢ)·clipFactor in float64 (t a named vector or 0), plus σ·N(0, 1) from
+ *   `createRng(seed)` after skipping the shards before, rounded to float32 (CRFL's output).
+ * - `lasa`: per segment, the mean over its benign clients of scaleᵢ·v for |v| ≥ thresholdᵢ
+ *   (threshold 0 where the segment is not sparsified).
  *
  * @category Sharding
  */
@@ -212,6 +338,40 @@ export type ShardCombinePlan =
       readonly steps: readonly (readonly number[])[];
       /** The centre's weight in each step. */
       readonly centerWeights: readonly number[];
+    }
+  | {
+      /** CRFL's clipped, noised weighted sum. */
+      readonly kind: 'crfl';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** One weight per entry of `clients`. */
+      readonly weights: readonly number[];
+      /** Name of the side vector added (the global model), or null. */
+      readonly vector: string | null;
+      /** The factor min(1, clipNorm/‖sum‖). */
+      readonly clipFactor: number;
+      /** Gaussian noise N(0, σ²) from `createRng(seed)`, drawn in coordinate order. */
+      readonly noise?: {
+        /** The generator's seed. */
+        readonly seed: number;
+        /** The standard deviation. */
+        readonly sigma: number;
+      };
+    }
+  | {
+      /** LASA's per-layer means. */
+      readonly kind: 'lasa';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** Per client (entry of `clients`), the clipping factor. */
+      readonly scale: readonly number[];
+      /** Per client, the magnitude threshold of sparsified segments. */
+      readonly thresholds: readonly number[];
+      /** The segments, each with its benign clients (positions in `clients`, in order). */
+      readonly segments: readonly (ShardSegment & {
+        /** Positions in `clients` of the segment's benign clients, in summation order. */
+        readonly benign: readonly number[];
+      })[];
     };
 
 /**
@@ -408,16 +568,166 @@ export function shardStatistics(slice: ShardSlice, asks: readonly ShardAsk[]): F
         const v = replayClipping(slice, rows, ask.center, ask.steps, ask.centerWeights, width, what);
         return Float64Array.from(rows, (row) => squaredDistance(row, v));
       }
+      case 'norms':
+        return Float64Array.from(pick(slice, ask.clients, what), (row) => Math.sqrt(squaredNorm(row)));
+      case 'squaredNorms':
+        return Float64Array.from(pick(slice, ask.clients, what), (row) => lasaSquaredNorm(row, 0, width));
+      case 'weightedNorm': {
+        const rows = pick(slice, ask.clients, what);
+        const t = ask.vector === null ? null : sliceVector(slice, ask.vector, width, what);
+        return Float64Array.of(crflNorm(crflSum(rows, ask.weights, t, width)));
+      }
+      case 'aurorVotes': {
+        const rows = pick(slice, ask.clients, what);
+        const counts = new Float64Array(rows.length + 1);
+        const from = Math.max(ask.start - slice.offset, 0);
+        const to = Math.min(ask.start + ask.length - slice.offset, width);
+        if (from < to) counts[rows.length] = aurorVotes(rows, from, to, ask.threshold, counts).length;
+        return counts;
+      }
+      case 'magnitudeHistogram':
+        return magnitudeHistogram(slice, pick(slice, ask.clients, what), ask.segments, ask.level, ask.prefixes, width);
+      case 'layerStats': {
+        const rows = pick(slice, ask.clients, what);
+        const m = rows.length;
+        const out = new Float64Array(3 * m * ask.segments.length);
+        ask.segments.forEach((seg, l) => {
+          const from = Math.max(seg.offset - slice.offset, 0);
+          const to = Math.min(seg.offset + seg.size - slice.offset, width);
+          if (from >= to) return;
+          for (let k = 0; k < m; k++) lasaLayerStats(rows[k], from, to, seg.sparsified ? ask.thresholds[k] : 0, out, 3 * (l * m + k));
+        });
+        return out;
+      }
+      case 'historyLargest': {
+        const previous = historyOf(what, slice.history, width);
+        const scratch = new Float64Array(width);
+        return Float64Array.from(ask.members, (member) => {
+          const h = memberHistory(previous, member, what);
+          return member.client === null
+            ? largestMagnitude(h as Float64Array)
+            : accumulate(h, pick(slice, [member.client], what)[0], scratch);
+        });
+      }
+      case 'historyGram': {
+        const previous = historyOf(what, slice.history, width);
+        const sums = ask.members.map((member) => newSum(slice, previous, member, width, what));
+        return scaledGram(sums, ask.scales, width);
+      }
       default:
         throw new RobustAggError('INVALID_OPTION', `${what}: unknown ask ${JSON.stringify((ask as { kind?: unknown }).kind)}`);
     }
   });
 }
 
+/** A member's previous sum over the shard (undefined for a new client), checked present. */
+function memberHistory(previous: Map<FoolsGoldClientId, Float64Array>, member: ShardHistoryMember, what: string): Float64Array | undefined {
+  const h = previous.get(member.id);
+  if (member.previous && h === undefined) {
+    throw new RobustAggError('INVALID_OPTION', `${what}: the shard at this offset holds no history for client ${String(member.id)} (slice.history)`);
+  }
+  if (!member.previous && member.client === null) {
+    throw new RobustAggError('INVALID_OPTION', `${what}: history member ${String(member.id)} has neither a previous sum nor an update`);
+  }
+  return member.previous ? h : undefined;
+}
+
+/** A member's sum after this round over the shard: H + x (a copy of x for a new client, H when absent). */
+function newSum(slice: ShardSlice, previous: Map<FoolsGoldClientId, Float64Array>, member: ShardHistoryMember, width: number, what: string): Float64Array {
+  const h = memberHistory(previous, member, what);
+  if (member.client === null) return h as Float64Array;
+  const out = new Float64Array(width);
+  accumulate(h, pick(slice, [member.client], what)[0], out);
+  return out;
+}
+
+const BITS_VIEW = new Uint32Array(1);
+const FLOAT_VIEW = new Float32Array(BITS_VIEW.buffer);
+
+/** The float32 bit pattern of |v| (v a float32 value). */
+function magnitudeBits(v: number): number {
+  FLOAT_VIEW[0] = v;
+  return BITS_VIEW[0] & 0x7fffffff;
+}
+
+/**
+ * The float32 value of a bit pattern (for the coordinator of a radix selection).
+ *
+ * @internal
+ */
+export function floatOfBits(bits: number): number {
+  BITS_VIEW[0] = bits;
+  return FLOAT_VIEW[0];
+}
+
+function magnitudeHistogram(
+  slice: ShardSlice,
+  rows: Float32Array[],
+  segments: readonly ShardSegment[],
+  level: number,
+  prefixes: readonly number[],
+  width: number,
+): Float64Array {
+  if (!Number.isInteger(level) || level < 0 || level > 3) {
+    throw new RobustAggError('INVALID_OPTION', `shardStatistics: magnitudeHistogram level must be 0, 1, 2 or 3, got ${String(level)}`);
+  }
+  const m = rows.length;
+  const out = new Float64Array(256 * m);
+  const shift = 24 - 8 * level;
+  for (const seg of segments) {
+    if (!seg.sparsified) continue;
+    const from = Math.max(seg.offset - slice.offset, 0);
+    const to = Math.min(seg.offset + seg.size - slice.offset, width);
+    for (let k = 0; k < m; k++) {
+      const x = rows[k];
+      const prefix = prefixes[k];
+      const base = 256 * k;
+      for (let c = from; c < to; c++) {
+        const bits = magnitudeBits(x[c]);
+        if (level > 0 && bits >>> (shift + 8) !== prefix) continue;
+        out[base + ((bits >>> shift) & 255)]++;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A shard's FoolsGold history after the round: each member's sum over the shard's columns,
+ * Hᵢ + xᵢ for the members that sent an update (a copy of xᵢ for new clients), the previous sum
+ * for the others, in the members' order (the `historyMembers` of the sharded decision). The
+ * slice's history is not modified. Keep it with the shard for the next round (slice.history).
+ *
+ * @param slice - the shard's columns of this round's updates, with its `history` (absent in the first round).
+ * @param members - the decision's `historyMembers`.
+ * @returns the shard's new history: a `Map` from client id to a `Float64Array` of length width.
+ * @example
+ * ```ts
+ * import { aggregateSharded, shardFoolsGoldHistory } from 'robust-agg/shard';
+ *
+ * const updates = [Float32Array.of(1, 0, 0), Float32Array.of(0, 1, 0), Float32Array.of(-1, -1, 2), Float32Array.of(-1, -1, 2)];
+ * const slices = [0, 2].map((offset) => ({ offset, d: 3, rows: updates.map((u) => u.slice(offset, offset + 2)) }));
+ * const run = await aggregateSharded('foolsGold', slices);
+ * const histories = slices.map((s) => shardFoolsGoldHistory(s, (run.decision as { historyMembers: [] }).historyMembers));
+ * console.log(histories[1].sums.get(2)); // Float64Array [2]: client 2's sum over column 2
+ * ```
+ * @category Sharding
+ */
+export function shardFoolsGoldHistory(slice: ShardSlice, members: readonly ShardHistoryMember[]): FoolsGoldHistory {
+  const what = 'shardFoolsGoldHistory';
+  const width = sliceWidth(slice, what);
+  const previous = historyOf(what, slice.history, width);
+  if (!Array.isArray(members)) throw new RobustAggError('INVALID_OPTION', `${what}: members must be the decision's historyMembers`);
+  const sums = new Map<FoolsGoldClientId, Float64Array>();
+  for (const member of members) sums.set(member.id, newSum(slice, previous, member, width, what));
+  return { sums };
+}
+
 /**
  * Reduces the shards' answers to one round of asks: element-wise sums of the small arrays, except
- * `lpDistances`, whose per-shard ℓp norms combine as (Σₛ dₛᵖ)^(1/p) (the maximum for p = ∞),
- * scaled by the largest shard value so no power overflows. The order of the shards does not
+ * `lpDistances`, `norms` and `weightedNorm`, whose per-shard ℓp norms combine as
+ * (Σₛ dₛᵖ)^(1/p) (p = 2 for the last two; the maximum for p = ∞), scaled by the largest shard
+ * value so no power overflows, and `historyLargest`, reduced by maximum (NaN wins). The order of the shards does not
  * matter beyond float64 rounding.
  *
  * @param asks - the round's asks.
@@ -448,8 +758,20 @@ export function reduceShardStatistics(
       }
     }
     const out = new Float64Array(first.length);
-    if (ask.kind === 'lpDistances') {
-      const p = ask.p;
+    if (ask.kind === 'historyLargest') {
+      for (let t = 0; t < out.length; t++) {
+        let top = 0;
+        for (const part of parts) {
+          const v = part[a][t];
+          if (!(v <= top)) top = v; // NaN sticks
+          if (Number.isNaN(top)) break;
+        }
+        out[t] = top;
+      }
+      return out;
+    }
+    if (ask.kind === 'lpDistances' || ask.kind === 'norms' || ask.kind === 'weightedNorm') {
+      const p = ask.kind === 'lpDistances' ? ask.p : 2;
       for (let t = 0; t < out.length; t++) {
         let top = 0;
         for (const part of parts) if (part[a][t] > top) top = part[a][t];
@@ -540,6 +862,29 @@ export function shardCombine(slice: ShardSlice, plan: ShardCombinePlan): Float32
         width,
         what,
       );
+    case 'crfl': {
+      const rows = pick(slice, plan.clients, what);
+      const t = plan.vector === null ? null : sliceVector(slice, plan.vector, width, what);
+      const acc = crflSum(rows, plan.weights, t, width);
+      const sigma = plan.noise?.sigma ?? 0;
+      let rng: { gaussian(): number } | null = null;
+      if (plan.noise !== undefined && sigma > 0) {
+        const r = createRng(plan.noise.seed);
+        for (let k = 0; k < slice.offset; k++) r.gaussian();
+        rng = r;
+      }
+      return crflOutput(acc, plan.clipFactor, sigma, rng);
+    }
+    case 'lasa': {
+      const rows = pick(slice, plan.clients, what);
+      const out = new Float32Array(width);
+      for (const seg of plan.segments) {
+        const from = Math.max(seg.offset - slice.offset, 0);
+        const to = Math.min(seg.offset + seg.size - slice.offset, width);
+        if (from < to) lasaLayerMean(rows, seg.benign, plan.thresholds, plan.scale, seg.sparsified, from, to, out, from);
+      }
+      return out;
+    }
     default:
       throw new RobustAggError('INVALID_OPTION', `${what}: unknown plan ${JSON.stringify((plan as { kind?: unknown }).kind)}`);
   }

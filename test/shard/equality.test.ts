@@ -4,6 +4,12 @@
 // decision, and the aggregate within float64 summation-order rounding of the weights.
 import { describe, expect, it } from 'vitest';
 import {
+  aurorWithDecision,
+  crflWithDecision,
+  foolsGoldWithDecision,
+  lasaWithDecision,
+  normClippingDpWithDecision,
+  smeaWithDecision,
   bulyanVariantWithDecision,
   bulyanWithDecision,
   cafWithDecision,
@@ -93,6 +99,21 @@ const CASES: Record<ShardRuleName, Case> = {
   },
   mixTailor: { single: (r) => mixTailorWithDecision(r, { f: 2, seed: 12 }), options: { f: 2, seed: 12 }, equal: 'close' },
   signGuard: { single: (r) => signGuardWithDecision(r, { seed: 3, coordinateFraction: 0.5 }), options: { seed: 3, coordinateFraction: 0.5 }, equal: 'close' },
+  smea: { single: (r) => smeaWithDecision(r, { f: 2 }), options: { f: 2 }, equal: 'bits' },
+  auror: { single: (r) => aurorWithDecision(r, { threshold: 1.5 }), options: { threshold: 1.5 }, equal: 'bits' },
+  normClippingDp: {
+    single: (r) => normClippingDpWithDecision(r, { maxNorm: 20, sigma: 0.01, seed: 4, weights: r.map((_, i) => 1 + (i % 4)) }),
+    options: { maxNorm: 20, sigma: 0.01, seed: 4, weights: Array.from({ length: 13 }, (_, i) => 1 + (i % 4)) },
+    equal: 'close',
+  },
+  crfl: {
+    single: (r, v) => crflWithDecision(r, { clipNorm: 30, sigma: 0.01, seed: 6, global: v.global }),
+    options: { clipNorm: 30, sigma: 0.01, seed: 6, global: true },
+    vectors: ['global'],
+    equal: 'close',
+  },
+  lasa: { single: (r) => lasaWithDecision(r), options: {}, equal: 'close' },
+  foolsGold: { single: (r) => foolsGoldWithDecision(r), options: {}, equal: 'close' },
 };
 
 const N = 13;
