@@ -350,7 +350,8 @@ export function mlpOracle(data: LabeledSet, shape: MlpShape, options?: MlpOption
   for (let j = 0; j < samples.count; j++) widest = Math.max(widest, samples.start[j + 1] - samples.start[j]);
   // sagaFactored's one-pass update: each term as `expand` forms it (scale·value·code, scale·code,
   // (scale·act)·δ₂), added in the order of its four calls (fresh then old, message then φ̄). Written
-  // out per block (no per-coordinate closure or `had` test): ~2.5× faster, same operations.
+  // out per block (no per-coordinate closure or `had` test; the 50 messages of a Byrd-SAGA step
+  // ~10 % less CPU), with the same operations in the same order.
   const code64 = new Float64Array(2 * codeSize); // fresh then old, read once as float64
   const fused: FusedSagaUpdate = (j, fresh, old, had, inv, mean, meanF32, out) => {
     const { inputSize: p, hidden: h, classes: k } = sh;
