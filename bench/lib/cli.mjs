@@ -91,7 +91,8 @@ Ctrl-C stops it within a second and still writes what was measured (labelled par
                        rest) against this machine's measured WebAssembly SIMD peak
   --rounds             instead of the table: aggregation rounds and aggregateAsync against the
                        one-shot call (latency from the last arrival, event-loop delay; n=100,
-                       d=1e6 unless --n/--d; --only, --repeats K, --no-peers, --out FILE)
+                       d=1e6 unless --n/--d; arrivals paced as a --link-mbps link, default 1000;
+                       --only, --repeats K, --no-peers, --out FILE)
   --deep-sight         instead of the table: robust-agg/tfjs's deepSight on a 784-100-10 MLP (n=10,50;
                        --n, --probes K, --repeats K, --out FILE)
   --byrd-saga-step     instead of the table: CPU ms of one SAGA + GM server step of the Byrd-SAGA experiment

@@ -2,9 +2,11 @@
 // d = 1e6 by default, for mean, coordinateMedian, krum, geometricMedian and flame:
 //   - one-shot: `…WithDecision(updates)` called synchronously (the event loop is blocked throughout);
 //   - aggregateAsync: the same call in a worker (copy in slices, then the rule);
-//   - round: n updates added one at a time (each awaited, as arrivals over a network would be), then
+//   - round: n updates added one at a time, paced as a server link of --link-mbps (default 1000, a
+//     1 Gbit/s link: an update of d float32 takes 32·d ns to arrive; 0 = back to back), then
 //     close(); the latency is from the last arrival (its add resolved) to the result, with the
-//     worker at its default 'background' priority (nice +10) and at 'normal' priority;
+//     worker at its default 'background' priority (nice +10) and at 'normal' priority; for the
+//     Gram rules also with precompute: false (the whole O(n²d) pass at close);
 //   - the event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution) over each round,
 //     arrivals included: max and p99, next to what an idle thread of the same process sees over the
 //     same window (the machine's scheduling noise);
@@ -12,7 +14,7 @@
 // Every number is the median of --repeats runs (default 3); same-run ratios are what to compare on a
 // shared machine. Results go to stdout and bench/results/rounds.json (or --out DIR).
 //
-//   npm run bench -- --rounds [--n 100] [--d 1e6] [--only mean,krum] [--repeats 3] [--no-peers] [--out DIR]
+//   npm run bench -- --rounds [--n 100] [--d 1e6] [--only mean,krum] [--repeats 3] [--link-mbps 1000] [--no-peers] [--out DIR]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -34,7 +36,7 @@ export const ROUND_RULES = [
 
 /** Flags of the rounds bench (the `--rounds` flag itself is dropped by the caller). */
 export function parseRoundArgs(argv) {
-  const opts = { n: 100, d: 1e6, only: null, repeats: 3, peers: true, out: join(ROOT, 'bench/results') };
+  const opts = { n: 100, d: 1e6, only: null, repeats: 3, linkMbps: 1000, peers: true, out: join(ROOT, 'bench/results') };
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
     const value = () => {
@@ -46,13 +48,15 @@ export function parseRoundArgs(argv) {
     else if (a === '--d') opts.d = Number(value());
     else if (a === '--only') opts.only = value().split(',');
     else if (a === '--repeats') opts.repeats = Number(value());
+    else if (a === '--link-mbps') opts.linkMbps = Number(value());
     else if (a === '--no-peers') opts.peers = false;
     else if (a === '--out') opts.out = resolve(process.cwd(), value());
-    else throw new Error(`--rounds: unknown flag ${a} (known: --n, --d, --only, --repeats, --no-peers, --out)`);
+    else throw new Error(`--rounds: unknown flag ${a} (known: --n, --d, --only, --repeats, --link-mbps, --no-peers, --out)`);
   }
   for (const [key, min] of [['n', 1], ['d', 1], ['repeats', 1]]) {
     if (!Number.isInteger(opts[key]) || opts[key] < min) throw new Error(`--${key} must be an integer ≥ ${min}`);
   }
+  if (!(opts.linkMbps >= 0) || !Number.isFinite(opts.linkMbps)) throw new Error('--link-mbps must be a finite number ≥ 0');
   if (opts.only !== null) {
     const unknown = opts.only.filter((r) => !ROUND_RULES.some((e) => e.name === r));
     if (unknown.length > 0) throw new Error(`--only: unknown rule ${unknown.join(', ')} (known: ${ROUND_RULES.map((e) => e.name).join(', ')})`);
@@ -116,16 +120,19 @@ parentPort.once('message', () => {
   parentPort.postMessage({ maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6 });
 });`;
 
-/** One round: arrivals one at a time, then close; latency from the last arrival to the result, event-loop delay. */
-async function timeRound(lib, name, options, rows, priority) {
+/** One round: arrivals one at a time (every `intervalMs`), then close; latency from the last arrival to the result, event-loop delay. */
+async function timeRound(lib, name, options, rows, priority, intervalMs, precompute) {
   const d = rows[0].length;
   const reference = new Worker(REFERENCE, { eval: true });
   await new Promise((r) => reference.once('message', r));
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
-  const round = lib.createRound({ rule: name, options, d, expected: rows.length, priority });
+  const round = lib.createRound({ rule: name, options, d, expected: rows.length, priority, ...(precompute === undefined ? {} : { precompute }) });
+  const start = performance.now();
   for (let i = 0; i < rows.length; i++) {
-    await new Promise((r) => setImmediate(r)); // the next update arrives
+    // The next update arrives: after its transfer time on the link, or at once.
+    const wait = start + (i + 1) * intervalMs - performance.now();
+    await new Promise((r) => (wait > 0 ? setTimeout(r, wait) : setImmediate(r)));
     await round.add(i, rows[i]);
   }
   const lastArrival = performance.now();
@@ -144,7 +151,10 @@ export async function runRounds(argv, lib = null) {
   lib ??= await import(pathToFileURL(join(ROOT, 'dist/index.js')).href);
   const rules = ROUND_RULES.filter((r) => opts.only === null || opts.only.includes(r.name));
   const { n, d, repeats } = opts;
-  console.log(`rounds bench: n = ${n}, d = ${d}, ${repeats} repeats (medians), ${cpus().length} cores, Node ${process.version}`);
+  const intervalMs = opts.linkMbps === 0 ? 0 : (d * 32) / (opts.linkMbps * 1e3);
+  console.log(
+    `rounds bench: n = ${n}, d = ${d}, ${repeats} repeats (medians), arrivals ${intervalMs === 0 ? 'back to back' : `every ${intervalMs.toFixed(1)} ms (a ${opts.linkMbps} Mbit/s link)`}, ${cpus().length} cores, Node ${process.version}`,
+  );
   const rows = roundData(n, d);
   // Start the worker once, so that no timing includes a thread start.
   await lib.aggregateAsync('mean', rows.slice(0, 2).map((r) => r.subarray(0, 16)));
@@ -160,11 +170,14 @@ export async function runRounds(argv, lib = null) {
     const asyncMs = [];
     const roundMs = [];
     const roundNormalMs = [];
+    const roundPlainMs = [];
+    const precomputed = lib.PRECOMPUTED_RULES.includes(rule.name);
     const maxDelay = [];
     const p99Delay = [];
     const noiseMax = [];
     const noiseP99 = [];
     let same = true;
+    let close = true;
     for (let k = 0; k < repeats; k++) {
       let t = performance.now();
       const sync = fn(rows, { ...options });
@@ -172,17 +185,33 @@ export async function runRounds(argv, lib = null) {
       t = performance.now();
       const viaAsync = await lib.aggregateAsync(rule.name, rows, options);
       asyncMs.push(performance.now() - t);
-      const r = await timeRound(lib, rule.name, options, rows, 'background');
+      const r = await timeRound(lib, rule.name, options, rows, 'background', intervalMs);
       roundMs.push(r.latency);
-      roundNormalMs.push((await timeRound(lib, rule.name, options, rows, 'normal')).latency);
+      roundNormalMs.push((await timeRound(lib, rule.name, options, rows, 'normal', intervalMs)).latency);
+      let plain = null;
+      if (precomputed) {
+        plain = await timeRound(lib, rule.name, options, rows, 'background', intervalMs, false);
+        roundPlainMs.push(plain.latency);
+      }
       maxDelay.push(r.maxMs);
       p99Delay.push(r.p99Ms);
       noiseMax.push(r.noise.maxMs);
       noiseP99.push(r.noise.p99Ms);
-      for (const got of [viaAsync.aggregate, r.result.aggregate]) {
+      // Bit for bit: aggregateAsync and every round without precompute; a precomputed round (Gram
+      // matrix from float64-accurate pair statistics) selects the same clients, aggregate within 1e-5.
+      for (const got of [viaAsync.aggregate, ...(precomputed ? [plain.result.aggregate] : [r.result.aggregate])]) {
         for (let j = 0; j < d; j++) {
           if (!Object.is(got[j], sync.aggregate[j])) {
             same = false;
+            break;
+          }
+        }
+      }
+      if (precomputed) {
+        if (JSON.stringify(r.result.decision.raw.selected) !== JSON.stringify(sync.decision.selected)) close = false;
+        for (let j = 0; j < d; j++) {
+          if (!(Math.abs(r.result.aggregate[j] - sync.aggregate[j]) <= 1e-5 * (1 + Math.abs(sync.aggregate[j])))) {
+            close = false;
             break;
           }
         }
@@ -197,6 +226,14 @@ export async function runRounds(argv, lib = null) {
       roundLatencyMs: median(roundMs),
       roundOverOneShot: median(roundMs) / median(oneShot),
       roundNormalPriorityLatencyMs: median(roundNormalMs),
+      ...(precomputed
+        ? {
+            roundWithoutPrecomputeLatencyMs: median(roundPlainMs),
+            roundWithoutPrecomputeOverOneShot: median(roundPlainMs) / median(oneShot),
+            precomputedSameSelection: close,
+          }
+        : {}),
+      arrivalIntervalMs: intervalMs,
       eventLoopMaxMs: Math.max(...maxDelay),
       eventLoopP99Ms: median(p99Delay),
       idleThreadMaxMs: Math.max(...noiseMax),
@@ -207,7 +244,9 @@ export async function runRounds(argv, lib = null) {
     console.log(
       `${rule.name.padEnd(17)} one-shot ${rec.oneShotMs.toFixed(0).padStart(6)} ms | aggregateAsync ${rec.asyncMs.toFixed(0).padStart(6)} ms | ` +
         `round, last arrival → result ${rec.roundLatencyMs.toFixed(0).padStart(6)} ms (${rec.roundOverOneShot.toFixed(2)}× one-shot; ` +
-        `priority normal ${rec.roundNormalPriorityLatencyMs.toFixed(0)} ms) | ` +
+        `priority normal ${rec.roundNormalPriorityLatencyMs.toFixed(0)} ms` +
+        (precomputed ? `; without precompute ${rec.roundWithoutPrecomputeLatencyMs.toFixed(0)} ms, same selection and aggregate within 1e-5: ${close}` : '') +
+        ') | ' +
         `event loop during the round: max ${rec.eventLoopMaxMs.toFixed(1)} ms, p99 ${rec.eventLoopP99Ms.toFixed(1)} ms ` +
         `(an idle thread meanwhile: max ${rec.idleThreadMaxMs.toFixed(1)}, p99 ${rec.idleThreadP99Ms.toFixed(1)}) | identical: ${same}`,
     );

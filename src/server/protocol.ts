@@ -37,6 +37,8 @@ export interface RowMessage {
   readonly offset: number;
   /** False for an update holding NaN or ±Infinity (held for the rule, never paired). */
   readonly finite: boolean;
+  /** For `mean` with a known client count: sum the rows as they arrive, each weighing 1/meanOf. */
+  readonly meanOf?: number;
 }
 
 /** What the calling thread posts to an aggregation worker. @internal */

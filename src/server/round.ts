@@ -46,31 +46,41 @@ export interface RoundOptions {
   /** Scheduling priority of the round's worker (see {@link AsyncRunOptions.priority}). Default `'background'`. */
   priority?: WorkerPriority;
   /**
-   * Pair up updates as they arrive: the worker computes each new update's float64 dot products
-   * and squared distances with every update already received, while the next one is in flight,
-   * so that `close()` of a Gram-based rule only decides and combines (its tail latency drops from
-   * an O(n²d) pass to O(nd)). The rule's Gram matrix then comes from these statistics, which are
-   * more accurate than the one-shot kernel's (float64 products of the float32 values, distances
-   * summed from the differences): results equal the one-shot call's within that kernel's
-   * documented bound (2⁻¹⁷ of the pair's centred norms, see the performance guide) rather than bit for bit, and a selection
-   * can differ only where two clients' scores are that close. Costs the worker a second copy of the
-   * updates (in its WebAssembly memory, up to 2 GiB; past that the rest is computed at close) and
-   * O(n²d) work spread over the arrivals. Only with SharedArrayBuffer (Node; browsers that are
-   * cross-origin isolated) and the fast kernels, and only consulted at sizes where the rule would
-   * use the WebAssembly Gram kernel (n·d ≥ 2¹⁶). Default: true for the rules that use the Gram
-   * matrix ({@link PRECOMPUTED_RULES}), false otherwise; false gives the one-shot call's bits.
+   * Work on the updates as they arrive, in the round's worker, so that `close()` only decides and
+   * combines:
+   * - **Gram rules** (Krum, Multi-Krum, Bulyan, the geometric median, FLAME, …): each new update's
+   *   dot products and squared distances with every update already received are computed while
+   *   the next one is in flight (float32 products summed into float64 every 256 columns, float64
+   *   for a row whose largest magnitude leaves [2⁻⁴⁰, 2⁴⁰]), and the rule reads its Gram matrix
+   *   from them: close() drops from an O(n²d) pass to O(nd). Distances come from the differences
+   *   themselves (relative error about 10⁻⁶ of the distance, with no cancellation against the
+   *   norms), so results equal the one-shot call's within the Gram kernel's documented bound (2⁻¹⁷
+   *   of the pair's centred norms, see the performance guide), not bit for bit: a selection can
+   *   differ only where two clients' scores are that close. Costs the worker a second copy of the
+   *   updates (in its WebAssembly memory, up to 2 GiB; rows past that are paired at close) and
+   *   O(n²d) work spread over the arrivals. Used at sizes where the rule would call the
+   *   WebAssembly Gram kernel (n·d ≥ 2¹⁶, fast kernels on).
+   * - **mean**, when `expected` is given: the updates are summed as they arrive with the one-shot
+   *   call's own operations, so the result is the same bits; a round that ends with another count,
+   *   a dropped client or client weights computes at close.
+   *
+   * Only with SharedArrayBuffer (Node; browsers that are cross-origin isolated). Default: true for
+   * {@link PRECOMPUTED_RULES}, false otherwise; false gives the one-shot call's bits for every rule.
    */
   precompute?: boolean;
 }
 
 /**
- * The rules whose rounds pair up updates as they arrive by default (see
- * {@link RoundOptions.precompute}): every rule that asks the Gram kernel for the Gram matrix of
- * its clients (centred for distances, or not for cosines and norms).
+ * The rules whose rounds work on updates as they arrive by default (see
+ * {@link RoundOptions.precompute}): `mean`, whose round sums the updates as they arrive when it
+ * knows their number (`expected`; the same bits as the one-shot call), and every rule that asks
+ * the Gram kernel for the Gram matrix of its clients (centred for distances, or not for cosines
+ * and norms), whose round pairs them up.
  *
  * @category Server
  */
 export const PRECOMPUTED_RULES: readonly string[] = [
+  'mean',
   'krum',
   'multiKrum',
   'krumLp',
@@ -311,7 +321,9 @@ export function createRound(options: RoundOptions): Round {
   const nonFinite = resolved.options.nonFinite === 'throw' ? 'throw' : 'drop';
   const shared = sharedMemory();
   // Pairing happens in the worker, which reads the arena in place: only over SharedArrayBuffers.
-  const precompute = shared && (precomputeGiven ?? PRECOMPUTED_RULES.includes(info.name));
+  const precompute =
+    shared && (precomputeGiven ?? PRECOMPUTED_RULES.includes(info.name)) && (info.name !== 'mean' || expected !== undefined);
+  const meanOf = info.name === 'mean' ? expected : undefined;
   const roundNumber = nextRound++;
   signal?.throwIfAborted();
 
@@ -410,7 +422,16 @@ export function createRound(options: RoundOptions): Round {
       const buffer = seg.buffer;
       const task = copyChecked(update, target).then((finite) => {
         if (precompute && state !== 'aborted') {
-          lease?.send({ kind: 'row', round: roundNumber, arrival, d, buffer: buffer as SharedArrayBuffer, offset: slot.row * d * 4, finite });
+          lease?.send({
+            kind: 'row',
+            round: roundNumber,
+            arrival,
+            d,
+            buffer: buffer as SharedArrayBuffer,
+            offset: slot.row * d * 4,
+            finite,
+            ...(meanOf === undefined ? {} : { meanOf }),
+          });
         }
         if (!finite && nonFinite === 'throw') {
           slot.left = true;

@@ -6,6 +6,7 @@
 // by the library itself.
 import { RobustAggError } from '../core/errors.js';
 import { precomputedGram } from '../kernels/gram-source.js';
+import { MeanSum } from './mean-sum.js';
 import { PairTable } from './pair-table.js';
 import type { ReplyPort, RowMessage, RunJob, RunReply, WorkerMessage } from './protocol.js';
 import { runByName } from './registry.js';
@@ -14,14 +15,23 @@ import { connect } from './worker-port.js';
 let port: ReplyPort | null = null;
 /** The current round's pair statistics (one round per worker at a time). */
 let table: PairTable | null = null;
+/** The current round's running sum (rule `mean`). */
+let sum: MeanSum | null = null;
 let tableRound = -1;
 
 function pairRow(message: RowMessage): void {
-  if (table === null || tableRound !== message.round) {
-    table = new PairTable(message.d);
+  const row = new Float32Array(message.buffer, message.offset, message.d);
+  if (tableRound !== message.round) {
     tableRound = message.round;
+    table = message.meanOf === undefined ? new PairTable(message.d) : null;
+    sum = message.meanOf === undefined ? null : new MeanSum(message.d, message.meanOf);
   }
-  table.add(message.arrival, new Float32Array(message.buffer, message.offset, message.d), message.finite);
+  if (sum !== null) {
+    sum.add(message.arrival, row, message.finite);
+    return;
+  }
+  if (table === null) return;
+  table.add(message.arrival, row, message.finite);
   // Pair up on a later turn, so that arrivals queued meanwhile are taken together (the held rows
   // are then read once per four of them).
   if (!flushing) {
@@ -43,7 +53,10 @@ function extrasOf(result: object): Record<string, unknown> {
 function run(job: RunJob): void {
   let reply: RunReply;
   const pairs = job.arrivals !== undefined ? table : null;
+  const running = job.arrivals !== undefined && job.name === 'mean' && !('weights' in job.options) ? sum : null;
   table = null;
+  sum = null;
+  tableRound = -1;
   const transfer: unknown[] = [];
   try {
     const rows: Float32Array[] = [];
@@ -51,7 +64,11 @@ function run(job: RunJob): void {
       rows.push(new Float32Array(job.buffers[job.rowBuffer[i]], job.rowOffset[i], job.d));
     }
     let result;
-    if (pairs !== null && pairs.active) {
+    const summed = running?.result(job.arrivals!) ?? null;
+    if (summed !== null) {
+      const n = rows.length;
+      result = { aggregate: summed, decision: { rule: 'mean', n, dropped: [], weights: new Float64Array(n).fill(1 / n) } };
+    } else if (pairs !== null && pairs.active) {
       pairs.flush();
       pairs.bind(rows, job.arrivals!);
       precomputedGram.lookup = (r, centre) => pairs.lookup(r, centre);

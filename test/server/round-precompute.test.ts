@@ -9,6 +9,7 @@ import * as aggregators from '../../src/aggregators/index.js';
 import { RobustAggError } from '../../src/core/errors.js';
 import { squaredDistancesFromGram } from '../../src/kernels/gram.js';
 import { closeAggregationWorkers } from '../../src/server/async.js';
+import { MeanSum } from '../../src/server/mean-sum.js';
 import { PairTable } from '../../src/server/pair-table.js';
 import { createRound, PRECOMPUTED_RULES } from '../../src/server/round.js';
 import { gaussianRows } from '../helpers/data.js';
@@ -160,7 +161,7 @@ describe('rounds with precompute', () => {
     const options = { maxIterations: 5000, tolerance: 1e-9 };
     const gm = aggregators.geometricMedianWithDecision(rows, options);
     const gmRound = await viaRound('geometricMedian', options, rows);
-    expect(gm.decision.converged && gmRound.decision.raw.converged).toBe(true);
+    expect(gm.decision.converged && (gmRound.decision.raw as unknown as { converged: boolean }).converged).toBe(true);
     for (let k = 0; k < d; k++) expect(Math.abs(gmRound.aggregate[k] - gm.aggregate[k])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(gm.aggregate[k])));
     expect(gmRound.decision.raw.weights![0]).toBeLessThan(1e-30); // the client sending 3.4e38
     const flame = aggregators.flameWithDecision(rows, { seed: 3 });
@@ -188,7 +189,8 @@ describe('rounds with precompute', () => {
   it('names the rules it applies to and rejects a non-boolean precompute', () => {
     expect(PRECOMPUTED_RULES).toContain('krum');
     expect(PRECOMPUTED_RULES).toContain('flame');
-    expect(PRECOMPUTED_RULES).not.toContain('mean');
+    expect(PRECOMPUTED_RULES).toContain('mean');
+    expect(PRECOMPUTED_RULES).not.toContain('coordinateMedian');
     try {
       createRound({ rule: 'krum', options: { f: 1 }, d: 4, precompute: 'yes' as unknown as boolean });
       expect.fail('did not throw');
@@ -197,5 +199,59 @@ describe('rounds with precompute', () => {
       expect((e as RobustAggError).code).toBe('INVALID_OPTION');
       expect((e as Error).message).toMatch(/precompute/);
     }
+  });
+});
+
+describe('mean rounds sum as updates arrive', () => {
+  const d = 3000;
+
+  it('MeanSum gives the one-shot bits whatever order the copies finish in, and nothing otherwise', () => {
+    const rows = gaussianRows(9, d, 12, 3, 100);
+    rows[4] = hugeRow(d); // finite: summed like any other (the mean has no defence)
+    rows[5] = Float32Array.from({ length: d }, (_, k) => (k % 2 === 0 ? 1e-45 : -3.4e38));
+    const oneShot = aggregators.mean(rows);
+    fc.assert(
+      fc.property(fc.shuffledSubarray(rows.map((_, i) => i), { minLength: 9, maxLength: 9 }), (order) => {
+        const sum = new MeanSum(d, 9);
+        for (const i of order) sum.add(i, rows[i], true);
+        expect(Array.from(sum.result(Int32Array.from(rows.keys()))!)).toEqual(Array.from(oneShot));
+      }),
+      { numRuns: 10 },
+    );
+    const short = new MeanSum(d, 10); // expected 10, 9 came
+    rows.forEach((r, i) => short.add(i, r, true));
+    expect(short.result(Int32Array.from(rows.keys()))).toBeNull();
+    const withNaN = new MeanSum(d, 9);
+    rows.forEach((r, i) => withNaN.add(i, r, i !== 2));
+    expect(withNaN.result(Int32Array.from(rows.keys()))).toBeNull();
+  });
+
+  it.each([
+    ['as expected', 8, 8],
+    ['fewer than expected', 10, 8],
+    ['more than expected', 5, 8],
+  ])('a round (%s) gives the one-shot bits', async (_, expected, count) => {
+    const rows = gaussianRows(count, d, 13, -2, 5);
+    rows[1] = hugeRow(d, -1);
+    const round = createRound({ rule: 'mean', d, expected });
+    await Promise.all(rows.map((r, i) => round.add(i, r)));
+    const result = await round.close();
+    const oneShot = aggregators.meanWithDecision(rows);
+    expect(Array.from(result.aggregate)).toEqual(Array.from(oneShot.aggregate));
+    expect(Array.from(result.decision.raw.weights!)).toEqual(Array.from(oneShot.decision.weights));
+    expect(result.decision.raw).toEqual(oneShot.decision);
+  });
+
+  it('a round with a NaN client or client weights gives the one-shot bits too', async () => {
+    const rows = gaussianRows(6, d, 14);
+    rows[3] = Float32Array.from(rows[3], (v, k) => (k === 7 ? NaN : v));
+    const round = createRound({ rule: 'mean', d, expected: 6 });
+    await Promise.all(rows.map((r, i) => round.add(i, r)));
+    expect(Array.from((await round.close()).aggregate)).toEqual(Array.from(aggregators.mean(rows)));
+    const weighted = createRound({ rule: 'mean', d, expected: 6 });
+    const finite = rows.filter((_, i) => i !== 3);
+    await Promise.all(finite.map((r, i) => weighted.add(i, r, { weight: i + 1 })));
+    const w = finite.map((_, i) => i + 1);
+    expect(Array.from((await weighted.close()).aggregate)).toEqual(Array.from(aggregators.mean(finite, { weights: w })));
   });
 });
