@@ -79,7 +79,8 @@ export class PairTable {
   add(arrival: number, row: Float32Array, finite: boolean): void {
     const ex = this.ex;
     const s = this.dots.length + this.queue.length;
-    if (ex === null || !finite || this.full || !this.reserve(ROWS + (s + 1) * this.stride)) {
+    // Room for three more rows: a pass over fewer than four queued rows reads spare slots.
+    if (ex === null || !finite || this.full || !this.reserve(ROWS + (s + 4) * this.stride)) {
       this.slots[arrival] = -1;
       return;
     }
@@ -117,9 +118,7 @@ export class PairTable {
       if (this.wide[k + a]) this.pairRange(k + a, 0, k, false, dots[a], dists[a]);
       else ordinary.push(a);
     }
-    let g = 0;
-    for (; g + 4 <= ordinary.length; g += 4) this.pairFour(k, ordinary.slice(g, g + 4), dots, dists);
-    for (; g < ordinary.length; g++) this.pairRange(k + ordinary[g], 0, k, true, dots[ordinary[g]], dists[ordinary[g]]);
+    for (let g = 0; g < ordinary.length; g += 4) this.pairFour(k, ordinary.slice(g, g + 4), dots, dists);
     // Held rows outside the float32 range, again in float64 for the ordinary queued rows.
     for (let j = 0; j < k; j++) {
       if (!this.wide[j]) continue;
@@ -134,14 +133,18 @@ export class PairTable {
     }
   }
 
-  /** Four ordinary queued rows (offsets `group` from slot k, consecutive or not) against every held row. */
+  /**
+   * Up to four ordinary queued rows (offsets `group` from slot k) against every held row, in one
+   * pass over the held rows. Fewer than four: the kernel also reads the slots after them (spare
+   * memory, results unused), which costs arithmetic but not another pass over memory.
+   */
   private pairFour(k: number, group: number[], dots: Float64Array[], dists: Float64Array[]): void {
     const ex = this.ex!;
     const d = this.d;
     const stride = this.stride;
     const per = OUT_PAIRS >> 2;
     // pairsBlock4F takes its rows at a constant stride: consecutive slots, else one at a time.
-    const consecutive = group[3] - group[0] === 3;
+    const consecutive = group[group.length - 1] - group[0] === group.length - 1;
     if (!consecutive) {
       for (const a of group) this.pairRange(k + a, 0, k, true, dots[a], dists[a]);
       return;
@@ -155,7 +158,7 @@ export class PairTable {
         ex.pairsBlock4F(x + c0 * 4, stride, ROWS + j0 * stride + c0 * 4, stride, count, Math.min(BLOCK, d - c0), BASE);
       }
       for (let j = 0; j < count; j++) {
-        for (let q = 0; q < 4; q++) {
+        for (let q = 0; q < group.length; q++) {
           dots[group[q]][j0 + j] = out[8 * j + 2 * q];
           dists[group[q]][j0 + j] = out[8 * j + 2 * q + 1];
         }
