@@ -218,3 +218,63 @@ export function lpScaled(base: usize, n: i32, width: i32, stride: usize, p: i32,
     }
   }
 }
+
+/**
+ * FLTrust's statistics of one row x against the server update g over a block of `width`
+ * columns, in float64: state[0..1] += the two lanes of Σ xₖgₖ (even columns in lane 0, odd ones
+ * in lane 1), state[2..3] += those of Σ xₖ². An odd last column (only the last block of a row has
+ * one) goes to lane 0. Products of two float32 values are exact in float64, so these are the plain
+ * kernel's operations in its order.
+ */
+export function dotNorm(x: usize, g: usize, width: i32, state: usize): void {
+  const body = width & ~1;
+  let dot = v128.load(state);
+  let norm = v128.load(state + 16);
+  let k = 0;
+  for (; k + 4 <= body; k += 4) {
+    const a = v128.load(x + (<usize>k << 2));
+    const b = v128.load(g + (<usize>k << 2));
+    const al = f64x2.promote_low_f32x4(a);
+    const bl = f64x2.promote_low_f32x4(b);
+    const ah = f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1));
+    const bh = f64x2.promote_low_f32x4(v128.shuffle<f32>(b, b, 2, 3, 0, 1));
+    dot = f64x2.add(f64x2.add(dot, f64x2.mul(al, bl)), f64x2.mul(ah, bh));
+    norm = f64x2.add(f64x2.add(norm, f64x2.mul(al, al)), f64x2.mul(ah, ah));
+  }
+  for (; k < body; k += 2) {
+    const al = f64x2.promote_low_f32x4(v128.load64_zero(x + (<usize>k << 2)));
+    const bl = f64x2.promote_low_f32x4(v128.load64_zero(g + (<usize>k << 2)));
+    dot = f64x2.add(dot, f64x2.mul(al, bl));
+    norm = f64x2.add(norm, f64x2.mul(al, al));
+  }
+  if (body < width) {
+    const a = <f64>load<f32>(x + (<usize>body << 2));
+    const b = <f64>load<f32>(g + (<usize>body << 2));
+    dot = f64x2.replace_lane(dot, 0, f64x2.extract_lane(dot, 0) + a * b);
+    norm = f64x2.replace_lane(norm, 0, f64x2.extract_lane(norm, 0) + a * a);
+  }
+  v128.store(state, dot);
+  v128.store(state + 16, norm);
+}
+
+/**
+ * signMajority's vote: votes[k] += sign(x[k]) for k < width (int32 counts; sign(±0) = 0; x holds
+ * no NaN, the rule drops such rows first). Exact integer arithmetic, so any order gives the same
+ * counts.
+ */
+export function signAdd(x: usize, votes: usize, width: i32): void {
+  const zero = f32x4.splat(0);
+  const body = width & ~3;
+  for (let k = 0; k < body; k += 4) {
+    const off = <usize>k << 2;
+    const v = v128.load(x + off);
+    // The comparison masks are −1 where true: lt − gt is +1 for a positive value, −1 for a negative one.
+    const step = i32x4.sub(f32x4.lt(v, zero), f32x4.gt(v, zero));
+    v128.store(votes + off, i32x4.add(v128.load(votes + off), step));
+  }
+  for (let k = body; k < width; k++) {
+    const off = <usize>k << 2;
+    const v = load<f32>(x + off);
+    store<i32>(votes + off, load<i32>(votes + off) + (v > 0 ? 1 : v < 0 ? -1 : 0));
+  }
+}

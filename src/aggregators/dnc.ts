@@ -23,6 +23,9 @@ import { sampleIndices } from './catalogue-similarity.js';
  */
 export const DNC_MAX_ITERATIONS = 100;
 
+/** Most values the subsamples gathered together hold (2²⁴ float32, 64 MiB), beyond one subsample. */
+const DNC_GATHER_VALUES = 2 ** 24;
+
 /** Options of {@link dnc}. Randomized: pass `seed` or `rng`. Unknown keys throw `UNKNOWN_OPTION`. */
 export interface DncOptions extends CommonOptions, RandomOptions {
   /** Declared number of Byzantine clients f: an integer ≥ 0 with n ≥ f + 1. */
@@ -34,7 +37,7 @@ export interface DncOptions extends CommonOptions, RandomOptions {
   iterations?: number;
   /**
    * Coordinates per subsample, b (drawn without replacement): an integer ≥ 1; values ≥ d take all
-   * d coordinates (so memory stays n·min(b, d)). Default min(d, 10 000), the order of magnitude
+   * d coordinates (so memory stays max(n·min(b, d), 2²⁴) values). Default min(d, 10 000), the order of magnitude
    * the paper uses.
    */
   subsampleDimension?: number;
@@ -85,8 +88,9 @@ export interface DncDecision extends Decision {
  * others only off the sample passes that subsample, which is why `iterations` > 1 and the
  * intersection matter when b < d. Identical clients score 0 and the lower indices are kept.
  *
- * Cost: per subsample a gather of n·b values, a Gram of n²b/2 multiply-adds and an O(n³) EVD;
- * one combine pass over the data.
+ * Cost: per subsample a gather of n·b values (the subsamples are gathered in groups of up to 2²⁴
+ * values, each row read once per group), a Gram of n²b/2 multiply-adds and an O(n³) EVD; one
+ * combine pass over the data.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
@@ -159,16 +163,27 @@ export function dncWithDecision(updates: Updates, options: DncOptions): Aggregat
 
   const timesKept = new Int32Array(m);
   let scores: Float64Array = new Float64Array(m);
-  const sub = rows.map(() => new Float32Array(b));
-  for (let it = 0; it < iterations; it++) {
-    const columns = sampleIndices(d, b, rng);
+  // Subsamples are gathered in groups: the group's column sets are drawn first (the same draws, in
+  // the same order, as one at a time), then each row is read once for the whole group while it is
+  // still in cache, instead of once per subsample from memory. A group holds at most 2²⁴ values
+  // (64 MiB) or one subsample, whichever is more.
+  const group = Math.max(1, Math.min(iterations, Math.floor(DNC_GATHER_VALUES / (m * b))));
+  const subs = Array.from({ length: group }, () => rows.map(() => new Float32Array(b)));
+  for (let it0 = 0; it0 < iterations; it0 += group) {
+    const count = Math.min(group, iterations - it0);
+    const columnSets = Array.from({ length: count }, () => sampleIndices(d, b, rng));
     for (let k = 0; k < m; k++) {
       const row = rows[k];
-      const out = sub[k];
-      for (let t = 0; t < columns.length; t++) out[t] = row[columns[t]];
+      for (let g = 0; g < count; g++) {
+        const columns = columnSets[g];
+        const out = subs[g][k];
+        for (let t = 0; t < columns.length; t++) out[t] = row[columns[t]];
+      }
     }
-    scores = centredProjectionScores(gram(sub, 'robust'), m);
-    for (const k of lowestScores(scores, keep)) timesKept[k]++;
+    for (let g = 0; g < count; g++) {
+      scores = centredProjectionScores(gram(subs[g], 'robust'), m);
+      for (const k of lowestScores(scores, keep)) timesKept[k]++;
+    }
   }
 
   let most = 0;

@@ -4,6 +4,7 @@ import { RobustAggError } from '../core/errors.js';
 import { readOptions, requireVector, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { combine } from '../kernels/combine.js';
+import { dotsAndSquaredNorms } from '../kernels/lp-distances.js';
 import { squaredNorm } from '../kernels/norms.js';
 
 /** The largest finite float32. */
@@ -45,7 +46,8 @@ export interface FltrustDecision extends Decision {
  * Options: serverUpdate (required; finite, length d, ‖g₀‖ ≤ 3.4028234663852886e38), nonFinite;
  * unknown keys throw `UNKNOWN_OPTION`. The output is finite whatever finite values the clients send.
  *
- * Cost: one pass for the n inner products with g₀ and the norms, one combine pass.
+ * Cost: one pass for the n inner products with g₀ and the norms (float64 products and sums; a
+ * WebAssembly f64x2 kernel with the plain loop's bits from n·d = 2¹⁶ on), one combine pass.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
@@ -103,12 +105,7 @@ export function fltrustWithDecision(updates: Updates, options: FltrustOptions): 
     );
   }
   // s = [⟨x_k, g₀⟩ for every k, then ‖x_k‖² for every k], as the sharded coordinator sums them.
-  const s = new Float64Array(2 * m);
-  for (let k = 0; k < m; k++) {
-    const { dot, norm2 } = dotAndSquaredNorm(rows[k], g0);
-    s[k] = dot;
-    s[m + k] = norm2;
-  }
+  const s = dotsAndSquaredNorms(rows, g0);
   const { trust, w, chosen, totalTrust } = fltrustWeights(s, m, g0Norm);
   return {
     aggregate: combine(rows, w),
@@ -122,18 +119,6 @@ export function fltrustWithDecision(updates: Updates, options: FltrustOptions): 
       totalTrust,
     },
   };
-}
-
-/** x·g and ‖x‖² in float64, in one pass. */
-function dotAndSquaredNorm(x: Float32Array, g: Float32Array): { dot: number; norm2: number } {
-  let dot = 0;
-  let norm2 = 0;
-  for (let k = 0; k < x.length; k++) {
-    const v = x[k];
-    dot += v * g[k];
-    norm2 += v * v;
-  }
-  return { dot, norm2 };
 }
 
 /**

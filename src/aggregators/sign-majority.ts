@@ -2,7 +2,7 @@ import type { Aggregation, Decision } from '../core/decision.js';
 import { finiteClients } from '../core/finite-clients.js';
 import { readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
-import { reduceColumns } from '../kernels/column-select.js';
+import { signVoteCounts } from '../kernels/lp-distances.js';
 
 /** Options of {@link signMajority}: only `nonFinite`. Unknown keys throw `UNKNOWN_OPTION`. */
 export type SignMajorityOptions = CommonOptions;
@@ -25,7 +25,9 @@ export interface SignMajorityDecision extends Decision {
  * more than one vote; −0 and +0 both vote 0, and a tied coordinate gives +0. Both kernels give the
  * same bits (the vote is an exact count).
  *
- * Cost: blocks of 256 columns copied transposed, one count per coordinate, O(n·d).
+ * Cost: one read of the data, row by row over blocks of columns whose integer vote counts stay in
+ * cache (O(n·d)); from n·d = 2¹⁶ on a WebAssembly SIMD kernel counts four columns per instruction.
+ * The counts are exact integers, so every kernel gives the same bits.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
@@ -69,19 +71,19 @@ export function signMajorityWithDecision(
   const rule = 'signMajority';
   const opts = readOptions(rule, options, ['nonFinite']);
   const clients = finiteClients(updates, rule, opts.nonFinite);
-  let ties = 0;
-  const aggregate = reduceColumns(clients.rows, (col, lo, m) => {
-    let vote = 0;
-    for (let i = lo; i < lo + m; i++) {
-      const v = col[i];
-      if (v > 0) vote++;
-      else if (v < 0) vote--;
-    }
-    if (vote === 0) {
-      ties++;
-      return 0;
-    }
-    return vote > 0 ? 1 : -1;
-  });
+  const { aggregate, ties } = signVotes(clients.rows, clients.d);
   return { aggregate, decision: { rule, n: clients.n, dropped: clients.dropped, ties } };
+}
+
+/** out_k = sign(Σᵢ sign(x_{i,k})) over the rows (+0 on a tie) and the number of ties. */
+function signVotes(rows: readonly Float32Array[], d: number): { aggregate: Float32Array; ties: number } {
+  const votes = signVoteCounts(rows, d);
+  const aggregate = new Float32Array(d);
+  let ties = 0;
+  for (let k = 0; k < d; k++) {
+    const vote = votes[k];
+    if (vote === 0) ties++;
+    else aggregate[k] = vote > 0 ? 1 : -1;
+  }
+  return { aggregate, ties };
 }

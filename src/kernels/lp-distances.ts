@@ -188,6 +188,104 @@ class LpAccumulator {
   }
 }
 
+/**
+ * FLTrust's statistics in float64: `[⟨x₀, g⟩, …, ⟨x_{m−1}, g⟩, ‖x₀‖², …, ‖x_{m−1}‖²]`. Products
+ * of float32 values are exact in float64; each sum runs in two lanes (even columns, odd columns,
+ * an odd last column into the even lane) and ends with lane 0 + lane 1. From n·d = 2¹⁶ on (or
+ * with backend 'wasm') the "lp" WebAssembly module does it with the same operations in the same
+ * order, so both kernels give the same bits.
+ *
+ * @internal
+ */
+export function dotsAndSquaredNorms(rows: readonly Float32Array[], g: Float32Array): Float64Array {
+  const m = rows.length;
+  const d = g.length;
+  const backend = kernelConfig.backend;
+  if (m > 0 && d > 0 && (backend === 'wasm' || (backend === 'auto' && m * d >= kernelConfig.minWasmWork))) {
+    const ws = lpWorkspace();
+    if (ws === null && backend === 'wasm') {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `kernel backend 'wasm' was requested but WebAssembly SIMD is unavailable here: ${String(lpFailure)}`,
+      );
+    }
+    if (ws !== null) return ws.dots(rows, g);
+  }
+  return dotsAndSquaredNormsPlain(rows, g);
+}
+
+/** The plain kernel of {@link dotsAndSquaredNorms} (the oracle of the WebAssembly one). @internal */
+export function dotsAndSquaredNormsPlain(rows: readonly Float32Array[], g: Float32Array): Float64Array {
+  const m = rows.length;
+  const d = g.length;
+  const out = new Float64Array(2 * m);
+  const body = d & ~1;
+  for (let r = 0; r < m; r++) {
+    const x = rows[r];
+    let d0 = 0;
+    let d1 = 0;
+    let q0 = 0;
+    let q1 = 0;
+    for (let k = 0; k < body; k += 2) {
+      const a = x[k];
+      const b = x[k + 1];
+      d0 += a * g[k];
+      d1 += b * g[k + 1];
+      q0 += a * a;
+      q1 += b * b;
+    }
+    if (body < d) {
+      const a = x[body];
+      d0 += a * g[body];
+      q0 += a * a;
+    }
+    out[r] = d0 + d1;
+    out[m + r] = q0 + q1;
+  }
+  return out;
+}
+
+/**
+ * signMajority's vote counts: out[k] = Σᵢ sign(xᵢₖ) over the rows (sign(±0) = 0; rows hold no
+ * NaN). Exact integers, so the WebAssembly kernel (from n·d = 2¹⁶ on, or with backend 'wasm')
+ * and the plain loop agree.
+ *
+ * @internal
+ */
+export function signVoteCounts(rows: readonly Float32Array[], d: number): Int32Array {
+  const backend = kernelConfig.backend;
+  if (rows.length > 0 && d > 0 && (backend === 'wasm' || (backend === 'auto' && rows.length * d >= kernelConfig.minWasmWork))) {
+    const ws = lpWorkspace();
+    if (ws === null && backend === 'wasm') {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `kernel backend 'wasm' was requested but WebAssembly SIMD is unavailable here: ${String(lpFailure)}`,
+      );
+    }
+    if (ws !== null) return ws.votes(rows, d);
+  }
+  return signVoteCountsPlain(rows, d);
+}
+
+/** Columns per block of {@link signVoteCountsPlain}: 4096 int32 counts (16 KiB) stay in L1. */
+const VOTE_BLOCK = 4096;
+
+/** The plain loop of {@link signVoteCounts}: row by row over blocks of columns. @internal */
+export function signVoteCountsPlain(rows: readonly Float32Array[], d: number): Int32Array {
+  const out = new Int32Array(d);
+  for (let c0 = 0; c0 < d; c0 += VOTE_BLOCK) {
+    const width = Math.min(VOTE_BLOCK, d - c0);
+    const votes = out.subarray(c0, c0 + width);
+    for (const row of rows) {
+      for (let k = 0; k < width; k++) {
+        const v = row[c0 + k];
+        votes[k] += (v > 0 ? 1 : 0) - (v < 0 ? 1 : 0);
+      }
+    }
+  }
+  return out;
+}
+
 /** The integer power the fast kernel uses for p (1 for p = 1, 0 for ∞), or null when it has none. */
 function lpFastPower(p: number): number | null {
   if (p === Infinity) return 0;
@@ -217,6 +315,8 @@ interface LpExports {
   readonly memory: WasmMemory;
   lpOne(base: number, n: number, width: number, stride: number, sums: number): void;
   lpScaled(base: number, n: number, width: number, stride: number, p: number, maxima: number, sums: number): void;
+  dotNorm(x: number, g: number, width: number, state: number): void;
+  signAdd(x: number, votes: number, width: number): void;
 }
 
 /** First byte the kernel uses. */
@@ -245,9 +345,65 @@ function lpWorkspace(): LpWorkspace | null {
   return lpInstance;
 }
 
-/** The WebAssembly side of {@link lpDistances}: copies each block in as float64, runs, merges. */
+/** Columns per block of {@link dotsAndSquaredNorms} (even, so the two lanes stay aligned across blocks). */
+const DOT_BLOCK = 16384;
+
+/** The WebAssembly side of {@link lpDistances} and {@link dotsAndSquaredNorms}. */
 class LpWorkspace {
   constructor(private readonly ex: LpExports) {}
+
+  /** Per column, Σᵢ sign(xᵢₖ) (see {@link signVoteCounts}), block by block. */
+  votes(rows: readonly Float32Array[], d: number): Int32Array {
+    const block = Math.min(DOT_BLOCK, d);
+    const xAt = LP_BASE;
+    const votesAt = xAt + Math.ceil(block / 4) * 16;
+    const need = votesAt + Math.ceil(block / 4) * 16;
+    const memory = this.ex.memory;
+    if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+    const f32 = new Float32Array(memory.buffer);
+    const counts = new Int32Array(memory.buffer, votesAt, block);
+    const out = new Int32Array(d);
+    for (let c0 = 0; c0 < d; c0 += block) {
+      const width = Math.min(block, d - c0);
+      counts.fill(0);
+      for (const row of rows) {
+        f32.set(row.subarray(c0, c0 + width), xAt / 4);
+        this.ex.signAdd(xAt, votesAt, width);
+      }
+      out.set(counts.subarray(0, width), c0);
+    }
+    return out;
+  }
+
+  /** Σₖ xₖgₖ and Σₖ xₖ² of every row (see {@link dotsAndSquaredNorms}), block by block. */
+  dots(rows: readonly Float32Array[], g: Float32Array): Float64Array {
+    const m = rows.length;
+    const d = g.length;
+    const block = Math.min(DOT_BLOCK, d);
+    const gAt = LP_BASE;
+    const xAt = gAt + Math.ceil(block / 4) * 16;
+    const state = xAt + Math.ceil(block / 4) * 16;
+    const need = state + m * 32;
+    const memory = this.ex.memory;
+    if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+    const f32 = new Float32Array(memory.buffer);
+    const f64 = new Float64Array(memory.buffer, state, 4 * m);
+    f64.fill(0);
+    for (let c0 = 0; c0 < d; c0 += block) {
+      const width = Math.min(block, d - c0);
+      f32.set(g.subarray(c0, c0 + width), gAt / 4);
+      for (let k = 0; k < m; k++) {
+        f32.set(rows[k].subarray(c0, c0 + width), xAt / 4);
+        this.ex.dotNorm(xAt, gAt, width, state + 32 * k);
+      }
+    }
+    const out = new Float64Array(2 * m);
+    for (let k = 0; k < m; k++) {
+      out[k] = f64[4 * k] + f64[4 * k + 1];
+      out[m + k] = f64[4 * k + 2] + f64[4 * k + 3];
+    }
+    return out;
+  }
 
   distances(rows: readonly Float32Array[], p: number): Float64Array | null {
     const n = rows.length;
