@@ -3,7 +3,7 @@ import { RobustAggError } from '../core/errors.js';
 import { finiteClients } from '../core/finite-clients.js';
 import { lbfgsHvp } from '../core/lbfgs-hvp.js';
 import { describeValue, readOptions, requireInteger, requireVector, type CommonOptions } from '../core/options.js';
-import { resolveValidRng, type RandomOptions } from '../core/random.js';
+import { resolveValidRng, type RandomOptions, type Rng } from '../core/random.js';
 import { isFloat32Array, type Updates } from '../core/updates.js';
 import { gapStatistic, twoMeansThreshold } from '../clustering/gap-statistic.js';
 import { isFiniteVector } from '../kernels/finite.js';
@@ -210,20 +210,7 @@ export function flDetector(updates: Updates, options: FlDetectorOptions): Float3
  */
 export function flDetectorWithDecision(updates: Updates, options: FlDetectorOptions): FlDetectorAggregation {
   const rule = 'flDetector';
-  const opts = readOptions(rule, options, [
-    'globalModel',
-    'state',
-    'window',
-    'maxClusters',
-    'references',
-    'aggregator',
-    'seed',
-    'rng',
-    'nonFinite',
-  ]);
-  const window = requireInteger(rule, 'window', opts.window ?? 10, 1, FL_DETECTOR_MAX_WINDOW);
-  const maxClusters = requireInteger(rule, 'maxClusters', opts.maxClusters ?? 10, 2, 20);
-  const references = requireInteger(rule, 'references', opts.references ?? 20, 1, 200);
+  const { opts, window, maxClusters, references } = readFlDetectorOptions(rule, options);
   const aggregator = opts.aggregator ?? coordinateMedian;
   if (typeof aggregator !== 'function') {
     throw new RobustAggError('INVALID_OPTION', `${rule}: aggregator must be a function (updates) => Float32Array, got ${describeValue(aggregator)}`);
@@ -257,13 +244,113 @@ export function flDetectorWithDecision(updates: Updates, options: FlDetectorOpti
     }
     const errors = new Float64Array(m);
     for (let r = 0; r < m; r++) errors[r] = predictionError(state.previousUpdates[clients.index[r]], hvp, rows[r]);
-    roundScores = new Float64Array(n).fill(1);
-    const total = sumScaled(errors);
-    for (let r = 0; r < m; r++) roundScores[clients.index[r]] = total.sum > 0 ? share(errors[r], total) : 1 / m;
+    roundScores = flDetectorRoundScores(errors, clients.index, n);
   }
 
+  // 3. Window scores, gap statistic and 2-means; the kept clients.
+  const { windowScores, scores, clusters, flagged, selected } = flDetectorFlags(
+    state?.roundScores ?? [],
+    roundScores,
+    window,
+    n,
+    maxClusters,
+    references,
+    rng,
+    clients.index,
+  );
+  const rowOf = new Map(clients.index.map((i, r) => [i, rows[r]]));
+  const keptRows = selected.map((i) => rowOf.get(i) as Float32Array);
+
+  // 4. Aggregate the kept clients.
+  const out: unknown = aggregator(keptRows);
+  if (!isFloat32Array(out) || out.length !== d || !isFiniteVector(out)) {
+    const got = isFloat32Array(out) ? (out.length !== d ? `length ${out.length}` : 'NaN or ±Infinity') : describeValue(out);
+    throw new RobustAggError('INVALID_OPTION', `${rule}: aggregator must return a finite Float32Array of length d=${d}, got ${got}`);
+  }
+  const aggregate = updates.includes(out) ? Float32Array.from(out) : out;
+
+  // Next state: the pair (w^t − w^{t−1}, g^t − g^{t−1}), this round's updates and scores.
+  const next = flDetectorNextState(state, model, aggregate, rows, clients.index, n, d, window, windowScores);
+  return {
+    aggregate,
+    decision: {
+      rule,
+      n,
+      dropped: clients.dropped,
+      selected,
+      flagged,
+      attackDetected: clusters >= 2,
+      clusters,
+      predicted: roundScores !== null,
+      hvpFallback,
+      roundScores,
+      scores,
+    },
+    state: next,
+  };
+}
+
+/**
+ * FLDetector's options object read; window, maxClusters and references checked. Shared by
+ * flDetector and the sharded coordinator.
+ *
+ * @internal
+ */
+export function readFlDetectorOptions(
+  rule: string,
+  options: FlDetectorOptions | undefined,
+): { opts: Partial<FlDetectorOptions>; window: number; maxClusters: number; references: number } {
+  const opts = readOptions(rule, options, [
+    'globalModel',
+    'state',
+    'window',
+    'maxClusters',
+    'references',
+    'aggregator',
+    'seed',
+    'rng',
+    'nonFinite',
+  ]);
+  const window = requireInteger(rule, 'window', opts.window ?? 10, 1, FL_DETECTOR_MAX_WINDOW);
+  const maxClusters = requireInteger(rule, 'maxClusters', opts.maxClusters ?? 10, 2, 20);
+  const references = requireInteger(rule, 'references', opts.references ?? 20, 1, 200);
+  return { opts, window, maxClusters, references };
+}
+
+/**
+ * This round's scores from the prediction errors of the finite clients (input indices `index`):
+ * each error's share of their sum (1/m when the sum is 0), 1 for the other clients. Shared by
+ * flDetector and the sharded coordinator.
+ *
+ * @internal
+ */
+export function flDetectorRoundScores(errors: Float64Array, index: readonly number[], n: number): Float64Array {
+  const m = errors.length;
+  const roundScores = new Float64Array(n).fill(1);
+  const total = sumScaled(errors);
+  for (let r = 0; r < m; r++) roundScores[index[r]] = total.sum > 0 ? share(errors[r], total) : 1 / m;
+  return roundScores;
+}
+
+/**
+ * Step 3 of FLDetector: the window of round scores, their average, the gap statistic and the
+ * 2-means threshold (the flagged clients), and the kept clients (input indices, ascending): the
+ * finite clients not flagged, or all of them when every one is (then the flagged list keeps only
+ * the others). Shared by flDetector and the sharded coordinator.
+ *
+ * @internal
+ */
+export function flDetectorFlags(
+  pastScores: readonly Float64Array[],
+  roundScores: Float64Array | null,
+  window: number,
+  n: number,
+  maxClusters: number,
+  references: number,
+  rng: Rng,
+  index: readonly number[],
+): { windowScores: Float64Array[]; scores: Float64Array | null; clusters: number; flagged: number[]; selected: number[] } {
   // 3. Window scores, gap statistic and 2-means.
-  const pastScores = state?.roundScores ?? [];
   const windowScores = roundScores === null ? pastScores.slice(-window) : [...pastScores, roundScores].slice(-window);
   let scores: Float64Array | null = null;
   let clusters = 0;
@@ -279,31 +366,37 @@ export function flDetectorWithDecision(updates: Updates, options: FlDetectorOpti
     }
   }
   const flaggedSet = new Set(flagged);
-  const keptRows: Float32Array[] = [];
   const selected: number[] = [];
-  for (let r = 0; r < m; r++) {
-    if (flaggedSet.has(clients.index[r])) continue;
-    keptRows.push(rows[r]);
-    selected.push(clients.index[r]);
-  }
-  if (keptRows.length === 0) {
+  for (const i of index) if (!flaggedSet.has(i)) selected.push(i);
+  if (selected.length === 0) {
     // Every finite client is in the flagged cluster (the others were dropped): aggregate them all.
-    flagged = flagged.filter((i) => !clients.index.includes(i));
-    for (let r = 0; r < m; r++) {
-      keptRows.push(rows[r]);
-      selected.push(clients.index[r]);
-    }
+    flagged = flagged.filter((i) => !index.includes(i));
+    selected.push(...index);
   }
+  return { windowScores: windowScores as Float64Array[], scores, clusters, flagged, selected: selected.sort((a, b) => a - b) };
+}
 
-  // 4. Aggregate the kept clients.
-  const out: unknown = aggregator(keptRows);
-  if (!isFloat32Array(out) || out.length !== d || !isFiniteVector(out)) {
-    const got = isFloat32Array(out) ? (out.length !== d ? `length ${out.length}` : 'NaN or ±Infinity') : describeValue(out);
-    throw new RobustAggError('INVALID_OPTION', `${rule}: aggregator must return a finite Float32Array of length d=${d}, got ${got}`);
-  }
-  const aggregate = updates.includes(out) ? Float32Array.from(out) : out;
-
-  // Next state: the pair (w^t − w^{t−1}, g^t − g^{t−1}), this round's updates and scores.
+/**
+ * The state after a round: the pair (w^t − w^{t−1}, g^t − g^{t−1}) appended (the last `window`
+ * kept) when the previous round left a model and an aggregate, this round's model and aggregate,
+ * the finite clients' updates (input indices `index`; the others keep theirs, zeros at first)
+ * and the window of round scores. Shared by flDetector and the shards of the sharded coordinator
+ * (there over a shard's columns, d its width).
+ *
+ * @internal
+ */
+export function flDetectorNextState(
+  state: FlDetectorState | null,
+  model: Float32Array,
+  aggregate: Float32Array,
+  rows: readonly Float32Array[],
+  index: readonly number[],
+  n: number,
+  d: number,
+  window: number,
+  windowScores: readonly Float64Array[],
+): FlDetectorState {
+  const m = rows.length;
   let modelDiffs = state?.modelDiffs ?? [];
   let aggregateDiffs = state?.aggregateDiffs ?? [];
   if (state !== null && state.previousModel !== null && state.previousAggregate !== null) {
@@ -318,7 +411,7 @@ export function flDetectorWithDecision(updates: Updates, options: FlDetectorOpti
   }
   const previousUpdates: Float32Array[] = [];
   for (let i = 0; i < n; i++) previousUpdates.push(state?.previousUpdates?.[i] ?? new Float32Array(d));
-  for (let r = 0; r < m; r++) previousUpdates[clients.index[r]] = Float32Array.from(rows[r]);
+  for (let r = 0; r < m; r++) previousUpdates[index[r]] = Float32Array.from(rows[r]);
   const next: FlDetectorState = {
     version: 1,
     n,
@@ -331,27 +424,16 @@ export function flDetectorWithDecision(updates: Updates, options: FlDetectorOpti
     aggregateDiffs,
     roundScores: windowScores,
   };
-  return {
-    aggregate,
-    decision: {
-      rule,
-      n,
-      dropped: clients.dropped,
-      selected: selected.sort((a, b) => a - b),
-      flagged,
-      attackDetected: clusters >= 2,
-      clusters,
-      predicted: roundScores !== null,
-      hvpFallback,
-      roundScores,
-      scores,
-    },
-    state: next,
-  };
+  return next;
 }
 
-/** ‖(g_prev + hvp) − g‖ in float64, scaled by the largest |difference| so it never overflows. */
-function predictionError(previous: Float32Array, hvp: Float64Array, current: Float32Array): number {
+/**
+ * ‖(g_prev + hvp) − g‖ in float64, scaled by the largest |difference| so it never overflows.
+ * Shared by flDetector and the shards of the sharded coordinator.
+ *
+ * @internal
+ */
+export function predictionError(previous: Float32Array, hvp: Float64Array, current: Float32Array): number {
   let largest = 0;
   for (let k = 0; k < current.length; k++) largest = Math.max(largest, Math.abs(previous[k] + hvp[k] - current[k]));
   if (largest === 0 || !Number.isFinite(largest)) return largest === 0 ? 0 : Number.MAX_VALUE;
@@ -378,8 +460,13 @@ function share(error: number, total: { sum: number; scale: number }): number {
   return Math.min(1, error / total.scale / total.sum);
 }
 
-/** Checks a state value passed in by the caller (or parsed from JSON): shapes, finiteness, lengths. */
-function checkState(rule: string, name: string, value: unknown, n: number, d: number): FlDetectorState {
+/**
+ * Checks a state value passed in by the caller (or parsed from JSON): shapes, finiteness, lengths.
+ * Shared by flDetector and the shards of the sharded coordinator.
+ *
+ * @internal
+ */
+export function checkState(rule: string, name: string, value: unknown, n: number, d: number): FlDetectorState {
   const fail = (what: string): never => {
     throw new RobustAggError('INVALID_OPTION', `${rule}: ${name} ${what}`);
   };

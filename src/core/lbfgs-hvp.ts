@@ -42,10 +42,32 @@ export function lbfgsHvp(
   const m = s.length;
   if (m === 0 || y.length !== m) return null;
   const d = v.length;
-  const ss = new Float64Array(m * m);
-  const sy = new Float64Array(m * m);
-  const sv = new Float64Array(m);
-  const yv = new Float64Array(m);
+  const coefficients = lbfgsCoefficients(lbfgsDots(s, y, v, d), m);
+  if (coefficients === null) return null;
+  const out = lbfgsApply(s, y, v, coefficients, d);
+  for (let k = 0; k < d; k++) if (!Number.isFinite(out[k])) return null;
+  return out;
+}
+
+/**
+ * The dot products the compact form needs, in one array of 2m² + 2m numbers: SᵀS (m×m), SᵀY
+ * (m×m), Sᵀv, Yᵀv, each accumulated in float64 over the first d coordinates. Over a partition of
+ * the coordinates they add up (the sharded FLDetector sums them over the shards).
+ *
+ * @param s - the m model differences (each of length ≥ d).
+ * @param y - the m matching differences.
+ * @param v - the vector to multiply.
+ * @param d - number of coordinates.
+ * @returns [SᵀS, SᵀY, Sᵀv, Yᵀv] flattened.
+ * @internal
+ */
+export function lbfgsDots(s: readonly ArrayLike<number>[], y: readonly ArrayLike<number>[], v: ArrayLike<number>, d: number): Float64Array {
+  const m = s.length;
+  const all = new Float64Array(2 * m * m + 2 * m);
+  const ss = all.subarray(0, m * m);
+  const sy = all.subarray(m * m, 2 * m * m);
+  const sv = all.subarray(2 * m * m, 2 * m * m + m);
+  const yv = all.subarray(2 * m * m + m);
   for (let i = 0; i < m; i++) {
     sv[i] = dot(s[i], v, d);
     yv[i] = dot(y[i], v, d);
@@ -58,6 +80,24 @@ export function lbfgsHvp(
       sy[i * m + j] = dot(s[i], y[j], d);
     }
   }
+  return all;
+}
+
+/**
+ * σ and the solution q = M⁻¹ [σ Sᵀv; Yᵀv] of the compact form from the dot products of
+ * {@link lbfgsDots}; `null` when no product is defined (sₘ = 0, σ not finite or 0, M singular).
+ *
+ * @param dots - [SᵀS, SᵀY, Sᵀv, Yᵀv] (2m² + 2m numbers).
+ * @param m - number of pairs.
+ * @returns σ and q (2m numbers), or null.
+ * @internal
+ */
+export function lbfgsCoefficients(dots: Float64Array, m: number): { sigma: number; q: Float64Array } | null {
+  if (m === 0) return null;
+  const ss = dots.subarray(0, m * m);
+  const sy = dots.subarray(m * m, 2 * m * m);
+  const sv = dots.subarray(2 * m * m, 2 * m * m + m);
+  const yv = dots.subarray(2 * m * m + m, 2 * m * m + 2 * m);
   const last = m - 1;
   const ssLast = ss[last * m + last];
   if (!(ssLast > 0) || !Number.isFinite(ssLast)) return null;
@@ -82,7 +122,30 @@ export function lbfgsHvp(
   }
   const q = solve(a, rhs, size);
   if (q === null) return null;
+  return { sigma, q };
+}
 
+/**
+ * B v = σ v − Σⱼ (σ qⱼ sⱼ + q_{m+j} yⱼ) over the first d coordinates, in float64 (not checked for
+ * overflow: {@link lbfgsHvp} returns null when a coordinate is not finite).
+ *
+ * @param s - the m model differences.
+ * @param y - the m matching differences.
+ * @param v - the vector to multiply.
+ * @param coefficients - σ and q from {@link lbfgsCoefficients}.
+ * @param d - number of coordinates.
+ * @returns B v as a new `Float64Array` of length d.
+ * @internal
+ */
+export function lbfgsApply(
+  s: readonly ArrayLike<number>[],
+  y: readonly ArrayLike<number>[],
+  v: ArrayLike<number>,
+  coefficients: { sigma: number; q: ArrayLike<number> },
+  d: number,
+): Float64Array {
+  const m = s.length;
+  const { sigma, q } = coefficients;
   const out = new Float64Array(d);
   for (let k = 0; k < d; k++) out[k] = sigma * v[k];
   for (let j = 0; j < m; j++) {
@@ -92,7 +155,6 @@ export function lbfgsHvp(
     const yj = y[j];
     for (let k = 0; k < d; k++) out[k] -= cs * sj[k] + cy * yj[k];
   }
-  for (let k = 0; k < d; k++) if (!Number.isFinite(out[k])) return null;
   return out;
 }
 

@@ -2,6 +2,8 @@ import { aurorFeatures, aurorSelection, readAurorOptions, type AurorOptions } fr
 import { bulyanSelection } from '../aggregators/bulyan.js';
 import { readCrflOptions, type CrflOptions } from '../aggregators/crfl.js';
 import { requireLayoutOf } from '../aggregators/flame-noise.js';
+import { FL_DETECTOR_MAX_WINDOW, flDetectorFlags, flDetectorRoundScores, readFlDetectorOptions, type FlDetectorOptions } from '../aggregators/fl-detector.js';
+import { lbfgsCoefficients } from '../core/lbfgs-hvp.js';
 import {
   clientIdsOf,
   FOOLS_GOLD_MAX_HISTORY,
@@ -82,7 +84,8 @@ export type ShardRuleName =
   | 'normClippingDp'
   | 'crfl'
   | 'lasa'
-  | 'foolsGold';
+  | 'foolsGold'
+  | 'flDetector';
 
 /** Every rule {@link createShardCoordinator} accepts, in the order of the guide's table. */
 export const SHARD_RULES: readonly ShardRuleName[] = [
@@ -113,6 +116,7 @@ export const SHARD_RULES: readonly ShardRuleName[] = [
   'crfl',
   'lasa',
   'foolsGold',
+  'flDetector',
 ];
 
 /**
@@ -1219,6 +1223,141 @@ function* foolsGoldProgram(rule: string, options: Record<string, unknown> | unde
   };
 }
 
+/**
+ * The coordinator's part of FLDetector's state across sharded rounds: the window of round scores
+ * (n numbers per round) and what the shards' states must hold (the round, the pairs). Plain data:
+ * structured-clone safe, and JSON through stringifyShardMessage. The per-coordinate part (models,
+ * aggregates, previous updates, difference pairs) stays with each shard (slice.flDetector).
+ *
+ * @category Sharding
+ */
+export interface FlDetectorShardedState {
+  /** Format version, 1. */
+  readonly version: 1;
+  /** Number of clients. */
+  readonly n: number;
+  /** Length of the full updates. */
+  readonly d: number;
+  /** Rounds aggregated so far (the shards' states carry the same number). */
+  readonly round: number;
+  /** Difference pairs every shard's state holds (at most the window). */
+  readonly pairs: number;
+  /** The last `window` rounds' scores, oldest first, each n numbers in [0, 1]. */
+  readonly roundScores: readonly Float64Array[];
+}
+
+function readShardedFlDetectorState(rule: string, value: unknown, n: number, d: number, window: number): FlDetectorShardedState {
+  const fail = (what: string): never => {
+    throw new RobustAggError('INVALID_OPTION', `${rule} (sharded): state ${what}`);
+  };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`must be the previous decision's state, got ${describeValue(value)}`);
+  const s = value as Record<string, unknown>;
+  if (s.version !== 1) fail(`has version ${describeValue(s.version)}, expected 1`);
+  if (s.n !== n || s.d !== d) fail(`was built for n=${describeValue(s.n)}, d=${describeValue(s.d)}, got n=${n}, d=${d}`);
+  const round = s.round;
+  if (typeof round !== 'number' || !Number.isSafeInteger(round) || round < 1) fail(`.round must be an integer ≥ 1, got ${describeValue(round)}`);
+  const pairs = s.pairs;
+  if (typeof pairs !== 'number' || !Number.isInteger(pairs) || pairs < 0 || pairs > (round as number) - 1) {
+    fail(`.pairs must be an integer in [0, round − 1], got ${describeValue(pairs)}`);
+  }
+  if ((pairs as number) > window) {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: state holds ${String(pairs)} pairs, more than window=${window}; keep the window the same across rounds`);
+  }
+  const list = s.roundScores;
+  if (!Array.isArray(list) || list.length > FL_DETECTOR_MAX_WINDOW) fail(`.roundScores must be an array of at most ${FL_DETECTOR_MAX_WINDOW} arrays`);
+  const roundScores = (list as unknown[]).map((r, j) => {
+    if (!(r instanceof Float64Array) || r.length !== n) fail(`.roundScores[${j}] must be a Float64Array of length n=${n}`);
+    for (const x of r as Float64Array) if (!(x >= 0 && x <= 1)) fail('.roundScores must hold shares in [0, 1]');
+    return r as Float64Array;
+  });
+  return { version: 1, n, d, round: round as number, pairs: pairs as number, roundScores };
+}
+
+/**
+ * FLDetector (Zhang et al., KDD 2022) with the default aggregator (the coordinate-wise median):
+ * the per-coordinate state (the previous model, aggregate and updates, the window of difference
+ * pairs) stays with the shards, the round scores with the coordinator. When a full window of
+ * pairs exists, two trips: the L-BFGS dot products (2w² + 2w numbers), then each client's
+ * prediction error with and without the Hessian-vector product and whether that product
+ * overflowed anywhere (2m + 1); the gap statistic and 2-means run on the n scores here. A
+ * caller's aggregator function cannot be split by coordinates.
+ */
+function* flDetectorProgram(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
+  const { opts, window, maxClusters, references } = readFlDetectorOptions(rule, options as FlDetectorOptions | undefined);
+  if (opts.aggregator !== undefined) {
+    throw new RobustAggError(
+      'UNSUPPORTED',
+      `${rule} (sharded): only the default aggregator (coordinateMedian) can be split by coordinates, not a function`,
+    );
+  }
+  const rng = resolveValidRng(opts, rule);
+  const clients = yield* finitePass(rule, n, d, opts.nonFinite);
+  vectorFlag(rule, 'globalModel', opts.globalModel, true);
+  const state = opts.state === undefined ? null : readShardedFlDetectorState(rule, opts.state, n, d, window);
+  let roundScores: Float64Array | null = null;
+  let hvpFallback = false;
+  if (state !== null && state.pairs === window) {
+    const round = state.round;
+    const [dots] = yield [{ kind: 'lbfgsDots', pairs: window, round }];
+    const coefficients = lbfgsCoefficients(dots, window);
+    let errors: Float64Array;
+    if (coefficients === null) {
+      hvpFallback = true;
+      [errors] = yield [{ kind: 'predictionErrors', clients: clients.index, hvp: null, round }];
+    } else {
+      const hvp = { sigma: coefficients.sigma, q: Array.from(coefficients.q) };
+      const [withHvp, without, bad] = yield [
+        { kind: 'predictionErrors', clients: clients.index, hvp, round },
+        { kind: 'predictionErrors', clients: clients.index, hvp: null, round },
+        { kind: 'hvpNonFinite', ...hvp, round },
+      ];
+      hvpFallback = bad[0] > 0;
+      errors = hvpFallback ? without : withHvp;
+    }
+    for (let k = 0; k < errors.length; k++) errors[k] = Math.min(Number.MAX_VALUE, errors[k]);
+    roundScores = flDetectorRoundScores(errors, clients.index, n);
+  }
+  const { windowScores, scores, clusters, flagged, selected } = flDetectorFlags(
+    state?.roundScores ?? [],
+    roundScores,
+    window,
+    n,
+    maxClusters,
+    references,
+    rng,
+    clients.index,
+  );
+  const kept = new Set(selected);
+  const excluded: number[] = [];
+  for (let i = 0; i < n; i++) if (!kept.has(i)) excluded.push(i);
+  const next: FlDetectorShardedState = {
+    version: 1,
+    n,
+    d,
+    round: (state?.round ?? 0) + 1,
+    pairs: state === null ? 0 : Math.min(window, state.pairs + 1),
+    roundScores: windowScores,
+  };
+  return {
+    plan: { kind: 'rule', rule: 'coordinateMedian', options: {}, dropped: excluded },
+    decision: {
+      rule,
+      n,
+      dropped: [...clients.dropped],
+      selected,
+      flagged,
+      attackDetected: clusters >= 2,
+      clusters,
+      predicted: roundScores !== null,
+      hvpFallback,
+      roundScores,
+      scores,
+      state: next,
+      stateUpdate: { window, clients: [...clients.index], previousRound: state?.round ?? null },
+    } as Decision,
+  };
+}
+
 type ProgramFactory = (rule: string, options: Record<string, unknown> | undefined, n: number, d: number) => Program;
 
 const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
@@ -1249,4 +1388,5 @@ const PROGRAMS: Readonly<Record<string, ProgramFactory>> = {
   crfl: crflProgram,
   lasa: lasaProgram,
   foolsGold: foolsGoldProgram,
+  flDetector: flDetectorProgram,
 };

@@ -12,6 +12,7 @@ export {
   shardStatistics,
   reduceShardStatistics,
   shardCombine,
+  shardFlDetectorState,
   shardFoolsGoldHistory,
   type CoordinateWiseRule,
   type ShardAsk,
@@ -23,6 +24,7 @@ export {
 export {
   createShardCoordinator,
   SHARD_MAX_CLIENTS,
+  type FlDetectorShardedState,
   SHARD_RULES,
   type ShardCoordinator,
   type ShardRuleName,

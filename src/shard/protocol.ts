@@ -1,6 +1,7 @@
 import { aurorVotes } from '../aggregators/auror.js';
 import { coordinateMedianWithDecision } from '../aggregators/coordinate-median.js';
 import { crflNorm, crflOutput, crflSum } from '../aggregators/crfl.js';
+import { checkState, flDetectorNextState, predictionError, type FlDetectorState } from '../aggregators/fl-detector.js';
 import { accumulate, historyOf, largestMagnitude, scaledGram, type FoolsGoldClientId, type FoolsGoldHistory } from '../aggregators/fools-gold.js';
 import { lasaLayerMean, lasaLayerStats, lasaSquaredNorm } from '../aggregators/lasa.js';
 import { meamedWithDecision } from '../aggregators/meamed.js';
@@ -11,6 +12,7 @@ import { RobustAggError } from '../core/errors.js';
 import { createRng } from '../core/random.js';
 import { columnMedian, meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
 import { combine } from '../kernels/combine.js';
+import { lbfgsApply, lbfgsDots } from '../core/lbfgs-hvp.js';
 import { isFiniteVector } from '../kernels/finite.js';
 import { gram } from '../kernels/gram.js';
 import { lpDistances } from '../kernels/lp-distances.js';
@@ -37,6 +39,12 @@ export interface ShardSlice {
    * length width (see {@link shardFoolsGoldHistory}). Only for `foolsGold`.
    */
   readonly history?: FoolsGoldHistory;
+  /**
+   * FLDetector's state restricted to the same columns: a {@link FlDetectorState} with d = width
+   * (see {@link shardFlDetectorState}; serialise it with flDetectorStateToJSON). Only for
+   * `flDetector`, from its second round on.
+   */
+  readonly flDetector?: FlDetectorState;
 }
 
 /**
@@ -102,6 +110,11 @@ export interface ShardSegment {
  *   not finite); the answers reduce by maximum.
  * - `historyGram`: K×K numbers: the uncentred Gram of the members' new sums Hᵢ + xᵢ, each scaled
  *   by its `scales` entry and rounded to float32 (FoolsGold's `scaledGram`).
+ * - `lbfgsDots`: 2w² + 2w numbers: FLDetector's L-BFGS dot products SᵀS, SᵀY, Sᵀv, Yᵀv over the
+ *   shard (w pairs of the shard's state, v = globalModel − previousModel).
+ * - `predictionErrors`: m numbers, ‖gᵢ + Bv − xᵢ‖ over the shard (gᵢ the client's previous update,
+ *   Bv from the compact L-BFGS coefficients, or 0); ℓ2 reduction.
+ * - `hvpNonFinite`: 1 number, how many coordinates of Bv in the shard are not finite.
  *
  * @category Sharding
  */
@@ -257,6 +270,39 @@ export type ShardAsk =
       readonly members: readonly ShardHistoryMember[];
       /** One power of two per member. */
       readonly scales: readonly number[];
+    }
+  | {
+      /** FLDetector's L-BFGS dot products over the shard's state. */
+      readonly kind: 'lbfgsDots';
+      /** The number of pairs the shard's state must hold. */
+      readonly pairs: number;
+      /** The round its state must be from (`round` of the state). */
+      readonly round: number;
+    }
+  | {
+      /** FLDetector's per-client prediction errors (ℓ2 reduction). */
+      readonly kind: 'predictionErrors';
+      /** Input indices of the clients, in order. */
+      readonly clients: readonly number[];
+      /** The compact L-BFGS coefficients (σ, q), or null for Bv = 0. */
+      readonly hvp: {
+        /** σ = yₘᵀsₘ / sₘᵀsₘ. */
+        readonly sigma: number;
+        /** q = M⁻¹ [σ Sᵀv; Yᵀv] (2w numbers). */
+        readonly q: readonly number[];
+      } | null;
+      /** The round the shard's state must be from. */
+      readonly round: number;
+    }
+  | {
+      /** How many coordinates of FLDetector's Bv are not finite in the shard. */
+      readonly kind: 'hvpNonFinite';
+      /** σ. */
+      readonly sigma: number;
+      /** q (2w numbers). */
+      readonly q: readonly number[];
+      /** The round the shard's state must be from. */
+      readonly round: number;
     };
 
 /**
@@ -614,10 +660,110 @@ export function shardStatistics(slice: ShardSlice, asks: readonly ShardAsk[]): F
         const sums = ask.members.map((member) => newSum(slice, previous, member, width, what));
         return scaledGram(sums, ask.scales, width);
       }
+      case 'lbfgsDots': {
+        const { state, v } = flDetectorShardState(slice, width, ask.round, what);
+        if (state.modelDiffs.length !== ask.pairs) {
+          throw new RobustAggError(
+            'INVALID_OPTION',
+            `${what}: the shard's FLDetector state holds ${state.modelDiffs.length} pairs, the coordinator's ${ask.pairs}`,
+          );
+        }
+        return lbfgsDots(state.modelDiffs, state.aggregateDiffs, v, width);
+      }
+      case 'predictionErrors': {
+        const { state, v } = flDetectorShardState(slice, width, ask.round, what);
+        const hvp = ask.hvp === null ? new Float64Array(width) : lbfgsApply(state.modelDiffs, state.aggregateDiffs, v, ask.hvp, width);
+        const previous = state.previousUpdates as readonly Float32Array[];
+        return Float64Array.from(ask.clients, (i) => predictionError(previous[i], hvp, pick(slice, [i], what)[0]));
+      }
+      case 'hvpNonFinite': {
+        const { state, v } = flDetectorShardState(slice, width, ask.round, what);
+        const hvp = lbfgsApply(state.modelDiffs, state.aggregateDiffs, v, ask, width);
+        let bad = 0;
+        for (let k = 0; k < width; k++) if (!Number.isFinite(hvp[k])) bad++;
+        return Float64Array.of(bad);
+      }
       default:
         throw new RobustAggError('INVALID_OPTION', `${what}: unknown ask ${JSON.stringify((ask as { kind?: unknown }).kind)}`);
     }
   });
+}
+
+/** The shard's FLDetector state (checked, from the given round, with a previous model) and v = w − w_prev. */
+function flDetectorShardState(slice: ShardSlice, width: number, round: number, what: string): { state: FlDetectorState; v: Float64Array } {
+  if (slice.flDetector === undefined) {
+    throw new RobustAggError('INVALID_OPTION', `${what}: the shard at offset ${slice.offset} holds no FLDetector state (slice.flDetector)`);
+  }
+  const state = checkState(what, 'slice.flDetector', slice.flDetector, slice.rows.length, width);
+  if (state.round !== round || state.previousModel === null) {
+    throw new RobustAggError(
+      'INVALID_OPTION',
+      `${what}: the shard at offset ${slice.offset} holds the FLDetector state of round ${state.round}, the coordinator's is round ${round}`,
+    );
+  }
+  const model = sliceVector(slice, 'globalModel', width, what);
+  const v = new Float64Array(width);
+  for (let k = 0; k < width; k++) v[k] = model[k] - state.previousModel[k];
+  return { state, v };
+}
+
+/**
+ * A shard's FLDetector state after the round, over its columns: the new (model, aggregate)
+ * difference pair appended to its window, this round's model, aggregate and finite clients'
+ * updates (the rule's own next-state step, flDetectorNextState, over width columns). The round
+ * scores stay with the coordinator (the decision's `state`). Keep it with the shard for the next
+ * round (slice.flDetector); flDetectorStateToJSON / flDetectorStateFromJSON serialise it.
+ *
+ * @param slice - the shard's columns of this round's updates, of `vectors.globalModel`, and its
+ *   previous `flDetector` state (absent in the first round).
+ * @param aggregate - the shard's columns of this round's aggregate ({@link shardCombine}'s output).
+ * @param update - the decision's `stateUpdate`.
+ * @returns the shard's new state (d = the shard's width, roundScores empty).
+ * @example
+ * ```ts
+ * import { aggregateSharded, shardCombine, shardFlDetectorState } from 'robust-agg/shard';
+ *
+ * const model = Float32Array.of(0, 0, 0, 0);
+ * const updates = [Float32Array.of(1, 2, 3, 4), Float32Array.of(1, 2, 3, 5), Float32Array.of(0, 2, 3, 4)];
+ * const slices = [0, 2].map((offset) => ({
+ *   offset,
+ *   d: 4,
+ *   rows: updates.map((u) => u.slice(offset, offset + 2)),
+ *   vectors: { globalModel: model.slice(offset, offset + 2) },
+ * }));
+ * const run = await aggregateSharded('flDetector', slices, { globalModel: true, seed: 1 });
+ * const { stateUpdate } = run.decision as unknown as { stateUpdate: { window: number; clients: number[]; previousRound: number | null } };
+ * const states = slices.map((s, k) => shardFlDetectorState(s, run.shards[k], stateUpdate));
+ * console.log(states[1].previousAggregate); // Float32Array [3, 4]: the aggregate's columns 2..3
+ * ```
+ * @category Sharding
+ */
+export function shardFlDetectorState(
+  slice: ShardSlice,
+  aggregate: Float32Array,
+  update: { readonly window: number; readonly clients: readonly number[]; readonly previousRound: number | null },
+): FlDetectorState {
+  const what = 'shardFlDetectorState';
+  const width = sliceWidth(slice, what);
+  if (!(aggregate instanceof Float32Array) || aggregate.length !== width) {
+    throw new RobustAggError('LENGTH_MISMATCH', `${what}: aggregate must be the shard's ${width} columns of the aggregate`);
+  }
+  const n = slice.rows.length;
+  let state: FlDetectorState | null = null;
+  if (update.previousRound !== null) {
+    if (slice.flDetector === undefined) {
+      throw new RobustAggError('INVALID_OPTION', `${what}: the shard at offset ${slice.offset} holds no FLDetector state (slice.flDetector)`);
+    }
+    state = checkState(what, 'slice.flDetector', slice.flDetector, n, width);
+    if (state.round !== update.previousRound) {
+      throw new RobustAggError(
+        'INVALID_OPTION',
+        `${what}: the shard at offset ${slice.offset} holds the state of round ${state.round}, the coordinator's is round ${update.previousRound}`,
+      );
+    }
+  }
+  const model = sliceVector(slice, 'globalModel', width, what);
+  return flDetectorNextState(state, model, aggregate, pick(slice, update.clients, what), update.clients, n, width, update.window, []);
 }
 
 /** A member's previous sum over the shard (undefined for a new client), checked present. */
@@ -725,8 +871,8 @@ export function shardFoolsGoldHistory(slice: ShardSlice, members: readonly Shard
 
 /**
  * Reduces the shards' answers to one round of asks: element-wise sums of the small arrays, except
- * `lpDistances`, `norms` and `weightedNorm`, whose per-shard ℓp norms combine as
- * (Σₛ dₛᵖ)^(1/p) (p = 2 for the last two; the maximum for p = ∞), scaled by the largest shard
+ * `lpDistances`, `norms`, `weightedNorm` and `predictionErrors`, whose per-shard ℓp norms combine
+ * as (Σₛ dₛᵖ)^(1/p) (p = 2 for the last three; the maximum for p = ∞), scaled by the largest shard
  * value so no power overflows, and `historyLargest`, reduced by maximum (NaN wins). The order of the shards does not
  * matter beyond float64 rounding.
  *
@@ -770,7 +916,7 @@ export function reduceShardStatistics(
       }
       return out;
     }
-    if (ask.kind === 'lpDistances' || ask.kind === 'norms' || ask.kind === 'weightedNorm') {
+    if (ask.kind === 'lpDistances' || ask.kind === 'norms' || ask.kind === 'weightedNorm' || ask.kind === 'predictionErrors') {
       const p = ask.kind === 'lpDistances' ? ask.p : 2;
       for (let t = 0; t < out.length; t++) {
         let top = 0;

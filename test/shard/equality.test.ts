@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   aurorWithDecision,
   crflWithDecision,
+  flDetectorWithDecision,
   foolsGoldWithDecision,
   lasaWithDecision,
   normClippingDpWithDecision,
@@ -114,6 +115,12 @@ const CASES: Record<ShardRuleName, Case> = {
   },
   lasa: { single: (r) => lasaWithDecision(r), options: {}, equal: 'close' },
   foolsGold: { single: (r) => foolsGoldWithDecision(r), options: {}, equal: 'close' },
+  flDetector: {
+    single: (r, v) => flDetectorWithDecision(r, { globalModel: v.globalModel, seed: 2 }),
+    options: { globalModel: true, seed: 2 },
+    vectors: ['globalModel'],
+    equal: 'bits',
+  },
 };
 
 const N = 13;
@@ -122,7 +129,7 @@ function dataSets(d: number): { name: string; rows: Float32Array[]; vectors: Rec
   const honest = gaussianRows(N, d, 17, 0.5, 1);
   const mean = new Float32Array(d);
   for (const r of honest.slice(3)) for (let k = 0; k < d; k++) mean[k] += r[k] / (N - 3);
-  const vectors = { center: Float32Array.from(mean, (v) => v * 0.9), global: Float32Array.from(mean, (v) => 2 - v), serverUpdate: mean, trusted: mean };
+  const vectors = { center: Float32Array.from(mean, (v) => v * 0.9), global: Float32Array.from(mean, (v) => 2 - v), serverUpdate: mean, trusted: mean, globalModel: Float32Array.from(mean, (v) => v / 2) };
   const shifted = honest.map((r, i) => (i === 4 || i === 9 ? Float32Array.from(r, (v) => v + 6) : r));
   const hostile = honest.map((r) => r);
   hostile[0] = hugeRow(d);
