@@ -95,6 +95,11 @@ export class PairTable {
     this.queue.push(s);
   }
 
+  /** Rows waiting to be paired up (at the next {@link PairTable.flush}). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /**
    * Pairs every queued row with the rows held before it and with each other: ordinary pairs on
    * the float32 kernels, four queued rows per pass over the held rows (which then stream from

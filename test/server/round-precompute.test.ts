@@ -104,6 +104,9 @@ describe('PairTable statistics', () => {
     table.add(0, rows[0], true);
     table.add(1, rows[1], false);
     table.add(2, rows[2], true);
+    expect(table.queued).toBe(2); // what the worker watches to pair four at a time
+    table.flush();
+    expect(table.queued).toBe(0);
     table.bind(rows.slice(0, 3), [0, 1, 2]);
     expect(table.lookup([rows[0], rows[2]], null)).not.toBeNull();
     expect(table.lookup([rows[0], rows[1]], null)).toBeNull(); // the non-finite arrival
