@@ -91,6 +91,15 @@ if (process.argv.includes('--byrd-saga-step')) {
   process.exit(0);
 }
 
+// --sweep (bench/lib/sweep.mjs): time against size for the headline rules, fast / plain / peer.
+if (process.argv.includes('--sweep')) {
+  await (await import('./lib/sweep.mjs')).runSweep(process.argv.slice(2)).catch((e) => {
+    console.error(`bench: ${e.message}`);
+    process.exit(2);
+  });
+  process.exit(0);
+}
+
 // --backend webgpu: the WGSL kernels on a WebGPU device (bench/lib/webgpu.mjs: Node's webgpu
 // package, else headless Chromium), before the other backends asked for, if any.
 if (process.argv.includes('--backend') && (process.argv[process.argv.indexOf('--backend') + 1] ?? '').split(',').includes('webgpu')) {

@@ -97,6 +97,10 @@ Ctrl-C stops it within a second and still writes what was measured (labelled par
                        --n, --probes K, --repeats K, --out FILE)
   --byrd-saga-step     instead of the table: CPU ms of one SAGA + GM server step of the Byrd-SAGA experiment
                        (50 + 20 workers, d = 39 760, one thread; --steps N, --warmup N, --out FILE)
+  --sweep              instead of the table: the headline rules on fast and plain kernels and the fastest
+                       peer over n in {10,100,1000} x d in {1e4..1e7}, fitted exponents in n and d,
+                       fast <= plain check, log-log SVG (--n, --d, --only, --max-gib, --max-seconds,
+                       --out PATH, --no-peers; npm run bench -- --sweep --help)
   --help               this text
 `;
 
