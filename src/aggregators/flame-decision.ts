@@ -1,92 +1,68 @@
-// FLAME's steps that do not touch the n×d data: its options, the decision from the norms and the
-// cosine distances (HDBSCAN, the median norm, the clip factors, the averaging weights), the noise
-// and the decision record. `flameWithDecision` (CPU kernels) and `gpuFlame` (WebGPU kernels) both
+// FLAME's steps that do not touch the n×d data: the decision from the Gram matrix (norms, cosine
+// distances, HDBSCAN, the median norm, the clip factors, the averaging weights), the noise and the
+// decision record (its options are read by readFlame in flame.ts). `flameWithDecision` (CPU kernels) and `gpuFlame` (WebGPU kernels) both
 // run them, so the two cannot drift apart; only the Gram pass and the combination differ.
 import { hdbscan, type HdbscanResult } from '../clustering/hdbscan.js';
 import { RobustAggError } from '../core/errors.js';
 import { indicesOverInput, weightsOverInput, type FiniteClients } from '../core/finite-clients.js';
 import type { Layout } from '../core/layout.js';
-import { requireVector } from '../core/options.js';
-import { resolveValidRng, type Rng } from '../core/random.js';
-import { allEqual, normalisedClientWeights, readClientWeights, scaledClientWeights } from '../core/weights.js';
+import type { Rng } from '../core/random.js';
+import { allEqual } from '../core/weights.js';
 import { columnMedian } from '../kernels/column-select.js';
 import { cosineDistancesFromGram, shiftedGram } from '../kernels/cosine-distances.js';
 import { isFiniteVector } from '../kernels/finite.js';
-import { addGaussianNoise, addSegmentNoise, requireLayoutOf } from './flame-noise.js';
-import type { FlameDecision, FlameOptions } from './flame.js';
-
-/** FLAME's options read once, with the checks that come before the clients are looked at. @internal */
-export interface FlameRead {
-  readonly opts: Partial<FlameOptions>;
-  readonly lambda: number;
-}
-
-/** FLAME's settings once the clients' shape is known. @internal */
-export interface FlameSettings {
-  readonly lambda: number;
-  readonly clusterOn: 'updates' | 'models';
-  readonly global: Float32Array | null;
-  readonly layout: Layout | undefined;
-  readonly normalised: Float64Array | null;
-  readonly scaled: Float64Array | null;
-  readonly rng: Rng | null;
-}
-
-/** What FLAME decides from the norms and the cosine distances (indices over the finite clients). @internal */
-export interface FlameChoice {
-  readonly clustering: HdbscanResult | null;
-  readonly localLabels: Int32Array;
-  readonly medianNorm: number;
-  readonly admittedLocal: number[];
-  readonly clip: Float64Array;
-  /** The combination weights: output before noise = Σ w[k]·rows[k]. */
-  readonly w: Float64Array;
-}
-
-/** The rest of FLAME's options, checked against the clients (d, n, the finite ones). @internal */
-export function flameSettings(rule: string, read: FlameRead, clients: Pick<FiniteClients, 'n' | 'd' | 'index'>): FlameSettings {
-  const { opts, lambda } = read;
-  const { d } = clients;
-  const global = opts.global === undefined ? null : requireVector(rule, 'global', opts.global, d);
-  // With G at hand, cluster the local models (the paper's Algorithm 1): see FlameOptions.clusterOn.
-  const clusterOn = opts.clusterOn ?? (global === null ? 'updates' : 'models');
-  if (global === null && clusterOn === 'models') {
-    throw new RobustAggError('INVALID_OPTION', `${rule}: clusterOn 'models' needs the global model (option global)`);
-  }
-  const layout = opts.layout === undefined ? undefined : requireLayoutOf(rule, opts.layout, d);
-  const given = opts.weights === undefined ? null : readClientWeights(rule, opts.weights, clients.n);
-  const normalised = given === null ? null : normalisedClientWeights(rule, given, clients.index);
-  const scaled = given === null ? null : scaledClientWeights(rule, given, clients.index);
-  const rng =
-    lambda > 0 || opts.rng !== undefined || opts.seed !== undefined ? resolveValidRng({ seed: opts.seed, rng: opts.rng }, rule) : null;
-  return { lambda, clusterOn, global, layout, normalised, scaled, rng };
-}
+import { addGaussianNoise, addSegmentNoise } from './flame-noise.js';
+import type { FlameDecision } from './flame.js';
 
 /**
- * The norms ‖Δᵢ‖ and the cosine distances FLAME clusters, from the uncentred Gram matrix of the m
- * finite rows (with G appended as row m when clustering the models). @internal
+ * FLAME's settings once the clients' shape is known. Tuples, not objects, here and below: a
+ * minifier shortens neither property names nor keys, and the flame bundle has a size budget. @internal
  */
-export function flameDistances(g: Float64Array, m: number, withGlobal: boolean): { norms: Float64Array; cosine: Float64Array } {
+export type FlameSettings = readonly [
+  lambda: number,
+  clusterOn: 'updates' | 'models',
+  global: Float32Array | null,
+  layout: Layout | undefined,
+  normalised: Float64Array | null,
+  scaled: Float64Array | null,
+  rng: Rng | null,
+];
+
+/**
+ * What FLAME computes and decides from the Gram matrix (indices over the finite clients): the
+ * norms, the cosine distances, the HDBSCAN run and its labels, S, the admitted clients, the clip
+ * factors and the combination weights w (output before noise = Σ w[k]·rows[k]). @internal
+ */
+export type FlameChoice = readonly [
+  norms: Float64Array,
+  cosine: Float64Array,
+  clustering: HdbscanResult | null,
+  localLabels: Int32Array,
+  medianNorm: number,
+  admittedLocal: number[],
+  clip: Float64Array,
+  w: Float64Array,
+];
+
+/**
+ * FLAME's decision in client space, from the uncentred Gram matrix g of the m finite rows (with G
+ * appended as row m when clustering the models): the norms ‖Δᵢ‖ (its diagonal), the cosine
+ * distances, HDBSCAN(minClusterSize ⌊m/2⌋+1, minSamples 1, allowSingleCluster) on them, admitted
+ * = label 0, S = median norm, clip factors min(1, S/‖Δ‖) and the averaging weights (1/L, or the
+ * admitted clients' weight shares from `scaled`). @internal
+ */
+export function flameDecisionFromGram(
+  rule: string,
+  g: Float64Array,
+  m: number,
+  withGlobal: boolean,
+  scaled: Float64Array | null,
+  index: readonly number[],
+): FlameChoice {
   const stride = withGlobal ? m + 1 : m;
   const norms = new Float64Array(m);
   for (let i = 0; i < m; i++) norms[i] = Math.sqrt(Math.max(0, g[i * stride + i]));
   const cosine = cosineDistancesFromGram(withGlobal ? shiftedGram(g, m) : g, m);
-  return { norms, cosine };
-}
-
-/**
- * FLAME's decision in client space: HDBSCAN(minClusterSize ⌊m/2⌋+1, minSamples 1,
- * allowSingleCluster) on the cosine distances, admitted = label 0, S = median norm, clip factors
- * min(1, S/‖Δ‖) and the averaging weights (1/L, or the admitted clients' weight shares). @internal
- */
-export function flameDecisionFromDistances(
-  rule: string,
-  norms: Float64Array,
-  cosine: Float64Array,
-  scaled: Float64Array | null,
-  index: readonly number[],
-): FlameChoice {
-  const m = norms.length;
   const clustering =
     m === 1 ? null : hdbscan(cosine, { minClusterSize: Math.floor(m / 2) + 1, minSamples: 1, allowSingleCluster: true });
   const localLabels = clustering === null ? Int32Array.of(0) : clustering.labels;
@@ -101,7 +77,7 @@ export function flameDecisionFromDistances(
     clip[k] = norms[k] > medianNorm ? medianNorm / norms[k] : 1;
     w[k] = share === null ? clip[k] / admittedLocal.length : clip[k] * share[k];
   }
-  return { clustering, localLabels, medianNorm, admittedLocal, clip, w };
+  return [norms, cosine, clustering, localLabels, medianNorm, admittedLocal, clip, w];
 }
 
 /**
@@ -113,13 +89,9 @@ export function finishFlame(
   rule: string,
   aggregate: Float32Array,
   clients: Pick<FiniteClients, 'n' | 'index' | 'dropped'>,
-  settings: FlameSettings,
-  choice: FlameChoice,
-  norms: Float64Array,
-  cosine: Float64Array,
+  [lambda, clusterOn, global, layout, normalised, , rng]: FlameSettings,
+  [norms, cosine, clustering, localLabels, medianNorm, admittedLocal, clip, w]: FlameChoice,
 ): FlameDecision {
-  const { lambda, layout, rng, global } = settings;
-  const { medianNorm } = choice;
   const m = norms.length;
   const sigma = lambda * medianNorm;
   let segmentSigmas: Float64Array | undefined;
@@ -140,29 +112,29 @@ export function finishFlame(
   const labels = new Int32Array(clients.n).fill(-1);
   const inputNorms = new Float64Array(clients.n).fill(Infinity);
   for (let k = 0; k < m; k++) {
-    labels[clients.index[k]] = choice.localLabels[k];
+    labels[clients.index[k]] = localLabels[k];
     inputNorms[clients.index[k]] = norms[k];
   }
-  const admitted = indicesOverInput(choice.admittedLocal, all);
+  const admitted = indicesOverInput(admittedLocal, all);
   return {
     rule,
     n: clients.n,
     dropped: clients.dropped,
     selected: admitted,
     admitted,
-    weights: weightsOverInput(choice.w, all),
-    ...(settings.normalised === null ? {} : { clientWeights: weightsOverInput(settings.normalised, all) }),
+    weights: weightsOverInput(w, all),
+    ...(normalised === null ? {} : { clientWeights: weightsOverInput(normalised, all) }),
     labels,
     norms: inputNorms,
     medianNorm,
-    clipFactors: weightsOverInput(choice.clip, all),
-    clusterOn: settings.clusterOn,
+    clipFactors: weightsOverInput(clip, all),
+    clusterOn,
     lambda,
     sigma,
     ...(segmentSigmas !== undefined ? { segmentSigmas } : {}),
     clustered: [...clients.index],
     cosineDistances: cosine,
-    clustering: choice.clustering,
+    clustering,
   };
 }
 

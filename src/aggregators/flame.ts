@@ -1,14 +1,16 @@
 import type { HdbscanResult } from '../clustering/hdbscan.js';
 import type { Aggregation, Decision } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
-import { finiteClients } from '../core/finite-clients.js';
+import { finiteClients, type FiniteClients } from '../core/finite-clients.js';
 import type { Layout } from '../core/layout.js';
-import { describeValue, readOptions, requireNumber, type CommonOptions } from '../core/options.js';
-import type { RandomOptions } from '../core/random.js';
+import { describeValue, readOptions, requireNumber, requireVector, type CommonOptions, type NonFinitePolicy } from '../core/options.js';
+import { resolveValidRng, type RandomOptions } from '../core/random.js';
 import type { Updates } from '../core/updates.js';
+import { normalisedClientWeights, readClientWeights, scaledClientWeights } from '../core/weights.js';
 import { combine } from '../kernels/combine.js';
 import { gram } from '../kernels/gram.js';
-import { finishFlame, flameDecisionFromDistances, flameDistances, flameSettings, type FlameRead } from './flame-decision.js';
+import { finishFlame, flameDecisionFromGram, type FlameSettings } from './flame-decision.js';
+import { requireLayoutOf } from './flame-noise.js';
 
 /** Options of {@link flame}. */
 export interface FlameOptions extends CommonOptions, RandomOptions {
@@ -213,25 +215,27 @@ export function flame(updates: Updates, options?: FlameOptions): Float32Array {
  */
 export function flameWithDecision(updates: Updates, options?: FlameOptions): Aggregation<FlameDecision> {
   const rule = 'flame';
-  const read = readFlameOptions(rule, options);
-  const clients = finiteClients(updates, rule, read.opts.nonFinite);
-  const settings = flameSettings(rule, read, clients);
+  const [clients, settings] = readFlame(rule, options, (nonFinite) => finiteClients(updates, rule, nonFinite));
   const { rows } = clients;
-  const m = rows.length;
-
-  // Statistics: one uncentred Gram pass (with G appended when clustering the models).
-  const withGlobal = settings.clusterOn === 'models';
-  const g = gram(withGlobal ? [...rows, settings.global as Float32Array] : rows, null);
-  const { norms, cosine } = flameDistances(g, m, withGlobal);
-
-  // Decision in client space (flame-decision.ts, shared with gpuFlame), combine, then noise.
-  const choice = flameDecisionFromDistances(rule, norms, cosine, settings.scaled, clients.index);
-  const aggregate = combine(rows, choice.w);
-  return { aggregate, decision: finishFlame(rule, aggregate, clients, settings, choice, norms, cosine) };
+  // One uncentred Gram pass (with G appended when clustering the models), then the decision in
+  // client space (flame-decision.ts, shared with gpuFlame), combine, then noise.
+  const withGlobal = settings[1] === 'models';
+  const choice = flameDecisionFromGram(rule, gram(withGlobal ? [...rows, settings[2] as Float32Array] : rows, null), rows.length, withGlobal, settings[5], clients.index);
+  const aggregate = combine(rows, choice[7]);
+  return { aggregate, decision: finishFlame(rule, aggregate, clients, settings, choice) };
 }
 
-/** Reads FLAME's options (snapshot) and checks λ and `clusterOn`. @internal */
-export function readFlameOptions(rule: string, options: FlameOptions | undefined): FlameRead {
+/**
+ * Reads FLAME's options once and checks them in the rule's order: λ and `clusterOn`, then the
+ * clients (`clientsOf`, given the `nonFinite` policy), then G, the layout, the weights and the
+ * generator against them. Returns the clients and the settings. Shared by `flameWithDecision` and
+ * `gpuFlame`. @internal
+ */
+export function readFlame<C extends Pick<FiniteClients, 'n' | 'd' | 'index'>>(
+  rule: string,
+  options: FlameOptions | undefined,
+  clientsOf: (nonFinite: NonFinitePolicy | undefined) => C,
+): [C, FlameSettings] {
   const opts = readOptions(rule, options, ['lambda', 'clusterOn', 'global', 'layout', 'seed', 'rng', 'weights', 'nonFinite']);
   const lambda = requireNumber(rule, 'lambda', opts.lambda ?? 0.001, 0, 1);
   const explicitClusterOn = opts.clusterOn;
@@ -241,5 +245,19 @@ export function readFlameOptions(rule: string, options: FlameOptions | undefined
       `${rule}: clusterOn must be 'updates' or 'models', got ${describeValue(explicitClusterOn)}`,
     );
   }
-  return { opts, lambda };
+  const clients = clientsOf(opts.nonFinite);
+  const { d } = clients;
+  const global = opts.global === undefined ? null : requireVector(rule, 'global', opts.global, d);
+  // With G at hand, cluster the local models (the paper's Algorithm 1): see FlameOptions.clusterOn.
+  const clusterOn = explicitClusterOn ?? (global === null ? 'updates' : 'models');
+  if (global === null && clusterOn === 'models') {
+    throw new RobustAggError('INVALID_OPTION', `${rule}: clusterOn 'models' needs the global model (option global)`);
+  }
+  const layout = opts.layout === undefined ? undefined : requireLayoutOf(rule, opts.layout, d);
+  const given = opts.weights === undefined ? null : readClientWeights(rule, opts.weights, clients.n);
+  const normalised = given === null ? null : normalisedClientWeights(rule, given, clients.index);
+  const scaled = given === null ? null : scaledClientWeights(rule, given, clients.index);
+  const rng =
+    lambda > 0 || opts.rng !== undefined || opts.seed !== undefined ? resolveValidRng({ seed: opts.seed, rng: opts.rng }, rule) : null;
+  return [clients, [lambda, clusterOn, global, layout, normalised, scaled, rng]];
 }

@@ -13,8 +13,8 @@ import {
   type CenteredClippingOptions,
 } from '../../aggregators/centered-clipping.js';
 import { coordinateMedianWithDecision, type CoordinateMedianOptions } from '../../aggregators/coordinate-median.js';
-import { finishFlame, flameDecisionFromDistances, flameDistances, flameSettings } from '../../aggregators/flame-decision.js';
-import { flameWithDecision, readFlameOptions, type FlameDecision, type FlameOptions } from '../../aggregators/flame.js';
+import { finishFlame, flameDecisionFromGram } from '../../aggregators/flame-decision.js';
+import { flameWithDecision, readFlame, type FlameDecision, type FlameOptions } from '../../aggregators/flame.js';
 import {
   geometricMedianWithDecision,
   readGeometricMedianOptions,
@@ -495,32 +495,33 @@ export async function gpuFlame<U extends GpuInput>(
   options?: FlameOptions,
 ): Promise<GpuAggregation<FlameDecision, GpuOutput<U>>> {
   const rule = 'flame';
-  const read = readFlameOptions(rule, options);
+  // The options are read once on either path: by flameWithDecision on the CPU kernels, by readFlame
+  // (in the CPU rule's order, against the scanned rows' finite pattern) on the GPU.
   return runRuleWith(
     rule,
     updates,
-    (rows) => flameWithDecision(rows, read.opts),
-    (rows, d) => {
-      const clients = finiteClients(rows, rule, read.opts.nonFinite);
-      return { clients, settings: flameSettings(rule, read, { n: clients.n, d, index: clients.index }) };
-    },
-    async (run, { settings }) => {
+    (rows) => flameWithDecision(rows, options),
+    (rows, d) =>
+      readFlame(rule, options, (nonFinite) => {
+        const clients = finiteClients(rows, rule, nonFinite);
+        return { n: clients.n, d, index: clients.index };
+      })[1],
+    async (run, settings) => {
       const { call, n, d, index } = run;
-      const m = index.length;
-      const withGlobal = settings.clusterOn === 'models';
-      const ext = withGlobal ? extendRows(call, rule, run.x, n, d, [settings.global]) : null;
+      const [lambda, clusterOn, global, , , scaled, rng] = settings;
+      const withGlobal = clusterOn === 'models';
+      const ext = withGlobal ? extendRows(call, rule, run.x, n, d, [global]) : null;
       try {
         const g = await gramOnGpu(call, ext ?? run.x, d, withGlobal ? [...index, n] : index, null);
-        const { norms, cosine } = flameDistances(g, m, withGlobal);
-        const choice = flameDecisionFromDistances(rule, norms, cosine, settings.scaled, index);
-        const out = combineOnGpu(call, run.x, d, index, choice.w);
-        if (settings.rng === null || settings.lambda === 0) {
-          return { out, decision: finishFlame(rule, new Float32Array(0), run.clients, settings, choice, norms, cosine) };
+        const choice = flameDecisionFromGram(rule, g, index.length, withGlobal, scaled, index);
+        const out = combineOnGpu(call, run.x, d, index, choice[7]);
+        if (rng === null || lambda === 0) {
+          return { out, decision: finishFlame(rule, new Float32Array(0), run.clients, settings, choice) };
         }
         const [bytes] = await call.read([out, d * 4]);
         out.destroy();
         const host = new Float32Array(bytes);
-        return { host, decision: finishFlame(rule, host, run.clients, settings, choice, norms, cosine) };
+        return { host, decision: finishFlame(rule, host, run.clients, settings, choice) };
       } finally {
         call.submit();
         ext?.destroy();
