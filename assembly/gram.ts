@@ -13,6 +13,19 @@
 const FLUSH: i32 = 64;
 
 /** Horizontal sum of an f32x4 in float64. */
+
+/**
+ * acc + x·z in four float32 lanes: a multiply then an add, each rounded (every engine, the same
+ * bits); in the relaxed-SIMD build (assembly/entry/gram-relaxed.ts) `f32x4.relaxed_madd`, which an
+ * engine may fuse into one FMA (one rounding instead of two: within the same accuracy bound, not
+ * the same bits).
+ */
+// @ts-ignore: decorator
+@inline function madd(acc: v128, x: v128, z: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.relaxed_madd<f32>(x, z, acc);
+  return f32x4.add(acc, f32x4.mul(x, z));
+}
+
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f64 {
   const lo = f64x2.promote_low_f32x4(v);
@@ -408,17 +421,17 @@ export function gramBlock(
             const z0 = v128.load(q);
             const z1 = v128.load(q, 16);
             let x = v128.load(p);
-            a00 = f32x4.add(a00, f32x4.mul(x, z0));
-            a01 = f32x4.add(a01, f32x4.mul(x, z1));
+            a00 = madd(a00, x, z0);
+            a01 = madd(a01, x, z1);
             x = v128.load(p, 16);
-            a10 = f32x4.add(a10, f32x4.mul(x, z0));
-            a11 = f32x4.add(a11, f32x4.mul(x, z1));
+            a10 = madd(a10, x, z0);
+            a11 = madd(a11, x, z1);
             x = v128.load(p, 32);
-            a20 = f32x4.add(a20, f32x4.mul(x, z0));
-            a21 = f32x4.add(a21, f32x4.mul(x, z1));
+            a20 = madd(a20, x, z0);
+            a21 = madd(a21, x, z1);
             x = v128.load(p, 48);
-            a30 = f32x4.add(a30, f32x4.mul(x, z0));
-            a31 = f32x4.add(a31, f32x4.mul(x, z1));
+            a30 = madd(a30, x, z0);
+            a31 = madd(a31, x, z1);
             p += 64;
             q += 64;
           }

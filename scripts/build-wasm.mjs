@@ -31,16 +31,22 @@ const FAMILIES = [
   { name: 'select', constant: 'SELECT_WASM_BASE64', what: 'column-wise selection (median, trimmed mean, mean around the median)' },
   { name: 'lp', constant: 'LP_WASM_BASE64', what: 'pairwise lp distances for p = 1, infinity and integer p (krumLp)' },
   { name: 'pairs', constant: 'PAIRS_WASM_BASE64', what: "float64 pair statistics for the aggregation rounds' precompute" },
+  {
+    name: 'gram-relaxed',
+    constant: 'GRAM_RELAXED_WASM_BASE64',
+    what: 'the centred Gram matrix with relaxed SIMD (f32x4.relaxed_madd), loaded by enableRelaxedSimd()',
+    enable: ['relaxed-simd'],
+  },
 ];
 
 /** Compiles one entry of assembly/entry/ (SIMD on, no runtime allocation, no imports) to wasm bytes. */
-async function compileWasm(family) {
+async function compileWasm(family, enable = []) {
   let wasm = null;
   const { error, stderr } = await asc.main(
     [
       path.join(root, `assembly/entry/${family}.ts`),
       '--outFile', 'kernels.wasm',
-      '--enable', 'simd',
+      '--enable', ['simd', ...enable].join(','),
       '-O3', '--noAssert',
       '--runtime', 'stub',
     ],
@@ -107,7 +113,7 @@ async function committedPayload(file, wasm) {
 }
 
 for (const family of FAMILIES) {
-  const wasm = await compileWasm(family.name);
+  const wasm = await compileWasm(family.name, family.enable);
   const file = `src/kernels/wasm/module-bytes-${family.name}.ts`;
   const payload = (await committedPayload(file, wasm)) ?? deflateRawSync(wasm, { level: 9 }).toString('base64');
   const deflated = Buffer.from(payload, 'base64').length;

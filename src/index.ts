@@ -14,5 +14,6 @@ export * from './attacks/index.js';
 export * from './optimizers/index.js';
 export * from './metrics/index.js';
 export * from './kernels/backend.js';
+export { enableRelaxedSimd } from './kernels/relaxed-simd.js';
 export * from './kernels/webgpu/index.js';
 export * from './server/index.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCases } from './cases.js';
+import { runCases, type GramRuleSnapshot } from './cases.js';
 import { chromiumPath, serveDirectory } from './harness.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -100,6 +100,36 @@ describe.runIf(chromiumPath !== undefined && existsSync(browserBuild))('in headl
     const run = (await page.evaluate('runInPage()')) as Run;
     expect(run.status.wasm).toBe(true);
     expect(run.results).toEqual(node);
+    await page.close();
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('the relaxed-SIMD Gram module loads in Chromium and decides as the default one', async () => {
+    const page = await openPage();
+    const run = (await page.evaluate('runRelaxedInPage()')) as {
+      enabled: boolean;
+      disabled: boolean;
+      before: GramRuleSnapshot;
+      after: GramRuleSnapshot;
+      back: GramRuleSnapshot;
+      status: { wasm: boolean };
+    };
+    expect(run.enabled).toBe(true); // Chromium ≥ 114 validates relaxed SIMD
+    expect(run.disabled).toBe(false);
+    expect(run.status.wasm).toBe(true);
+    expect(run.after.krumSelected).toEqual(run.before.krumSelected);
+    expect(run.after.multiKrumSelected).toEqual(run.before.multiKrumSelected);
+    // One rounding per product instead of two: within the Gram kernel's accuracy, not the same bits.
+    for (let i = 0; i < run.before.krumScores.length; i++) {
+      const a = run.before.krumScores[i];
+      const b = run.after.krumScores[i];
+      if (!Number.isFinite(a)) expect(b).toBe(a);
+      else expect(Math.abs(a - b)).toBeLessThanOrEqual(2 ** -17 * Math.abs(a));
+    }
+    for (let k = 0; k < run.before.geometricMedian.length; k++) {
+      expect(Math.abs(run.after.geometricMedian[k] - run.before.geometricMedian[k])).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(run.before.geometricMedian[k])));
+    }
+    expect(run.back).toEqual(run.before); // back on the default module: the same bits again
     await page.close();
     expect(problems).toEqual([]);
   }, 120_000);

@@ -52,3 +52,23 @@ export function runCases(lib: Lib): Record<string, string> {
   }
   return out;
 }
+
+/** What the relaxed-SIMD comparison reads: Krum's and Multi-Krum's choices and scores, the geometric median. */
+export interface GramRuleSnapshot {
+  krumSelected: number[];
+  krumScores: number[];
+  multiKrumSelected: number[];
+  geometricMedian: number[];
+}
+
+/** The Gram rules on the same rows as {@link runCases}, as plain numbers (structured-cloneable). */
+export function gramRuleSnapshot(lib: Lib): GramRuleSnapshot {
+  const u = rows(lib, 24, 4099, 7);
+  const k = lib.krumWithDecision(u, { f: 3 });
+  return {
+    krumSelected: [...k.decision.selected],
+    krumScores: Array.from(k.decision.scores),
+    multiKrumSelected: [...lib.multiKrumWithDecision(u, { f: 3 }).decision.selected],
+    geometricMedian: Array.from(lib.geometricMedian(u)),
+  };
+}

@@ -1,7 +1,7 @@
 // Bundled for the browser: in a page, runs the cases on the main thread (after the asynchronous
 // compile a browser's main thread requires) and in a Web Worker started from this same bundle.
 import * as lib from '../../src/index.js';
-import { runCases } from './cases.js';
+import { gramRuleSnapshot, runCases } from './cases.js';
 
 // The tsconfig has no DOM lib: the few browser names this file uses, declared.
 declare const self: { postMessage(m: unknown): void; onmessage: ((e: unknown) => void) | null };
@@ -22,6 +22,18 @@ if (inWorker) {
   (globalThis as Record<string, unknown>).runInPage = async () => {
     await lib.initKernels();
     return { results: runCases(lib as never), status: lib.kernelStatus() };
+  };
+  // The Gram rules on the default module, then on the relaxed-SIMD one (Chromium has relaxed SIMD).
+  (globalThis as Record<string, unknown>).runRelaxedInPage = async () => {
+    await lib.initKernels();
+    const before = gramRuleSnapshot(lib as never);
+    const enabled = lib.enableRelaxedSimd();
+    await lib.initKernels(); // a page's main thread compiles the new module asynchronously
+    const after = gramRuleSnapshot(lib as never);
+    const disabled = lib.enableRelaxedSimd(false);
+    await lib.initKernels();
+    const back = gramRuleSnapshot(lib as never);
+    return { enabled, disabled, before, after, back, status: lib.kernelStatus() };
   };
   (globalThis as Record<string, unknown>).runInWorker = () =>
     new Promise((resolve, reject) => {

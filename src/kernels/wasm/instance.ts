@@ -27,8 +27,8 @@ function warnOnce(error: unknown): void {
   console.warn(`robust-agg: the WebAssembly kernels could not load (${reason}); using the plain kernels, which are much slower.${hint}`);
 }
 
-/** A module's bytes from its generated constant (deflated, base64). */
-function decode(base64: string): Uint8Array<ArrayBuffer> {
+/** A module's bytes from its generated constant (deflated, base64). @internal */
+export function decode(base64: string): Uint8Array<ArrayBuffer> {
   return inflate(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
 }
 
@@ -46,8 +46,8 @@ export type KernelFamilyName = 'combine' | 'gram' | 'select' | 'pairs';
  */
 export interface KernelFamily<W extends { readonly memoryBytes: number }> {
   readonly name: KernelFamilyName;
-  /** The module's bytes, deflated, base64 (module-bytes-<name>.ts). */
-  readonly base64: string;
+  /** The module's bytes, deflated, base64 (module-bytes-<name>.ts); enableRelaxedSimd swaps gram's. */
+  base64: string;
   /** Wraps an instance's exports in its workspace class. */
   readonly wrap: (exports: unknown) => W;
   /** The compiled module; null after a failure, undefined before the first try. */
