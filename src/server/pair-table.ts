@@ -4,16 +4,18 @@
 // rule's Gram matrix is then assembled from these statistics (src/kernels/gram-source.ts) instead
 // of a fresh O(n²d) pass over the data.
 //
-// Accuracy: every product of two float32 values is exact in float64 and no finite float32 can
-// overflow or underflow there, so each statistic is a float64 sum of d exact terms (relative
-// error ≤ d·2⁻⁵³ of the sum of their magnitudes), whatever a client sends, with no scaling and no
-// centring: a squared distance is summed from the differences themselves, so close clients with
-// large norms do not cancel. The centred Gram matrix a distance-based rule asks for is
-// Gᵢⱼ = (Dᵢᵣ + Dⱼᵣ − Dᵢⱼ)/2 on a reference client r chosen by the distances (the one whose median
-// distance to the others is smallest; clients that are not a majority cannot choose it), so its
-// distances Gᵢᵢ + Gⱼⱼ − 2Gᵢⱼ are the Dᵢⱼ to float64 rounding. These are more accurate than the
-// one-shot kernel's float32 products (see GRAM_PAIR_EPSILON), so results agree with the one-shot
-// call to that kernel's bound, not bit for bit.
+// Accuracy, whatever a client sends: rows whose largest magnitude lies in [2⁻⁴⁰, 2⁴⁰] (or zero)
+// pair on float32 kernels that add each lane's float32 sums into float64 every 256 columns, as the
+// Gram kernel does, so nothing overflows and an underflowing product is negligible at the pair's
+// own scale; any pair with a row outside that range pairs in float64 (a product of two float32
+// values is exact there, and no finite float32 can overflow or underflow it). A squared distance
+// is summed from the differences themselves, so its error is about 10⁻⁶ of the distance, with no
+// cancellation against large norms. A pair's value depends only on its two rows (not on what else
+// arrived or was batched with them). The centred Gram matrix a distance-based rule asks for is
+// centred on a reference client r (the one whose median distance to the others is smallest), each
+// entry from whichever exact identity loses less there: (Dᵢᵣ + Dⱼᵣ − Dᵢⱼ)/2 for clients near each
+// other, or the dot products for a client far from everyone. Results agree with the one-shot call
+// within the Gram kernel's bound (GRAM_PAIR_EPSILON), not bit for bit.
 import { kernelModule, type KernelFamily } from '../kernels/wasm/instance.js';
 import { PAIRS_WASM_BASE64 } from '../kernels/wasm/module-bytes-pairs.js';
 import type { PairsExports } from '../kernels/wasm/exports.js';
