@@ -87,12 +87,12 @@ function neededRanks(m: number, op: number, param: number): [number, number] {
  * @internal
  */
 export class Workspace<E extends { readonly memory: WasmMemory }> {
-  f32: Float32Array;
-  f64: Float64Array;
+  // Views of the memory, made by reserve (also in the constructor) whenever the memory is new.
+  f32!: Float32Array;
+  f64!: Float64Array;
 
   constructor(readonly ex: E) {
-    this.f32 = new Float32Array(ex.memory.buffer);
-    this.f64 = new Float64Array(ex.memory.buffer);
+    this.reserve(0);
   }
 
   /** Bytes of WebAssembly memory held by this instance. */
@@ -105,12 +105,13 @@ export class Workspace<E extends { readonly memory: WasmMemory }> {
    * f32 and f64 again after calling it).
    */
   reserve(bytes: number): void {
-    const need = BASE + bytes;
-    const have = this.ex.memory.buffer.byteLength;
-    if (need > have) this.ex.memory.grow(Math.ceil((need - have) / 65536));
-    if (this.f32.buffer !== this.ex.memory.buffer) {
-      this.f32 = new Float32Array(this.ex.memory.buffer);
-      this.f64 = new Float64Array(this.ex.memory.buffer);
+    const memory = this.ex.memory;
+    const grow = BASE + bytes - this.memoryBytes;
+    if (grow > 0) memory.grow(Math.ceil(grow / 65536));
+    const buffer = memory.buffer;
+    if (this.f32?.buffer !== buffer) {
+      this.f32 = new Float32Array(buffer);
+      this.f64 = new Float64Array(buffer);
     }
   }
 }
@@ -128,6 +129,18 @@ export class GramWorkspace extends Workspace<GramExports> {
    * its own power-of-two scale (only when its block maximum leaves [2⁻⁴⁰, 2⁴⁰]) that the kernel
    * undoes per pair in float64; a row whose centred values could overflow float32 is centred in
    * float64 and scaled.
+   *
+   * Rows that are the same array object are computed once: the kernel runs on the m distinct
+   * arrays (in order of first appearance) and the n×n result is read out of their m×m matrix.
+   * Several clients sending one array is what Sybil clients do and what simulations of them pass
+   * (the Byrd-SAGA experiment's 20 Byzantine workers send one message: 70 rows, 50 distinct, the
+   * Gram's cost 2 485 → 1 326 pairs). The bits are the ones of n distinct copies, because a pair's
+   * value depends on nothing but its two rows, the block's centre and the two rows' own scales
+   * (each pair is summed alone, in the same order, wherever its rows sit in the panels; the scales
+   * are powers of two, so fᵢ·fⱼ is exact and symmetric), and the robust centre is still the median
+   * over all n rows, duplicates counted (its index mapped to the distinct row). Worker threads
+   * receive copies of the rows, lose the identity and compute all n: the same bits
+   * (test/kernels/gram-duplicates.test.ts).
    * Memory: one block of n rows in panels (n·block float32) plus n² float64.
    * Returns false when an input value is NaN or ±∞ (the caller falls back).
    */
@@ -140,55 +153,66 @@ export class GramWorkspace extends Workspace<GramExports> {
     out: Float64Array,
   ): boolean {
     const n = rows.length;
+    // u[i]: which distinct array rows[i] is (the keys of `ids`, in order of first appearance).
+    const ids = new Map<Float32Array, number>();
+    const u = rows.map((x) => ids.get(x) ?? ids.set(x, ids.size).size - 1);
+    const distinct = [...ids.keys()];
+    const m = ids.size;
     const n4 = roundUp(n, 4);
     const stride = roundUp(Math.min(block, cw), 4);
-    const raw = BASE;
-    const r = raw + stride * 4;
+    // A row's raw values at BASE, the centre at r, the largest magnitudes at mx (the m distinct
+    // rows', then all n rows'), the rows' factors, the panels, the median's scratch, the m×m Gram.
+    const r = BASE + stride * 4;
     const mx = r + stride * 4;
-    const fac = roundUp(mx + n4 * 4, 16);
+    const fac = roundUp(mx + n4 * 8, 16);
     const y = fac + n4 * 8;
     const keys = roundUp(y + n4 * stride * 4, 16);
     const g = keys + n4 * 8;
     this.reserve(g + n * n * 8 - BASE);
-    const f32 = this.f32;
-    const f64 = this.f64;
-    const ex = this.ex;
+    const { f32, f64, ex } = this;
     const robust = centre === 'robust';
     const ref = robust ? null : centre;
+    const at = ref ? r : 0;
     const g8 = g >>> 3;
-    f64.fill(0, g8, g8 + n * n);
+    const mx4 = mx >>> 2;
+    f64.fill(0, g8, g8 + m * m);
     for (let b0 = c0; b0 < c0 + cw; b0 += block) {
       const w = Math.min(block, c0 + cw - b0);
       const s = roundUp(w, 4);
-      if (ref !== null) f32.set(ref.subarray(b0, b0 + w), r >>> 2);
+      if (ref) f32.set(ref.subarray(b0, b0 + w), r >>> 2);
       // One row at a time through a small buffer that stays in L1, into the panels (centred there
       // on a given vector, or as they are for the robust centre).
-      for (let i = 0; i < n; i++) {
-        f32.set(rows[i].subarray(b0, b0 + w), raw >>> 2);
-        const m = ex.gramRow(raw, ref === null ? 0 : r, i, w, s, y);
-        if (m !== m) return false;
-        f32[(mx >>> 2) + i] = m;
+      for (let i = 0; i < m; i++) {
+        f32.set(distinct[i].subarray(b0, b0 + w), BASE >>> 2);
+        if (isNaN((f32[mx4 + i] = ex.gramRow(BASE, at, i, w, s, y)))) return false;
       }
+      let c = 0;
       if (robust) {
-        // The row of median largest magnitude; the kernel centres every panel on it just before
-        // using it.
-        const c = ex.gramMedianRow(mx, n, keys);
-        if (ex.gramBlock(y, n, s, g, fac, r, mx, c, gramGroup(s)) < 0) return false;
-        continue;
-      }
-      const wide = ex.gramScale(y, n, s, mx, fac);
-      if (wide < 0) return false;
-      if (wide > 0) {
-        // Rows whose centred values overflowed float32: again, in float64, and scaled.
-        for (let i = 0; i < n; i++) {
+        // The row of median largest magnitude over all n rows (duplicates counted), as a
+        // distinct row; the kernel centres every panel on it just before using it.
+        for (let i = 0; i < n; i++) f32[mx4 + n4 + i] = f32[mx4 + u[i]];
+        c = u[ex.gramMedianRow(mx + n4 * 4, n, keys)];
+      } else {
+        if (ex.gramScale(y, m, s, mx, fac) < 0) return false;
+        // Rows whose centred values overflowed float32 (factor 0): again, in float64, and scaled.
+        for (let i = 0; i < m; i++) {
           if (f64[(fac >>> 3) + i] !== 0) continue;
-          f32.set(rows[i].subarray(b0, b0 + w), raw >>> 2);
-          if (!ex.gramRowWide(raw, ref === null ? 0 : r, i, w, s, y, fac)) return false;
+          f32.set(distinct[i].subarray(b0, b0 + w), BASE >>> 2);
+          if (!ex.gramRowWide(BASE, at, i, w, s, y, fac)) return false;
         }
       }
-      ex.gramBlock(y, n, s, g, fac, 0, 0, 0, gramGroup(s));
+      if (ex.gramBlock(y, m, s, g, fac, robust ? r : 0, mx, c, gramGroup(s)) < 0) return false;
     }
-    out.set(f64.subarray(g8, g8 + n * n));
+    if (m === n) out.set(f64.subarray(g8, g8 + n * n));
+    else {
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const a = u[i];
+          const b = u[j];
+          out[i * n + j] = j > i ? 0 : f64[g8 + (a > b ? a * m + b : b * m + a)];
+        }
+      }
+    }
     return true;
   }
 }
@@ -269,32 +293,32 @@ export function combineWasm(
   checked = false,
 ): boolean {
   const d = out.length;
-  const used: number[] = [];
-  for (let i = 0; i < rows.length; i++) if (checked || weights[i] !== 0) used.push(i);
+  const used = rows.map((_, i) => i).filter((i) => checked || weights[i] !== 0);
   const block = Math.min(COMBINE_BLOCK, roundUp(d, 4));
-  const acc = BASE;
-  const off = acc + block * 8;
+  // The float64 accumulator at BASE, the offset, the rows, their weights, the result.
+  const off = BASE + block * 8;
   const data = off + block * 4;
   const wts = data + COMBINE_GROUP * block * 4;
   const res = wts + COMBINE_GROUP * 8;
   ws.reserve(res + block * 4 - BASE);
+  const { f32, f64, ex } = ws;
   const useOffset = offset !== null && offsetWeight !== 0;
   for (let c0 = 0; c0 < d; c0 += block) {
     const w = Math.min(block, d - c0);
-    if (useOffset) ws.f32.set(offset.subarray(c0, c0 + w), off >>> 2);
-    ws.ex.accInit(acc, useOffset ? off : 0, offsetWeight, w);
+    if (useOffset) f32.set(offset.subarray(c0, c0 + w), off >>> 2);
+    ex.accInit(BASE, useOffset ? off : 0, offsetWeight, w);
     for (let g0 = 0; g0 < used.length; g0 += COMBINE_GROUP) {
       const count = Math.min(COMBINE_GROUP, used.length - g0);
       for (let k = 0; k < count; k++) {
         const i = used[g0 + k];
-        ws.f32.set(rows[i].subarray(c0, c0 + w), (data >>> 2) + k * block);
-        ws.f64[(wts >>> 3) + k] = weights[i];
+        f32.set(rows[i].subarray(c0, c0 + w), (data >>> 2) + k * block);
+        f64[(wts >>> 3) + k] = weights[i];
       }
-      if (!checked) ws.ex.accRows(acc, data, count, block, wts, w);
-      else if (ws.ex.accRowsChecked(acc, data, count, block, wts, w) !== 0) return false;
+      if (!checked) ex.accRows(BASE, data, count, block, wts, w);
+      else if (ex.accRowsChecked(BASE, data, count, block, wts, w) !== 0) return false;
     }
-    ws.ex.accStore(acc, res, w);
-    out.set(ws.f32.subarray(res >>> 2, (res >>> 2) + w), c0);
+    ex.accStore(BASE, res, w);
+    out.set(f32.subarray(res >>> 2, (res >>> 2) + w), c0);
   }
   return true;
 }
@@ -307,7 +331,7 @@ export function allFiniteWasm(ws: CombineWorkspace, x: Float32Array): boolean {
   for (let c0 = 0; c0 < d; c0 += block) {
     const w = Math.min(block, d - c0);
     ws.f32.set(x.subarray(c0, c0 + w), BASE >>> 2);
-    if (ws.ex.allFinite(BASE, w) === 0) return false;
+    if (!ws.ex.allFinite(BASE, w)) return false;
   }
   return true;
 }
