@@ -199,22 +199,23 @@ export async function gramOnGpu(
   chunk = Math.min(MAX_GRAM_CHUNK, Math.max(PANEL * 16, chunk));
   const chunks = Math.ceil(d / chunk);
   if (chunks > 65535) throw new RobustAggError('UNSUPPORTED', `webgpu gram: d=${d} needs more than 65535 chunks`);
-  const part = call.storage(chunks * m * m * 4);
+  const partSize = diagonalOnly ? chunks * m : chunks * m * m; // the diagonal alone comes back compact
+  const part = call.storage(partSize * 4);
   call.run(
     'GRAM',
     [x, sel, centre, ts, part, call.params({ d, m, a: chunk, b: tiles, c: centred ? 1 : 0, e: diagonalOnly ? 1 : 0 })],
     tilePairs,
     chunks,
   );
-  const [partBytes, tsBytes] = await call.read([part, chunks * m * m * 4], [ts, m * 4]);
+  const [partBytes, tsBytes] = await call.read([part, partSize * 4], [ts, m * 4]);
   const partials = new Float32Array(partBytes);
   const t = new Int32Array(tsBytes);
   const g = new Float64Array(m * m);
   for (let i = 0; i < m; i++) {
     for (let j = diagonalOnly ? i : 0; j <= i; j++) {
-      if (diagonalOnly && j !== i) continue;
       let s = 0;
-      for (let c = 0; c < chunks; c++) s += partials[c * m * m + i * m + j];
+      if (diagonalOnly) for (let c = 0; c < chunks; c++) s += partials[c * m + i];
+      else for (let c = 0; c < chunks; c++) s += partials[c * m * m + i * m + j];
       const v = s * 2 ** -(t[i] + t[j]);
       g[i * m + j] = v;
       g[j * m + i] = v;

@@ -159,7 +159,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
  * thread adds its pair's 64 products in float32, then panels are added in levels of 16 (16 panels,
  * 16 of those, 16 of those: ≤ 262144 columns per chunk), so no float32 sum adds more than 64
  * terms. The host adds the chunks in float64 and undoes the scales. P.c = 1: centred; P.e = 1:
- * diagonal tiles only (norms). P.b = number of tiles per side.
+ * diagonal tiles only (norms), the diagonal written compactly (chunk × m). P.b = number of tiles per side.
  */
 export const GRAM = (): string => /* wgsl */ `${PARAMS}
 @group(0) @binding(0) var<storage, read> x: array<u32>;
@@ -254,7 +254,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) l: vec3u
   }
   let i = ti * ${TILE}u + l.y;
   let j = tj * ${TILE}u + l.x;
-  if (i < p.m && j < p.m) {
+  if (p.e == 1u) {
+    if (i < p.m && i == j) { part[chunk * p.m + i] = acc3 + (acc2 + acc1); }
+  } else if (i < p.m && j < p.m) {
     part[chunk * p.m * p.m + i * p.m + j] = acc3 + (acc2 + acc1);
   }
 }
