@@ -67,6 +67,22 @@ export function dataSets(lib: Lib): Record<string, DataSet> {
     rows[11] = base.map((v, k) => (k === 1000 ? NaN : v));
     out.hostile = { rows, f: 4, fBulyan: 2 };
   }
+  // The hostile kinds of test/helpers/hostile.ts, rebuilt here (that module imports vitest, and
+  // this one runs in a page): every coordinate ±3.4e38 (signs alternating in blocks of three) at
+  // row 0 and both signs in the middle, a 1e30 blinder on every 256th coordinate last, among
+  // honest rows near a common vector.
+  {
+    const n = 15;
+    const d = 777;
+    const HUGE = Math.fround(3.4e38);
+    const huge = (sign: number) => Float32Array.from({ length: d }, (_, k) => sign * (k % 3 === 2 ? -HUGE : HUGE));
+    const base = Float32Array.from({ length: d }, () => r() * 2 - 1);
+    const rows = Array.from({ length: n }, () => base.map((v) => v + (r() - 0.5) * 0.2));
+    rows[0] = huge(1);
+    rows[7] = huge(-1);
+    rows[n - 1] = Float32Array.from({ length: d }, (_, k) => (k % 256 === 0 ? 1e30 : 0));
+    out.hostileKinds = { rows, f: 3, fBulyan: 3 };
+  }
   // Columns of hostile values only (ties, ±0, subnormals, ±3.4e38), even n: the median's
   // (u + v)/2 and meamed's windows at the edges of float32.
   {
