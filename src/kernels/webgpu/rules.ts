@@ -456,7 +456,8 @@ export async function gpuBulyan<U extends GpuInput>(
 /**
  * `flame` (FLAME, Nguyen et al., USENIX Security 2022) on the WebGPU kernels: the uncentred Gram
  * matrix on the GPU (with the global model G as one more row when clustering the models; for
- * {@link GpuUpdates} that is a copy of the updates with G appended, (n+1)·d·4 bytes), the norms
+ * {@link GpuUpdates} and arrays alike, a copy of the updates with G appended on the GPU: (n+1)·d·4
+ * bytes, `UNSUPPORTED` when that exceeds the device's storage binding limit), the norms
  * and cosine distances from it; then on the host, from these n-sized and n×n results, the very
  * code `flameWithDecision` runs (HDBSCAN, the median norm S, the clip factors min(1, S/‖Δᵢ‖), the
  * averaging weights); the weighted combination on the GPU.
@@ -536,7 +537,8 @@ export async function gpuFlame<U extends GpuInput>(
  * diagonal centred on v, with per-row power-of-two scales: within 2⁻¹⁷ relative, no overflow for
  * any finite input), the clip factors min(1, τ/‖xᵢ − v‖) and weights on the host (n numbers), and
  * v ← (1 − Σc)·v + Σ cᵢxᵢ as one weighted combination on the GPU; v stays on the GPU between
- * iterations (as one more row after a copy of the updates: (n+1)·d·4 bytes). Same options,
+ * iterations (as one more row after a copy of the updates: (n+1)·d·4 bytes, `UNSUPPORTED` when
+ * that exceeds the device's storage binding limit). Same options,
  * errors and decision as `centeredClippingWithDecision` (clip factors and weights within the
  * distance bound); the aggregate within float32 rounding per iteration. CPU kernels unless the
  * backend is `'webgpu'`.
