@@ -166,6 +166,18 @@ export interface ShardCoordinator {
 
 type Program = Generator<readonly ShardAsk[], { plan: ShardCombinePlan; decision: Decision }, Float64Array[]>;
 
+/** Why the library's other rules and stages have no sharded form (the coordinator's error says it). */
+const NOT_SHARDED: Readonly<Record<string, string>> = {
+  deepSight:
+    'it runs each client\'s model (robust-agg/tfjs) on random inputs to measure its output differences, so one process needs every layer of a client\'s update at once, not a range of coordinates',
+  crflCertifiedRadius: 'it is a function of a few scalars (no updates), call it directly',
+  nnm: 'a pre-aggregator (a linear map of the clients chosen from the Gram matrix) is not split on its own; aggregate with the rule it feeds',
+  bucketing: 'a pre-aggregator (bucket means) is not split on its own; aggregate with the rule it feeds',
+  clipping: 'a pre-aggregator (a per-client scaling) is not split on its own; aggregate with the rule it feeds',
+  arc: 'a pre-aggregator (a per-client scaling) is not split on its own; aggregate with the rule it feeds',
+  pipeline: 'a pipeline of caller functions cannot be split by coordinates',
+};
+
 /** Largest n a coordinator accepts: its n×n statistics stay below 2 GB. */
 export const SHARD_MAX_CLIENTS = 16_384;
 
@@ -178,16 +190,27 @@ export const SHARD_MAX_CLIENTS = 16_384;
  *
  * Rounds (each moves O(n) or O(n²) numbers per shard, never a column):
  * 1. every rule: which clients are non-finite (n numbers), so all shards drop the same clients;
- * 2. Gram rules (krum, multiKrum, bulyan, geometricMedian, flame, krumLp, dnc): one round of
- *    partial Gram matrices (or ℓp distances, subsampled Grams); fltrust and monna: one round of 2m+1
- *    or m numbers; centered clipping: one round per iteration (m numbers each, the shard replays the
- *    earlier steps from the O(L·n) step weights it is sent);
+ * 2. Gram rules (krum, multiKrum, bulyan, geometricMedian, flame, krumLp, dnc, mda, caf, smea,
+ *    clippedClustering): one round of partial Gram matrices (or ℓp distances, subsampled Grams);
+ *    fltrust, monna, normClippingDp, crfl, auror, signGuard: one round of O(m) numbers; centered
+ *    clipping: one round per iteration (m numbers each, the shard replays the earlier steps from the
+ *    O(L·n) step weights it is sent); lasa: norms, then 4 rounds of 256·m counts (an exact radix
+ *    selection of each client's threshold) and one of 3·m·L layer statistics; foolsGold: the
+ *    history's largest magnitudes (K numbers), then its K×K Gram; flDetector with a full window:
+ *    the L-BFGS dot products (2w² + 2w), then 2m + 1 prediction-error numbers;
  * 3. the combine: every shard writes its columns of the aggregate.
+ *
+ * Stateful rules keep their per-coordinate state on the shards: foolsGold's history in
+ * `slice.history` (written by {@link shardFoolsGoldHistory}; pass the decision's `historyIds`
+ * back as the option `historyIds`), flDetector's in `slice.flDetector` (written by
+ * {@link shardFlDetectorState}; pass the decision's `state` back as the option `state`).
  *
  * Options are the rule's own, read and checked as the rule does, except that a vector option of
  * length d is not passed: give `true` (`{ serverUpdate: true }`, `{ global: true }`,
- * `{ trusted: true }`, `{ center: true }`) and put each shard's columns of it in its slice's
- * `vectors` under that name. FLAME's `layout` is not supported sharded. A caller's `rng` object
+ * `{ trusted: true }`, `{ center: true }`, `{ globalModel: true }`) and put each shard's columns of
+ * it in its slice's `vectors` under that name. FLAME's `layout` is not supported sharded, nor
+ * flDetector's `aggregator` function or a mixTailor pool of functions; Auror's decision gives
+ * `indicativeCount` instead of the O(d) list of indicative coordinates. A caller's `rng` object
  * is drawn from on the coordinator (DnC's columns, a 32-bit seed for FLAME's noise); with `seed`
  * the shards reproduce the single call's noise.
  *
@@ -222,9 +245,10 @@ export function createShardCoordinator(rule: ShardRuleName, options: object | un
   }
   const make = Object.hasOwn(PROGRAMS, rule) ? PROGRAMS[rule] : undefined;
   if (make === undefined) {
+    const why = typeof rule === 'string' && Object.hasOwn(NOT_SHARDED, rule) ? `: ${NOT_SHARDED[rule]}` : '';
     throw new RobustAggError(
       'UNSUPPORTED',
-      `createShardCoordinator: no sharded form of ${describeValue(rule)}; sharded rules: ${SHARD_RULES.join(', ')}`,
+      `createShardCoordinator: no sharded form of ${describeValue(rule)}${why}; sharded rules: ${SHARD_RULES.join(', ')}`,
     );
   }
   const program = make(rule, options as Record<string, unknown> | undefined, n, d);

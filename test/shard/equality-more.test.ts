@@ -114,7 +114,7 @@ describe('lasa: radix-selected thresholds and per-layer decisions equal the sing
             expect(sameBits(concat(run.shards), single.aggregate), ctx).toBe(true);
           } else expectClose(concat(run.shards), single.aggregate);
           // The thresholds are exact order statistics of |x| over the sparsified segments.
-          const plan = run.plan as { thresholds: number[]; clients: number[] };
+          const plan = run.plan as unknown as { thresholds: number[]; clients: number[] };
           const sparse = (options.layout ?? [{ offset: 0, size: d, kind: 'other' }]).filter((s) => s.kind === 'kernel' || s.kind === 'other');
           const total = sparse.reduce((a, s) => a + s.size, 0);
           const keep = Math.floor((1 - options.sparsity) * total);
@@ -135,7 +135,7 @@ describe('lasa: radix-selected thresholds and per-layer decisions equal the sing
     const options = { sparsity: 0.5, layout: createLayout([{ name: 'k', shape: [1], kind: 'kernel' }, { name: 'b', shape: [2], kind: 'bias' }]) };
     const single = lasaWithDecision(rows, options);
     const run = await aggregateSharded('lasa', slicesOf(rows, 3, 3), options);
-    expect((run.plan as { thresholds: number[] }).thresholds).toEqual([Infinity, Infinity, Infinity, Infinity, Infinity]);
+    expect((run.plan as unknown as { thresholds: number[] }).thresholds).toEqual([Infinity, Infinity, Infinity, Infinity, Infinity]);
     expect(sameBits(concat(run.shards), single.aggregate)).toBe(true);
   });
 });
@@ -327,5 +327,14 @@ describe('reduction of the new asks', () => {
     expect(structuredClone(parts)).toEqual(parts);
     expect(parts[0].length).toBe(512);
     expect(parts[0].reduce((a, b) => a + b, 0)).toBe(8);
+  });
+});
+
+describe('rules without a sharded form say why', () => {
+  it('deepSight needs whole models; pre-aggregators and crflCertifiedRadius are named', () => {
+    expect(() => createShardCoordinator('deepSight' as never, {}, 3, 10)).toThrow(/no sharded form of "deepSight": it runs each client's model/);
+    expect(() => createShardCoordinator('nnm' as never, {}, 3, 10)).toThrow(/pre-aggregator/);
+    expect(() => createShardCoordinator('crflCertifiedRadius' as never, {}, 3, 10)).toThrow(/a few scalars/);
+    expect(() => createShardCoordinator('nope' as never, {}, 3, 10)).toThrow(/no sharded form of "nope"; sharded rules: mean, /);
   });
 });
