@@ -82,6 +82,7 @@ const NOT_RULES = new Set([
   'MDA_DEFAULT_MAX_SUBSETS', 'RobustAggError', 'createLayout', 'createRng', 'gaussianVector', 'getKernelBackend',
   'getKernelThreads', 'initKernels', 'kernelStatus', 'layoutSize', 'randomPermutation', 'releaseKernelResources',
   'resolveRng', 'setKernelBackend', 'setKernelThreads', 'validateUpdates', 'mixTailorPool', 'resolveMixTailorPool',
+  'enableRelaxedSimd', // kernel switch; its Gram module is compared with the default one in test/browser/
   'hdbscan',
   'crflCertifiedRadius',
   'flDetectorStateFromJSON', 'flDetectorStateToJSON',
@@ -93,6 +94,7 @@ const NOT_RULES = new Set([
   // the rules by name, off the main thread and in rounds: equal to the one-shot calls on hostile data
   // in test/server/
   'createAggregator', 'listAggregators', 'aggregateAsync', 'closeAggregationWorkers', 'createRound',
+  'PRECOMPUTED_RULES',
 ]);
 
 describe('every exported rule against hostile and non-finite clients (default backend)', () => {
