@@ -14,7 +14,7 @@
 // estimators' state is not saved). Stop it any time (Ctrl-C, kill): at most one cell's progress is lost.
 //
 // Cost per step, CPU of one thread (`npm run bench -- --byrd-saga-step`, on a loaded 2-core
-// machine): SAGA + GM ≈ 25 ms, SAGA + mean ≈ 11–15 ms; BSGD adds 2 500 per-sample
+// machine): SAGA + GM ≈ 23 ms, SAGA + mean ≈ 11–15 ms; BSGD adds 2 500 per-sample
 // gradients (≈ 40 ms with the clean preset's sparse inputs, ≈ 5× that with the notebook's dense
 // tanh inputs). The whole table is hours: run it in the background.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
