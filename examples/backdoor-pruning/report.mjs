@@ -228,15 +228,19 @@ export function buildPage({ prose = {} } = {}) {
     section(name, s, lines);
     if (prose[name]) lines.push(prose[name], '');
   }
-  // The small ResNet (run.mjs --model resnet): RNP where its premise is supposed to hold.
-  const resnetRuns = ['fashion.resnet', 'mnist.resnet'].map((name) => [name, load(name)]).filter(([, s]) => s?.phases?.train);
+  // The CNN's reading of the results, then the small ResNet's part (run.mjs --model resnet), then
+  // the rest of the outro (the earlier run, training speed, how to reproduce).
+  const outro = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), 'page-outro.md'), 'utf8').trim();
+  const cut = outro.indexOf('## The earlier run');
+  lines.push(cut < 0 ? outro : outro.slice(0, cut).trim(), '');
+  const resnetRuns = ['mnist.resnet', 'fashion.resnet'].map((name) => [name, load(name)]).filter(([, s]) => s?.phases?.train);
   if (resnetRuns.length > 0) {
     const here = dirname(fileURLToPath(import.meta.url));
     lines.push(readFileSync(resolve(here, 'page-resnet.md'), 'utf8').trim(), '');
     for (const [name, s] of resnetRuns) section(name, s, lines);
     if (existsSync(resolve(here, 'page-resnet-reading.md'))) lines.push(readFileSync(resolve(here, 'page-resnet-reading.md'), 'utf8').trim(), '');
   }
-  lines.push(readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), 'page-outro.md'), 'utf8').trim(), '');
+  if (cut >= 0) lines.push(outro.slice(cut).trim(), '');
   return lines.join('\n');
 }
 
