@@ -198,19 +198,21 @@ export function fitExponents(points) {
 
 /**
  * Predicted time (ms) of a call at (n, d) from the timed points of the same rule and
- * implementation: the largest timed cell with n' ≤ n and d' ≤ d, scaled by (n/n')^a (d/d')^b with
- * each exponent the larger of the cost model's (`nominal`) and the one fitted on the points (so a
- * growth measured steeper than the model is used, one flattened by fixed overheads at small sizes
- * is not). Null when no smaller cell was timed. Pure.
+ * implementation. Every largest timed cell below (n' ≤ n, d' ≤ d, no other timed cell between it
+ * and (n, d)) predicts t' · (n/n')^a · (d/d')^b, with each exponent the larger of the cost model's
+ * (`nominal`) and the one fitted on the points (a growth measured steeper than the model is used,
+ * one flattened by fixed costs at small sizes is not); the prediction is the smallest of these, so
+ * a call is skipped only when every nearest smaller cell puts it above the cap. Null when no
+ * smaller cell was timed. Pure.
  */
 export function predictMs(points, nominal, n, d) {
   const below = points.filter((p) => p.n <= n && p.d <= d && p.ms > 0);
   if (below.length === 0) return null;
-  const ref = below.reduce((best, p) => (p.n * p.d > best.n * best.d || (p.n * p.d === best.n * best.d && p.d > best.d) ? p : best));
+  const nearest = below.filter((p) => !below.some((q) => q !== p && q.n >= p.n && q.d >= p.d && (q.n > p.n || q.d > p.d)));
   const fit = fitExponents(points);
   const a = Math.max(nominal.a, fit?.a ?? 0);
   const b = Math.max(nominal.b, fit?.b ?? 0);
-  return ref.ms * (n / ref.n) ** a * (d / ref.d) ** b;
+  return Math.min(...nearest.map((p) => p.ms * (n / p.n) ** a * (d / p.d) ** b));
 }
 
 /**

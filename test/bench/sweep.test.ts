@@ -103,7 +103,7 @@ describe('fitted exponents', () => {
     expect(fitExponents([{ n: 10, d: 1e4, ms: 0 }, { n: 10, d: 1e5, ms: 1 }])).toBeNull();
   });
 
-  it('predicts a call from the largest smaller cell with the steeper of the model and the fit', async () => {
+  it('predicts a call from the nearest smaller cells with the steeper of the model and the fit', async () => {
     const { predictMs, NOMINAL } = await load('sweep.mjs');
     const pts = [{ n: 10, d: 1e4, ms: 1 }, { n: 100, d: 1e4, ms: 100 }, { n: 10, d: 1e5, ms: 10 }];
     // Gram model: 100 → 1000 clients is ×100
@@ -113,6 +113,9 @@ describe('fitted exponents', () => {
     // flattened measured growth (overheads) does not lower the model's
     const flat = [{ n: 10, d: 1e4, ms: 1 }, { n: 10, d: 1e5, ms: 1.5 }];
     expect(predictMs(flat, NOMINAL.nd, 10, 1e6)).toBeCloseTo(15, 6);
+    // two nearest smaller cells (n·d ties): the smaller of their predictions
+    const tie = [{ n: 10, d: 1e5, ms: 1 }, { n: 100, d: 1e4, ms: 5 }];
+    expect(predictMs(tie, NOMINAL.nd, 100, 1e5)).toBeCloseTo(10, 6);
     expect(predictMs([], NOMINAL.nd, 10, 1e6)).toBeNull();
     expect(predictMs(pts, NOMINAL.nd, 5, 1e4)).toBeNull();
   });
