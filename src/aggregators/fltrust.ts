@@ -1,8 +1,9 @@
 import type { Aggregation, Decision } from '../core/decision.js';
-import { finiteClients, indicesOverInput, weightsOverInput } from '../core/finite-clients.js';
+import { finiteClients, indicesOverInput, requireNonFinitePolicy, weightsOverInput } from '../core/finite-clients.js';
 import { RobustAggError } from '../core/errors.js';
 import { readOptions, requireVector, type CommonOptions } from '../core/options.js';
-import type { Updates } from '../core/updates.js';
+import { validateUpdates, type Updates } from '../core/updates.js';
+import { isFiniteVector } from '../kernels/finite.js';
 import { combine } from '../kernels/combine.js';
 import { dotsAndSquaredNorms } from '../kernels/lp-distances.js';
 import { squaredNorm } from '../kernels/norms.js';
@@ -47,7 +48,8 @@ export interface FltrustDecision extends Decision {
  * unknown keys throw `UNKNOWN_OPTION`. The output is finite whatever finite values the clients send.
  *
  * Cost: one pass for the n inner products with g₀ and the norms (float64 products and sums; a
- * WebAssembly f64x2 kernel with the plain loop's bits from n·d = 2¹⁶ on), one combine pass.
+ * WebAssembly f64x2 kernel with the plain loop's bits from n·d = 2¹⁶ on), which is also the
+ * finiteness check (a client with NaN or ±∞ costs one more check pass), one combine pass.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
@@ -93,11 +95,23 @@ export function fltrust(updates: Updates, options: FltrustOptions): Float32Array
 export function fltrustWithDecision(updates: Updates, options: FltrustOptions): Aggregation<FltrustDecision> {
   const rule = 'fltrust';
   const opts = readOptions(rule, options, ['serverUpdate', 'nonFinite']);
-  const clients = finiteClients(updates, rule, opts.nonFinite);
+  // The pass over the data that computes ⟨x_k, g₀⟩ and ‖x_k‖² doubles as the finiteness check
+  // when serverUpdate is valid: ‖x_k‖² in float64 is finite exactly when x_k holds no NaN or ±∞
+  // (finite float32 squares sum to at most 2³²·1.2e77). A client that is not finite sends the
+  // call through finiteClients (its errors, or the finite clients, whose statistics are already
+  // computed: each row's are its own). An invalid serverUpdate takes the separate pass first, so
+  // the errors come in the same order as before.
+  const { n, d } = validateUpdates(updates, rule);
+  requireNonFinitePolicy(rule, opts.nonFinite);
+  const fused = fusedStatistics(updates, opts.serverUpdate, n, d);
+  const clients =
+    fused !== null && fused.finite
+      ? { rows: Array.from(updates), index: Array.from(updates, (_, i) => i), dropped: [], n, d }
+      : finiteClients(updates, rule, opts.nonFinite);
   const g0 = requireVector(rule, 'serverUpdate', opts.serverUpdate, clients.d);
   const rows = clients.rows;
   const m = rows.length;
-  const g0Norm = Math.sqrt(squaredNorm(g0));
+  const g0Norm = fused?.g0Norm ?? Math.sqrt(squaredNorm(g0));
   if (g0Norm > FLOAT32_MAX) {
     throw new RobustAggError(
       'INVALID_OPTION',
@@ -105,7 +119,16 @@ export function fltrustWithDecision(updates: Updates, options: FltrustOptions): 
     );
   }
   // s = [⟨x_k, g₀⟩ for every k, then ‖x_k‖² for every k], as the sharded coordinator sums them.
-  const s = dotsAndSquaredNorms(rows, g0);
+  let s: Float64Array;
+  if (fused === null) s = dotsAndSquaredNorms(rows, g0);
+  else if (fused.finite) s = fused.s;
+  else {
+    s = new Float64Array(2 * m);
+    clients.index.forEach((i, k) => {
+      s[k] = fused.s[i];
+      s[m + k] = fused.s[n + i];
+    });
+  }
   const { trust, w, chosen, totalTrust } = fltrustWeights(s, m, g0Norm);
   return {
     aggregate: combine(rows, w),
@@ -119,6 +142,29 @@ export function fltrustWithDecision(updates: Updates, options: FltrustOptions): 
       totalTrust,
     },
   };
+}
+
+/**
+ * ⟨x_k, g₀⟩ and ‖x_k‖² of every given row (non-finite ones included) when serverUpdate is a finite
+ * Float32Array of length d with ‖g₀‖ ≤ the largest float32 (else null: the call takes the
+ * separate finiteness pass and the option checks raise their errors in order), and whether every
+ * row is finite.
+ */
+function fusedStatistics(
+  updates: Updates,
+  given: unknown,
+  n: number,
+  d: number,
+): { s: Float64Array; g0Norm: number; finite: boolean } | null {
+  const typed = ArrayBuffer.isView(given) && Object.prototype.toString.call(given) === '[object Float32Array]';
+  if (!typed || (given as Float32Array).length !== d || !isFiniteVector(given as Float32Array)) return null;
+  const g0 = given as Float32Array;
+  const g0Norm = Math.sqrt(squaredNorm(g0));
+  if (!(g0Norm <= FLOAT32_MAX)) return null;
+  const s = dotsAndSquaredNorms(updates, g0);
+  let finite = true;
+  for (let i = 0; i < n; i++) if (!Number.isFinite(s[n + i])) finite = false;
+  return { s, g0Norm, finite };
 }
 
 /**

@@ -7,7 +7,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dncWithDecision, doubleCentre, largestEigenpair } from '../../src/aggregators/dnc.js';
 import { sampleIndices } from '../../src/aggregators/catalogue-similarity.js';
-import { fltrustWithDecision } from '../../src/aggregators/fltrust.js';
+import { fltrustWeights, fltrustWithDecision } from '../../src/aggregators/fltrust.js';
+import { requireVector } from '../../src/core/options.js';
+import { RobustAggError } from '../../src/core/errors.js';
+import { squaredNorm } from '../../src/kernels/norms.js';
+import { indicesOverInput, weightsOverInput } from '../../src/core/finite-clients.js';
 import { lowestScores } from '../../src/aggregators/krum-scores.js';
 import { signMajorityWithDecision } from '../../src/aggregators/sign-majority.js';
 import { finiteClients, remainingByzantine } from '../../src/core/finite-clients.js';
@@ -164,6 +168,73 @@ describe('fltrust: float64 statistics on the WebAssembly kernel', () => {
         expect(b.dropped).toEqual(a.dropped);
       }),
       { numRuns: 40 },
+    );
+  });
+});
+
+/** fltrust before the fused finiteness check: finiteClients, the option checks, then the statistics. */
+function fltrustBefore(rows: Float32Array[], serverUpdate: unknown, nonFinite?: 'drop' | 'throw') {
+  const clients = finiteClients(rows, 'fltrust', nonFinite);
+  const g0 = requireVector('fltrust', 'serverUpdate', serverUpdate, clients.d);
+  const m = clients.rows.length;
+  const g0Norm = Math.sqrt(squaredNorm(g0));
+  if (g0Norm > 3.4028234663852886e38) throw new RobustAggError('INVALID_OPTION', 'norm');
+  const { trust, w, chosen, totalTrust } = fltrustWeights(dotsAndSquaredNorms(clients.rows, g0), m, g0Norm);
+  return {
+    aggregate: combine(clients.rows, w),
+    decision: {
+      dropped: clients.dropped,
+      selected: indicesOverInput(chosen, clients),
+      weights: weightsOverInput(w, clients),
+      trustScores: weightsOverInput(trust, clients),
+      totalTrust,
+    },
+  };
+}
+
+function outcome<T>(run: () => T): { code: string } | { value: T } {
+  try {
+    return { value: run() };
+  } catch (e) {
+    expect(e).toBeInstanceOf(RobustAggError);
+    return { code: (e as RobustAggError).code };
+  }
+}
+
+describe('fltrust: the statistics pass doubles as the finiteness check', () => {
+  it('same output bits, decision and errors as the separate pass, with non-finite clients and bad server updates', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: 1, max: 20000 }),
+        fc.integer(),
+        kindsArb,
+        fc.constantFrom('ok', 'short', 'nan', 'huge', 'array'),
+        fc.constantFrom<'drop' | 'throw' | undefined>(undefined, 'drop', 'throw'),
+        (n, d, seed, kinds, server, nonFinite) => {
+          const rows = mixedRows(n, d, seed, kinds);
+          const g = gaussianRows(1, d, seed + 3)[0];
+          const serverUpdate =
+            server === 'short' ? g.subarray(1) : server === 'nan' ? Float32Array.from(g, (v, k) => (k === 0 ? NaN : v)) : server === 'huge' ? hugeRow(d) : server === 'array' ? Array.from(g) : g;
+          onBothBackends(() => {
+            const want = outcome(() => fltrustBefore(rows, serverUpdate, nonFinite));
+            const got = outcome(() => fltrustWithDecision(rows, { serverUpdate: serverUpdate as Float32Array, nonFinite }));
+            if ('code' in want) {
+              expect(got).toEqual(want);
+              return;
+            }
+            expect('value' in got).toBe(true);
+            const a = (got as { value: ReturnType<typeof fltrustWithDecision> }).value;
+            expect(Array.from(a.aggregate)).toEqual(Array.from(want.value.aggregate));
+            expect(a.decision.dropped).toEqual(want.value.decision.dropped);
+            expect(a.decision.selected).toEqual(want.value.decision.selected);
+            expect(Array.from(a.decision.weights)).toEqual(Array.from(want.value.decision.weights));
+            expect(Array.from(a.decision.trustScores)).toEqual(Array.from(want.value.decision.trustScores));
+            expect(a.decision.totalTrust).toBe(want.value.decision.totalTrust);
+          });
+        },
+      ),
+      { numRuns: 50 },
     );
   });
 });
