@@ -258,23 +258,28 @@ export function dotNorm(x: usize, g: usize, width: i32, state: usize): void {
 }
 
 /**
- * signMajority's vote: votes[k] += sign(x[k]) for k < width (int32 counts; sign(±0) = 0; x holds
- * no NaN, the rule drops such rows first). Exact integer arithmetic, so any order gives the same
- * counts.
+ * signMajority's vote: votes[k] += sign(x[k]) for k < width (int32 counts; sign(±0) = 0). Exact
+ * integer arithmetic, so any order gives the same counts. Returns 1 when x holds a NaN or ±∞
+ * (x − x is then not 0; the caller then drops that row and counts again), else 0.
  */
-export function signAdd(x: usize, votes: usize, width: i32): void {
+export function signAdd(x: usize, votes: usize, width: i32): i32 {
   const zero = f32x4.splat(0);
   const body = width & ~3;
+  let bad = zero;
   for (let k = 0; k < body; k += 4) {
     const off = <usize>k << 2;
     const v = v128.load(x + off);
     // The comparison masks are −1 where true: lt − gt is +1 for a positive value, −1 for a negative one.
     const step = i32x4.sub(f32x4.lt(v, zero), f32x4.gt(v, zero));
     v128.store(votes + off, i32x4.add(v128.load(votes + off), step));
+    bad = v128.or(bad, f32x4.ne(f32x4.sub(v, v), zero));
   }
+  let nonFinite = v128.any_true(bad) ? 1 : 0;
   for (let k = body; k < width; k++) {
     const off = <usize>k << 2;
     const v = load<f32>(x + off);
     store<i32>(votes + off, load<i32>(votes + off) + (v > 0 ? 1 : v < 0 ? -1 : 0));
+    if (v - v != 0) nonFinite = 1;
   }
+  return nonFinite;
 }

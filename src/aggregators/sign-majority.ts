@@ -1,8 +1,8 @@
 import type { Aggregation, Decision } from '../core/decision.js';
-import { finiteClients } from '../core/finite-clients.js';
+import { finiteClients, requireNonFinitePolicy } from '../core/finite-clients.js';
 import { readOptions, type CommonOptions } from '../core/options.js';
-import type { Updates } from '../core/updates.js';
-import { signVoteCounts } from '../kernels/lp-distances.js';
+import { validateUpdates, type Updates } from '../core/updates.js';
+import { signVoteCounts, signVoteCountsChecked } from '../kernels/lp-distances.js';
 
 /** Options of {@link signMajority}: only `nonFinite`. Unknown keys throw `UNKNOWN_OPTION`. */
 export type SignMajorityOptions = CommonOptions;
@@ -26,8 +26,9 @@ export interface SignMajorityDecision extends Decision {
  * same bits (the vote is an exact count).
  *
  * Cost: one read of the data, row by row over blocks of columns whose integer vote counts stay in
- * cache (O(n·d)); from n·d = 2¹⁶ on a WebAssembly SIMD kernel counts four columns per instruction.
- * The counts are exact integers, so every kernel gives the same bits.
+ * cache (O(n·d)); from n·d = 2¹⁶ on a WebAssembly SIMD kernel counts four columns per instruction
+ * and checks finiteness in the same pass (a client with NaN or ±∞ costs one more pass). The
+ * counts are exact integers, so every kernel gives the same bits.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped (or throw, see `nonFinite`).
@@ -70,14 +71,23 @@ export function signMajorityWithDecision(
 ): Aggregation<SignMajorityDecision> {
   const rule = 'signMajority';
   const opts = readOptions(rule, options, ['nonFinite']);
-  const clients = finiteClients(updates, rule, opts.nonFinite);
-  const { aggregate, ties } = signVotes(clients.rows, clients.d);
-  return { aggregate, decision: { rule, n: clients.n, dropped: clients.dropped, ties } };
+  // On the WebAssembly kernel the vote pass doubles as the finiteness check; a row with NaN or ±∞
+  // sends the call through finiteClients (its errors, or the finite rows, counted again).
+  const { n, d } = validateUpdates(updates, rule);
+  requireNonFinitePolicy(rule, opts.nonFinite);
+  let votes = signVoteCountsChecked(updates, d);
+  let dropped: readonly number[] = [];
+  if (!votes) {
+    const clients = finiteClients(updates, rule, opts.nonFinite);
+    dropped = clients.dropped;
+    votes = signVoteCounts(clients.rows, d);
+  }
+  const { aggregate, ties } = signVotes(votes, d);
+  return { aggregate, decision: { rule, n, dropped, ties } };
 }
 
-/** out_k = sign(Σᵢ sign(x_{i,k})) over the rows (+0 on a tie) and the number of ties. */
-function signVotes(rows: readonly Float32Array[], d: number): { aggregate: Float32Array; ties: number } {
-  const votes = signVoteCounts(rows, d);
+/** out_k = sign(votes_k) (+0 on a tie) and the number of ties. */
+function signVotes(votes: Int32Array, d: number): { aggregate: Float32Array; ties: number } {
   const aggregate = new Float32Array(d);
   let ties = 0;
   for (let k = 0; k < d; k++) {

@@ -246,13 +246,15 @@ export function dotsAndSquaredNormsPlain(rows: readonly Float32Array[], g: Float
 }
 
 /**
- * signMajority's vote counts: out[k] = Σᵢ sign(xᵢₖ) over the rows (sign(±0) = 0; rows hold no
- * NaN). Exact integers, so the WebAssembly kernel (from n·d = 2¹⁶ on, or with backend 'wasm')
- * and the plain loop agree.
+ * signMajority's vote counts: out[k] = Σᵢ sign(xᵢₖ) over the rows (sign(±0) = 0), exact integers.
+ * From n·d = 2¹⁶ on (or with backend 'wasm') a WebAssembly SIMD kernel counts and also checks
+ * every value: the result is `null` when a row holds a NaN or ±∞ (the caller drops such rows and
+ * counts again). Otherwise, or with backend 'js', `undefined`: use {@link signVoteCountsPlain} on
+ * finite rows. Both kernels give the same counts.
  *
  * @internal
  */
-export function signVoteCounts(rows: readonly Float32Array[], d: number): Int32Array {
+export function signVoteCountsChecked(rows: readonly Float32Array[], d: number): Int32Array | null | undefined {
   const backend = kernelConfig.backend;
   if (rows.length > 0 && d > 0 && (backend === 'wasm' || (backend === 'auto' && rows.length * d >= kernelConfig.minWasmWork))) {
     const ws = lpWorkspace();
@@ -264,7 +266,12 @@ export function signVoteCounts(rows: readonly Float32Array[], d: number): Int32A
     }
     if (ws !== null) return ws.votes(rows, d);
   }
-  return signVoteCountsPlain(rows, d);
+  return undefined;
+}
+
+/** signMajority's vote counts over finite rows, on whichever kernel {@link signVoteCountsChecked} picks. @internal */
+export function signVoteCounts(rows: readonly Float32Array[], d: number): Int32Array {
+  return signVoteCountsChecked(rows, d) ?? signVoteCountsPlain(rows, d);
 }
 
 /** Columns per block of {@link signVoteCountsPlain}: 4096 int32 counts (16 KiB) stay in L1. */
@@ -316,7 +323,7 @@ interface LpExports {
   lpOne(base: number, n: number, width: number, stride: number, sums: number): void;
   lpScaled(base: number, n: number, width: number, stride: number, p: number, maxima: number, sums: number): void;
   dotNorm(x: number, g: number, width: number, state: number): void;
-  signAdd(x: number, votes: number, width: number): void;
+  signAdd(x: number, votes: number, width: number): number;
 }
 
 /** First byte the kernel uses. */
@@ -352,8 +359,11 @@ const DOT_BLOCK = 16384;
 class LpWorkspace {
   constructor(private readonly ex: LpExports) {}
 
-  /** Per column, Σᵢ sign(xᵢₖ) (see {@link signVoteCounts}), block by block. */
-  votes(rows: readonly Float32Array[], d: number): Int32Array {
+  /**
+   * Per column, Σᵢ sign(xᵢₖ) (see {@link signVoteCounts}), block by block; null as soon as a row
+   * holds a NaN or ±∞.
+   */
+  votes(rows: readonly Float32Array[], d: number): Int32Array | null {
     const block = Math.min(DOT_BLOCK, d);
     const xAt = LP_BASE;
     const votesAt = xAt + Math.ceil(block / 4) * 16;
@@ -368,7 +378,7 @@ class LpWorkspace {
       counts.fill(0);
       for (const row of rows) {
         f32.set(row.subarray(c0, c0 + width), xAt / 4);
-        this.ex.signAdd(xAt, votesAt, width);
+        if (this.ex.signAdd(xAt, votesAt, width) !== 0) return null;
       }
       out.set(counts.subarray(0, width), c0);
     }

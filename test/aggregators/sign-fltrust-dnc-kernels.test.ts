@@ -26,6 +26,15 @@ import { blinderRow, HUGE, hugeRow, onBothBackends } from '../helpers/hostile.js
 
 const SUBNORMAL = 1.4e-45;
 
+function outcome<T>(run: () => T): { code: string } | { value: T } {
+  try {
+    return { value: run() };
+  } catch (e) {
+    expect(e).toBeInstanceOf(RobustAggError);
+    return { code: (e as RobustAggError).code };
+  }
+}
+
 /** Gaussian rows with hostile, sparse, signed-zero, subnormal, quantized and non-finite clients. */
 function mixedRows(n: number, d: number, seed: number, kinds: readonly string[]): Float32Array[] {
   const rows = gaussianRows(n, d, seed, 0, 1);
@@ -41,13 +50,13 @@ function mixedRows(n: number, d: number, seed: number, kinds: readonly string[])
   return rows;
 }
 
-const kindsArb = fc.array(fc.constantFrom('none', 'huge', 'blinder', 'zeros', 'subnormal', 'quantized', 'max', 'nan'), {
+const kindsArb = fc.array(fc.constantFrom('none', 'huge', 'blinder', 'zeros', 'subnormal', 'quantized', 'max', 'nan', 'inf'), {
   maxLength: 9,
 });
 
 /** The previous signMajority: columns copied transposed, one count per column. */
-function signMajorityBefore(rows: Float32Array[]): { aggregate: Float32Array; ties: number; dropped: readonly number[] } {
-  const clients = finiteClients(rows, 'signMajority');
+function signMajorityBefore(rows: Float32Array[], nonFinite?: 'drop' | 'throw'): { aggregate: Float32Array; ties: number; dropped: readonly number[] } {
+  const clients = finiteClients(rows, 'signMajority', nonFinite);
   let ties = 0;
   const aggregate = reduceColumnsPlain(clients.rows, (col, lo, m) => {
     let vote = 0;
@@ -91,25 +100,33 @@ function dncBefore(rows: Float32Array[], f: number, iterations: number, b: numbe
 }
 
 describe('signMajority: row-major votes', () => {
-  it('the same bits and tie count as the transposed column vote, any d, hostile and signed-zero rows, both backends', () => {
+  it('the same bits, tie count and errors as the transposed column vote, any d, hostile, signed-zero and non-finite rows, both backends', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9000 }), fc.integer(), kindsArb, (n, d, seed, kinds) => {
-        const rows = mixedRows(n, d, seed, kinds);
-        let want: ReturnType<typeof signMajorityBefore>;
-        try {
-          want = signMajorityBefore(rows);
-        } catch {
-          expect(() => signMajorityWithDecision(rows)).toThrow();
-          return;
-        }
-        onBothBackends(() => {
-          const got = signMajorityWithDecision(rows);
-          expect(Array.from(got.aggregate)).toEqual(Array.from(want.aggregate));
-          expect(got.aggregate.every((v, k) => Object.is(v, want.aggregate[k]))).toBe(true); // +0, never −0
-          expect(got.decision.ties).toBe(want.ties);
-          expect(got.decision.dropped).toEqual(want.dropped);
-        });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 9000 }),
+        fc.integer(),
+        kindsArb,
+        fc.constantFrom<'drop' | 'throw' | undefined>(undefined, 'drop', 'throw'),
+        (n, d, seed, kinds, nonFinite) => {
+          const rows = mixedRows(n, d, seed, kinds);
+          if (kinds.includes('inf') && n > 1) rows[n - 1][d - 1] = -Infinity;
+          onBothBackends(() => {
+            const want = outcome(() => signMajorityBefore(rows, nonFinite));
+            const got = outcome(() => signMajorityWithDecision(rows, { nonFinite }));
+            if ('code' in want) {
+              expect(got).toEqual(want);
+              return;
+            }
+            const a = (got as { value: ReturnType<typeof signMajorityWithDecision> }).value;
+            expect(Array.from(a.aggregate)).toEqual(Array.from(want.value.aggregate));
+            expect(a.aggregate.every((v, k) => Object.is(v, want.value.aggregate[k]))).toBe(true); // +0, never −0
+            expect(a.decision.ties).toBe(want.value.ties);
+            expect(a.decision.dropped).toEqual(want.value.dropped);
+            expect(a.decision.n).toBe(n);
+          });
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -190,15 +207,6 @@ function fltrustBefore(rows: Float32Array[], serverUpdate: unknown, nonFinite?: 
       totalTrust,
     },
   };
-}
-
-function outcome<T>(run: () => T): { code: string } | { value: T } {
-  try {
-    return { value: run() };
-  } catch (e) {
-    expect(e).toBeInstanceOf(RobustAggError);
-    return { code: (e as RobustAggError).code };
-  }
 }
 
 describe('fltrust: the statistics pass doubles as the finiteness check', () => {
