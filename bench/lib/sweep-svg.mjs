@@ -55,7 +55,7 @@ export function renderSweepSvg(records, { rules, summary = {}, subtitle = '', pa
   ];
   const cols = 2;
   const pw = 430;
-  const ph = 300;
+  const ph = 310;
   const top = 84;
   const W = cols * pw + 20;
   const H = top + Math.ceil(rules.length / cols) * ph + 30;
@@ -148,8 +148,10 @@ export function renderSweepSvg(records, { rules, summary = {}, subtitle = '', pa
     if (s) {
       const f = (v) => (v === null || v === undefined ? '—' : v.toFixed(2));
       const parts = ['fast', 'ts', 'peer'].filter((k) => s.fits?.[k]).map((k) => `${k === 'ts' ? 'plain' : k} ${f(s.fits[k].a)}/${f(s.fits[k].b)}`);
-      const text = `fitted n/d exponents: ${parts.join(' · ') || '—'}${s.violations?.length ? ` · fast>plain at ${s.violations.length}` : ''}`;
-      out.push(`<text x="${x0}" y="${y0 + 44}" fill="#333">${esc(text)}</text>`);
+      out.push(`<text x="${x0}" y="${y0 + 40}" fill="#333">${esc(`fitted exponents n/d: ${parts.join(' · ') || '—'}`)}</text>`);
+      const v = s.violations ?? [];
+      const vText = v.length === 0 ? 'fast ≤ plain wherever both were timed' : `fast > plain at ${v.map((x) => `n=${x.n} d=${formatD(x.d)} (${x.ratio.toFixed(2)}×)`).join(', ')}`;
+      out.push(`<text x="${x0}" y="${y0 + 53}" fill="${v.length ? '#b00' : '#333'}" data-violations="${v.length}">${esc(vText)}</text>`);
     }
     out.push('</g>');
   });

@@ -17,7 +17,7 @@
 //
 // Pure parts (parseSweepArgs, planSweep, fitExponents, predictMs, fastSlowerThanPlain, summarize)
 // are exported for test/bench/sweep.test.ts.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -63,13 +63,15 @@ cell where the fast kernels were slower than the plain ones; writes PATH.json an
   --seed S             data seed (default 1)
   --python PATH        Python interpreter for the peers (default: python3, then /usr/bin/python3)
   --peer-threads N     thread count for the peers (default: the libraries' own)
+  --from FILE          run nothing: recompute the summary of a saved sweep JSON, print it and
+                       rewrite the JSON's summary and the SVG next to it
 `;
 
 /** Parses the flags of a sweep (argv may still hold --sweep). Throws a readable Error. */
 export function parseSweepArgs(argv) {
   const o = {
     n: [...SWEEP_N], d: [...SWEEP_D], only: null, maxGiB: 4, maxSeconds: 20, out: 'bench/results/sweep',
-    peers: true, samples: SWEEP_SAMPLING.minSamples, seed: 1, python: null, peerThreads: null, help: false,
+    peers: true, samples: SWEEP_SAMPLING.minSamples, seed: 1, python: null, peerThreads: null, from: null, help: false,
   };
   const args = [];
   for (const a of argv) {
@@ -112,6 +114,7 @@ export function parseSweepArgs(argv) {
       }
       case '--python': o.python = value(); break;
       case '--peer-threads': o.peerThreads = parseNumberList(value(), a)[0]; break;
+      case '--from': o.from = value(); break;
       case '--help': case '-h': o.help = true; break;
       default: throw new Error(`--sweep: unknown flag "${a}" (npm run bench -- --sweep --help)`);
     }
@@ -308,6 +311,18 @@ export async function runSweep(argv) {
     return;
   }
   const log = (s) => process.stderr.write(`${s}\n`);
+  if (o.from) {
+    const file = resolve(process.cwd(), o.from);
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    saved.summary = summarize(saved.records, saved.rules);
+    saved.fastestPeer = fastestPeerRecords(saved.records);
+    writeFileSync(file, `${JSON.stringify(saved, null, 1)}\n`);
+    const m = saved.machine;
+    const subtitle = `${m.cpu}, ${m.cores} cores, Node ${m.node}; load ${m.loadavgStart.map((x) => x.toFixed(1)).join(' ')}`;
+    writeFileSync(file.replace(/\.json$/, '.svg'), renderSweepSvg(saved.records, { rules: saved.rules, summary: saved.summary, subtitle, partial: saved.partial }));
+    console.log(textSummary(saved.summary));
+    return;
+  }
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc');
   const plan = planSweep(o);

@@ -194,6 +194,12 @@ describe('a sweep run on a tiny grid (no peers)', () => {
           expect(svg).toContain(`data-rule="${x.rule}" data-impl="${x.impl}" data-n="${x.n}" data-d="${x.d}" data-ms="${x.medianMs}"`);
         }
         expect(svg).not.toMatch(/NaN|Infinity|undefined/);
+        // --from re-renders the chart and the summary from the saved JSON, running nothing
+        const again = await runBench(['--sweep', '--from', join(out, 'sw.json')]);
+        expect(again.code, again.stderr).toBe(0);
+        expect(again.stdout).toMatch(/fitted a \(n\), b \(d\)/);
+        expect(readFileSync(join(out, 'sw.svg'), 'utf8')).toBe(svg);
+        expect(JSON.parse(readFileSync(join(out, 'sw.json'), 'utf8'))).toEqual(result);
       } finally {
         rmSync(out, { recursive: true, force: true });
       }
