@@ -234,6 +234,10 @@ export function buildPage({ prose = {} } = {}) {
   const cut = outro.indexOf('## The earlier run');
   lines.push(cut < 0 ? outro : outro.slice(0, cut).trim(), '');
   const resnetRuns = ['mnist.resnet', 'fashion.resnet'].map((name) => [name, load(name)]).filter(([, s]) => s?.phases?.train);
+  for (const [name, s] of resnetRuns) {
+    const variants = load(`${name}.variants`);
+    if (variants !== null) s.variants = variants.variants;
+  }
   if (resnetRuns.length > 0) {
     const here = dirname(fileURLToPath(import.meta.url));
     lines.push(readFileSync(resolve(here, 'page-resnet.md'), 'utf8').trim(), '');

@@ -1,4 +1,7 @@
 // node examples/backdoor-pruning/rnp-variants.mjs --dataset mnist [--variants no-augment,no-augment-lr0.003]
+//   ResNet (run.mjs --model resnet --train-augment): add --model resnet [--widths 16,32,64]
+//   --train-augment --epochs <the epochs asked of run.mjs> (the checkpoint's name); writes
+//   backdoor-pruning.<dataset>.resnet.variants.json
 //
 // Extra RNP runs on the model checkpointed by run.mjs (same data, same seeds, same 500 clean
 // images), written to docs/results/backdoor-pruning.<dataset>.variants.json one variant at a time
@@ -12,6 +15,7 @@ import { evaluateBackdoor, randomCropFlip, rnp } from '../../dist/defenses/index
 import { setupBackend } from './backend.mjs';
 import { cleanCount, loadFashion, loadMnist, stamp, subset } from './data.mjs';
 import { buildCnn, images } from './model.mjs';
+import { buildResnet } from './resnet.mjs';
 import { log, seconds } from './progress.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,6 +26,7 @@ const VARIANTS = {
   'no-augment': { label: 'reference defaults, no augmentation', options: {}, augment: false },
   'no-augment-lr0.003': { label: 'no augmentation, unlearning lr 0.003', options: { unlearningRate: 0.003 }, augment: false },
   'lr0.003': { label: 'unlearning lr 0.003 (with augmentation)', options: { unlearningRate: 0.003 }, augment: true },
+  'lr0.001': { label: 'unlearning lr 0.001 (with augmentation)', options: { unlearningRate: 0.001 }, augment: true },
 };
 
 const args = process.argv.slice(2);
@@ -32,12 +37,15 @@ const epochs = Number(arg('--epochs', '3'));
 const seed = Number(arg('--seed', '1'));
 const wanted = arg('--variants', 'no-augment,no-augment-lr0.003').split(',');
 const checkpoints = resolve(arg('--checkpoints', join(tmpdir(), 'robust-agg-backdoor')));
-const out = resolve(arg('--out', resolve(root, `docs/results/backdoor-pruning.${dataset}.variants.json`)));
+const resnet = arg('--model', 'cnn') === 'resnet';
+const widths = arg('--widths', '16,32,64').split(',').map(Number);
+const arch = resnet ? `resnet-${widths.join('x')}${args.includes('--train-augment') ? '-aug' : ''}` : filters.join('x');
+const out = resolve(arg('--out', resolve(root, `docs/results/backdoor-pruning.${dataset}${resnet ? '.resnet' : ''}.variants.json`)));
 
 await setupBackend();
 const { train, test } = dataset === 'mnist' ? loadMnist({ seed, testPerClass: 200 }) : loadFashion({ seed, perClass: 1000, testPerClass: 200 });
-const model = buildCnn(seed, { filters });
-const ckpt = join(checkpoints, `${dataset}-${filters.join('x')}-e${epochs}-s${seed}.f32`);
+const model = resnet ? buildResnet(seed, { widths }) : buildCnn(seed, { filters });
+const ckpt = join(checkpoints, `${dataset}-${arch}-e${epochs}-s${seed}.f32`);
 const shapes = JSON.parse(readFileSync(`${ckpt}.json`, 'utf8'));
 const raw = readFileSync(ckpt);
 const buf = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
@@ -61,7 +69,7 @@ const probeFew = (m) => {
 };
 const rnpData = cleanCount(train, 500, seed + 303).data;
 const clean = { x: images(rnpData.x), y: rnpData.y };
-const state = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { dataset, filters, epochs, seed, machine: `${cpus()[0]?.model ?? '?'} × ${cpus().length}, Node ${process.version}`, variants: {} };
+const state = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { dataset, ...(resnet ? { model: 'resnet', widths } : { filters }), epochs, seed, machine: `${cpus()[0]?.model ?? '?'} × ${cpus().length}, Node ${process.version}`, variants: {} };
 log(`${dataset}: backdoored ${JSON.stringify(evaluateBackdoor(model, evalData))}`);
 for (const name of wanted) {
   if (state.variants[name]) continue;
