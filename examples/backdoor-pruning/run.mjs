@@ -119,7 +119,7 @@ function saveWeights(model, file) {
   writeFileSync(`${file}.json`, JSON.stringify(shapes));
 }
 
-function loadWeights(model, file) {
+export function loadWeights(model, file) {
   const shapes = JSON.parse(readFileSync(`${file}.json`, 'utf8'));
   const raw = readFileSync(file);
   const buf = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
@@ -135,7 +135,7 @@ function loadWeights(model, file) {
 }
 
 /** Zeroes γ of the given (layer, channel) pairs in a copy of the model; the caller disposes it. */
-function withChannelsOff(model, channels) {
+export function withChannelsOff(model, channels) {
   const copy = model.constructor.fromConfig(model.constructor, model.getConfig(), undefined, true);
   copy.setWeights(model.getWeights());
   for (const layer of copy.layers) {
