@@ -83,6 +83,8 @@ function charts(name, s) {
   if (p.rnp) sweeps.push({ label: 'reference defaults', sweep: p.rnp.budget.sweep });
   if (p.rnpLastLayer) sweeps.push({ label: p.rnpLastLayer.layer.includes('+') ? 'last stage only' : 'last BN only', sweep: p.rnpLastLayer.sweep, dashed: true });
   if (p.rnpSlow) sweeps.push({ label: 'unlearning lr 0.001', sweep: p.rnpSlow.sweep, dotted: true });
+  // The ResNet's extra runs (rnp-variants.mjs) are drawn too; the CNN's charts stay as they were.
+  if (isResnet(s)) for (const v of Object.values(s.variants ?? {})) if (!(p.rnpSlow && v.options?.unlearningRate === 0.001)) sweeps.push({ label: v.label.replace(' (with augmentation)', ''), sweep: v.sweep });
   if (sweeps.length > 0) {
     const series = [];
     sweeps.forEach((sw, i) => {
