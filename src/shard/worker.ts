@@ -1,13 +1,21 @@
 // The child process of createProcessShardEngine: loads one shard's columns of every client once,
 // then answers statistics and combine requests over IPC (structured clone, so typed arrays pass
 // as they are). Started by the engine with fork(); never imported by the library.
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setKernelThreads } from '../kernels/backend.js';
 import { shardCombine, shardStatistics, type ShardSlice } from './protocol.js';
 import { loadShardSlice } from './load.js';
 import type { ShardLoadRequest } from './process-engine.js';
 
 let slice: ShardSlice | null = null;
+
+function readStatus(): string {
+  try {
+    return readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 function reply(message: unknown): void {
   (process.send as (m: unknown) => void)(message);
@@ -42,8 +50,11 @@ process.on('message', (raw) => {
           return;
         }
         case 'memory': {
-          const usage = process.resourceUsage();
-          reply({ id, ok: true, memory: { peakRss: usage.maxRSS * 1024, rss: process.memoryUsage().rss } });
+          // VmHWM is this process image's own high-water mark; getrusage's maxRSS on Linux also
+          // counts the parent's pages that fork() mapped before exec, i.e. the coordinator's RSS.
+          const hwm = /VmHWM:\s*(\d+) kB/.exec(readStatus())?.[1];
+          const peakRss = hwm === undefined ? process.resourceUsage().maxRSS * 1024 : Number(hwm) * 1024;
+          reply({ id, ok: true, memory: { peakRss, rss: process.memoryUsage().rss } });
           return;
         }
         case 'exit':
