@@ -368,7 +368,8 @@ function waveEngine(
     const p = spawn(s);
     live.add(p);
     try {
-      log.loadSeconds += await load(p, s);
+      const loaded = await load(p, s); // not `+= await`: that would read the sum before another lane adds to it
+      log.loadSeconds += loaded;
       for (let t = 0; t < batch.length; t++) {
         const task = batch[t].task;
         const start = performance.now();
