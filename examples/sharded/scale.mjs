@@ -6,7 +6,7 @@
 // result against the unsharded single call at a d that fits one process.
 //
 //   node examples/sharded/scale.mjs [--n 100] [--d 1e7] [--shards 1,2,4] [--waves W]
-//     [--together] [--rules krum,coordinateMedian,geometricMedian,flame] [--check-d 1e6]
+//     [--together] [--together-rules …] [--rules krum,coordinateMedian,geometricMedian,flame] [--check-d 1e6]
 //     [--out results.json]
 //
 // --waves W: at most W shard processes alive at once, each re-created (its columns regenerated)

@@ -168,6 +168,25 @@ describe.runIf(built)('createProcessShardEngine in waves (maxConcurrent)', () =>
   });
 });
 
+describe.runIf(built)('shard process memory', () => {
+  it("a shard's peak RSS is its own, not the coordinator's pages that fork() mapped before exec", async () => {
+    const { createProcessShardEngine, runShardedAggregation } = await load();
+    // 512 MiB resident in this (the coordinator's) process while the shard processes start.
+    const ballast = new Float64Array(2 ** 26).fill(1);
+    const engine = await createProcessShardEngine({ source: { kind: 'module', url: generator }, n: 4, d: 1000, shards: 2, maxConcurrent: 1 });
+    try {
+      await runShardedAggregation(engine, 'coordinateMedian', {}, 4, 1000);
+      for (const m of await engine.memory()) {
+        expect(m.peakRss).toBeGreaterThan(0);
+        expect(m.peakRss).toBeLessThan(256 * 2 ** 20);
+      }
+    } finally {
+      await engine.close();
+    }
+    expect(ballast[ballast.length - 1]).toBe(1);
+  });
+});
+
 it('the built shard entry exists (npm test builds it first)', () => {
   expect(built).toBe(true);
 });
