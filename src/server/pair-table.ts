@@ -107,13 +107,16 @@ export class PairTable {
    * the float32 kernels, four queued rows per pass over the held rows (which then stream from
    * memory once for the four), and any pair with a row outside [2⁻⁴⁰, 2⁴⁰] on the float64 ones.
    * A pair's value depends only on its two rows, never on what else was queued with them.
+   *
+   * @param limit - pair at most this many queued rows (the first ones); default all.
    */
-  flush(): void {
+  flush(limit = Infinity): void {
     const ex = this.ex;
     if (ex === null || this.queue.length === 0) return;
     const k = this.dots.length;
-    const p = this.queue.length;
-    this.queue = [];
+    // The queue holds consecutive slots from k on: the first p of them are slots k … k + p − 1.
+    const p = Math.min(this.queue.length, limit);
+    this.queue.splice(0, p);
     const dots: Float64Array[] = [];
     const dists: Float64Array[] = [];
     for (let a = 0; a < p; a++) {

@@ -162,6 +162,13 @@ export interface RoundResult {
   readonly normHistory?: number[];
   /** flDetector's state for the next round (the option `state`). */
   readonly state?: unknown;
+  /**
+   * True when the work done as updates arrived was used ({@link RoundOptions.precompute}): the
+   * rule read its Gram matrix from the pair statistics, or `mean` its running sum. Absent when the
+   * rule computed everything at close (no precompute, sizes below the fast kernels, or a round
+   * that closed with its pairing too far behind: more than max(4, n/8) arrivals still unpaired).
+   */
+  readonly precomputed?: boolean;
 }
 
 /**

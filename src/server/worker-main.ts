@@ -32,16 +32,23 @@ function pairRow(message: RowMessage): void {
   }
   if (table === null) return;
   table.add(message.arrival, row, message.finite);
-  // Pair up four arrivals at a time: each pass reads every held row once, so four per pass cut
-  // the memory traffic (the bound: all held rows stream from memory) by four; the rest are paired
-  // at close. On a later turn, so that arrivals queued meanwhile are taken together.
-  if (!flushing && table.queued >= 4) {
-    flushing = true;
-    setTimeout(() => {
-      flushing = false;
-      table?.flush();
-    }, 0);
-  }
+  schedulePairing();
+}
+
+/**
+ * Pairs four arrivals per turn of the event loop: each pass reads every held row once, so four
+ * per pass cut the memory traffic (the bound: all held rows stream from memory) by four; fewer
+ * than four wait for the next arrival or for close. One pass per turn, so that a close job never
+ * waits behind a long backlog.
+ */
+function schedulePairing(): void {
+  if (flushing || table === null || table.queued < 4) return;
+  flushing = true;
+  setTimeout(() => {
+    flushing = false;
+    table?.flush(4);
+    schedulePairing();
+  }, 0);
 }
 let flushing = false;
 
@@ -65,14 +72,23 @@ function run(job: RunJob): void {
       rows.push(new Float32Array(job.buffers[job.rowBuffer[i]], job.rowOffset[i], job.d));
     }
     let result;
+    let precomputed = false;
     const summed = running?.result(job.arrivals!) ?? null;
     if (summed !== null) {
       const n = rows.length;
       result = { aggregate: summed, decision: { rule: 'mean', n, dropped: [], weights: new Float64Array(n).fill(1 / n) } };
-    } else if (pairs !== null && pairs.active) {
+      precomputed = true;
+    } else if (pairs !== null && pairs.active && pairs.queued <= Math.max(4, rows.length / 8)) {
+      // The rows still queued cost about as much to pair as the one-shot Gram pass once they pass
+      // n/8 (pairing costs a few times the Gram kernel per pair): behind that far, the rule
+      // computes its Gram matrix itself and the table is dropped.
       pairs.flush();
       pairs.bind(rows, job.arrivals!);
-      precomputedGram.lookup = (r, centre) => pairs.lookup(r, centre);
+      precomputedGram.lookup = (r, centre) => {
+        const g = pairs.lookup(r, centre);
+        if (g !== null) precomputed = true;
+        return g;
+      };
       try {
         result = runByName(job.name, rows, job.options);
       } finally {
@@ -91,7 +107,7 @@ function run(job: RunJob): void {
       ok: true,
       aggregate,
       decision: result.decision as unknown as Record<string, unknown>,
-      extras: extrasOf(result),
+      extras: precomputed ? { ...extrasOf(result), precomputed } : extrasOf(result),
     };
   } catch (e) {
     reply = {

@@ -134,8 +134,14 @@ describe('rounds with precompute', () => {
 
   async function viaRound(rule: string, options: Record<string, unknown>, rows: readonly Float32Array[], precompute?: boolean) {
     const round = createRound({ rule, options, d, expected: rows.length, ...(precompute === undefined ? {} : { precompute }) });
-    await Promise.all(rows.map((r, i) => round.add(`c${i}`, r)));
-    return round.close();
+    // One at a time, as over a network: the worker pairs them up while the next one comes.
+    for (let i = 0; i < rows.length; i++) {
+      await round.add(`c${i}`, rows[i]);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const result = await round.close();
+    expect(result.precomputed).toBe(precompute === false ? undefined : true);
+    return result;
   }
 
   function clientsWithAttackers(seed: number, first: Float32Array): Float32Array[] {
@@ -239,6 +245,7 @@ describe('mean rounds sum as updates arrive', () => {
     const round = createRound({ rule: 'mean', d, expected });
     await Promise.all(rows.map((r, i) => round.add(i, r)));
     const result = await round.close();
+    expect(result.precomputed).toBe(expected === count ? true : undefined); // summed on arrival only when the count was known
     const oneShot = aggregators.meanWithDecision(rows);
     expect(Array.from(result.aggregate)).toEqual(Array.from(oneShot.aggregate));
     expect(Array.from(result.decision.raw.weights!)).toEqual(Array.from(oneShot.decision.weights));
