@@ -53,82 +53,6 @@ export function pairsBlock(x: usize, rows: usize, stride: usize, count: i32, wid
   }
 }
 
-/**
- * pairsBlock for four new rows at once (x + a·xstride bytes, a < 4; pass the same row more than
- * once for fewer): each held row's block is read once for the four, which is what makes a burst
- * of arrivals cheaper than one at a time (the held rows stream from memory). For j < count and
- * a < 4: out[8j + 2a] += ⟨xₐ, rⱼ⟩, out[8j + 2a + 1] += ‖xₐ − rⱼ‖², with sums in the same order as
- * pairsBlock (two lanes each for the low and high halves, then the tail), so a pair gets the
- * same bits from either kernel.
- */
-export function pairsBlock4(x: usize, xstride: usize, rows: usize, stride: usize, count: i32, width: i32, out: usize): void {
-  const body = width & ~3;
-  const x0 = x, x1 = x + xstride, x2 = x + 2 * xstride, x3 = x + 3 * xstride;
-  for (let j = 0; j < count; j++) {
-    const r = rows + <usize>j * stride;
-    let p0 = f64x2.splat(0), q0 = f64x2.splat(0), s0 = f64x2.splat(0), t0 = f64x2.splat(0);
-    let p1 = f64x2.splat(0), q1 = f64x2.splat(0), s1 = f64x2.splat(0), t1 = f64x2.splat(0);
-    let p2 = f64x2.splat(0), q2 = f64x2.splat(0), s2 = f64x2.splat(0), t2 = f64x2.splat(0);
-    let p3 = f64x2.splat(0), q3 = f64x2.splat(0), s3 = f64x2.splat(0), t3 = f64x2.splat(0);
-    for (let k = 0; k < body; k += 4) {
-      const off = <usize>k << 2;
-      const b = v128.load(r + off);
-      const bl = lo64(b), bh = hi64(b);
-      let a = v128.load(x0 + off);
-      let al = lo64(a), ah = hi64(a);
-      p0 = f64x2.add(p0, f64x2.mul(al, bl));
-      q0 = f64x2.add(q0, f64x2.mul(ah, bh));
-      let el = f64x2.sub(al, bl), eh = f64x2.sub(ah, bh);
-      s0 = f64x2.add(s0, f64x2.mul(el, el));
-      t0 = f64x2.add(t0, f64x2.mul(eh, eh));
-      a = v128.load(x1 + off);
-      al = lo64(a); ah = hi64(a);
-      p1 = f64x2.add(p1, f64x2.mul(al, bl));
-      q1 = f64x2.add(q1, f64x2.mul(ah, bh));
-      el = f64x2.sub(al, bl); eh = f64x2.sub(ah, bh);
-      s1 = f64x2.add(s1, f64x2.mul(el, el));
-      t1 = f64x2.add(t1, f64x2.mul(eh, eh));
-      a = v128.load(x2 + off);
-      al = lo64(a); ah = hi64(a);
-      p2 = f64x2.add(p2, f64x2.mul(al, bl));
-      q2 = f64x2.add(q2, f64x2.mul(ah, bh));
-      el = f64x2.sub(al, bl); eh = f64x2.sub(ah, bh);
-      s2 = f64x2.add(s2, f64x2.mul(el, el));
-      t2 = f64x2.add(t2, f64x2.mul(eh, eh));
-      a = v128.load(x3 + off);
-      al = lo64(a); ah = hi64(a);
-      p3 = f64x2.add(p3, f64x2.mul(al, bl));
-      q3 = f64x2.add(q3, f64x2.mul(ah, bh));
-      el = f64x2.sub(al, bl); eh = f64x2.sub(ah, bh);
-      s3 = f64x2.add(s3, f64x2.mul(el, el));
-      t3 = f64x2.add(t3, f64x2.mul(eh, eh));
-    }
-    const o = out + (<usize>j << 6);
-    finish(o, x0, r, body, width, p0, q0, s0, t0);
-    finish(o + 16, x1, r, body, width, p1, q1, s1, t1);
-    finish(o + 32, x2, r, body, width, p2, q2, s2, t2);
-    finish(o + 48, x3, r, body, width, p3, q3, s3, t3);
-  }
-}
-
-/** Adds one pair's lanes (then its tail columns) into out[0] (dot) and out[1] (squared distance), as pairsBlock does. */
-// @ts-ignore: decorator
-@inline function finish(o: usize, x: usize, r: usize, body: i32, width: i32, p: v128, q: v128, s: v128, t: v128): void {
-  const dv = f64x2.add(p, q);
-  const ev = f64x2.add(s, t);
-  let dot = f64x2.extract_lane(dv, 0) + f64x2.extract_lane(dv, 1);
-  let dist = f64x2.extract_lane(ev, 0) + f64x2.extract_lane(ev, 1);
-  for (let k = body; k < width; k++) {
-    const a = <f64>load<f32>(x + (<usize>k << 2));
-    const b = <f64>load<f32>(r + (<usize>k << 2));
-    dot += a * b;
-    const e = a - b;
-    dist += e * e;
-  }
-  store<f64>(o, load<f64>(o) + dot);
-  store<f64>(o + 8, load<f64>(o + 8) + dist);
-}
-
 // Float32 kernels for ordinary rows (largest magnitude in [2⁻⁴⁰, 2⁴⁰], or zero): products and
 // differences in f32x4 lanes, 64 steps (256 columns) per lane in float32, then added into float64.
 // Every value is at most 2⁴⁰, so a product or squared difference is at most 2⁸² and a lane's sum
@@ -180,7 +104,13 @@ export function pairsBlockF(x: usize, rows: usize, stride: usize, count: i32, wi
   }
 }
 
-/** Float32 counterpart of pairsBlock4 (same output layout; each pair's bits equal pairsBlockF's). */
+/**
+ * pairsBlockF for four new rows at once (x + a·xstride bytes, a < 4): each held row's block is read
+ * once for the four, which is what makes pairing four arrivals per pass cheaper than one at a time
+ * (the held rows stream from memory). For j < count and a < 4: out[8j + 2a] += ⟨xₐ, rⱼ⟩,
+ * out[8j + 2a + 1] += ‖xₐ − rⱼ‖², each pair summed in the same order as pairsBlockF, so a pair gets
+ * the same bits from either kernel.
+ */
 export function pairsBlock4F(x: usize, xstride: usize, rows: usize, stride: usize, count: i32, width: i32, out: usize): void {
   const body = width & ~3;
   const x0 = x, x1 = x + xstride, x2 = x + 2 * xstride, x3 = x + 3 * xstride;

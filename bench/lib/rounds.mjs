@@ -178,6 +178,7 @@ export async function runRounds(argv, lib = null) {
     const noiseP99 = [];
     let same = true;
     let close = true;
+    let used = 0;
     for (let k = 0; k < repeats; k++) {
       let t = performance.now();
       const sync = fn(rows, { ...options });
@@ -187,6 +188,7 @@ export async function runRounds(argv, lib = null) {
       asyncMs.push(performance.now() - t);
       const r = await timeRound(lib, rule.name, options, rows, 'background', intervalMs);
       roundMs.push(r.latency);
+      if (r.result.precomputed === true) used++;
       roundNormalMs.push((await timeRound(lib, rule.name, options, rows, 'normal', intervalMs)).latency);
       let plain = null;
       if (precomputed) {
@@ -233,6 +235,8 @@ export async function runRounds(argv, lib = null) {
             precomputedSameSelection: close,
           }
         : {}),
+      // Rounds (of --repeats, background priority) that used the work done on arrival.
+      precomputeUsed: used,
       arrivalIntervalMs: intervalMs,
       eventLoopMaxMs: Math.max(...maxDelay),
       eventLoopP99Ms: median(p99Delay),
@@ -246,6 +250,7 @@ export async function runRounds(argv, lib = null) {
         `round, last arrival → result ${rec.roundLatencyMs.toFixed(0).padStart(6)} ms (${rec.roundOverOneShot.toFixed(2)}× one-shot; ` +
         `priority normal ${rec.roundNormalPriorityLatencyMs.toFixed(0)} ms` +
         (precomputed ? `; without precompute ${rec.roundWithoutPrecomputeLatencyMs.toFixed(0)} ms, same selection and aggregate within 1e-5: ${close}` : '') +
+        `; arrival-time work used in ${used}/${repeats}` +
         ') | ' +
         `event loop during the round: max ${rec.eventLoopMaxMs.toFixed(1)} ms, p99 ${rec.eventLoopP99Ms.toFixed(1)} ms ` +
         `(an idle thread meanwhile: max ${rec.idleThreadMaxMs.toFixed(1)}, p99 ${rec.idleThreadP99Ms.toFixed(1)}) | identical: ${same}`,

@@ -74,7 +74,6 @@ export const SELECT_MEAN_AROUND_MEDIAN = 2;
 export interface PairsExports {
   readonly memory: WasmMemory;
   pairsBlock(x: number, rows: number, stride: number, count: number, width: number, out: number): void;
-  pairsBlock4(x: number, xstride: number, rows: number, stride: number, count: number, width: number, out: number): void;
   pairsBlockF(x: number, rows: number, stride: number, count: number, width: number, out: number): void;
   pairsBlock4F(x: number, xstride: number, rows: number, stride: number, count: number, width: number, out: number): void;
 }
