@@ -36,13 +36,15 @@ function pairRow(message: RowMessage): void {
 }
 
 /**
- * Pairs four arrivals per turn of the event loop: each pass reads every held row once, so four
- * per pass cut the memory traffic (the bound: all held rows stream from memory) by four; fewer
- * than four wait for the next arrival or for close. One pass per turn, so that a close job never
- * waits behind a long backlog.
+ * Pairs up to four queued arrivals per turn of the event loop. While the worker keeps up, each
+ * arrival is paired as soon as it comes, so close() has at most one to do; when arrivals come
+ * faster than one pass over the held rows, they queue meanwhile and the next pass takes four at
+ * once: each pass reads every held row once (the bound: they stream from memory), so four per
+ * pass cut that traffic by four. One pass per turn, so that a close job never waits behind a
+ * long backlog.
  */
 function schedulePairing(): void {
-  if (flushing || table === null || table.queued < 4) return;
+  if (flushing || table === null || table.queued === 0) return;
   flushing = true;
   setTimeout(() => {
     flushing = false;
