@@ -154,6 +154,10 @@ export class PairTable {
     const stride = this.stride;
     const per = OUT_PAIRS >> 2;
     // pairsBlock4F takes its rows at a constant stride: consecutive slots, else one at a time.
+    if (group.length === 1) {
+      this.pairOneOrdinary(k + group[0], k, dots[group[0]], dists[group[0]]);
+      return;
+    }
     const consecutive = group[group.length - 1] - group[0] === group.length - 1;
     if (!consecutive) {
       for (const a of group) this.pairRange(k + a, 0, k, true, dots[a], dists[a]);
@@ -171,6 +175,40 @@ export class PairTable {
         for (let q = 0; q < group.length; q++) {
           dots[group[q]][j0 + j] = out[8 * j + 2 * q];
           dists[group[q]][j0 + j] = out[8 * j + 2 * q + 1];
+        }
+      }
+    }
+  }
+
+  /**
+   * One ordinary row `s` against the held rows [0, k), in one pass: the four-row kernel with the
+   * roles swapped (four held rows against the new one), so that every product is one the pair
+   * needs and eight accumulator chains run side by side. A pair gets the same bits either way
+   * round: a·b = b·a and (a − b)² = (b − a)² exactly. The last group may read up to three slots
+   * past k (reserved memory; results unused).
+   */
+  private pairOneOrdinary(s: number, k: number, dots: Float64Array, dists: Float64Array): void {
+    const ex = this.ex!;
+    const d = this.d;
+    const stride = this.stride;
+    const at = ROWS + s * stride;
+    const perPass = OUT_PAIRS >> 2; // groups of four whose sums fit the scratch area
+    for (let g0 = 0; g0 * 4 < k; g0 += perPass) {
+      const groups = Math.min(perPass, Math.ceil(k / 4) - g0);
+      const out = new Float64Array(ex.memory.buffer, BASE, 8 * groups);
+      out.fill(0);
+      for (let c0 = 0; c0 < d; c0 += BLOCK) {
+        const w = Math.min(BLOCK, d - c0);
+        for (let g = 0; g < groups; g++) {
+          ex.pairsBlock4F(ROWS + (g0 + g) * 4 * stride + c0 * 4, stride, at + c0 * 4, stride, 1, w, BASE + g * 64);
+        }
+      }
+      for (let g = 0; g < groups; g++) {
+        for (let a = 0; a < 4; a++) {
+          const j = (g0 + g) * 4 + a;
+          if (j >= k) break;
+          dots[j] = out[8 * g + 2 * a];
+          dists[j] = out[8 * g + 2 * a + 1];
         }
       }
     }
