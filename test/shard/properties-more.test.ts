@@ -9,9 +9,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { aurorWithDecision, crflWithDecision, lasaWithDecision, normClippingDpWithDecision, smeaWithDecision } from '../../src/index.js';
-import { aggregateSharded, shardRanges, type ShardSlice } from '../../src/shard/index.js';
+import { aggregateSharded } from '../../src/shard/index.js';
 import { cloneRows } from '../helpers/data.js';
 import { hostileCaseArb } from '../helpers/hostile.js';
+import { assemble, slicesOf, withNan } from './slices.js';
 
 const caseArb = fc.record({
   c: hostileCaseArb({ minHonest: 5, maxHonest: 8, maxF: 2 }),
@@ -20,27 +21,6 @@ const caseArb = fc.record({
   nanAt: fc.option(fc.nat(), { nil: undefined }),
 });
 
-function slicesOf(rows: Float32Array[], shards: number, shuffle: number): ShardSlice[] {
-  const d = rows[0].length;
-  const slices = shardRanges(d, Math.min(shards, d)).map(({ offset, width }) => ({ offset, d, rows: rows.map((r) => r.subarray(offset, offset + width)) }));
-  const k = Math.abs(shuffle) % slices.length;
-  return [...slices.slice(k), ...slices.slice(0, k)];
-}
-
-function assemble(slices: ShardSlice[], parts: Float32Array[], d: number): Float32Array {
-  const out = new Float32Array(d);
-  slices.forEach((s, i) => out.set(parts[i], s.offset));
-  return out;
-}
-
-function withNan(rows: Float32Array[], nanAt: number | undefined): Float32Array[] {
-  if (nanAt === undefined) return rows;
-  const out = [...rows];
-  const i = nanAt % rows.length;
-  out[i] = Float32Array.from(out[i]);
-  out[i][(nanAt >> 3) % out[i].length] = NaN;
-  return out;
-}
 
 function expectClose(a: Float32Array, b: Float32Array): void {
   let scale = 1;
