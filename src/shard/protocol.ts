@@ -854,7 +854,7 @@ function magnitudeHistogram(
  * const updates = [Float32Array.of(1, 0, 0), Float32Array.of(0, 1, 0), Float32Array.of(-1, -1, 2), Float32Array.of(-1, -1, 2)];
  * const slices = [0, 2].map((offset) => ({ offset, d: 3, rows: updates.map((u) => u.slice(offset, offset + 2)) }));
  * const run = await aggregateSharded('foolsGold', slices);
- * const histories = slices.map((s) => shardFoolsGoldHistory(s, (run.decision as { historyMembers: [] }).historyMembers));
+ * const histories = slices.map((s) => shardFoolsGoldHistory(s, (run.decision as unknown as { historyMembers: [] }).historyMembers));
  * console.log(histories[1].sums.get(2)); // Float64Array [2]: client 2's sum over column 2
  * ```
  * @category Sharding
