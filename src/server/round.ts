@@ -203,8 +203,9 @@ export interface Round {
   add(clientId: ClientId, update: Float32Array, options?: AddOptions): Promise<void>;
   /**
    * Closes the round and runs the rule on the updates received, in arrival order, in a worker;
-   * resolves with exactly what the one-shot `…WithDecision` call gives on the same list, plus the
-   * decision keyed by client id. The arena is released when it settles.
+   * resolves with what the one-shot `…WithDecision` call gives on the same list (bit for bit, or
+   * within the Gram kernel's bound for a precomputed Gram rule: {@link RoundOptions.precompute}),
+   * plus the decision keyed by client id. The arena is released when it settles.
    */
   close(): Promise<RoundResult>;
   /**
@@ -273,9 +274,11 @@ function abortError(): unknown {
  * worker reads in place — and `await round.close()` runs the rule in a worker (a worker thread in
  * Node, a Web Worker in browsers; started when the round opens, so it is ready at close) and
  * resolves with `{ aggregate, decision }`, the decision keyed by client id. The result is the
- * one-shot `…WithDecision` call's on the updates in arrival order, bit for bit (same rule, same
- * kernels), dropped clients included as in the one-shot call (counted against f). Every rule of
- * the registry works; the calling thread never runs more than one O(d) check and copy at a time.
+ * one-shot `…WithDecision` call's on the updates in arrival order, dropped clients included as in
+ * the one-shot call (counted against f): bit for bit without precompute and for `mean`; for the
+ * Gram rules, whose worker pairs updates up as they arrive by default, within the Gram kernel's
+ * bound (see {@link RoundOptions.precompute}). Every rule of the registry works; the calling
+ * thread never runs more than one O(d) check and copy at a time.
  *
  * Client weights (`add(…, { weight })`) become the rule's `weights` option; rules without a
  * weighted form throw `INVALID_OPTION` at the first weight. foolsGold gets the client ids as its
