@@ -45,6 +45,8 @@ export {
   type ProcessShardEngine,
   type ProcessShardEngineOptions,
   type ProcessShardEngineStats,
+  type ShardPassRecord,
+  type ShardPassRequest,
   type ShardProcessMemory,
 } from './process-engine.js';
 export { loadShardSlice, type ShardSource } from './load.js';

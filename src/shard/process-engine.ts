@@ -77,12 +77,34 @@ export interface ProcessShardEngineStats {
   readonly maxAlive: number;
   /** Seconds the shard processes spent loading their columns, summed over processes. */
   readonly loadSeconds: number;
-  /**
-   * Wave mode: one entry per pass, its wall seconds, the seconds its processes spent loading and
-   * on each request (summed over the shards), and what each request was (the asks' kinds, or
-   * `combine:` and the plan's kind). Empty for the all-at-once engine.
-   */
-  readonly passLog: readonly { readonly seconds: number; readonly loadSeconds: number; readonly requests: readonly { readonly what: string; readonly seconds: number }[] }[];
+  /** Wave mode: one entry per pass over the shards. Empty for the all-at-once engine. */
+  readonly passLog: readonly ShardPassRecord[];
+}
+
+/**
+ * One pass over the shards in wave mode (see {@link ProcessShardEngineStats.passLog}).
+ *
+ * @category Sharding
+ */
+export interface ShardPassRecord {
+  /** Wall seconds of the pass. */
+  readonly seconds: number;
+  /** Seconds its shard processes spent loading their columns, summed over the shards. */
+  readonly loadSeconds: number;
+  /** The requests the pass answered, in order. */
+  readonly requests: readonly ShardPassRequest[];
+}
+
+/**
+ * One request answered in a pass (see {@link ShardPassRecord}).
+ *
+ * @category Sharding
+ */
+export interface ShardPassRequest {
+  /** What it was: the asks' kinds (e.g. `gram`), or `combine:` and the plan's kind. */
+  readonly what: string;
+  /** Seconds the shard processes spent on it, summed over the shards. */
+  readonly seconds: number;
 }
 
 /**
@@ -91,7 +113,7 @@ export interface ProcessShardEngineStats {
  * @category Sharding
  */
 export interface ShardProcessMemory {
-  /** Peak resident set size of the process so far (`process.resourceUsage().maxRSS`). */
+  /** Peak resident set size of the process so far (VmHWM of /proc/self/status on Linux, else `process.resourceUsage().maxRSS`). */
   readonly peakRss: number;
   /** Resident set size now. */
   readonly rss: number;
