@@ -978,9 +978,7 @@ function* smeaProgram(rule: string, options: Record<string, unknown> | undefined
   let g: Float64Array = new Float64Array(1);
   if (m > 1) [g] = yield [{ kind: 'gram', clients: clients.index, centre: 'robust' }];
   const { subset, scatterMax } = smallestEigenvalueSubset(g, m, size);
-  const w = new Float64Array(m);
-  for (const k of subset) w[k] = 1 / size;
-  const weights = weightsOverInput(w, clients);
+  const weights = weightsOverInput(uniformOn(subset, m), clients);
   return {
     plan: linear(weights),
     decision: {
