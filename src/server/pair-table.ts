@@ -16,7 +16,7 @@
 // entry from whichever exact identity loses less there: (Dᵢᵣ + Dⱼᵣ − Dᵢⱼ)/2 for clients near each
 // other, or the dot products for a client far from everyone. Results agree with the one-shot call
 // within the Gram kernel's bound (GRAM_PAIR_EPSILON), not bit for bit.
-import { kernelModule, type KernelFamily } from '../kernels/wasm/instance.js';
+import { family, kernelModule } from '../kernels/wasm/instance.js';
 import { PAIRS_WASM_BASE64 } from '../kernels/wasm/module-bytes-pairs.js';
 import type { PairsExports } from '../kernels/wasm/exports.js';
 import { wasmApi } from '../kernels/wasm/wasm-api.js';
@@ -33,14 +33,8 @@ const MAX_ROW_BYTES = 2 ** 31;
 const TINY = 2 ** -40;
 const HUGE = 2 ** 40;
 
-const pairsKernels: KernelFamily<{ readonly memoryBytes: number }> = {
-  name: 'pairs',
-  base64: PAIRS_WASM_BASE64,
-  wrap: () => ({ memoryBytes: 0 }),
-  compiled: undefined,
-  main: null,
-  failure: null,
-};
+// Only its compiled module is shared; each table instantiates its own memory (rows of one round).
+const pairsKernels = family('pairs', PAIRS_WASM_BASE64, () => ({ memoryBytes: 0 }));
 
 /** Rows of one round, paired up as they arrive. @internal */
 export class PairTable {

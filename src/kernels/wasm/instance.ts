@@ -58,7 +58,8 @@ export interface KernelFamily<W extends { readonly memoryBytes: number }> {
   failure: unknown;
 }
 
-function family<W extends { readonly memoryBytes: number }>(
+/** A kernel module's state before its first use. @internal */
+export function family<W extends { readonly memoryBytes: number }>(
   name: KernelFamilyName,
   base64: string,
   wrap: (exports: unknown) => W,
