@@ -49,19 +49,36 @@ export function images(x) {
  * as randomCropFlip) transforms each batch, drawing from its own generator seeded from `seed`.
  * `stopAfterEpoch(epoch)` returning true ends the training after that epoch (a wall-clock cap);
  * returns the number of epochs trained.
+ *
+ * Resuming: `startEpoch` (default 1) skips the epochs before it — their batch orders and
+ * augmentation draws are replayed on the generators (no training), so with the weights and the
+ * optimizer state saved after epoch startEpoch − 1 (`onEpoch(epoch, opt)` is called after every
+ * epoch, the place to write such a checkpoint) the run continues as the uninterrupted one would.
+ * `lrMilestones` (epochs after which the learning rate is multiplied by `lrGamma`, default 0.1)
+ * sets `opt.learningRate` at the start of every epoch (Adam and SGD read it at each step).
  */
-export function trainModel(model, data, { epochs, batchSize = 64, learningRate = 1e-3, seed, onBatch, optimizer, augment, stopAfterEpoch }) {
+export function trainModel(model, data, { epochs, batchSize = 64, learningRate = 1e-3, seed, onBatch, onEpoch, optimizer, augment, stopAfterEpoch, startEpoch = 1, lrMilestones = [], lrGamma = 0.1 }) {
   const opt = optimizer ?? tf.train.adam(learningRate);
   const vars = model.trainableWeights.map((w) => w.read());
   const rng = createRng(seed);
   const augmentRng = createRng(seed + 7919);
   const n = data.y.length;
-  let trained = 0;
+  let trained = startEpoch - 1;
+  const batches = Math.ceil(n / batchSize);
+  // Replay the generators through the epochs already trained.
+  for (let epoch = 1; epoch < startEpoch; epoch++) {
+    randomPermutation(n, rng);
+    if (!augment) continue;
+    for (let b = 0; b < batches; b++) {
+      const size = Math.min(batchSize, n - b * batchSize);
+      tf.tidy(() => augment(tf.zeros([size, SIDE, SIDE, 1]), augmentRng));
+    }
+  }
   const xs = images(data.x);
   try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
+    for (let epoch = startEpoch; epoch <= epochs; epoch++) {
+      if (lrMilestones.length > 0) opt.learningRate = learningRate * lrGamma ** lrMilestones.filter((m) => epoch > m).length;
       const order = randomPermutation(n, rng);
-      const batches = Math.ceil(n / batchSize);
       for (let b = 0; b < batches; b++) {
         const idx = Int32Array.from(order.slice(b * batchSize, (b + 1) * batchSize));
         const loss = tf.tidy(() => {
@@ -75,6 +92,7 @@ export function trainModel(model, data, { epochs, batchSize = 64, learningRate =
         onBatch?.(epoch, b + 1, batches, value);
       }
       trained = epoch;
+      onEpoch?.(epoch, opt);
       if (epoch < epochs && stopAfterEpoch?.(epoch)) break;
     }
   } finally {

@@ -32,8 +32,18 @@
 //            the last, would end past this time; the
 //            epochs actually trained are recorded (Adam, constant lr: the same as a run with that
 //            --epochs, which is what a rerun reloading the checkpoint then uses)
+//          --lr-milestones 14   multiply Adam's lr (1e-3) by 0.1 after each of these epochs
+//          --train-only   stop after training (the defenses then run in a second process, same
+//            command without it, which reloads the trained model)
+//          --fp-at block-output|last-conv   (ResNet only) where Fine-Pruning prunes: the last
+//            block's output channels relu(branch + shortcut) (default; fine-pruning-block.mjs: the
+//            paper's "last convolutional layer" for a residual network) or the library's default
+//            layer, the last Conv2D of the layer list (here the stage-3 1×1 shortcut conv)
+// Training is checkpointed after every epoch (weights + Adam's state + the per-epoch log, in
+// --checkpoints): a stopped run resumes at the next epoch, with the same batches and crops as an
+// uninterrupted one (examples/backdoor-pruning/resume-check.mjs checks the weights are identical).
 // Backend: wasm (default; with the conv-gradient kernels of robust-agg/defenses) or TFJS_BACKEND=cpu.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +53,10 @@ import { setupBackend } from './backend.mjs';
 import { cleanCount, cleanFraction, loadFashion, loadMnist, poisonBadNets, stamp, subset } from './data.mjs';
 import { buildCnn, images, trainModel } from './model.mjs';
 import { buildResnet } from './resnet.mjs';
+import { finePruneBlock } from './fine-pruning-block.mjs';
+import { loadAdam, loadWeights, saveAdam, saveWeights } from './checkpoint.mjs';
+
+export { loadWeights, saveWeights };
 import { log, progress, seconds } from './progress.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -82,6 +96,9 @@ export function parseArgs(argv) {
     else if (a === '--widths') o.widths = next().split(',').map(Number);
     else if (a === '--train-augment') o.trainAugment = true;
     else if (a === '--train-until') o.trainUntil = next();
+    else if (a === '--lr-milestones') o.lrMilestones = next().split(',').map(Number);
+    else if (a === '--train-only') o.trainOnly = true;
+    else if (a === '--fp-at') o.fpAt = next();
     else if (a === '--smoke') o.smoke = true;
     else throw new Error(`unknown option ${a}`);
   }
@@ -90,6 +107,12 @@ export function parseArgs(argv) {
   if (o.model !== undefined && o.model !== 'cnn' && o.model !== 'resnet') throw new Error(`--model must be cnn or resnet, got ${o.model}`);
   if (o.model === 'cnn') delete o.model;
   if (o.model === 'resnet') o.widths ??= [16, 32, 64];
+  // Fine-Pruning's layer on the ResNet: the last block's output (default) or the library's default
+  // (the last Conv2D in the layer list, the stage-3 1×1 shortcut conv). Absent for the CNN.
+  if (o.model === 'resnet') o.fpAt ??= 'block-output';
+  if (o.fpAt !== undefined && o.fpAt !== 'block-output' && o.fpAt !== 'last-conv') throw new Error(`--fp-at must be block-output or last-conv, got ${o.fpAt}`);
+  if (o.fpAt !== undefined && o.model !== 'resnet') throw new Error('--fp-at applies to --model resnet only');
+  if (o.lrMilestones !== undefined && !o.lrMilestones.every((m) => Number.isInteger(m) && m >= 1)) throw new Error('--lr-milestones must be epoch numbers ≥ 1, e.g. 14');
   if (o.trainUntil !== undefined && !/^\d{1,2}:\d{2}$/.test(o.trainUntil)) throw new Error(`--train-until must be HH:MM (UTC), got ${o.trainUntil}`);
   o.out ??= resolve(root, `docs/results/backdoor-pruning.${o.dataset}${o.model === 'resnet' ? '.resnet' : ''}${o.smoke ? '.smoke' : ''}.json`);
   return o;
@@ -99,39 +122,8 @@ const pct = (v) => (100 * v).toFixed(2);
 
 /** The settings a JSON's phases were computed with; a rerun with other settings starts over. */
 function configKey(o) {
-  const { out, checkpoints, trainUntil, ...rest } = o;
+  const { out, checkpoints, trainUntil, trainOnly, ...rest } = o;
   return JSON.stringify(rest);
-}
-
-/** Saves / loads a model's weights as raw float32 (no tfjs-node here, so no file IO handler). */
-function saveWeights(model, file) {
-  const ws = model.getWeights();
-  const shapes = ws.map((w) => w.shape);
-  const total = ws.reduce((a, w) => a + w.size, 0);
-  const buf = new Float32Array(total);
-  let at = 0;
-  for (const w of ws) {
-    buf.set(w.dataSync(), at);
-    at += w.size;
-  }
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, Buffer.from(buf.buffer));
-  writeFileSync(`${file}.json`, JSON.stringify(shapes));
-}
-
-export function loadWeights(model, file) {
-  const shapes = JSON.parse(readFileSync(`${file}.json`, 'utf8'));
-  const raw = readFileSync(file);
-  const buf = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-  let at = 0;
-  const ts = shapes.map((s) => {
-    const n = s.reduce((a, b) => a * b, 1);
-    const t = tf.tensor(buf.slice(at, at + n), s);
-    at += n;
-    return t;
-  });
-  model.setWeights(ts);
-  tf.dispose(ts);
 }
 
 /** Zeroes γ of the given (layer, channel) pairs in a copy of the model; the caller disposes it. */
@@ -207,7 +199,11 @@ export async function runExperiment(opts) {
   const resnet = opts.model === 'resnet';
   const model = resnet ? buildResnet(opts.seed, { widths: opts.widths }) : buildCnn(opts.seed, { filters: opts.filters });
   const arch = resnet ? `resnet-${opts.widths.join('x')}${opts.trainAugment ? '-aug' : ''}` : opts.filters.join('x');
-  const ckpt = join(opts.checkpoints, `${opts.dataset}-${arch}-e${opts.epochs}-s${opts.seed}${smoke ? '-smoke' : ''}.f32`);
+  const milestones = opts.lrMilestones ? `-m${opts.lrMilestones.join('_')}` : '';
+  const ckpt = join(opts.checkpoints, `${opts.dataset}-${arch}-e${opts.epochs}${milestones}-s${opts.seed}${smoke ? '-smoke' : ''}.f32`);
+  // After every epoch: the weights, Adam's state and the progress so far (a stopped run resumes
+  // at the next epoch; removed when training ends).
+  const epochCkpt = `${ckpt}.epoch`;
   const trainAugment = opts.trainAugment ? randomCropFlip({ padding: 4, flip: opts.dataset === 'fashion' }) : undefined;
   let stopAfterEpoch;
   if (opts.trainUntil) {
@@ -226,15 +222,36 @@ export async function runExperiment(opts) {
     loadWeights(model, ckpt);
     log(`loaded the trained model from ${ckpt}`);
   } else {
-    const t = performance.now();
-    const losses = [];
-    const epochTimes = [];
-    const epochEvals = [];
+    let t = performance.now();
+    let losses = [];
+    let epochTimes = [];
+    let epochEvals = [];
+    const opt = tf.train.adam(1e-3);
+    let startEpoch = 1;
+    if (existsSync(`${epochCkpt}.meta.json`)) {
+      const meta = JSON.parse(readFileSync(`${epochCkpt}.meta.json`, 'utf8'));
+      if (meta.key === key) {
+        loadWeights(model, `${epochCkpt}.weights.f32`);
+        await loadAdam(opt, `${epochCkpt}.adam.f32`, meta.adam);
+        ({ losses, epochTimes, epochEvals } = meta);
+        startEpoch = meta.epoch + 1;
+        t -= 1000 * epochTimes.at(-1); // the cumulative training time goes on from the checkpoint's
+        log(`resuming training after epoch ${meta.epoch} from ${epochCkpt}.*`);
+      }
+    }
     const trained = trainModel(model, poisoned, {
       epochs: smoke ? 1 : opts.epochs,
       seed: opts.seed + 202,
+      optimizer: opt,
+      startEpoch,
+      ...(opts.lrMilestones ? { lrMilestones: opts.lrMilestones } : {}),
       ...(trainAugment ? { augment: trainAugment } : {}),
       stopAfterEpoch,
+      onEpoch: (epoch, o) => {
+        saveWeights(model, `${epochCkpt}.weights.f32`);
+        const adam = saveAdam(o, `${epochCkpt}.adam.f32`);
+        writeFileSync(`${epochCkpt}.meta.json`, JSON.stringify({ key, epoch, adam, losses, epochTimes, epochEvals }));
+      },
       onBatch: (epoch, b, batches, loss) => {
         if (b === batches) {
           losses.push(loss);
@@ -251,6 +268,7 @@ export async function runExperiment(opts) {
       },
     });
     const time = seconds(t);
+    opt.dispose();
     saveWeights(model, ckpt);
     state.phases.train = {
       time,
@@ -261,9 +279,20 @@ export async function runExperiment(opts) {
       epochsTrained: smoke ? 1 : trained,
       epochTimes,
       ...(resnet ? { epochEvals, augment: Boolean(opts.trainAugment) } : {}),
+      ...(opts.lrMilestones ? { lrMilestones: opts.lrMilestones } : {}),
+      ...(startEpoch > 1 ? { resumedAfterEpoch: startEpoch - 1 } : {}),
     };
     delete state.progress;
     save();
+    for (const f of ['weights.f32', 'weights.f32.json', 'adam.f32', 'meta.json']) rmSync(`${epochCkpt}.${f}`, { force: true });
+  }
+  if (opts.trainOnly) {
+    log(`trained: ACC ${pct(state.phases.train.eval.acc)} % ASR ${pct(state.phases.train.eval.asr)} %; --train-only: stopping before the defenses`);
+    model.dispose();
+    tf.dispose([cleanX, trigX, fewData.clean.x, fewData.poisoned.x]);
+    state.wall = (state.wall ?? 0) + seconds(t0);
+    save();
+    return state;
   }
   const before = state.phases.train.eval;
   log(`backdoored: ACC ${pct(before.acc)} % ASR ${pct(before.asr)} % (${state.phases.train.time.toFixed(0)} s training)`);
@@ -360,11 +389,18 @@ export async function runExperiment(opts) {
   // 4. Fine-Pruning (5 % clean), after CLP and the last-layer RNP (the RNP phases first: they are
   // what a time-capped run must reach); its prune-only curve over every channel is phase 7.
   const fpData = cleanFraction(trainSet, opts.fpFraction, opts.seed + 505).data;
+  // The ResNet's default: prune the last block's output channels (fine-pruning-block.mjs);
+  // --fp-at last-conv: the library's default layer (the last Conv2D, the stage-3 shortcut conv).
+  const lastStage = resnet ? `s${opts.widths.length}` : null;
+  const fp =
+    opts.fpAt === 'block-output'
+      ? (m, data, o) => finePruneBlock(m, data, { ...o, output: `${lastStage}_relu2`, convs: [[`${lastStage}_conv2`, `${lastStage}_bn2`], [`${lastStage}_short_conv`, `${lastStage}_short_bn`]] })
+      : finePruning;
   const fpX = images(fpData.x);
   if (!done('finePruning')) {
     const t = performance.now();
     log(`Fine-Pruning on ${fpData.y.length} clean images …`);
-    const f = finePruning(model, { x: fpX, y: fpData.y }, { seed: opts.seed + 606, probe: probeFew, ...(smoke ? { epochs: 1 } : {}) });
+    const f = fp(model, { x: fpX, y: fpData.y }, { seed: opts.seed + 606, probe: probeFew, ...(smoke ? { epochs: 1 } : {}) });
     const time = seconds(t);
     const lastKept = [...f.report.steps].reverse().find((s) => s.kept);
     state.phases.finePruning = {
@@ -393,7 +429,7 @@ export async function runExperiment(opts) {
     const every = smoke ? 1 : 4;
     let k = 0;
     // Prune only (epochs 0), never stop (budget 100 points): the curve the CSAW lab plots.
-    const f = finePruning(model, { x: fpX2, y: fpData.y }, {
+    const f = fp(model, { x: fpX2, y: fpData.y }, {
       epochs: 0,
       maxAccuracyDrop: 100,
       probe: (m) => (++k % every === 0 ? probeFew(m) : {}),
