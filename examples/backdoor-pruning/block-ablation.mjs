@@ -32,7 +32,10 @@ const t0 = performance.now();
 await setupBackend();
 const { test } = dataset === 'mnist' ? loadMnist({ seed, testPerClass: 200 }) : loadFashion({ seed, perClass: 1000, testPerClass: 200 });
 const model = buildResnet(seed, { widths });
-loadWeights(model, join(checkpoints, `${dataset}-resnet-${widths.join('x')}-aug-e${epochs}-s${seed}.f32`));
+// The run's own epoch count and lr milestones name its checkpoint (--epochs overrides the count).
+const asked = args.includes('--epochs') ? epochs : state.opts.epochs;
+const milestones = state.opts.lrMilestones ? `-m${state.opts.lrMilestones.join('_')}` : '';
+loadWeights(model, join(checkpoints, `${dataset}-resnet-${widths.join('x')}-aug-e${asked}${milestones}-s${seed}.f32`));
 const full = { clean: { x: images(test.x), y: test.y }, poisoned: { x: images(stamp(test.x)), y: test.y }, target: 0 };
 const few = subset(test, Array.from({ length: 200 }, (_, i) => Math.floor((i * test.y.length) / 200)));
 const fewData = { clean: { x: images(few.x), y: few.y }, poisoned: { x: images(stamp(few.x)), y: few.y }, target: 0 };

@@ -49,7 +49,7 @@ function rowsOf(s) {
   }
   if (p.finePruning) {
     const f = p.finePruning;
-    add(`Fine-Pruning (${f.cleanCount} clean), pruned + fine-tuned`, f.eval, f.time, `${f.pruned.length} of ${f.order.length} channels; pruned only: ACC ${pct(f.prunedOnly.acc)}, ASR ${pct(f.prunedOnly.asr)} (200/200 test subset)`);
+    add(`Fine-Pruning (${f.cleanCount} clean${s.opts.fpAt === 'block-output' ? ", last block's output channels" : ''}), pruned + fine-tuned`, f.eval, f.time, `${f.pruned.length} of ${f.order.length} channels; pruned only: ACC ${pct(f.prunedOnly.acc)}, ASR ${pct(f.prunedOnly.asr)} (200/200 test subset)`);
   }
   if (p.clp) add('CLP (data-free, u = 3)', p.clp.eval, p.clp.time, `${p.clp.prunedCount} channels`);
   return rows;
@@ -63,7 +63,7 @@ function charts(name, s) {
     const probed = c.steps.filter((x) => x.acc !== undefined);
     const total = c.channels;
     const svg = lineChart({
-      title: `${NAMES[name]}: Fine-Pruning's pruning curve (last conv layer, prune only)`,
+      title: `${NAMES[name]}: Fine-Pruning's pruning curve (${s.opts.fpAt === 'block-output' ? "last block's output" : 'last conv layer'}, prune only)`,
       xLabel: `fraction of the ${total} channels pruned (lowest mean clean activation first)`,
       yLabel: '%',
       xMin: 0,
@@ -77,7 +77,7 @@ function charts(name, s) {
     });
     const file = `backdoor-pruning.${name}.fine-pruning.svg`;
     writeFileSync(resolve(dir, file), svg);
-    files.push({ file, what: "Fine-Pruning's curve: accuracy and ASR against the share of last-layer channels pruned (the CSAW lab's plot)" });
+    files.push({ file, what: `Fine-Pruning's curve: accuracy and ASR against the share of ${s.opts.fpAt === 'block-output' ? "the last block's output" : 'last-layer'} channels pruned (the CSAW lab's plot)` });
   }
   const sweeps = [];
   if (p.rnp) sweeps.push({ label: 'reference defaults', sweep: p.rnp.budget.sweep });
@@ -117,10 +117,11 @@ function section(name, s, lines) {
   const missing = ['rnp', 'ablation', 'rnpLastLayer', 'finePruning', 'finePruningCurve', 'clp', 'rnpSlow'].filter((k) => !p[k]);
   const model = isResnet(s)
     ? `ResNet-8 with widths ${s.opts.widths.join('/')} (examples/backdoor-pruning/resnet.mjs), ${(p.train.params / 1000).toFixed(1)} k parameters, trained ${p.train.augment ? 'with the random crop' + (name.startsWith('fashion') ? ' + flip' : '') : 'without augmentation'}, ` +
-      `${epochsOf(s)} epochs${epochsOf(s) < s.opts.epochs ? ` (of ${s.opts.epochs} asked: stopped by the wall-clock cap --train-until ${s.opts.trainUntil ?? ''})` : ''}`
+      `${epochsOf(s)} epochs${epochsOf(s) < s.opts.epochs ? ` (of ${s.opts.epochs} asked: stopped by the wall-clock cap --train-until ${s.opts.trainUntil ?? ''})` : ''}` +
+      `${s.opts.lrMilestones ? ` (Adam lr 1e-3, ×0.1 after epoch ${s.opts.lrMilestones.join(', ')})` : ''}`
     : `model ${s.opts.filters.join('/')} filters, ${(p.train.params / 1000).toFixed(1)} k parameters, ${epochsOf(s)} epochs`;
   lines.push(`${s.data.train} training images (${s.data.poisoned} poisoned), ${s.data.test} test images; ${model} (${p.train.stepsPerEpoch} steps of 64 each) in ${p.train.time.toFixed(0)} s. Backend ${s.backend}. ` +
-    `Wall time: training ${p.train.time.toFixed(0)} s, then the defense phases ${s.wall ? `${(isResnet(s) ? s.wall - p.train.time : s.wall).toFixed(0)} s` : 'in progress'}${isResnet(s) ? ' (same process)' : ' (a second process, after reloading the checkpoint)'}` +
+    `Wall time: training ${p.train.time.toFixed(0)} s, then the defense phases ${s.complete ? `${(isResnet(s) ? s.wall - p.train.time : s.wall).toFixed(0)} s` : 'in progress'}${isResnet(s) && !s.opts.trainOnly ? ' (same process)' : ' (a second process, after reloading the checkpoint)'}` +
     `${s.variants ? `, then the extra RNP variants ${Object.values(s.variants).reduce((a, v) => a + v.time, 0).toFixed(0)} s (examples/backdoor-pruning/rnp-variants.mjs)` : ''}` +
     `${missing.length ? ` — phases not finished yet: ${missing.join(', ')} (rerun the same command to continue)` : ''}.`, '');
   const rows = rowsOf(s);
@@ -188,6 +189,24 @@ function section(name, s, lines) {
     const zeros = m ? Object.entries(m).map(([k, v]) => `${k} ${v.filter((x) => x <= 0).length} of ${v.length}`).join(', ') : null;
     lines.push('', `Picked: ${r.chosen ? r.chosen.value.toFixed(2) : 'none'}; pruned per layer: ${Object.entries(byLayer).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.` +
       (zeros ? ` Channels with mask 0 (the t = 0 set): ${zeros}.` : ''), '');
+  }
+  // The recovered masks per layer (ResNet sections): where the low masks are.
+  const maskSets = [];
+  if (isResnet(s) && p.rnp) maskSets.push(['unlearning lr 0.01 (reference)', p.rnp.masks]);
+  if (isResnet(s) && p.rnpSlow?.masks) maskSets.push(['unlearning lr 0.001', p.rnpSlow.masks]);
+  if (maskSets.length) {
+    lines.push('### Recovered masks per layer', '');
+    lines.push('Per BN layer: channels, how many masks are 0 / ≤ 0.05 / ≤ 0.2 / ≤ 0.7, and the median mask.', '');
+    lines.push('| run | layer | channels | = 0 | ≤ 0.05 | ≤ 0.2 | ≤ 0.7 | median |', '|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const [label, masks] of maskSets) {
+      for (const [layer, m] of Object.entries(masks)) {
+        const sorted = [...m].sort((a, b) => a - b);
+        const median = sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+        const le = (t) => m.filter((v) => v <= t).length;
+        lines.push(`| ${label} | ${layer} | ${m.length} | ${le(0)} | ${le(0.05)} | ${le(0.2)} | ${le(0.7)} | ${median.toFixed(2)} |`);
+      }
+    }
+    lines.push('');
   }
   if (p.finePruning) {
     const f = p.finePruning;

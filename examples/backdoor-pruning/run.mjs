@@ -451,7 +451,7 @@ export async function runExperiment(opts) {
     log('RNP (unlearning lr 0.001) …');
     const r = rnp(model, rnpClean, { seed: opts.seed + 404, probe: probeFew, unlearningRate: 0.001, ...(augment ? { augment } : {}), ...short });
     const time = seconds(t);
-    state.phases.rnpSlow = rnpSummary(r, evaluate(r.model), time);
+    state.phases.rnpSlow = { ...rnpSummary(r, evaluate(r.model), time), masks: Object.fromEntries(Object.entries(r.report.masks).map(([k, v]) => [k, Array.from(v)])) };
     r.model.dispose();
     const f = rnp(model, rnpClean, { seed: 0, masks: r.report.masks, selection: 'fixed', pruningValue: 0.7, thresholds: [0.7] });
     state.phases.rnpSlow.fixed = { chosen: f.report.chosen, pruned: f.report.pruned, eval: evaluate(f.model) };
