@@ -8,7 +8,7 @@ import { readOptions, type CommonOptions } from '../core/options.js';
 import type { Updates } from '../core/updates.js';
 import { meanAroundMedianReducer, reduceColumns } from '../kernels/column-select.js';
 import { finiteClientsGram, squaredDistancesFromGram } from '../kernels/gram.js';
-import { krumScores, lowestScores } from './krum-scores.js';
+import { bulyanSelectionFast } from './bulyan-selection.js';
 
 /** Options of {@link bulyan}. */
 export interface BulyanOptions extends CommonOptions {
@@ -39,8 +39,9 @@ export interface BulyanDecision extends Decision {
  * are selected; the second phase (β values around the median) absorbs them here, but a variant
  * that averages the selection instead (see `bulyanVariant`) does not.
  *
- * Cost: one centred Gram pass (n²d/2 multiply-adds), θ Krum rounds in client space (O(θn²)), then
- * a coordinate-wise pass over the θ selected rows.
+ * Cost: one centred Gram pass (n²d/2 multiply-adds), θ Krum rounds in client space (O(n² log n):
+ * each client's neighbours sorted once, scores updated incrementally after each pick, the same picks
+ * bit for bit as re-scoring every round), then a coordinate-wise pass over the θ selected rows.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
@@ -109,15 +110,9 @@ export function bulyanWithDecision(updates: Updates, options: BulyanOptions): Ag
 /**
  * Bulyan's selection phase on a squared-distance matrix: `theta` successive Krum picks, each on the
  * clients not yet picked with max(1, remaining − f − 2) neighbours. Returns positions in pick order.
+ * O(n² log n) with incremental scores (`bulyanSelectionFast`); the same picks, bit for bit, as
+ * the plain O(n³) re-scoring (`bulyanSelectionPlain`).
  */
 export function bulyanSelection(dist: Float64Array, n: number, f: number, theta: number): number[] {
-  const active = new Array<boolean>(n).fill(true);
-  const order: number[] = [];
-  for (let remaining = n; order.length < theta; remaining--) {
-    const scores = krumScores(dist, n, Math.max(1, remaining - f - 2), active);
-    const [best] = lowestScores(scores, 1);
-    order.push(best);
-    active[best] = false;
-  }
-  return order;
+  return bulyanSelectionFast(dist, n, f, theta);
 }
