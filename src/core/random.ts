@@ -302,3 +302,46 @@ export function resolveValidRng(random: RandomOptions, rule: string): Rng {
     `${rule} is randomized: pass { seed } or { rng } (robust-agg never uses Math.random)`,
   );
 }
+
+/**
+ * A generator from `seed` (the {@link createRng} stream) that can draw its Gaussians ahead of
+ * time: `ahead(k)` draws up to k more into a buffer of `capacity`, and `rng.gaussian()` serves the
+ * buffered values first, in order, then draws on. The values and their order are exactly those of
+ * `createRng(seed).gaussian()`, however many were drawn ahead. For a consumer that draws only
+ * Gaussians (FLAME's noise): an aggregation round's worker draws them while it waits for updates.
+ * `nextUint32`, `next` and `nextInt` are refused while drawn-ahead values are unserved (they would
+ * come out of order). Trusted by {@link validateRng} (no per-call checks).
+ *
+ * @internal
+ */
+export function createDrawAheadRng(seed: number, capacity: number): { rng: Rng; capacity: number; ahead(k: number): number } {
+  const base = createRng(seed);
+  const buffer = new Float64Array(capacity);
+  let drawn = 0;
+  let served = 0;
+  // Once the consumer has drawn past the buffer, the stream is live: nothing more is drawn ahead.
+  let live = false;
+  const direct = <T>(f: () => T): T => {
+    if (served < drawn) throw new Error('createDrawAheadRng: a uniform draw with Gaussians drawn ahead would reorder the stream');
+    live = true;
+    return f();
+  };
+  const rng: Rng = {
+    nextUint32: () => direct(base.nextUint32),
+    next: () => direct(base.next),
+    nextInt: (bound: number) => direct(() => base.nextInt(bound)),
+    gaussian: () => (served < drawn ? buffer[served++] : direct(base.gaussian)),
+  };
+  checkedRngs.add(rng);
+  return {
+    rng,
+    capacity,
+    ahead(k: number): number {
+      if (!live) {
+        const end = Math.min(capacity, drawn + k);
+        for (; drawn < end; drawn++) buffer[drawn] = base.gaussian();
+      }
+      return drawn;
+    },
+  };
+}

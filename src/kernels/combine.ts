@@ -3,6 +3,20 @@ import { kernelConfig, pickWorkspace } from './wasm/config.js';
 import { combineKernels } from './wasm/instance.js';
 import { combineWasm } from './wasm/workspace.js';
 
+/**
+ * Where {@link combine} looks first: an aggregation round's worker (src/server/worker-main.ts) sets
+ * `sum` while it runs a rule, to sum the rows it holds from its own copies, in place, with the
+ * combine kernel's operations in the same order (src/server/pair-table.ts): the same bits without
+ * copying every row into the combine kernel's memory. `sum` answers null when a row with a
+ * non-zero weight is not held, and combine then runs as usual. Null everywhere else (see
+ * gram-source.ts for why it lives here).
+ *
+ * @internal
+ */
+export const heldCombine: {
+  sum: ((rows: readonly Float32Array[], weights: ArrayLike<number>, offset: Float32Array | null, offsetWeight: number) => Float32Array | null) | null;
+} = { sum: null };
+
 /** Columns per block: the float64 accumulator (32 KiB) stays in L1 while all rows stream through. */
 const COMBINE_BLOCK = 4096;
 
@@ -26,6 +40,9 @@ export function combine(
   offset: Float32Array | null = null,
   offsetWeight = 1,
 ): Float32Array {
+  // In a round's worker, rows it holds are summed in place (same bits; see heldCombine).
+  const held = heldCombine.sum?.(rows, weights, offset, offsetWeight);
+  if (held) return held;
   const d = rows.length > 0 ? rows[0].length : offset !== null ? offset.length : 0;
   if (d > 0) {
     let used = 0;

@@ -1,11 +1,23 @@
 import { isFiniteVectorWasm } from './wasm/finite.js';
 
 /**
+ * Where {@link isFiniteVector} looks first: an aggregation round's worker (src/server/worker-main.ts)
+ * sets `holds` while it runs a rule; it is true for a row the worker holds, which it found finite
+ * when it arrived (its copy cannot have changed since), so the rule's finiteness pass skips it.
+ * Null everywhere else (see gram-source.ts for why it lives here).
+ *
+ * @internal
+ */
+export const heldFinite: { holds: ((row: Float32Array) => boolean) | null } = { holds: null };
+
+/**
  * True when every value of `x` is finite. Runs on the WebAssembly kernel when the backend allows it
  * and x is long enough (see `setKernelBackend`), otherwise on {@link isFiniteVectorPlain}; both
  * give the same answer for every input.
  */
 export function isFiniteVector(x: Float32Array): boolean {
+  // A round's worker already checked the rows it holds when they arrived (see heldFinite).
+  if (heldFinite.holds?.(x)) return true;
   return isFiniteVectorWasm(x) ?? isFiniteVectorPlain(x);
 }
 

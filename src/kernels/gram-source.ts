@@ -5,6 +5,11 @@
  * answers null for rows it does not hold (or a centre it cannot give), and the kernel then runs as
  * usual. Null everywhere else: a plain call never consults anything.
  *
+ * Each of the worker's hooks (this one, `heldCombine` in combine.ts, `heldFinite` in finite.ts)
+ * lives in, or next to, the one module that reads it: only the worker's bundle assigns them, so
+ * the bundler sees them null in the library's own chunks and drops the checks (no bytes in a
+ * rule's bundle). A hook object shared by several chunks would be kept.
+ *
  * @internal
  */
 export const precomputedGram: {

@@ -27,6 +27,10 @@ const BLOCK = 4096;
 const OUT_PAIRS = 4096;
 const BASE = 1024;
 const ROWS = BASE + OUT_PAIRS * 16;
+/** Columns per block of the in-place combination: its float64 accumulator (32 KiB) stays in L1. */
+const COMBINE_COLUMNS = 4096;
+/** Rows per in-place combination call (their weights and addresses sit in the scratch area). */
+const COMBINE_GROUP = 64;
 /** Most bytes of rows one table holds (WebAssembly memory is 32-bit); past it the round computes at close. */
 const MAX_ROW_BYTES = 2 ** 31;
 /** Rows whose largest magnitude lies in [TINY, HUGE] (or is 0) pair on the float32 kernels. */
@@ -258,6 +262,62 @@ export class PairTable {
       const slot = this.slots[arrivals[i]];
       if (slot !== undefined && slot >= 0) this.view.set(rows[i], slot);
     }
+  }
+
+  /** Whether `row` is one of the bound rows the table holds (finite when it arrived, unchanged since). */
+  holds(row: Float32Array): boolean {
+    return this.view.has(row);
+  }
+
+  /**
+   * out = Σᵢ wᵢ rowsᵢ (+ `offsetWeight`·`offset`) summed from the table's own copies of the rows, in
+   * place: the combine kernel's float64 operations in its order (accInit, then each row with a
+   * non-zero weight in turn, then one rounding to float32), so the same bits as `combine`, without
+   * first copying every row into the combine kernel's memory. Null when a row with a non-zero
+   * weight is not held (the caller then combines as usual).
+   */
+  combine(rows: readonly Float32Array[], weights: ArrayLike<number>, offset: Float32Array | null, offsetWeight: number): Float32Array | null {
+    const ex = this.ex;
+    const d = this.d;
+    if (ex === null || rows.length === 0 || rows.length !== weights.length) return null;
+    const at: number[] = [];
+    const w: number[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      if (weights[i] === 0) continue;
+      const s = this.view.get(rows[i]);
+      if (s === undefined) return null;
+      at.push(ROWS + s * this.stride);
+      w.push(weights[i]);
+    }
+    if (at.length === 0 || (offset !== null && offset.length !== d)) return null;
+    const useOffset = offset !== null && offsetWeight !== 0;
+    const out = new Float32Array(d);
+    const buffer = ex.memory.buffer;
+    // Scratch (below the rows): the float64 accumulator, a float32 block (the offset in, then the
+    // result out), then up to GROUP weights and row addresses per kernel call.
+    const acc = BASE;
+    const block = BASE + COMBINE_COLUMNS * 8;
+    const wts = block + COMBINE_COLUMNS * 4;
+    const ptrs = wts + COMBINE_GROUP * 8;
+    const f32 = new Float32Array(buffer, block, COMBINE_COLUMNS);
+    const f64 = new Float64Array(buffer, wts, COMBINE_GROUP);
+    const u32 = new Uint32Array(buffer, ptrs, COMBINE_GROUP);
+    for (let c0 = 0; c0 < d; c0 += COMBINE_COLUMNS) {
+      const width = Math.min(COMBINE_COLUMNS, d - c0);
+      if (useOffset) f32.set(offset.subarray(c0, c0 + width));
+      ex.accInit(acc, useOffset ? block : 0, offsetWeight, width);
+      for (let g = 0; g < at.length; g += COMBINE_GROUP) {
+        const count = Math.min(COMBINE_GROUP, at.length - g);
+        for (let k = 0; k < count; k++) {
+          u32[k] = at[g + k];
+          f64[k] = w[g + k];
+        }
+        ex.accRowsAt(acc, ptrs, wts, count, c0 * 4, width);
+      }
+      ex.accStore(acc, block, width);
+      out.set(f32.subarray(0, width), c0);
+    }
+    return out;
   }
 
   private dot(a: number, b: number): number {

@@ -39,6 +39,8 @@ export interface RowMessage {
   readonly finite: boolean;
   /** For `mean` with a known client count: sum the rows as they arrive, each weighing 1/meanOf. */
   readonly meanOf?: number;
+  /** For `flame` with a `seed`: draw its noise's Gaussians from this seed while waiting. */
+  readonly noiseSeed?: number;
 }
 
 /** What the calling thread posts to an aggregation worker. @internal */

@@ -334,6 +334,11 @@ export function createRound(options: RoundOptions): Round {
   const precompute =
     shared && (precomputeGiven ?? PRECOMPUTED_RULES.includes(info.name)) && (info.name !== 'mean' || expected !== undefined);
   const meanOf = info.name === 'mean' ? expected : undefined;
+  // FLAME with a seed: the worker draws the noise's Gaussians from it while updates arrive.
+  const noiseSeed =
+    info.name === 'flame' && typeof resolved.options.seed === 'number' && resolved.options.rng === undefined && resolved.options.lambda !== 0
+      ? resolved.options.seed
+      : undefined;
   const roundNumber = nextRound++;
   signal?.throwIfAborted();
 
@@ -441,6 +446,7 @@ export function createRound(options: RoundOptions): Round {
             offset: slot.row * d * 4,
             finite,
             ...(meanOf === undefined ? {} : { meanOf }),
+            ...(noiseSeed === undefined ? {} : { noiseSeed }),
           });
         }
         if (!finite && nonFinite === 'throw') {

@@ -5,6 +5,9 @@
 // `new Worker(source, { eval: true })` in Node and from a Blob URL in browsers. It is never imported
 // by the library itself.
 import { RobustAggError } from '../core/errors.js';
+import { createDrawAheadRng } from '../core/random.js';
+import { heldCombine } from '../kernels/combine.js';
+import { heldFinite } from '../kernels/finite.js';
 import { precomputedGram } from '../kernels/gram-source.js';
 import { MeanSum } from './mean-sum.js';
 import { PairTable } from './pair-table.js';
@@ -18,6 +21,12 @@ let table: PairTable | null = null;
 /** The current round's running sum (rule `mean`). */
 let sum: MeanSum | null = null;
 let tableRound = -1;
+/** FLAME's noise for the current round, drawn ahead from its seed while the worker waits. */
+let noise: { seed: number; draws: ReturnType<typeof createDrawAheadRng> } | null = null;
+/** Most Gaussians drawn ahead (64 MiB); past them the rule draws the rest itself, in the same stream. */
+const MAX_DRAWN_AHEAD = 2 ** 23;
+/** Gaussians drawn ahead per turn of the worker's event loop (a few ms, so a close job never waits long). */
+const DRAWS_PER_TURN = 65536;
 
 function pairRow(message: RowMessage): void {
   const row = new Float32Array(message.buffer, message.offset, message.d);
@@ -25,6 +34,10 @@ function pairRow(message: RowMessage): void {
     tableRound = message.round;
     table = message.meanOf === undefined ? new PairTable(message.d) : null;
     sum = message.meanOf === undefined ? null : new MeanSum(message.d, message.meanOf);
+    noise =
+      message.noiseSeed === undefined
+        ? null
+        : { seed: message.noiseSeed, draws: createDrawAheadRng(message.noiseSeed, Math.min(message.d, MAX_DRAWN_AHEAD)) };
   }
   if (sum !== null) {
     sum.add(message.arrival, row, message.finite);
@@ -44,11 +57,15 @@ function pairRow(message: RowMessage): void {
  * long backlog.
  */
 function schedulePairing(): void {
-  if (flushing || table === null || table.queued === 0) return;
+  if (flushing || table === null) return;
+  const drawing = noise !== null && noise.draws.ahead(0) < noise.draws.capacity;
+  if (table.queued === 0 && !drawing) return;
   flushing = true;
   setTimeout(() => {
     flushing = false;
-    table?.flush(4);
+    // Pairing first; FLAME's Gaussians only when no arrival waits.
+    if (table !== null && table.queued > 0) table.flush(4);
+    else noise?.draws.ahead(DRAWS_PER_TURN);
     schedulePairing();
   }, 0);
 }
@@ -64,8 +81,11 @@ function run(job: RunJob): void {
   let reply: RunReply;
   const pairs = job.arrivals !== undefined ? table : null;
   const running = job.arrivals !== undefined && job.name === 'mean' && !('weights' in job.options) ? sum : null;
+  // FLAME's noise drawn ahead from the round's seed: the same stream, so the same draws.
+  const drawnAhead = job.arrivals !== undefined && job.name === 'flame' && noise !== null && job.options.seed === noise.seed && job.options.rng === undefined ? noise : null;
   table = null;
   sum = null;
+  noise = null;
   tableRound = -1;
   const transfer: unknown[] = [];
   try {
@@ -75,6 +95,11 @@ function run(job: RunJob): void {
     }
     let result;
     let precomputed = false;
+    let options = job.options;
+    if (drawnAhead !== null) {
+      const { seed: _seed, ...rest } = job.options;
+      options = { ...rest, rng: drawnAhead.draws.rng };
+    }
     const summed = running?.result(job.arrivals!) ?? null;
     if (summed !== null) {
       const n = rows.length;
@@ -91,13 +116,17 @@ function run(job: RunJob): void {
         if (g !== null) precomputed = true;
         return g;
       };
+      heldCombine.sum = (r, w, offset, offsetWeight) => pairs.combine(r, w, offset, offsetWeight);
+      heldFinite.holds = (row) => pairs.holds(row);
       try {
-        result = runByName(job.name, rows, job.options);
+        result = runByName(job.name, rows, options);
       } finally {
         precomputedGram.lookup = null;
+        heldCombine.sum = null;
+        heldFinite.holds = null;
       }
     } else {
-      result = runByName(job.name, rows, job.options);
+      result = runByName(job.name, rows, options);
     }
     let aggregate = result.aggregate;
     if (aggregate.byteOffset !== 0 || aggregate.byteLength !== aggregate.buffer.byteLength || !(aggregate.buffer instanceof ArrayBuffer)) {
