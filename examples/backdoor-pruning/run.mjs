@@ -112,6 +112,9 @@ export function parseArgs(argv) {
   if (o.model === 'resnet') o.fpAt ??= 'block-output';
   if (o.fpAt !== undefined && o.fpAt !== 'block-output' && o.fpAt !== 'last-conv') throw new Error(`--fp-at must be block-output or last-conv, got ${o.fpAt}`);
   if (o.fpAt !== undefined && o.model !== 'resnet') throw new Error('--fp-at applies to --model resnet only');
+  // last-conv is what runs made before the option existed did: absent from the settings key, so
+  // their JSONs stay valid.
+  if (o.fpAt === 'last-conv') delete o.fpAt;
   if (o.lrMilestones !== undefined && !o.lrMilestones.every((m) => Number.isInteger(m) && m >= 1)) throw new Error('--lr-milestones must be epoch numbers ≥ 1, e.g. 14');
   if (o.trainUntil !== undefined && !/^\d{1,2}:\d{2}$/.test(o.trainUntil)) throw new Error(`--train-until must be HH:MM (UTC), got ${o.trainUntil}`);
   o.out ??= resolve(root, `docs/results/backdoor-pruning.${o.dataset}${o.model === 'resnet' ? '.resnet' : ''}${o.smoke ? '.smoke' : ''}.json`);
