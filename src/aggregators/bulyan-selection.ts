@@ -52,6 +52,11 @@ function plainScore(
   return s;
 }
 
+/** a[at] + a[at + 1] + … + a[at + 7], left to right. */
+function sum8(a: Float64Array, at: number): number {
+  return a[at] + a[at + 1] + a[at + 2] + a[at + 3] + a[at + 4] + a[at + 5] + a[at + 6] + a[at + 7];
+}
+
 /** Absolute slack on every score bound: far below any nonzero squared distance of float32 rows. */
 const TINY = 2 ** -1000;
 
@@ -59,19 +64,20 @@ const TINY = 2 ** -1000;
  * Bulyan's selection phase in O(n² log n): the same picks, in the same order, as
  * {@link bulyanSelectionPlain} (bit for bit: same scores, same tie-breaking) for every input.
  *
- * Each client keeps its neighbours sorted by distance (built once, O(n² log n)) and a sum tree over
- * that order in which picked clients are zeroed. A client's k nearest remaining neighbours are the
- * first k remaining entries of its order, so an approximate score is a prefix sum of the tree
- * (O(log n)); a pick updates every remaining client's tree (O(log n) each). The plain score sums
- * the same k values in another order (quickselect's), so the two differ by rounding only: both are
- * within (k + h)·u of the exact sum (non-negative terms; h the tree's depth). Each round, every
- * client whose bound interval reaches the smallest upper bound is a candidate, and only the
+ * Each client keeps its neighbours sorted by distance (built once, O(n² log n)) and an 8-ary sum
+ * tree over that order in which picked clients are zeroed. A client's k nearest remaining
+ * neighbours are the first k remaining entries of its order, so an approximate score is a prefix
+ * sum of the tree (O(log n)); a pick updates every remaining client's tree (O(log n) each). The
+ * plain score sums the same k values in another order (quickselect's), so the two differ by
+ * rounding only: both are within (k + h)·u of the exact sum (non-negative terms; h the tree's
+ * depth, ≤ 14·log₈ n + 8). Each round, every client whose bound interval reaches the smallest
+ * upper bound is a candidate, and only the
  * candidates get their plain score computed — the same code as {@link krumScores}, O(n) each — so
  * the winner and its ties are decided on the very bits the plain selection uses. Usually one or
  * two candidates per round; clients whose k nearest distances are all equal (identical rows) get
  * their plain score without a quickselect (any order sums k equal values the same way).
  *
- * Memory: about 3× the distance matrix. Falls back to the plain selection when a distance is
+ * Memory: about 2× the distance matrix. Falls back to the plain selection when a distance is
  * negative, NaN or so large that a sum of n of them could overflow (never the case for distances
  * from a Gram matrix of finite float32 rows).
  *
@@ -94,10 +100,22 @@ export function bulyanSelectionFast(dist: Float64Array, n: number, f: number, th
   }
 
   // Per client i: nbr[i·m + p] = the neighbour at sorted position p, pos[i·n + j] = j's position,
-  // tree[i·2m + …] = an iterative sum tree over the sorted distances (leaves at m … 2m−1).
+  // tree[i·size + …] = an 8-ary sum tree over the sorted distances: level 0 the m leaves, each
+  // entry of level ℓ + 1 the sum of 8 consecutive entries of level ℓ (one cache line), up to a
+  // level of at most 8 entries. Picked clients' leaves are zeroed and their ancestors re-summed
+  // (additions only, so the rounding bound below holds at every round).
+  const levelAt: number[] = [0];
+  const levelCount: number[] = [m];
+  while (levelCount[levelCount.length - 1] > 8) {
+    const c = levelCount[levelCount.length - 1];
+    levelAt.push(levelAt[levelAt.length - 1] + ((c + 7) & ~7));
+    levelCount.push((c + 7) >> 3);
+  }
+  const top = levelCount.length - 1;
+  const size = levelAt[top] + 8;
   const nbr = new Int32Array(n * m);
   const pos = new Int32Array(n * n);
-  const tree = new Float64Array(n * 2 * m);
+  const tree = new Float64Array(n * size);
   const vals = new Float64Array(m);
   const next = new Int32Array(m);
   for (let i = 0; i < n; i++) {
@@ -110,20 +128,25 @@ export function bulyanSelectionFast(dist: Float64Array, n: number, f: number, th
     for (let j = 0; j < n; j++) {
       if (j === i) continue;
       const v = dist[row + j];
+      // The first position holding v (lower bound), without data-dependent branches.
       let lo = 0;
-      let hi = m;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (vals[mid] < v) lo = mid + 1;
-        else hi = mid;
+      for (let len = m; len > 1; ) {
+        const half = len >>> 1;
+        lo = vals[lo + half] < v ? lo + half : lo;
+        len -= half;
       }
+      if (vals[lo] < v) lo++;
       const p = lo + next[lo]++;
       nbr[base + p] = j;
       pos[row + j] = p;
     }
-    const t0 = i * 2 * m;
-    for (let p = 0; p < m; p++) tree[t0 + m + p] = dist[row + nbr[base + p]];
-    for (let t = m - 1; t >= 1; t--) tree[t0 + t] = tree[t0 + 2 * t] + tree[t0 + 2 * t + 1];
+    const t0 = i * size;
+    for (let p = 0; p < m; p++) tree[t0 + p] = dist[row + nbr[base + p]];
+    for (let l = 0; l < top; l++) {
+      const from = t0 + levelAt[l];
+      const to = t0 + levelAt[l + 1];
+      for (let q = 0; q < levelCount[l + 1]; q++) tree[to + q] = sum8(tree, from + 8 * q);
+    }
   }
 
   const active = new Uint8Array(n).fill(1);
@@ -139,9 +162,9 @@ export function bulyanSelectionFast(dist: Float64Array, n: number, f: number, th
   const lower = new Float64Array(n);
   const scratch = new Float64Array(m);
   const uniformSums = new Map<number, number>();
-  // Depth of any sum the tree hands out: a node is at most ⌈log₂ 2m⌉ additions deep, and a prefix
-  // query adds at most 2⌈log₂ 2m⌉ nodes one after another.
-  const depth = 3 * (32 - Math.clz32(2 * m)) + 2;
+  // Depth of any sum the tree hands out: an entry of level ℓ is at most 7ℓ additions deep, and a
+  // prefix query adds at most 7 entries per level, one after another.
+  const depth = 14 * top + 8;
   const order: number[] = [];
 
   for (let remaining = n; order.length < theta; remaining--) {
@@ -169,17 +192,17 @@ export function bulyanSelectionFast(dist: Float64Array, n: number, f: number, th
       let a = first[i];
       while (a < m && !active[nbr[base + a]]) a++;
       first[i] = a;
-      // Prefix sum of [0, b) of i's tree.
-      const t0 = i * 2 * m;
+      // Prefix sum of [0, b) of i's tree: at each level the entries after the last whole group of 8,
+      // the whole groups being the first b >> 3 entries of the level above.
+      const t0 = i * size;
       let s = 0;
-      let l = m;
-      let r = m + b;
-      while (l < r) {
-        if (l & 1) s += tree[t0 + l++];
-        if (r & 1) s += tree[t0 + --r];
-        l >>= 1;
-        r >>= 1;
+      let r = b;
+      for (let l = 0; l < top; l++) {
+        const at = t0 + levelAt[l];
+        for (let q = r & ~7; q < r; q++) s += tree[at + q];
+        r >>= 3;
       }
+      for (let q = 0; q < r; q++) s += tree[t0 + levelAt[top] + q];
       approx[i] = s;
       const slack = s * rel + TINY;
       lower[i] = s - slack;
@@ -198,9 +221,9 @@ export function bulyanSelectionFast(dist: Float64Array, n: number, f: number, th
       if (k === 0) {
         score = 0;
       } else {
-        const t0 = i * 2 * m;
-        const v = tree[t0 + m + first[i]];
-        if (v === tree[t0 + m + end[i] - 1]) {
+        const t0 = i * size;
+        const v = tree[t0 + first[i]];
+        if (v === tree[t0 + end[i] - 1]) {
           // All k values equal v: any summation order gives the same bits.
           let u = uniformSums.get(v);
           if (u === undefined) {
@@ -228,10 +251,13 @@ export function bulyanSelectionFast(dist: Float64Array, n: number, f: number, th
       members[w++] = i;
       const p = pos[i * n + best];
       if (p < end[i]) inSet[i]--;
-      const t0 = i * 2 * m;
-      let node = m + p;
-      tree[t0 + node] = 0;
-      for (node >>= 1; node >= 1; node >>= 1) tree[t0 + node] = tree[t0 + 2 * node] + tree[t0 + 2 * node + 1];
+      const t0 = i * size;
+      tree[t0 + p] = 0;
+      let q = p;
+      for (let l = 0; l < top; l++) {
+        q >>= 3;
+        tree[t0 + levelAt[l + 1] + q] = sum8(tree, t0 + levelAt[l] + 8 * q);
+      }
     }
     count = w;
   }
