@@ -80,3 +80,33 @@ describe("bulyanVariant's 'mean' selection ranks by the distance without the sha
     }
   });
 });
+
+describe('bulyan picks exactly as the plain re-scoring (bulyanSelectionPlain)', () => {
+  it('with colluding copies, float32 extremes, subnormals, signed zeros and dropped NaN clients', async () => {
+    const { bulyanSelectionPlain } = await import('../../src/aggregators/bulyan-selection.js');
+    const { finiteClientsGram, squaredDistancesFromGram } = await import('../../src/kernels/gram.js');
+    const { remainingByzantine } = await import('../../src/core/finite-clients.js');
+    const { gaussianRows } = await import('../helpers/data.js');
+    const { HUGE } = await import('../helpers/hostile.js');
+    const d = 5;
+    const honest = gaussianRows(30, d, 17);
+    const copy = Float32Array.of(0.5, -0.5, 0.5, -0.5, 0.5);
+    const rows = [
+      ...honest.slice(0, 10),
+      copy, Float32Array.from(copy), Float32Array.from(copy), // colluding, identical
+      Float32Array.of(HUGE, -HUGE, HUGE, 0, -0),
+      Float32Array.of(1e-45, -1e-45, 0, -0, 1e-40),
+      new Float32Array(d),
+      Float32Array.of(-0, -0, -0, -0, -0),
+      Float32Array.of(NaN, 0, 0, 0, 0), // dropped, counted against f
+      ...honest.slice(10),
+    ];
+    for (const f of [1, 4, 8]) {
+      const { clients, g } = finiteClientsGram(rows, 'bulyan', 'drop', 'robust');
+      const count = clients.rows.length;
+      const fLeft = remainingByzantine(f, clients);
+      const plain = bulyanSelectionPlain(squaredDistancesFromGram(g, count), count, fLeft, count - 2 * fLeft);
+      expect(bulyanWithDecision(rows, { f }).decision.selectionOrder).toEqual(plain.map((k) => clients.index[k]));
+    }
+  });
+});
