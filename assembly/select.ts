@@ -115,28 +115,247 @@ function binTotal(bins: usize): f64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Quickselect path: one column at a time.
+// Column path (any m; the workspace runs it above the networks' 192 rows): one column at a time,
+// copied out of the row-major block into a contiguous buffer that stays intact. Selections run
+// out of place on two scratch buffers and without a data-dependent branch (selectRank), and the
+// sums are one SIMD pass that is exact whenever the kept values' exponents allow (sumBetween),
+// so a column costs a few streaming passes instead of quickselect's mispredicted branches.
 
-/** Median of col[0..m−1] (mean of the two middle values for even m), in float64; reorders col. */
-function median(col: usize, m: i32): f64 {
-  const k = m >>> 1;
-  quickselect<f32>(col, 0, m - 1, k);
-  const upper = <f64>at<f32>(col, k);
-  if ((m & 1) == 1) return upper;
-  let lower = at<f32>(col, 0);
-  for (let i = 1; i < k; i++) lower = max(lower, at<f32>(col, i));
-  return (<f64>lower + upper) / 2;
+/** A selection finishes with an insertion sort below this many values. */
+const SMALL: i32 = 16;
+/** Partition rounds after which a selection gives up on its pivots and finishes in place. */
+const MAX_ROUNDS: i32 = 48;
+
+/** The value of rank k − 1 found by the last {@link selectRank} (defined when k ≥ 1). */
+let rankBelow: f64 = 0;
+
+// @ts-ignore: decorator
+@inline function median3<T>(x: T, y: T, z: T): T {
+  return max<T>(min<T>(x, y), min<T>(max<T>(x, y), z));
 }
 
-function trimmedMean(col: usize, m: i32, trim: i32, bins: usize): f64 {
-  const hi = m - 1;
-  if (trim > 0) {
-    quickselect<f32>(col, 0, hi, trim);
-    quickselect<f32>(col, trim, hi, hi - trim);
+/**
+ * Writes the partition's two shuffle tables at `pack`: for each 4-bit lane mask, the i8x16.swizzle
+ * indices that move the lanes set in the mask, in order, to the bottom of a vector (bytes 0..255)
+ * and to its top (bytes 256..511); the other lanes get lane 0 (their contents are never read).
+ */
+function fillPackTables(pack: usize): void {
+  for (let mask = 0; mask < 16; mask++) {
+    const count = popcnt<i32>(mask);
+    for (let j = 0; j < 4; j++) {
+      store<u32>(pack + (<usize>mask << 4) + (<usize>j << 2), 0x03020100);
+      store<u32>(pack + 256 + (<usize>mask << 4) + (<usize>j << 2), 0x03020100);
+    }
+    let f = 0;
+    for (let l = 0; l < 4; l++) {
+      if ((mask & (1 << l)) == 0) continue;
+      const bytes = <u32>0x03020100 + <u32>l * 0x04040404;
+      store<u32>(pack + (<usize>mask << 4) + (<usize>f << 2), bytes);
+      store<u32>(pack + 256 + (<usize>mask << 4) + (<usize>(4 - count + f) << 2), bytes);
+      f++;
+    }
+  }
+}
+
+/** The largest of a[0..n−1], n ≥ 1. */
+function maxOf<T>(a: usize, n: i32): T {
+  let v = at<T>(a, 0);
+  for (let i = 1; i < n; i++) v = max<T>(v, at<T>(a, i));
+  return v;
+}
+
+/**
+ * The value of rank k (0-based, 0 ≤ k < n) of the n values at `src`, which are left untouched;
+ * also sets {@link rankBelow} to the value of rank k − 1 when k ≥ 1. Scratch: t1 and t2, n values
+ * each. Hoare's FIND (1961) with a three-way partition written out of place and without a branch:
+ * each value is stored at both ends of the destination, and the two ends advance by the results
+ * of x < p and x > p, leaving [values < p | values = p | values > p]; the round keeps the part
+ * that holds rank k (or returns p). The pivot is the median of the values at n/4, n/2 and 3n/4;
+ * it is one of the values, so every round drops at least one. Values must not be NaN. After
+ * MAX_ROUNDS rounds (pivots an input could only force on purpose) the rest is finished by the
+ * in-place quickselect. Rank k − 1: the largest value ≤ a pivot dropped on the left, i.e. the last
+ * such pivot, unless rank k − 1 is still in the final part.
+ */
+function selectRank<T>(src: usize, n: i32, k: i32, t1: usize, t2: usize, pack: usize): T {
+  let a = src;
+  let w = t1;
+  let below: T = <T>0;
+  let rounds = 0;
+  while (n > SMALL && rounds < MAX_ROUNDS) {
+    rounds++;
+    const p = median3<T>(at<T>(a, n >>> 2), at<T>(a, n >>> 1), at<T>(a, n - 1 - (n >>> 2)));
+    let lt = 0;
+    let gt = n - 1;
+    let i = 0;
+    if (sizeof<T>() == 4 && pack != 0) {
+      // Four values at a time: the lanes < p packed to the bottom of a vector stored at lt, the
+      // lanes > p packed to its top stored ending at gt. While at least 8 values are left to
+      // place (gt − lt + 1 ≥ 8) the two stores cannot overlap each other's kept lanes.
+      const pv = f32x4.splat(<f32>p);
+      for (; i + 8 <= n; i += 4) {
+        const x = v128.load(a + (<usize>i << 2));
+        const lm = i32x4.bitmask(f32x4.lt(x, pv));
+        const gm = i32x4.bitmask(f32x4.gt(x, pv));
+        v128.store(w + (<usize>lt << 2), i8x16.swizzle(x, v128.load(pack + (<usize>lm << 4))));
+        v128.store(w + (<usize>(gt - 3) << 2), i8x16.swizzle(x, v128.load(pack + 256 + (<usize>gm << 4))));
+        lt += popcnt<i32>(lm);
+        gt -= popcnt<i32>(gm);
+      }
+    }
+    for (; i < n; i++) {
+      const x = at<T>(a, i);
+      set<T>(w, lt, x);
+      set<T>(w, gt, x);
+      lt += <i32>(x < p);
+      gt -= <i32>(x > p);
+    }
+    // w[0, lt) < p, w[lt, gt] = p (at least one: p itself), w(gt, n) > p.
+    if (k < lt) {
+      n = lt;
+      a = w;
+    } else if (k > gt) {
+      below = p;
+      k -= gt + 1;
+      n -= gt + 1;
+      a = w + (<usize>(gt + 1) << alignof<T>());
+    } else {
+      rankBelow = <f64>(k > lt ? p : lt > 0 ? maxOf<T>(w, lt) : below);
+      return p;
+    }
+    w = w == t1 ? t2 : t1;
+  }
+  if (a == src) {
+    memory.copy(w, a, <usize>n << alignof<T>());
+    a = w;
+  }
+  quickselect<T>(a, 0, n - 1, k);
+  if (k > 0) below = maxOf<T>(a, k);
+  rankBelow = <f64>below;
+  return at<T>(a, k);
+}
+
+/** Median of the m values at col (mean of the two middle values for even m), in float64. */
+function median(col: usize, m: i32, t1: usize, t2: usize, pack: usize): f64 {
+  const k = m >>> 1;
+  const upper = <f64>selectRank<f32>(col, m, k, t1, t2, pack);
+  if ((m & 1) == 1) return upper;
+  return (rankBelow + upper) / 2;
+}
+
+/** Counts left by {@link sumBetween}: values ≤ lo, values < hi. */
+let countAtMostLo: i32 = 0;
+let countBelowHi: i32 = 0;
+
+// @ts-ignore: decorator
+@inline function bitLength(x: i32): i32 {
+  return 32 - clz<i32>(x);
+}
+
+/** The float32 exponent field of v, 1 for subnormals (they share the exponent of 2^-126). */
+// @ts-ignore: decorator
+@inline function exponentOf(v: f32): i32 {
+  return max<i32>(<i32>((reinterpret<u32>(v) >>> 23) & 255), 1);
+}
+
+/**
+ * The binned sum ({@link binTotal}) of: the values of col[0..m−1] strictly between lo and hi,
+ * `copiesLo` copies of lo and `copiesHi` copies of hi (a count of 0 adds nothing, so lo = −∞ and
+ * hi = +∞ sum everything). Sets {@link countAtMostLo} and {@link countBelowHi}, which the caller
+ * needs to know the copies: so the copies are passed as offsets, copiesLo = countAtMostLo −
+ * loOffset and copiesHi = hiOffset − countBelowHi (clamped at 0).
+ *
+ * One SIMD pass sums the values strictly between in float64, four lanes, while tracking their
+ * smallest and largest nonzero exponents: when all the kept nonzero values span at most
+ * 29 − bitLength(count) exponents every partial sum is exact, in any order, so that sum is the
+ * binned sum (see the header). Otherwise a second pass adds them to the bins.
+ */
+function sumBetween(col: usize, m: i32, lo: f32, hi: f32, loOffset: i32, hiOffset: i32, bins: usize): f64 {
+  const loV = f32x4.splat(lo);
+  const hiV = f32x4.splat(hi);
+  const expMask = i32x4.splat(255);
+  const absMask = i32x4.splat(0x7fffffff);
+  const one = i32x4.splat(1);
+  const zero = i32x4.splat(0);
+  let atMostLo = zero;
+  let belowHi = zero;
+  let slo = f64x2.splat(0);
+  let shi = f64x2.splat(0);
+  let emin = expMask;
+  let emax = zero;
+  const m4 = m & ~3;
+  for (let i = 0; i < m4; i += 4) {
+    const v = v128.load(col + (<usize>i << 2));
+    const le = f32x4.le(v, loV);
+    const lt = f32x4.lt(v, hiV);
+    atMostLo = i32x4.sub(atMostLo, le);
+    belowHi = i32x4.sub(belowHi, lt);
+    const x = v128.and(v, v128.andnot(lt, le));
+    slo = f64x2.add(slo, f64x2.promote_low_f32x4(x));
+    shi = f64x2.add(shi, f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1)));
+    const e = v128.and(i32x4.shr_u(x, 23), expMask);
+    emax = i32x4.max_u(emax, e);
+    const nonzero = i32x4.ne(v128.and(x, absMask), zero);
+    emin = i32x4.min_u(emin, v128.bitselect(i32x4.max_u(e, one), expMask, nonzero));
+  }
+  let cLo = i32x4.extract_lane(atMostLo, 0) + i32x4.extract_lane(atMostLo, 1) + i32x4.extract_lane(atMostLo, 2) + i32x4.extract_lane(atMostLo, 3);
+  let cHi = i32x4.extract_lane(belowHi, 0) + i32x4.extract_lane(belowHi, 1) + i32x4.extract_lane(belowHi, 2) + i32x4.extract_lane(belowHi, 3);
+  let sum = f64x2.extract_lane(slo, 0) + f64x2.extract_lane(slo, 1) + (f64x2.extract_lane(shi, 0) + f64x2.extract_lane(shi, 1));
+  let eMin = min(min(i32x4.extract_lane(emin, 0), i32x4.extract_lane(emin, 1)), min(i32x4.extract_lane(emin, 2), i32x4.extract_lane(emin, 3)));
+  let eMax = max(max(i32x4.extract_lane(emax, 0), i32x4.extract_lane(emax, 1)), max(i32x4.extract_lane(emax, 2), i32x4.extract_lane(emax, 3)));
+  for (let i = m4; i < m; i++) {
+    const v = at<f32>(col, i);
+    cLo += <i32>(v <= lo);
+    cHi += <i32>(v < hi);
+    if (v > lo && v < hi) {
+      sum += <f64>v;
+      if (v != 0) {
+        eMin = min(eMin, exponentOf(v));
+        eMax = max(eMax, exponentOf(v));
+      }
+    }
+  }
+  countAtMostLo = cLo;
+  countBelowHi = cHi;
+  const copiesLo = max(cLo - loOffset, 0);
+  const copiesHi = max(hiOffset - cHi, 0);
+  const count = cHi - cLo + copiesLo + copiesHi;
+  if (copiesLo > 0 && lo != 0) {
+    eMin = min(eMin, exponentOf(lo));
+    eMax = max(eMax, exponentOf(lo));
+  }
+  if (copiesHi > 0 && hi != 0) {
+    eMin = min(eMin, exponentOf(hi));
+    eMax = max(eMax, exponentOf(hi));
+  }
+  if (eMax - eMin + bitLength(count) <= 29) {
+    if (copiesLo > 0) sum += <f64>lo * <f64>copiesLo;
+    if (copiesHi > 0) sum += <f64>hi * <f64>copiesHi;
+    return sum;
   }
   clearBins(bins);
-  for (let i = trim; i <= hi - trim; i++) addToBin(bins, at<f32>(col, i));
-  return binTotal(bins) / <f64>(m - 2 * trim);
+  for (let i = 0; i < m; i++) {
+    const v = at<f32>(col, i);
+    if (v > lo && v < hi) addToBin(bins, v);
+  }
+  if (copiesLo > 0) addCopiesToBin(bins, lo, copiesLo);
+  if (copiesHi > 0) addCopiesToBin(bins, hi, copiesHi);
+  return binTotal(bins);
+}
+
+/**
+ * Mean of the values at sorted ranks [trim, m − trim): lo and hi, the values of ranks trim and
+ * m − 1 − trim, are selected; the kept values are those strictly between, plus as many copies of
+ * lo and of hi as their ranks put inside the window.
+ */
+function trimmedMean(col: usize, m: i32, trim: i32, t1: usize, t2: usize, pack: usize, bins: usize): f64 {
+  const count = m - 2 * trim;
+  if (trim == 0) return sumBetween(col, m, -Infinity, Infinity, 0, m, bins) / <f64>count;
+  const lo = selectRank<f32>(col, m, trim, t1, t2, pack);
+  const hi = selectRank<f32>(col, m, m - 1 - trim, t1, t2, pack);
+  if (lo == hi) return <f64>lo; // count copies of lo: the binned sum is lo · count exactly
+  // Ranks of lo: [#(< lo), countAtMostLo), so countAtMostLo − trim of them are kept; ranks of hi:
+  // [countBelowHi, #(≤ hi)), so m − trim − countBelowHi of them are kept.
+  return sumBetween(col, m, lo, hi, trim, m - trim, bins) / <f64>count;
 }
 
 /**
@@ -158,19 +377,31 @@ function addNearestTies(col: usize, m: i32, med: f64, r: f64, below: bool, take:
 /**
  * Mean of the `keep` values nearest the median. Those are the values at distance < r (the keep-th
  * smallest distance), then values at distance r: first those ≤ med, nearest first, then those
- * above — the same window as the sorted-order definition (see the header).
+ * above — the same window as the sorted-order definition (see the header). Scratch: t1 and t2,
+ * 4m bytes each (the median); dist, d1 and d2, 8m bytes each (the distances and their selection).
  */
-function meanAroundMedian(col: usize, m: i32, keep: i32, dist: usize, bins: usize): f64 {
-  const med = median(col, m);
-  clearBins(bins);
-  if (keep == m) {
-    for (let i = 0; i < m; i++) addToBin(bins, at<f32>(col, i));
-    return binTotal(bins) / <f64>m;
-  }
+function meanAroundMedian(
+  col: usize,
+  m: i32,
+  keep: i32,
+  t1: usize,
+  t2: usize,
+  pack: usize,
+  dist: usize,
+  d1: usize,
+  d2: usize,
+  bins: usize,
+): f64 {
+  const med = median(col, m, t1, t2, pack);
+  if (keep == m) return sumBetween(col, m, -Infinity, Infinity, 0, m, bins) / <f64>m;
   for (let i = 0; i < m; i++) set<f64>(dist, i, abs(<f64>at<f32>(col, i) - med));
-  quickselect<f64>(dist, 0, m - 1, keep - 1);
-  const r = at<f64>(dist, keep - 1);
+  const r = selectRank<f64>(dist, m, keep - 1, d1, d2, 0);
+  // Values at distance < r: summed in float64 (exact while their exponents allow, as in
+  // sumBetween), branch-free; ties (distance = r) are rare and take a branch.
+  let sum: f64 = 0;
   let count = 0;
+  let eMin: i32 = 255;
+  let eMax: i32 = 0;
   let lowTies = 0;
   let highTies = 0;
   let lowMin = f32.MAX_VALUE;
@@ -179,13 +410,15 @@ function meanAroundMedian(col: usize, m: i32, keep: i32, dist: usize, bins: usiz
   let highMax = -f32.MAX_VALUE;
   for (let i = 0; i < m; i++) {
     const v = at<f32>(col, i);
-    const x = <f64>v;
-    const d = abs(x - med);
-    if (d < r) {
-      addToBin(bins, v);
-      count++;
-    } else if (d == r) {
-      if (x <= med) {
+    const d = at<f64>(dist, i);
+    const inside = d < r;
+    sum += select<f64>(<f64>v, 0, inside);
+    count += <i32>inside;
+    const nonzero = inside && v != 0;
+    eMin = min(eMin, select<i32>(exponentOf(v), 255, nonzero));
+    eMax = max(eMax, select<i32>(exponentOf(v), 0, nonzero));
+    if (d == r) {
+      if (<f64>v <= med) {
         lowTies++;
         lowMin = min(lowMin, v);
         lowMax = max(lowMax, v);
@@ -199,13 +432,34 @@ function meanAroundMedian(col: usize, m: i32, keep: i32, dist: usize, bins: usiz
   const need = keep - count;
   const fromLow = min(need, lowTies);
   const fromHigh = need - fromLow;
+  const lowSame = lowMin == lowMax;
+  const highSame = highMin == highMax;
+  if ((fromLow == 0 || lowSame) && (fromHigh == 0 || highSame)) {
+    if (fromLow > 0 && lowMax != 0) {
+      eMin = min(eMin, exponentOf(lowMax));
+      eMax = max(eMax, exponentOf(lowMax));
+    }
+    if (fromHigh > 0 && highMin != 0) {
+      eMin = min(eMin, exponentOf(highMin));
+      eMax = max(eMax, exponentOf(highMin));
+    }
+    if (eMax - eMin + bitLength(keep) <= 29) {
+      if (fromLow > 0) sum += <f64>lowMax * <f64>fromLow;
+      if (fromHigh > 0) sum += <f64>highMin * <f64>fromHigh;
+      return sum / <f64>keep;
+    }
+  }
+  clearBins(bins);
+  for (let i = 0; i < m; i++) {
+    if (at<f64>(dist, i) < r) addToBin(bins, at<f32>(col, i));
+  }
   if (fromLow > 0) {
-    if (lowMin == lowMax) addCopiesToBin(bins, lowMax, fromLow);
-    else addNearestTies(col, m, med, r, true, fromLow, dist, bins);
+    if (lowSame) addCopiesToBin(bins, lowMax, fromLow);
+    else addNearestTies(col, m, med, r, true, fromLow, d1, bins);
   }
   if (fromHigh > 0) {
-    if (highMin == highMax) addCopiesToBin(bins, highMin, fromHigh);
-    else addNearestTies(col, m, med, r, false, fromHigh, dist, bins);
+    if (highSame) addCopiesToBin(bins, highMin, fromHigh);
+    else addNearestTies(col, m, med, r, false, fromHigh, d1, bins);
   }
   return binTotal(bins) / <f64>keep;
 }
@@ -219,7 +473,8 @@ export const OP_MEAN_AROUND_MEDIAN: i32 = 2;
  * Reduces every column of an m × width block (rows `stride` float32 values apart at `rows`) and
  * writes one float32 per column at `out`. op: 0 median, 1 trimmed mean (param = values trimmed
  * per tail), 2 mean of the `param` values closest to the median. Scratch: 4m bytes for the
- * column at `col`; 8m bytes for distances at `dist` followed by BIN_BYTES for the bins (8-aligned).
+ * column at `col`; 8m bytes at `dist` followed by BIN_BYTES for the bins (8-aligned), then, from
+ * the next multiple of 16, 24m bytes (the workspace reserves 32m there for the networks' lanes).
  */
 export function selectColumns(
   rows: usize,
@@ -234,6 +489,16 @@ export function selectColumns(
 ): void {
   const rowBytes = <usize>stride << 2;
   const bins = dist + (<usize>m << 3);
+  // Median and trimmed mean select float32 values in the 8m bytes at dist; the mean around the
+  // median keeps float64 distances and their two selection buffers after the bins.
+  const t1 = dist;
+  const t2 = dist + (<usize>m << 2);
+  const far = (bins + BIN_BYTES + 15) & ~15;
+  const d1 = far + (<usize>m << 3);
+  const d2 = d1 + (<usize>m << 3);
+  // The partition's shuffle tables (512 bytes) after d2, in the 8m bytes left when m ≥ 64.
+  const pack = m >= 64 ? d2 + (<usize>m << 3) : 0;
+  if (pack != 0) fillPackTables(pack);
   for (let c = 0; c < width; c++) {
     let p = rows + (<usize>c << 2);
     for (let i = 0; i < m; i++) {
@@ -241,9 +506,9 @@ export function selectColumns(
       p += rowBytes;
     }
     let v: f64;
-    if (op == OP_MEDIAN) v = median(col, m);
-    else if (op == OP_TRIMMED_MEAN) v = trimmedMean(col, m, param, bins);
-    else v = meanAroundMedian(col, m, param, dist, bins);
+    if (op == OP_MEDIAN) v = median(col, m, t1, t2, pack);
+    else if (op == OP_TRIMMED_MEAN) v = trimmedMean(col, m, param, t1, t2, pack, bins);
+    else v = meanAroundMedian(col, m, param, t1, t2, pack, far, d1, d2, bins);
     set<f32>(out, c, positiveZero(<f32>v));
   }
 }
