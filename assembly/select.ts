@@ -123,7 +123,7 @@ function binTotal(bins: usize): f64 {
 
 /** A selection finishes with an insertion sort below this many values. */
 const SMALL: i32 = 16;
-/** Partition rounds after which a selection gives up on its pivots and finishes in place. */
+/** Partition rounds after which a selection stops sampling pivots and heapsorts the rest. */
 const MAX_ROUNDS: i32 = 48;
 
 /** The value of rank k − 1 found by the last {@link selectRank} (defined when k ≥ 1). */
@@ -164,26 +164,84 @@ function maxOf<T>(a: usize, n: i32): T {
   return v;
 }
 
+/** The pivot sampler's state: xorshift32 (Marsaglia, 2003), reseeded by every selection. */
+let sampler: u32 = 0;
+
+/** A pseudo-random index in [0, n). */
+// @ts-ignore: decorator
+@inline function sampleIndex(n: i32): i32 {
+  let s = sampler;
+  s ^= s << 13;
+  s ^= s >>> 17;
+  s ^= s << 5;
+  sampler = s;
+  return <i32>((<u64>s * <u64>n) >>> 32);
+}
+
+/** The median of three values at pseudo-random indices of a[0..n−1]. */
+// @ts-ignore: decorator
+@inline function sampleMedian3<T>(a: usize, n: i32): T {
+  return median3<T>(at<T>(a, sampleIndex(n)), at<T>(a, sampleIndex(n)), at<T>(a, sampleIndex(n)));
+}
+
+/** Sorts a[0..n−1] in place: insertion sort (for the last few values of a selection). */
+function insertionSort<T>(a: usize, n: i32): void {
+  for (let i = 1; i < n; i++) {
+    const v = at<T>(a, i);
+    let j = i - 1;
+    while (j >= 0 && at<T>(a, j) > v) {
+      set<T>(a, j + 1, at<T>(a, j));
+      j--;
+    }
+    set<T>(a, j + 1, v);
+  }
+}
+
+/** Sorts a[0..n−1] in place: heapsort (Williams, 1964), O(n log n) whatever the values. */
+function heapSort<T>(a: usize, n: i32): void {
+  for (let i = (n >>> 1) - 1; i >= 0; i--) siftDown<T>(a, i, n);
+  for (let end = n - 1; end > 0; end--) {
+    swap<T>(a, 0, end);
+    siftDown<T>(a, 0, end);
+  }
+}
+
+function siftDown<T>(a: usize, i: i32, n: i32): void {
+  const v = at<T>(a, i);
+  for (let c = 2 * i + 1; c < n; c = 2 * i + 1) {
+    if (c + 1 < n && at<T>(a, c + 1) > at<T>(a, c)) c++;
+    if (!(at<T>(a, c) > v)) break;
+    set<T>(a, i, at<T>(a, c));
+    i = c;
+  }
+  set<T>(a, i, v);
+}
+
 /**
  * The value of rank k (0-based, 0 ≤ k < n) of the n values at `src`, which are left untouched;
  * also sets {@link rankBelow} to the value of rank k − 1 when k ≥ 1. Scratch: t1 and t2, n values
- * each. Hoare's FIND (1961) with a three-way partition written out of place and without a branch:
- * each value is stored at both ends of the destination, and the two ends advance by the results
+ * each; `pack`: the shuffle tables of {@link fillPackTables}, or 0 (float32 only: 0 makes the
+ * partition scalar). Values must not be NaN.
+ *
+ * Hoare's FIND (1961) with a three-way partition written out of place and without a branch:
+ * each value is stored at both ends of the destination and the two ends advance by the results
  * of x < p and x > p, leaving [values < p | values = p | values > p]; the round keeps the part
- * that holds rank k (or returns p). The pivot is the median of the values at n/4, n/2 and 3n/4;
- * it is one of the values, so every round drops at least one. Values must not be NaN. After
- * MAX_ROUNDS rounds (pivots an input could only force on purpose) the rest is finished by the
- * in-place quickselect. Rank k − 1: the largest value ≤ a pivot dropped on the left, i.e. the last
- * such pivot, unless rank k − 1 is still in the final part.
+ * that holds rank k, or returns p. The pivot is Tukey's ninther (the median of three medians of
+ * three) of values at pseudo-random indices, one of the values, so every round drops at least
+ * one and structured columns (sorted, periodic, symmetric) split well. After MAX_ROUNDS rounds
+ * (about 2·log₂ n are expected; more only on purpose) the rest is heapsorted, so no column costs
+ * more than O(n log n). Rank k − 1: the largest value dropped on the left, i.e. the last pivot
+ * that sent the search right, unless rank k − 1 is still in the final part.
  */
 function selectRank<T>(src: usize, n: i32, k: i32, t1: usize, t2: usize, pack: usize): T {
   let a = src;
   let w = t1;
   let below: T = <T>0;
   let rounds = 0;
+  sampler = 0x9e3779b9;
   while (n > SMALL && rounds < MAX_ROUNDS) {
     rounds++;
-    const p = median3<T>(at<T>(a, n >>> 2), at<T>(a, n >>> 1), at<T>(a, n - 1 - (n >>> 2)));
+    const p = median3<T>(sampleMedian3<T>(a, n), sampleMedian3<T>(a, n), sampleMedian3<T>(a, n));
     let lt = 0;
     let gt = n - 1;
     let i = 0;
@@ -228,8 +286,9 @@ function selectRank<T>(src: usize, n: i32, k: i32, t1: usize, t2: usize, pack: u
     memory.copy(w, a, <usize>n << alignof<T>());
     a = w;
   }
-  quickselect<T>(a, 0, n - 1, k);
-  if (k > 0) below = maxOf<T>(a, k);
+  if (n > SMALL) heapSort<T>(a, n);
+  else insertionSort<T>(a, n);
+  if (k > 0) below = at<T>(a, k - 1);
   rankBelow = <f64>below;
   return at<T>(a, k);
 }
