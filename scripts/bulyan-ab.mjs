@@ -6,12 +6,13 @@
 //    working tree's bundle (bulyanSelectionPlain is the code the rule ran before, kept as the
 //    tests' oracle), on one distance matrix from the Gram of gaussian rows; the script checks the
 //    two return the same picks before timing.
-// 2. The whole rule (bulyan) at n = 100, d = 1e6: the base revision's bundle (default: the commit
-//    before the fast selection) against the working tree's. Other uncommitted kernel changes in the
-//    working tree, if any, also land in this ratio.
+// 2. The whole rule (bulyan) at n = 100, d = 1e6 and at n = 1000, d = 1e4 (the sweep's n^2.38
+//    cell): the base revision's bundle (default: the commit before the fast selection) against the
+//    working tree's. Other uncommitted kernel changes in the working tree, if any, also land in this
+//    ratio.
 //
 //   node scripts/bulyan-ab.mjs [--base REV] [--sizes 100,300,1000] [--d 1000] [--reps 5]
-//                              [--rule-n 100] [--rule-d 1e6] [--rule-reps 5] [--threads 1] [--no-rule]
+//                              [--rule-cells 100x1e6,1000x1e4] [--rule-reps 3] [--threads 1] [--no-rule]
 import { build } from 'esbuild';
 import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -54,9 +55,10 @@ const base = opt('base', 'e8ba485^');
 const sizes = opt('sizes', '100,300,1000').split(',').map(Number);
 const d = Number(opt('d', 1000));
 const reps = Number(opt('reps', 5));
-const ruleN = Number(opt('rule-n', 100));
-const ruleD = Number(opt('rule-d', 1e6));
-const ruleReps = Number(opt('rule-reps', 5));
+const ruleCells = opt('rule-cells', '100x1e6,1000x1e4')
+  .split(',')
+  .map((c) => c.split('x').map(Number));
+const ruleReps = Number(opt('rule-reps', 3));
 const threads = Number(opt('threads', 1));
 const sides = args.includes('--no-rule') ? [] : await loadSides(base, { threads });
 // gram() here runs on the plain kernels (no init needed); only the distances matter.
@@ -82,11 +84,13 @@ for (const n of sizes) {
 }
 
 if (!args.includes('--no-rule')) {
-  console.log(`\nwhole rule, n = ${ruleN}, d = ${ruleD}, f = ⌊n/10⌋, ${ruleReps} alternating calls per side (ms):`);
-  const rng = sides[1].ra.createRng(1);
-  const rows = Array.from({ length: ruleN }, () => sides[1].ra.gaussianVector(ruleD, rng));
-  const f = Math.floor(ruleN / 10);
-  alternate('bulyan', (r) => r.bulyan(rows, { f }), sides, ruleReps);
+  for (const [ruleN, ruleD] of ruleCells) {
+    console.log(`\nwhole rule, n = ${ruleN}, d = ${ruleD}, f = ⌊n/10⌋, ${ruleReps} alternating calls per side (ms):`);
+    const rng = sides[1].ra.createRng(1);
+    const rows = Array.from({ length: ruleN }, () => sides[1].ra.gaussianVector(ruleD, rng));
+    const f = Math.floor(ruleN / 10);
+    alternate(`bulyan n=${ruleN} d=${ruleD}`, (r) => r.bulyan(rows, { f }), sides, ruleReps);
+  }
 }
 for (const s of sides) s.ra.releaseKernelResources?.();
 ra.releaseKernelResources?.();
