@@ -41,7 +41,8 @@ export interface BulyanDecision extends Decision {
  *
  * Cost: one centred Gram pass (n²d/2 multiply-adds), θ Krum rounds in client space (O(n² log n):
  * each client's neighbours sorted once, scores updated incrementally after each pick, the same picks
- * bit for bit as re-scoring every round), then a coordinate-wise pass over the θ selected rows.
+ * bit for bit as re-scoring every round; O(n) more per client whose score ties the lowest within
+ * rounding, e.g. identical rows), then a coordinate-wise pass over the θ selected rows.
  *
  * @param updates - the n client updates, each a `Float32Array` of the same length d; not modified.
  *   Clients holding NaN or ±Inf are dropped and counted against f (or throw, see `nonFinite`).
