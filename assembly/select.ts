@@ -217,6 +217,46 @@ function siftDown<T>(a: usize, i: i32, n: i32): void {
   set<T>(a, i, v);
 }
 
+/** Ends of the last {@link partition}: w[0, partLt) < p, w[partLt, partGt] = p, w(partGt, n) > p. */
+let partLt: i32 = 0;
+let partGt: i32 = 0;
+
+/**
+ * One round of the out-of-place three-way partition of a[0..n−1] around p into w: each value is
+ * stored at both ends of w and the ends advance by the results of x < p and x > p, without a
+ * branch (four values at a time through the shuffle tables when `pack` ≠ 0, float32 only).
+ */
+// @ts-ignore: decorator
+@inline function partition<T>(a: usize, n: i32, p: T, w: usize, pack: usize): void {
+  let lt = 0;
+  let gt = n - 1;
+  let i = 0;
+  if (sizeof<T>() == 4 && pack != 0) {
+    // Four values at a time: the lanes < p packed to the bottom of a vector stored at lt, the
+    // lanes > p packed to its top stored ending at gt. While at least 8 values are left to
+    // place (gt − lt + 1 ≥ 8) the two stores cannot overlap each other's kept lanes.
+    const pv = f32x4.splat(<f32>p);
+    for (; i + 8 <= n; i += 4) {
+      const x = v128.load(a + (<usize>i << 2));
+      const lm = i32x4.bitmask(f32x4.lt(x, pv));
+      const gm = i32x4.bitmask(f32x4.gt(x, pv));
+      v128.store(w + (<usize>lt << 2), i8x16.swizzle(x, v128.load(pack + (<usize>lm << 4))));
+      v128.store(w + (<usize>(gt - 3) << 2), i8x16.swizzle(x, v128.load(pack + 256 + (<usize>gm << 4))));
+      lt += popcnt<i32>(lm);
+      gt -= popcnt<i32>(gm);
+    }
+  }
+  for (; i < n; i++) {
+    const x = at<T>(a, i);
+    set<T>(w, lt, x);
+    set<T>(w, gt, x);
+    lt += <i32>(x < p);
+    gt -= <i32>(x > p);
+  }
+  partLt = lt;
+  partGt = gt;
+}
+
 /**
  * The value of rank k (0-based, 0 ≤ k < n) of the n values at `src`, which are left untouched;
  * also sets {@link rankBelow} to the value of rank k − 1 when k ≥ 1. Scratch: t1 and t2, n values
@@ -225,10 +265,12 @@ function siftDown<T>(a: usize, i: i32, n: i32): void {
  *
  * Hoare's FIND (1961) with a three-way partition written out of place and without a branch:
  * each value is stored at both ends of the destination and the two ends advance by the results
- * of x < p and x > p, leaving [values < p | values = p | values > p]; the round keeps the part
- * that holds rank k, or returns p. The pivot is Tukey's ninther (the median of three medians of
- * three) of values at pseudo-random indices, one of the values, so every round drops at least
- * one and structured columns (sorted, periodic, symmetric) split well. After MAX_ROUNDS rounds
+ * of x < p and x > p, leaving [values < p | values = p | values > p] ({@link partition}); the
+ * round keeps the part that holds rank k, or returns p. The pivot is the median of three values
+ * at pseudo-random indices (xorshift32 from a fixed seed: the same for every call, so results and
+ * costs are reproducible): one of the values, so every round drops at least one, and structured
+ * columns (sorted, periodic, symmetric: an organ pipe's distances to its median took 48 rounds
+ * with pivots at n/4, n/2, 3n/4) split as well as random ones. After MAX_ROUNDS rounds
  * (about 2·log₂ n are expected; more only on purpose) the rest is heapsorted, so no column costs
  * more than O(n log n). Rank k − 1: the largest value dropped on the left, i.e. the last pivot
  * that sent the search right, unless rank k − 1 is still in the final part.
@@ -241,32 +283,10 @@ function selectRank<T>(src: usize, n: i32, k: i32, t1: usize, t2: usize, pack: u
   sampler = 0x9e3779b9;
   while (n > SMALL && rounds < MAX_ROUNDS) {
     rounds++;
-    const p = median3<T>(sampleMedian3<T>(a, n), sampleMedian3<T>(a, n), sampleMedian3<T>(a, n));
-    let lt = 0;
-    let gt = n - 1;
-    let i = 0;
-    if (sizeof<T>() == 4 && pack != 0) {
-      // Four values at a time: the lanes < p packed to the bottom of a vector stored at lt, the
-      // lanes > p packed to its top stored ending at gt. While at least 8 values are left to
-      // place (gt − lt + 1 ≥ 8) the two stores cannot overlap each other's kept lanes.
-      const pv = f32x4.splat(<f32>p);
-      for (; i + 8 <= n; i += 4) {
-        const x = v128.load(a + (<usize>i << 2));
-        const lm = i32x4.bitmask(f32x4.lt(x, pv));
-        const gm = i32x4.bitmask(f32x4.gt(x, pv));
-        v128.store(w + (<usize>lt << 2), i8x16.swizzle(x, v128.load(pack + (<usize>lm << 4))));
-        v128.store(w + (<usize>(gt - 3) << 2), i8x16.swizzle(x, v128.load(pack + 256 + (<usize>gm << 4))));
-        lt += popcnt<i32>(lm);
-        gt -= popcnt<i32>(gm);
-      }
-    }
-    for (; i < n; i++) {
-      const x = at<T>(a, i);
-      set<T>(w, lt, x);
-      set<T>(w, gt, x);
-      lt += <i32>(x < p);
-      gt -= <i32>(x > p);
-    }
+    const p = sampleMedian3<T>(a, n);
+    partition<T>(a, n, p, w, pack);
+    const lt = partLt;
+    const gt = partGt;
     // w[0, lt) < p, w[lt, gt] = p (at least one: p itself), w(gt, n) > p.
     if (k < lt) {
       n = lt;
@@ -291,6 +311,47 @@ function selectRank<T>(src: usize, n: i32, k: i32, t1: usize, t2: usize, pack: u
   if (k > 0) below = at<T>(a, k - 1);
   rankBelow = <f64>below;
   return at<T>(a, k);
+}
+
+/** The two values found by the last {@link selectTwo}. */
+let rankLo: f32 = 0;
+let rankHi: f32 = 0;
+
+/**
+ * The values of ranks k1 < k2 of the n float32 values at `src` (left untouched), into
+ * {@link rankLo} and {@link rankHi}: the rounds of {@link selectRank} while both ranks fall in
+ * the same part; once a pivot separates them, each part (both still in the round's destination)
+ * is finished by its own selectRank in t3 and t4. Scratch: t1, t2, t3 and t4, n values each.
+ * About half the work of two separate selections (the trimmed mean's lo and hi).
+ */
+function selectTwo(src: usize, n: i32, k1: i32, k2: i32, t1: usize, t2: usize, t3: usize, t4: usize, pack: usize): void {
+  let a = src;
+  let w = t1;
+  let rounds = 0;
+  sampler = 0x9e3779b9;
+  while (n > SMALL && rounds < MAX_ROUNDS) {
+    rounds++;
+    const p = sampleMedian3<f32>(a, n);
+    partition<f32>(a, n, p, w, pack);
+    const lt = partLt;
+    const gt = partGt;
+    if (k2 < lt) {
+      n = lt;
+      a = w;
+    } else if (k1 > gt) {
+      k1 -= gt + 1;
+      k2 -= gt + 1;
+      n -= gt + 1;
+      a = w + (<usize>(gt + 1) << 2);
+    } else {
+      rankLo = k1 >= lt ? p : selectRank<f32>(w, lt, k1, t3, t4, pack);
+      rankHi = k2 <= gt ? p : selectRank<f32>(w + (<usize>(gt + 1) << 2), n - 1 - gt, k2 - gt - 1, t3, t4, pack);
+      return;
+    }
+    w = w == t1 ? t2 : t1;
+  }
+  rankLo = selectRank<f32>(a, n, k1, t3, t4, pack);
+  rankHi = selectRank<f32>(a, n, k2, t3, t4, pack);
 }
 
 /** Median of the m values at col (mean of the two middle values for even m), in float64. */
@@ -403,14 +464,15 @@ function sumBetween(col: usize, m: i32, lo: f32, hi: f32, loOffset: i32, hiOffse
 
 /**
  * Mean of the values at sorted ranks [trim, m − trim): lo and hi, the values of ranks trim and
- * m − 1 − trim, are selected; the kept values are those strictly between, plus as many copies of
+ * m − 1 − trim, are selected together ({@link selectTwo}, scratch t1..t4 of 4m bytes each); the kept values are those strictly between, plus as many copies of
  * lo and of hi as their ranks put inside the window.
  */
-function trimmedMean(col: usize, m: i32, trim: i32, t1: usize, t2: usize, pack: usize, bins: usize): f64 {
+function trimmedMean(col: usize, m: i32, trim: i32, t1: usize, t2: usize, t3: usize, t4: usize, pack: usize, bins: usize): f64 {
   const count = m - 2 * trim;
   if (trim == 0) return sumBetween(col, m, -Infinity, Infinity, 0, m, bins) / <f64>count;
-  const lo = selectRank<f32>(col, m, trim, t1, t2, pack);
-  const hi = selectRank<f32>(col, m, m - 1 - trim, t1, t2, pack);
+  selectTwo(col, m, trim, m - 1 - trim, t1, t2, t3, t4, pack);
+  const lo = rankLo;
+  const hi = rankHi;
   if (lo == hi) return <f64>lo; // count copies of lo: the binned sum is lo · count exactly
   // Ranks of lo: [#(< lo), countAtMostLo), so countAtMostLo − trim of them are kept; ranks of hi:
   // [countBelowHi, #(≤ hi)), so m − trim − countBelowHi of them are kept.
@@ -548,8 +610,9 @@ export function selectColumns(
 ): void {
   const rowBytes = <usize>stride << 2;
   const bins = dist + (<usize>m << 3);
-  // Median and trimmed mean select float32 values in the 8m bytes at dist; the mean around the
-  // median keeps float64 distances and their two selection buffers after the bins.
+  // Selections of float32 values run in the 8m bytes at dist (t1, t2) and, for the trimmed
+  // mean's second stage, in the first 8m bytes after the bins; the mean around the median keeps
+  // float64 distances and their two selection buffers after the bins (far, d1, d2).
   const t1 = dist;
   const t2 = dist + (<usize>m << 2);
   const far = (bins + BIN_BYTES + 15) & ~15;
@@ -566,7 +629,7 @@ export function selectColumns(
     }
     let v: f64;
     if (op == OP_MEDIAN) v = median(col, m, t1, t2, pack);
-    else if (op == OP_TRIMMED_MEAN) v = trimmedMean(col, m, param, t1, t2, pack, bins);
+    else if (op == OP_TRIMMED_MEAN) v = trimmedMean(col, m, param, t1, t2, far, far + (<usize>m << 2), pack, bins);
     else v = meanAroundMedian(col, m, param, t1, t2, pack, far, d1, d2, bins);
     set<f32>(out, c, positiveZero(<f32>v));
   }

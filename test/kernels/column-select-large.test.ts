@@ -216,8 +216,8 @@ describe('column kernel above 192 rows equals the plain kernel, bit for bit', ()
 
 /**
  * Values for a column of m rows on which the kernel's median selection (assembly/select.ts,
- * selectRank: pivot = ninther of values at xorshift32-drawn indices, three-way partition with
- * four-lane SIMD packing, then a scalar tail) drops only five values per round: McIlroy's
+ * selectRank: pivot = median of three values at xorshift32-drawn indices, three-way partition
+ * with four-lane SIMD packing, then a scalar tail) drops only two values per round: McIlroy's
  * adversary ("A killer adversary for quicksort", 1999) — values are fixed lazily, each pivot
  * candidate gets the next smallest value when first read, every value not yet fixed compares above
  * all fixed ones. Simulates the kernel's sampler and memory layout exactly; stops after the
@@ -241,8 +241,7 @@ function pivotKiller(m: number): { values: number[]; rounds: number } {
   while (a.length > 16 && rounds < 48) {
     rounds++;
     const n = a.length;
-    const sample = (): number => median3(fix(a[draw(n)]), fix(a[draw(n)]), fix(a[draw(n)]));
-    const p = median3(sample(), sample(), sample());
+    const p = median3(fix(a[draw(n)]), fix(a[draw(n)]), fix(a[draw(n)]));
     const less = (i: number): boolean => val[i] !== undefined && (val[i] as number) < p;
     const greater = (i: number): boolean => val[i] === undefined || (val[i] as number) > p;
     const w: number[] = new Array(n);
