@@ -205,8 +205,13 @@ export async function runExperiment(opts) {
   const milestones = opts.lrMilestones ? `-m${opts.lrMilestones.join('_')}` : '';
   const ckpt = join(opts.checkpoints, `${opts.dataset}-${arch}-e${opts.epochs}${milestones}-s${opts.seed}${smoke ? '-smoke' : ''}.f32`);
   // After every epoch: the weights, Adam's state and the progress so far (a stopped run resumes
-  // at the next epoch; removed when training ends).
-  const epochCkpt = `${ckpt}.epoch`;
+  // at the next epoch; removed when training ends). Named without the schedule (epochs, lr
+  // milestones): a run with another schedule resumes from it when every epoch it holds had the
+  // learning rate the new schedule gives that epoch (then the trajectory so far is the new run's).
+  const epochCkpt = join(opts.checkpoints, `${opts.dataset}-${arch}-s${opts.seed}${smoke ? '-smoke' : ''}.epoch`);
+  const lrOf = (epoch) => 1e-3 * 0.1 ** (opts.lrMilestones ?? []).filter((m) => epoch > m).length;
+  const { epochs: _e, lrMilestones: _m, ...trainRest } = JSON.parse(key);
+  const trainKey = JSON.stringify(trainRest);
   const trainAugment = opts.trainAugment ? randomCropFlip({ padding: 4, flip: opts.dataset === 'fashion' }) : undefined;
   let stopAfterEpoch;
   if (opts.trainUntil) {
@@ -231,13 +236,16 @@ export async function runExperiment(opts) {
     let epochEvals = [];
     const opt = tf.train.adam(1e-3);
     let startEpoch = 1;
+    let resumedFrom;
     if (existsSync(`${epochCkpt}.meta.json`)) {
       const meta = JSON.parse(readFileSync(`${epochCkpt}.meta.json`, 'utf8'));
-      if (meta.key === key) {
+      const sameSchedule = meta.epoch < opts.epochs && meta.lrs.every((lr, i) => Math.abs(lr - lrOf(i + 1)) <= 1e-15);
+      if (meta.trainKey === trainKey && sameSchedule) {
         loadWeights(model, `${epochCkpt}.weights.f32`);
         await loadAdam(opt, `${epochCkpt}.adam.f32`, meta.adam);
         ({ losses, epochTimes, epochEvals } = meta);
         startEpoch = meta.epoch + 1;
+        resumedFrom = meta.resumedFrom ?? (meta.key !== key ? { epoch: meta.epoch, key: meta.key } : undefined);
         t -= 1000 * epochTimes.at(-1); // the cumulative training time goes on from the checkpoint's
         log(`resuming training after epoch ${meta.epoch} from ${epochCkpt}.*`);
       }
@@ -253,7 +261,8 @@ export async function runExperiment(opts) {
       onEpoch: (epoch, o) => {
         saveWeights(model, `${epochCkpt}.weights.f32`);
         const adam = saveAdam(o, `${epochCkpt}.adam.f32`);
-        writeFileSync(`${epochCkpt}.meta.json`, JSON.stringify({ key, epoch, adam, losses, epochTimes, epochEvals }));
+        const lrs = Array.from({ length: epoch }, (_, i) => lrOf(i + 1));
+        writeFileSync(`${epochCkpt}.meta.json`, JSON.stringify({ key, trainKey, epoch, lrs, adam, losses, epochTimes, epochEvals, ...(resumedFrom ? { resumedFrom } : {}) }));
       },
       onBatch: (epoch, b, batches, loss) => {
         if (b === batches) {
@@ -284,6 +293,8 @@ export async function runExperiment(opts) {
       ...(resnet ? { epochEvals, augment: Boolean(opts.trainAugment) } : {}),
       ...(opts.lrMilestones ? { lrMilestones: opts.lrMilestones } : {}),
       ...(startEpoch > 1 ? { resumedAfterEpoch: startEpoch - 1 } : {}),
+      // epochs 1..resumedFrom.epoch were trained by a run asking for another schedule (same lr in them)
+      ...(resumedFrom ? { resumedFrom } : {}),
     };
     delete state.progress;
     save();
