@@ -57,8 +57,6 @@ function sum8(a: Float64Array, at: number): number {
   return a[at] + a[at + 1] + a[at + 2] + a[at + 3] + a[at + 4] + a[at + 5] + a[at + 6] + a[at + 7];
 }
 
-/** Absolute slack on every score bound: far below any nonzero squared distance of float32 rows. */
-const TINY = 2 ** -1000;
 
 /**
  * Bulyan's selection phase in O(n² log n): the same picks, in the same order, as
@@ -204,7 +202,9 @@ export function bulyanSelectionFast(dist: Float64Array, n: number, f: number, th
       }
       for (let q = 0; q < r; q++) s += tree[t0 + levelAt[top] + q];
       approx[i] = s;
-      const slack = s * rel + TINY;
+      // + 2⁻¹⁰⁰⁰: absolute slack, far below any nonzero squared distance of float32 rows. (Inline,
+      // not a module constant: a top-level constant would reach every rule's bundle through the chunk.)
+      const slack = s * rel + 2 ** -1000;
       lower[i] = s - slack;
       const upper = s + slack;
       if (upper < minUpper) minUpper = upper;
