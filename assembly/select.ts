@@ -1,6 +1,7 @@
 // Column-wise selection over a block of rows: median, trimmed mean and mean around the median per
-// column. Two engines give the same bits: quickselect on a contiguous copy of one column (any m,
-// selectColumns) and, for small m, sorting networks over four columns per f32x4 (networkColumns).
+// column. Two engines give the same bits: branch-free selection on a contiguous copy of one column
+// (any m; the workspace uses it above 512 rows: selectColumns) and, for m ≤ 512, sorting networks
+// over four columns per f32x4 (networkColumns).
 // Both follow the conventions pinned in src/kernels/column-select.ts (the plain kernel, the oracle):
 //
 // - median: the middle value for odd m; (lower + upper) / 2 in float64 for even m;
@@ -533,7 +534,8 @@ function meanAroundMedian(
     const v = at<f32>(col, i);
     const d = at<f64>(dist, i);
     const inside = d < r;
-    sum += select<f64>(<f64>v, 0, inside);
+    // A mask, not select<f64>: a float select compiles to a branch on x64, mispredicted here.
+    sum += reinterpret<f64>(reinterpret<u64>(<f64>v) & (<u64>0 - <u64>inside));
     count += <i32>inside;
     const nonzero = inside && v != 0;
     eMin = min(eMin, select<i32>(exponentOf(v), 255, nonzero));

@@ -7,7 +7,7 @@
 // fast ÷ old), all from the same run.
 //
 //   node scripts/median-large-ab.mjs [--base REV] [--ns 150,192,193,300,1000] [--ds 1e4,1e5]
-//                                    [--reps 5] [--threads 1] [--rules median,trimmed,bulyan]
+//                                    [--reps 5] [--threads 1] [--rules median,trimmed,meamed,bulyan]
 import { loadSides, median, options } from './ab.mjs';
 
 const args = process.argv.slice(2);
@@ -24,6 +24,7 @@ const [oldSide, newSide] = await loadSides(base, { threads });
 const RULES = {
   median: (ra, rows) => ra.coordinateMedian(rows),
   trimmed: (ra, rows) => ra.trimmedMean(rows, { f: Math.floor(rows.length / 10) }),
+  meamed: (ra, rows) => ra.meamed(rows, { f: Math.floor(rows.length / 4) }),
   bulyan: (ra, rows) => ra.bulyan(rows, { f: Math.floor((rows.length - 3) / 4) }),
 };
 

@@ -27,10 +27,12 @@ interface TaggedReducer extends ColumnReducer {
  * {@link trimmedMeanReducer} or {@link meanAroundMedianReducer} and n·d reaches 2¹⁶, the
  * WebAssembly kernel runs the same selection per column (worker threads join above n·d = 2²²);
  * any other reducer runs on {@link reduceColumnsPlain}. Every fast path (sorting networks for
- * n ≤ 192, quickselect beyond, with or without worker threads) returns the plain kernel's bits,
- * ties, ±0, subnormals and values up to ±3.4e38 included: both follow the conventions pinned on
- * {@link columnMedian}, {@link columnTrimmedMean} and {@link columnMeanAroundMedian} (see
- * {@link binnedSum} for how the kept values are added). A zero result is written as +0.
+ * n ≤ 512; beyond, one column at a time: a branch-free out-of-place three-way partition with
+ * random-sample pivots and a heapsort after 48 rounds; with or without worker threads) returns
+ * the plain kernel's bits, ties, ±0, subnormals and values up to ±3.4e38 included: both follow
+ * the conventions pinned on {@link columnMedian}, {@link columnTrimmedMean} and
+ * {@link columnMeanAroundMedian} (see {@link binnedSum} for how the kept values are added). A
+ * zero result is written as +0.
  */
 export function reduceColumns(rows: readonly Float32Array[], reducer: ColumnReducer): Float32Array {
   const fast = reducer === columnMedian ? { op: SELECT_MEDIAN, param: 0 } : (reducer as TaggedReducer)[FAST_OP];

@@ -1,8 +1,9 @@
-// The WebAssembly column kernel above the sorting networks (m > 192 rows: assembly/select.ts,
-// selectColumns — a branch-free out-of-place three-way partition with SIMD packing, then SIMD
-// exact-or-binned sums) against the plain TypeScript kernel, reduceColumnsPlain, the oracle: the
-// same bits for every op (median, trimmed mean, mean around the median), even and odd m, around
-// the networks' threshold (190–200), at 255–257 and up to 1 000 rows, on random, tie-heavy and
+// The WebAssembly column kernel above the sorting networks (m > NETWORK_MAX_ROWS = 512 rows:
+// assembly/select.ts, selectColumns — a branch-free out-of-place three-way partition with SIMD
+// packing, then SIMD exact-or-binned sums) and the networks below it, against the plain
+// TypeScript kernel, reduceColumnsPlain, the oracle: the same bits for every op (median, trimmed
+// mean, mean around the median), even and odd m, around the old threshold (190–200) and the new
+// one (510–520), at 255–257 and up to 1 000 rows, on random, tie-heavy and
 // hostile values (±0, subnormals, ±3.4e38, exponents too far apart for the exact float64 sum),
 // sorted and adversarial column orders (one built to exhaust the partition's round budget, so the
 // heapsort fallback runs), identical rows, and on worker threads.
@@ -22,6 +23,7 @@ import {
   type ColumnReducer,
 } from '../../src/kernels/column-select.js';
 import { kernelConfig } from '../../src/kernels/wasm/config.js';
+import { NETWORK_MAX_ROWS } from '../../src/kernels/wasm/workspace.js';
 
 const F32_MAX = 3.4028234663852886e38;
 const TINY = 2 ** -149;
@@ -110,11 +112,17 @@ const opArb = (m: number): fc.Arbitrary<Op> =>
 
 const mArb = fc.oneof(
   fc.integer({ min: 190, max: 200 }),
-  fc.constantFrom(255, 256, 257, 511, 512, 513),
+  fc.constantFrom(255, 256, 257),
+  fc.integer({ min: NETWORK_MAX_ROWS - 2, max: NETWORK_MAX_ROWS + 8 }),
+  fc.integer({ min: NETWORK_MAX_ROWS + 1, max: 1000 }),
   fc.integer({ min: 193, max: 1000 }),
 );
 
-describe('column kernel above 192 rows equals the plain kernel, bit for bit', () => {
+describe('WebAssembly selection from 190 to 1 000 rows equals the plain kernel, bit for bit', () => {
+  it('the column kernel takes over above 512 rows (the tests below cover both sides)', () => {
+    expect(NETWORK_MAX_ROWS).toBe(512);
+  });
+
   it('random m (190–1000), kinds, ops and column counts', () => {
     kernelConfig.threads = 1;
     fc.assert(
@@ -126,9 +134,9 @@ describe('column kernel above 192 rows equals the plain kernel, bit for bit', ()
     );
   });
 
-  it('every kind at 192, 193, 256, 257 and 1 000 rows, the edge trims and keeps', () => {
+  it('every kind at 192, 193, 512, 513, 514 and 1 000 rows, the edge trims and keeps', () => {
     kernelConfig.threads = 1;
-    for (const m of [192, 193, 256, 257, 1000]) {
+    for (const m of [192, 193, 512, 513, 514, 1000]) {
       const k = m >>> 1;
       const ops: Op[] = [
         { kind: 'median' },
@@ -150,7 +158,7 @@ describe('column kernel above 192 rows equals the plain kernel, bit for bit', ()
 
   it('sorted, reversed, organ-pipe, two-valued and shuffled-duplicate columns', () => {
     kernelConfig.threads = 1;
-    for (const m of [193, 256, 999, 1000]) {
+    for (const m of [193, 513, 999, 1000]) {
       const rng = createRng(m);
       const columns: number[][] = [
         Array.from({ length: m }, (_, i) => i),
@@ -170,14 +178,14 @@ describe('column kernel above 192 rows equals the plain kernel, bit for bit', ()
 
   it('one row object sent by many clients (Sybils) and identical columns', () => {
     kernelConfig.threads = 1;
-    const m = 301;
-    const honest = rowsOf('gaussian', 150, 12, 3);
+    const m = 601;
+    const honest = rowsOf('gaussian', 300, 12, 3);
     const sybil = Float32Array.from({ length: 12 }, (_, c) => (c % 2 === 0 ? 1e6 : -0));
-    const rows = [...honest, ...Array.from({ length: m - 150 }, () => sybil)];
-    for (const op of [{ kind: 'median' }, { kind: 'trimmed', trim: 100 }, { kind: 'meamed', keep: 151 }] as Op[]) {
+    const rows = [...honest, ...Array.from({ length: m - 300 }, () => sybil)];
+    for (const op of [{ kind: 'median' }, { kind: 'trimmed', trim: 200 }, { kind: 'meamed', keep: 301 }] as Op[]) {
       expectSameAsPlain(rows, op, 'sybils');
     }
-    const same = rowsOf('integer', 400, 1, 9).map((r) => Float32Array.from({ length: 6 }, () => r[0]));
+    const same = rowsOf('integer', 700, 1, 9).map((r) => Float32Array.from({ length: 6 }, () => r[0]));
     expectSameAsPlain(same, { kind: 'median' }, 'identical columns');
   });
 
@@ -195,18 +203,18 @@ describe('column kernel above 192 rows equals the plain kernel, bit for bit', ()
   it('worker threads give the same bits', () => {
     kernelConfig.threads = 3;
     kernelConfig.minParallelSelect = 0;
-    for (const [m, kind] of [[257, 'hostile'], [700, 'wide']] as const) {
-      const rows = rowsOf(kind, m, 3000, m);
+    for (const [m, kind] of [[257, 'hostile'], [600, 'hostile'], [700, 'wide']] as const) {
+      const rows = rowsOf(kind, m, 1500, m);
       expectSameAsPlain(rows, { kind: 'median' }, `threads ${kind} m=${m}`);
       expectSameAsPlain(rows, { kind: 'trimmed', trim: 20 }, `threads ${kind} m=${m}`);
     }
   });
 
   it('the rules: coordinateMedian, trimmedMean and meamed on hostile clients, wasm = js', () => {
-    const rows = rowsOf('hostile', 260, 70, 5);
+    const rows = rowsOf('hostile', 620, 40, 5);
     const run = (backend: 'wasm' | 'js'): Float32Array[] => {
       setKernelBackend(backend);
-      return [coordinateMedian(rows), trimmedMean(rows, { f: 50 }), meamed(rows, { f: 60 })];
+      return [coordinateMedian(rows), trimmedMean(rows, { f: 100 }), meamed(rows, { f: 150 })];
     };
     const fast = run('wasm');
     const plain = run('js');
