@@ -52,8 +52,13 @@ export class PairTable {
   private view = new Map<Float32Array, number>();
   /** Per held slot: whether its largest magnitude leaves [2⁻⁴⁰, 2⁴⁰] (paired in float64). */
   private readonly wide: boolean[] = [];
-  /** Held rows not yet paired (slots, in order). */
+  /** Held rows not yet paired (slots, in order), besides those of the pass under way. */
   private queue: number[] = [];
+  /**
+   * The pass under way: its p rows (slots k … k + p − 1), their statistics so far, which of them
+   * pair on the float32 kernels, and the next held row to pair them with.
+   */
+  private pass: { k: number; p: number; dots: Float64Array[]; dists: Float64Array[]; ordinary: number[]; next: number } | null = null;
   private full = false;
 
   constructor(private readonly d: number) {
@@ -75,10 +80,10 @@ export class PairTable {
     return this.ex !== null;
   }
 
-  /** Takes arrival number `arrival`; it is paired up at the next {@link PairTable.flush}. */
+  /** Takes arrival number `arrival`; it is paired up by the next passes ({@link PairTable.pairSome}). */
   add(arrival: number, row: Float32Array, finite: boolean): void {
     const ex = this.ex;
-    const s = this.dots.length + this.queue.length;
+    const s = this.dots.length + (this.pass?.p ?? 0) + this.queue.length;
     // Room for three more rows: a pass over fewer than four queued rows reads spare slots.
     if (ex === null || !finite || this.full || !this.reserve(ROWS + (s + 4) * this.stride)) {
       this.slots[arrival] = -1;
@@ -95,104 +100,120 @@ export class PairTable {
     this.queue.push(s);
   }
 
-  /** Rows waiting to be paired up (at the next {@link PairTable.flush}). */
+  /** Rows not yet paired up: waiting, or in a pass that has not finished. */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + (this.pass?.p ?? 0);
+  }
+
+  /** Pairs every row not yet paired ({@link PairTable.pairSome} until none is left). */
+  flush(): void {
+    while (this.ex !== null && this.queued > 0) this.pairSome();
   }
 
   /**
-   * Pairs every queued row with the rows held before it and with each other: ordinary pairs on
-   * the float32 kernels, four queued rows per pass over the held rows (which then stream from
-   * memory once for the four), and any pair with a row outside [2⁻⁴⁰, 2⁴⁰] on the float64 ones.
-   * A pair's value depends only on its two rows, never on what else was queued with them.
+   * One slice of a pass. A pass takes up to four queued rows and pairs them with every row held
+   * before them and with each other: ordinary pairs on the float32 kernels, the four rows against
+   * each held row in one kernel call (so the held rows stream from memory once for the four), and
+   * any pair with a row outside [2⁻⁴⁰, 2⁴⁰] on the float64 ones. A slice covers at most `heldRows`
+   * held rows (a multiple of four), so that the worker can answer a close between slices instead of
+   * after a whole pass. A pair's value depends only on its two rows, never on how the work was
+   * cut into passes and slices or what else was queued with them.
    *
-   * @param limit - pair at most this many queued rows (the first ones); default all.
+   * @param heldRows - most held rows this slice pairs the pass's rows with; default all.
    */
-  flush(limit = Infinity): void {
-    const ex = this.ex;
-    if (ex === null || this.queue.length === 0) return;
-    const k = this.dots.length;
-    // The queue holds consecutive slots from k on: the first p of them are slots k … k + p − 1.
-    const p = Math.min(this.queue.length, limit);
-    this.queue.splice(0, p);
-    const dots: Float64Array[] = [];
-    const dists: Float64Array[] = [];
-    for (let a = 0; a < p; a++) {
-      dots.push(new Float64Array(k + a + 1));
-      dists.push(new Float64Array(k + a + 1));
+  pairSome(heldRows = Infinity): void {
+    if (this.ex === null) return;
+    if (this.pass === null) {
+      if (this.queue.length === 0) return;
+      // The queue holds consecutive slots from k on: the first p of them are slots k … k + p − 1.
+      const k = this.dots.length;
+      const p = Math.min(this.queue.length, 4);
+      this.queue.splice(0, p);
+      const pass = { k, p, dots: [] as Float64Array[], dists: [] as Float64Array[], ordinary: [] as number[], next: 0 };
+      for (let a = 0; a < p; a++) {
+        pass.dots.push(new Float64Array(k + a + 1));
+        pass.dists.push(new Float64Array(k + a + 1));
+        if (this.wide[k + a]) this.pairRange(k + a, 0, k, false, pass.dots[a], pass.dists[a]);
+        else pass.ordinary.push(a);
+      }
+      this.pass = pass;
     }
-    const ordinary: number[] = [];
-    for (let a = 0; a < p; a++) {
-      if (this.wide[k + a]) this.pairRange(k + a, 0, k, false, dots[a], dists[a]);
-      else ordinary.push(a);
-    }
-    for (let g = 0; g < ordinary.length; g += 4) this.pairFour(k, ordinary.slice(g, g + 4), dots, dists);
+    const pass = this.pass;
+    const { k, p, dots, dists, ordinary } = pass;
+    const end = heldRows >= k - pass.next ? k : Math.min(k, pass.next + Math.max(4, heldRows & ~3));
+    if (ordinary.length > 0 && end > pass.next) this.pairFour(k, ordinary, dots, dists, pass.next, end);
+    pass.next = end;
+    if (end < k) return;
     // Held rows outside the float32 range, again in float64 for the ordinary queued rows.
     for (let j = 0; j < k; j++) {
       if (!this.wide[j]) continue;
       for (const a of ordinary) this.pairRange(k + a, j, j + 1, false, dots[a], dists[a]);
     }
-    // Pairs among the queued rows, and each with itself (its squared norm).
+    // Pairs among the pass's rows, and each with itself (its squared norm).
     for (let a = 0; a < p; a++) {
       for (let b = k; b <= k + a; b++) this.pairRange(k + a, b, b + 1, !this.wide[k + a] && !this.wide[b], dots[a], dists[a]);
       dists[a][k + a] = 0;
       this.dots.push(dots[a]);
       this.dists.push(dists[a]);
     }
+    this.pass = null;
   }
 
   /**
-   * Up to four ordinary queued rows (offsets `group` from slot k) against every held row, in one
-   * pass over the held rows. Fewer than four: the kernel also reads the slots after them (spare
-   * memory, results unused), which costs arithmetic but not another pass over memory.
+   * Up to four ordinary queued rows (offsets `group` from slot k) against the held rows [j0, j1),
+   * in one pass over those held rows. j0 is a multiple of four.
    */
-  private pairFour(k: number, group: number[], dots: Float64Array[], dists: Float64Array[]): void {
+  private pairFour(k: number, group: number[], dots: Float64Array[], dists: Float64Array[], j0: number, j1: number): void {
     const ex = this.ex!;
     const d = this.d;
     const stride = this.stride;
     const per = OUT_PAIRS >> 2;
     // pairsBlock4F takes its rows at a constant stride: consecutive slots, else one at a time.
     if (group.length === 1) {
-      this.pairOneOrdinary(k + group[0], k, dots[group[0]], dists[group[0]]);
+      this.pairOneOrdinary(k + group[0], j0, j1, dots[group[0]], dists[group[0]]);
       return;
     }
     const consecutive = group[group.length - 1] - group[0] === group.length - 1;
     if (!consecutive) {
-      for (const a of group) this.pairRange(k + a, 0, k, true, dots[a], dists[a]);
+      for (const a of group) this.pairRange(k + a, j0, j1, true, dots[a], dists[a]);
       return;
     }
+    // Fewer than four: the kernel also reads the slots after them (spare memory, results unused),
+    // which costs arithmetic but not another pass over memory.
     const x = ROWS + (k + group[0]) * stride;
-    for (let j0 = 0; j0 < k; j0 += per) {
-      const count = Math.min(per, k - j0);
+    for (let b0 = j0; b0 < j1; b0 += per) {
+      const count = Math.min(per, j1 - b0);
       const out = new Float64Array(ex.memory.buffer, BASE, 8 * count);
       out.fill(0);
       for (let c0 = 0; c0 < d; c0 += BLOCK) {
-        ex.pairsBlock4F(x + c0 * 4, stride, ROWS + j0 * stride + c0 * 4, stride, count, Math.min(BLOCK, d - c0), BASE);
+        ex.pairsBlock4F(x + c0 * 4, stride, ROWS + b0 * stride + c0 * 4, stride, count, Math.min(BLOCK, d - c0), BASE);
       }
       for (let j = 0; j < count; j++) {
         for (let q = 0; q < group.length; q++) {
-          dots[group[q]][j0 + j] = out[8 * j + 2 * q];
-          dists[group[q]][j0 + j] = out[8 * j + 2 * q + 1];
+          dots[group[q]][b0 + j] = out[8 * j + 2 * q];
+          dists[group[q]][b0 + j] = out[8 * j + 2 * q + 1];
         }
       }
     }
   }
 
   /**
-   * One ordinary row `s` against the held rows [0, k), in one pass: the four-row kernel with the
-   * roles swapped (four held rows against the new one), so that every product is one the pair
-   * needs and eight accumulator chains run side by side. A pair gets the same bits either way
-   * round: a·b = b·a and (a − b)² = (b − a)² exactly. The last group may read up to three slots
-   * past k (reserved memory; results unused).
+   * One ordinary row `s` against the held rows [j0, j1) (j0 a multiple of four), in one pass: the
+   * four-row kernel with the roles swapped (four held rows against the new one), so that every
+   * product is one the pair needs and eight accumulator chains run side by side. A pair gets the
+   * same bits either way round: a·b = b·a and (a − b)² = (b − a)² exactly. The last group may read
+   * up to three slots past j1 (held rows, or reserved memory past the last; results unused).
    */
-  private pairOneOrdinary(s: number, k: number, dots: Float64Array, dists: Float64Array): void {
+  private pairOneOrdinary(s: number, j0: number, j1: number, dots: Float64Array, dists: Float64Array): void {
     const ex = this.ex!;
     const d = this.d;
     const stride = this.stride;
     const at = ROWS + s * stride;
     const perPass = OUT_PAIRS >> 2; // groups of four whose sums fit the scratch area
-    for (let g0 = 0; g0 * 4 < k; g0 += perPass) {
-      const groups = Math.min(perPass, Math.ceil(k / 4) - g0);
+    const first = j0 >> 2;
+    const last = Math.ceil(j1 / 4); // one past the last group
+    for (let g0 = first; g0 < last; g0 += perPass) {
+      const groups = Math.min(perPass, last - g0);
       const out = new Float64Array(ex.memory.buffer, BASE, 8 * groups);
       out.fill(0);
       for (let c0 = 0; c0 < d; c0 += BLOCK) {
@@ -204,7 +225,7 @@ export class PairTable {
       for (let g = 0; g < groups; g++) {
         for (let a = 0; a < 4; a++) {
           const j = (g0 + g) * 4 + a;
-          if (j >= k) break;
+          if (j >= j1) break;
           dots[j] = out[8 * g + 2 * a];
           dists[j] = out[8 * g + 2 * a + 1];
         }

@@ -21,6 +21,7 @@ let table: PairTable | null = null;
 /** The current round's running sum (rule `mean`). */
 let sum: MeanSum | null = null;
 let tableRound = -1;
+let tableD = 1;
 /** FLAME's noise for the current round, drawn ahead from its seed while the worker waits. */
 let noise: { seed: number; draws: ReturnType<typeof createDrawAheadRng> } | null = null;
 /** Most Gaussians drawn ahead (64 MiB); past them the rule draws the rest itself, in the same stream. */
@@ -33,6 +34,7 @@ function pairRow(message: RowMessage): void {
   if (tableRound !== message.round) {
     tableRound = message.round;
     table = message.meanOf === undefined ? new PairTable(message.d) : null;
+    tableD = message.d;
     sum = message.meanOf === undefined ? null : new MeanSum(message.d, message.meanOf);
     noise =
       message.noiseSeed === undefined
@@ -49,12 +51,13 @@ function pairRow(message: RowMessage): void {
 }
 
 /**
- * Pairs up to four queued arrivals per turn of the event loop. While the worker keeps up, each
- * arrival is paired as soon as it comes, so close() has at most one to do; when arrivals come
- * faster than one pass over the held rows, they queue meanwhile and the next pass takes four at
- * once: each pass reads every held row once (the bound: they stream from memory), so four per
- * pass cut that traffic by four. One pass per turn, so that a close job never waits behind a
- * long backlog.
+ * Pairs queued arrivals a slice at a time, one slice per turn of the worker's event loop. While the
+ * worker keeps up, each arrival is paired as soon as it comes, so close() has at most one to do;
+ * when arrivals come faster than one pass over the held rows, they queue meanwhile and the next
+ * pass takes four at once: each pass reads every held row once (the bound: they stream from
+ * memory), so four per pass cut that traffic by four. A slice pairs with at most SLICE_VALUES
+ * held values (16 rows at d = 10⁶, some 10–20 ms), so a close job waits for one slice at most,
+ * never behind a whole pass or a backlog.
  */
 function schedulePairing(): void {
   if (flushing || table === null) return;
@@ -64,11 +67,13 @@ function schedulePairing(): void {
   setTimeout(() => {
     flushing = false;
     // Pairing first; FLAME's Gaussians only when no arrival waits.
-    if (table !== null && table.queued > 0) table.flush(4);
+    if (table !== null && table.queued > 0) table.pairSome(Math.max(4, Math.floor(SLICE_VALUES / tableD)));
     else noise?.draws.ahead(DRAWS_PER_TURN);
     schedulePairing();
   }, 0);
 }
+/** Held values one pairing slice reads (64 MiB of rows). */
+const SLICE_VALUES = 2 ** 24;
 let flushing = false;
 
 /** What a stateful rule returns besides its aggregate and decision (its next round's state). */
@@ -105,17 +110,21 @@ function run(job: RunJob): void {
       const n = rows.length;
       result = { aggregate: summed, decision: { rule: 'mean', n, dropped: [], weights: new Float64Array(n).fill(1 / n) } };
       precomputed = true;
-    } else if (pairs !== null && pairs.active && pairs.queued <= Math.max(4, rows.length / 8)) {
+    } else if (pairs !== null && pairs.active) {
       // The rows still queued cost about as much to pair as the one-shot Gram pass once they pass
       // n/8 (pairing costs a few times the Gram kernel per pair): behind that far, the rule
-      // computes its Gram matrix itself and the table is dropped.
-      pairs.flush();
+      // computes its Gram matrix itself. Either way the rows the table holds are combined in
+      // place and not checked for finiteness again.
+      const paired = pairs.queued <= Math.max(4, rows.length / 8);
+      if (paired) pairs.flush();
       pairs.bind(rows, job.arrivals!);
-      precomputedGram.lookup = (r, centre) => {
-        const g = pairs.lookup(r, centre);
-        if (g !== null) precomputed = true;
-        return g;
-      };
+      if (paired) {
+        precomputedGram.lookup = (r, centre) => {
+          const g = pairs.lookup(r, centre);
+          if (g !== null) precomputed = true;
+          return g;
+        };
+      }
       heldCombine.sum = (r, w, offset, offsetWeight) => pairs.combine(r, w, offset, offsetWeight);
       heldFinite.holds = (row) => pairs.holds(row);
       try {

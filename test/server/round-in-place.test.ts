@@ -88,6 +88,31 @@ describe('PairTable.combine (the combination read in place)', () => {
   });
 });
 
+describe('PairTable passes cut into slices', () => {
+  it('give the same statistics however the held rows are sliced and arrivals interleave', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 0, max: 1000 }), fc.array(fc.integer({ min: 0, max: 13 }), { minLength: 1, maxLength: 8 }), (d, seed, slices) => {
+        const rows = [...hostileRows(d, seed), ...gaussianRows(9, d, seed + 7)];
+        const whole = tableOf(rows);
+        const sliced = new PairTable(d);
+        let t = 0;
+        rows.forEach((row, i) => {
+          sliced.add(i, row, true);
+          // A few slices of whatever size between arrivals, as the worker's turns would do.
+          for (let q = 0; q < 2; q++) sliced.pairSome(slices[t++ % slices.length]);
+        });
+        expect(sliced.queued).toBeGreaterThanOrEqual(0);
+        sliced.flush();
+        expect(sliced.queued).toBe(0);
+        sliced.bind(rows, rows.map((_, i) => i));
+        expect(Array.from(sliced.lookup(rows, null)!)).toEqual(Array.from(whole.lookup(rows, null)!));
+        expect(Array.from(sliced.lookup(rows, 'robust')!)).toEqual(Array.from(whole.lookup(rows, 'robust')!));
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
+
 describe('createDrawAheadRng', () => {
   it('serves exactly createRng(seed)’s Gaussians, however many were drawn ahead and when', () => {
     fc.assert(
