@@ -33,44 +33,6 @@
   set<T>(p, j, t);
 }
 
-/**
- * Rearranges a[lo..hi] (inclusive) so that a[k] holds the value it would hold were the range
- * sorted, with smaller-or-equal values left of it and greater-or-equal ones right of it. Hoare
- * partitioning around a median of three; insertion sort below 16 values.
- */
-function quickselect<T>(a: usize, lo: i32, hi: i32, k: i32): void {
-  while (hi - lo > 16) {
-    const mid = (lo + hi) >>> 1;
-    if (at<T>(a, mid) < at<T>(a, lo)) swap<T>(a, mid, lo);
-    if (at<T>(a, hi) < at<T>(a, lo)) swap<T>(a, hi, lo);
-    if (at<T>(a, hi) < at<T>(a, mid)) swap<T>(a, hi, mid);
-    const pivot = at<T>(a, mid);
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (at<T>(a, i) < pivot) i++;
-      while (at<T>(a, j) > pivot) j--;
-      if (i <= j) {
-        swap<T>(a, i, j);
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return;
-  }
-  for (let i = lo + 1; i <= hi; i++) {
-    const v = at<T>(a, i);
-    let j = i - 1;
-    while (j >= lo && at<T>(a, j) > v) {
-      set<T>(a, j + 1, at<T>(a, j));
-      j--;
-    }
-    set<T>(a, j + 1, v);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Binned sums: 32 float64 bins (256 bytes of scratch) indexed by a float32's exponent bits >> 3.
 // A bin holds values of 8 consecutive exponents, multiples of one power of two spanning at most
@@ -103,6 +65,13 @@ export const BIN_BYTES: i32 = 256;
   store<f64>(p, load<f64>(p) + <f64>v * <f64>copies);
 }
 
+/** Adds v when `take` is 1, +0 when it is 0 (a mask, not a branch; ±∞ included). */
+// @ts-ignore: decorator
+@inline function addIfToBin(bins: usize, v: f32, take: i32): void {
+  const p = bins + binOf(v);
+  store<f64>(p, load<f64>(p) + reinterpret<f64>(reinterpret<u64>(<f64>v) & (<u64>0 - <u64>take)));
+}
+
 function binTotal(bins: usize): f64 {
   let s: f64 = 0;
   for (let b: usize = 0; b < 256; b += 8) s += load<f64>(bins + b);
@@ -116,18 +85,18 @@ function binTotal(bins: usize): f64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Column path (any m; the workspace runs it above the networks' 192 rows): one column at a time,
+// Column path (any m; the workspace runs it above the networks' 512 rows): one column at a time,
 // copied out of the row-major block into a contiguous buffer that stays intact. Selections run
-// out of place on two scratch buffers and without a data-dependent branch (selectRank), and the
-// sums are one SIMD pass that is exact whenever the kept values' exponents allow (sumBetween),
-// so a column costs a few streaming passes instead of quickselect's mispredicted branches.
+// out of place on two scratch buffers without a data-dependent branch (selectRank), and a mean
+// adds its kept values to the bins in one more branch-free pass (sumBetween), so a column costs
+// a few streaming passes instead of quickselect's mispredicted branches (about 4x faster).
 
-/** A selection finishes with an insertion sort below this many values. */
+/** A selection finishes with a heapsort below this many values. */
 const SMALL: i32 = 16;
 /** Partition rounds after which a selection stops sampling pivots and heapsorts the rest. */
 const MAX_ROUNDS: i32 = 48;
 
-/** The value of rank k − 1 found by the last {@link selectRank} (defined when k ≥ 1). */
+/** The value of rank k − 1 found by the last float32 {@link selectRank} (defined when k ≥ 1). */
 let rankBelow: f64 = 0;
 
 // @ts-ignore: decorator
@@ -169,8 +138,7 @@ function maxOf<T>(a: usize, n: i32): T {
 let sampler: u32 = 0;
 
 /** A pseudo-random index in [0, n). */
-// @ts-ignore: decorator
-@inline function sampleIndex(n: i32): i32 {
+function sampleIndex(n: i32): i32 {
   let s = sampler;
   s ^= s << 13;
   s ^= s >>> 17;
@@ -180,22 +148,8 @@ let sampler: u32 = 0;
 }
 
 /** The median of three values at pseudo-random indices of a[0..n−1]. */
-// @ts-ignore: decorator
-@inline function sampleMedian3<T>(a: usize, n: i32): T {
+function sampleMedian3<T>(a: usize, n: i32): T {
   return median3<T>(at<T>(a, sampleIndex(n)), at<T>(a, sampleIndex(n)), at<T>(a, sampleIndex(n)));
-}
-
-/** Sorts a[0..n−1] in place: insertion sort (for the last few values of a selection). */
-function insertionSort<T>(a: usize, n: i32): void {
-  for (let i = 1; i < n; i++) {
-    const v = at<T>(a, i);
-    let j = i - 1;
-    while (j >= 0 && at<T>(a, j) > v) {
-      set<T>(a, j + 1, at<T>(a, j));
-      j--;
-    }
-    set<T>(a, j + 1, v);
-  }
 }
 
 /** Sorts a[0..n−1] in place: heapsort (Williams, 1964), O(n log n) whatever the values. */
@@ -227,8 +181,7 @@ let partGt: i32 = 0;
  * stored at both ends of w and the ends advance by the results of x < p and x > p, without a
  * branch (four values at a time through the shuffle tables when `pack` ≠ 0, float32 only).
  */
-// @ts-ignore: decorator
-@inline function partition<T>(a: usize, n: i32, p: T, w: usize, pack: usize): void {
+function partition<T>(a: usize, n: i32, p: T, w: usize, pack: usize): void {
   let lt = 0;
   let gt = n - 1;
   let i = 0;
@@ -298,7 +251,7 @@ function selectRank<T>(src: usize, n: i32, k: i32, t1: usize, t2: usize, pack: u
       n -= gt + 1;
       a = w + (<usize>(gt + 1) << alignof<T>());
     } else {
-      rankBelow = <f64>(k > lt ? p : lt > 0 ? maxOf<T>(w, lt) : below);
+      if (sizeof<T>() == 4) rankBelow = <f64>(k > lt ? p : lt > 0 ? maxOf<T>(w, lt) : below);
       return p;
     }
     w = w == t1 ? t2 : t1;
@@ -307,52 +260,10 @@ function selectRank<T>(src: usize, n: i32, k: i32, t1: usize, t2: usize, pack: u
     memory.copy(w, a, <usize>n << alignof<T>());
     a = w;
   }
-  if (n > SMALL) heapSort<T>(a, n);
-  else insertionSort<T>(a, n);
+  heapSort<T>(a, n);
   if (k > 0) below = at<T>(a, k - 1);
-  rankBelow = <f64>below;
+  if (sizeof<T>() == 4) rankBelow = <f64>below;
   return at<T>(a, k);
-}
-
-/** The two values found by the last {@link selectTwo}. */
-let rankLo: f32 = 0;
-let rankHi: f32 = 0;
-
-/**
- * The values of ranks k1 < k2 of the n float32 values at `src` (left untouched), into
- * {@link rankLo} and {@link rankHi}: the rounds of {@link selectRank} while both ranks fall in
- * the same part; once a pivot separates them, each part (both still in the round's destination)
- * is finished by its own selectRank in t3 and t4. Scratch: t1, t2, t3 and t4, n values each.
- * About half the work of two separate selections (the trimmed mean's lo and hi).
- */
-function selectTwo(src: usize, n: i32, k1: i32, k2: i32, t1: usize, t2: usize, t3: usize, t4: usize, pack: usize): void {
-  let a = src;
-  let w = t1;
-  let rounds = 0;
-  sampler = 0x9e3779b9;
-  while (n > SMALL && rounds < MAX_ROUNDS) {
-    rounds++;
-    const p = sampleMedian3<f32>(a, n);
-    partition<f32>(a, n, p, w, pack);
-    const lt = partLt;
-    const gt = partGt;
-    if (k2 < lt) {
-      n = lt;
-      a = w;
-    } else if (k1 > gt) {
-      k1 -= gt + 1;
-      k2 -= gt + 1;
-      n -= gt + 1;
-      a = w + (<usize>(gt + 1) << 2);
-    } else {
-      rankLo = k1 >= lt ? p : selectRank<f32>(w, lt, k1, t3, t4, pack);
-      rankHi = k2 <= gt ? p : selectRank<f32>(w + (<usize>(gt + 1) << 2), n - 1 - gt, k2 - gt - 1, t3, t4, pack);
-      return;
-    }
-    w = w == t1 ? t2 : t1;
-  }
-  rankLo = selectRank<f32>(a, n, k1, t3, t4, pack);
-  rankHi = selectRank<f32>(a, n, k2, t3, t4, pack);
 }
 
 /** Median of the m values at col (mean of the two middle values for even m), in float64. */
@@ -363,120 +274,40 @@ function median(col: usize, m: i32, t1: usize, t2: usize, pack: usize): f64 {
   return (rankBelow + upper) / 2;
 }
 
-/** Counts left by {@link sumBetween}: values ≤ lo, values < hi. */
-let countAtMostLo: i32 = 0;
-let countBelowHi: i32 = 0;
-
-// @ts-ignore: decorator
-@inline function bitLength(x: i32): i32 {
-  return 32 - clz<i32>(x);
-}
-
-/** The float32 exponent field of v, 1 for subnormals (they share the exponent of 2^-126). */
-// @ts-ignore: decorator
-@inline function exponentOf(v: f32): i32 {
-  return max<i32>(<i32>((reinterpret<u32>(v) >>> 23) & 255), 1);
-}
-
 /**
- * The binned sum ({@link binTotal}) of: the values of col[0..m−1] strictly between lo and hi,
- * `copiesLo` copies of lo and `copiesHi` copies of hi (a count of 0 adds nothing, so lo = −∞ and
- * hi = +∞ sum everything). Sets {@link countAtMostLo} and {@link countBelowHi}, which the caller
- * needs to know the copies: so the copies are passed as offsets, copiesLo = countAtMostLo −
- * loOffset and copiesHi = hiOffset − countBelowHi (clamped at 0).
- *
- * One SIMD pass sums the values strictly between in float64, four lanes, while tracking their
- * smallest and largest nonzero exponents: when all the kept nonzero values span at most
- * 29 − bitLength(count) exponents every partial sum is exact, in any order, so that sum is the
- * binned sum (see the header). Otherwise a second pass adds them to the bins.
+ * The binned sum ({@link binTotal}) of the values of col[0..m−1] strictly between lo and hi,
+ * plus #(values ≤ lo) − loOffset copies of lo and hiOffset − #(values < hi) copies of hi (none
+ * when that is ≤ 0; lo = −∞, hi = +∞ sum everything). One pass without a branch: every value
+ * goes to its bin with a copy count of 0 or 1.
  */
 function sumBetween(col: usize, m: i32, lo: f32, hi: f32, loOffset: i32, hiOffset: i32, bins: usize): f64 {
-  const loV = f32x4.splat(lo);
-  const hiV = f32x4.splat(hi);
-  const expMask = i32x4.splat(255);
-  const absMask = i32x4.splat(0x7fffffff);
-  const one = i32x4.splat(1);
-  const zero = i32x4.splat(0);
-  let atMostLo = zero;
-  let belowHi = zero;
-  let slo = f64x2.splat(0);
-  let shi = f64x2.splat(0);
-  let emin = expMask;
-  let emax = zero;
-  const m4 = m & ~3;
-  for (let i = 0; i < m4; i += 4) {
-    const v = v128.load(col + (<usize>i << 2));
-    const le = f32x4.le(v, loV);
-    const lt = f32x4.lt(v, hiV);
-    atMostLo = i32x4.sub(atMostLo, le);
-    belowHi = i32x4.sub(belowHi, lt);
-    const x = v128.and(v, v128.andnot(lt, le));
-    slo = f64x2.add(slo, f64x2.promote_low_f32x4(x));
-    shi = f64x2.add(shi, f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1)));
-    const e = v128.and(i32x4.shr_u(x, 23), expMask);
-    emax = i32x4.max_u(emax, e);
-    const nonzero = i32x4.ne(v128.and(x, absMask), zero);
-    emin = i32x4.min_u(emin, v128.bitselect(i32x4.max_u(e, one), expMask, nonzero));
-  }
-  let cLo = i32x4.extract_lane(atMostLo, 0) + i32x4.extract_lane(atMostLo, 1) + i32x4.extract_lane(atMostLo, 2) + i32x4.extract_lane(atMostLo, 3);
-  let cHi = i32x4.extract_lane(belowHi, 0) + i32x4.extract_lane(belowHi, 1) + i32x4.extract_lane(belowHi, 2) + i32x4.extract_lane(belowHi, 3);
-  let sum = f64x2.extract_lane(slo, 0) + f64x2.extract_lane(slo, 1) + (f64x2.extract_lane(shi, 0) + f64x2.extract_lane(shi, 1));
-  let eMin = min(min(i32x4.extract_lane(emin, 0), i32x4.extract_lane(emin, 1)), min(i32x4.extract_lane(emin, 2), i32x4.extract_lane(emin, 3)));
-  let eMax = max(max(i32x4.extract_lane(emax, 0), i32x4.extract_lane(emax, 1)), max(i32x4.extract_lane(emax, 2), i32x4.extract_lane(emax, 3)));
-  for (let i = m4; i < m; i++) {
+  clearBins(bins);
+  let cLo = 0;
+  let cHi = 0;
+  for (let i = 0; i < m; i++) {
     const v = at<f32>(col, i);
     cLo += <i32>(v <= lo);
     cHi += <i32>(v < hi);
-    if (v > lo && v < hi) {
-      sum += <f64>v;
-      if (v != 0) {
-        eMin = min(eMin, exponentOf(v));
-        eMax = max(eMax, exponentOf(v));
-      }
-    }
+    addIfToBin(bins, v, <i32>(v > lo) & <i32>(v < hi));
   }
-  countAtMostLo = cLo;
-  countBelowHi = cHi;
-  const copiesLo = max(cLo - loOffset, 0);
-  const copiesHi = max(hiOffset - cHi, 0);
-  const count = cHi - cLo + copiesLo + copiesHi;
-  if (copiesLo > 0 && lo != 0) {
-    eMin = min(eMin, exponentOf(lo));
-    eMax = max(eMax, exponentOf(lo));
-  }
-  if (copiesHi > 0 && hi != 0) {
-    eMin = min(eMin, exponentOf(hi));
-    eMax = max(eMax, exponentOf(hi));
-  }
-  if (eMax - eMin + bitLength(count) <= 29) {
-    if (copiesLo > 0) sum += <f64>lo * <f64>copiesLo;
-    if (copiesHi > 0) sum += <f64>hi * <f64>copiesHi;
-    return sum;
-  }
-  clearBins(bins);
-  for (let i = 0; i < m; i++) {
-    const v = at<f32>(col, i);
-    if (v > lo && v < hi) addToBin(bins, v);
-  }
-  if (copiesLo > 0) addCopiesToBin(bins, lo, copiesLo);
-  if (copiesHi > 0) addCopiesToBin(bins, hi, copiesHi);
+  if (cLo > loOffset) addCopiesToBin(bins, lo, cLo - loOffset); // never 0 · ±∞
+  if (hiOffset > cHi) addCopiesToBin(bins, hi, hiOffset - cHi);
   return binTotal(bins);
 }
 
 /**
  * Mean of the values at sorted ranks [trim, m − trim): lo and hi, the values of ranks trim and
- * m − 1 − trim, are selected together ({@link selectTwo}, scratch t1..t4 of 4m bytes each); the kept values are those strictly between, plus as many copies of
+ * m − 1 − trim, are selected; the kept values are those strictly between, plus as many copies of
  * lo and of hi as their ranks put inside the window.
  */
-function trimmedMean(col: usize, m: i32, trim: i32, t1: usize, t2: usize, t3: usize, t4: usize, pack: usize, bins: usize): f64 {
+function trimmedMean(col: usize, m: i32, trim: i32, t1: usize, t2: usize, pack: usize, bins: usize): f64 {
   const count = m - 2 * trim;
   if (trim == 0) return sumBetween(col, m, -Infinity, Infinity, 0, m, bins) / <f64>count;
-  selectTwo(col, m, trim, m - 1 - trim, t1, t2, t3, t4, pack);
-  const lo = rankLo;
-  const hi = rankHi;
+  const lo = selectRank<f32>(col, m, trim, t1, t2, pack);
+  const hi = selectRank<f32>(col, m, m - 1 - trim, t1, t2, pack);
   if (lo == hi) return <f64>lo; // count copies of lo: the binned sum is lo · count exactly
-  // Ranks of lo: [#(< lo), countAtMostLo), so countAtMostLo − trim of them are kept; ranks of hi:
-  // [countBelowHi, #(≤ hi)), so m − trim − countBelowHi of them are kept.
+  // Ranks of lo: [#(< lo), #(≤ lo)), so #(≤ lo) − trim of them are kept; ranks of hi:
+  // [#(< hi), #(≤ hi)), so m − trim − #(< hi) of them are kept.
   return sumBetween(col, m, lo, hi, trim, m - trim, bins) / <f64>count;
 }
 
@@ -491,8 +322,8 @@ function addNearestTies(col: usize, m: i32, med: f64, r: f64, below: bool, take:
     const x = <f64>at<f32>(col, i);
     if (abs(x - med) == r && (x <= med) == below) set<f64>(scratch, t++, x);
   }
+  heapSort<f64>(scratch, t);
   const from = below ? t - take : 0;
-  quickselect<f64>(scratch, 0, t - 1, below ? from : take - 1);
   for (let j = from; j < from + take; j++) addToBin(bins, <f32>at<f64>(scratch, j));
 }
 
@@ -518,12 +349,10 @@ function meanAroundMedian(
   if (keep == m) return sumBetween(col, m, -Infinity, Infinity, 0, m, bins) / <f64>m;
   for (let i = 0; i < m; i++) set<f64>(dist, i, abs(<f64>at<f32>(col, i) - med));
   const r = selectRank<f64>(dist, m, keep - 1, d1, d2, 0);
-  // Values at distance < r: summed in float64 (exact while their exponents allow, as in
-  // sumBetween), branch-free; ties (distance = r) are rare and take a branch.
-  let sum: f64 = 0;
+  // Values at distance < r go to the bins without a branch (a copy count of 0 or 1); ties
+  // (distance = r) are rare and take a branch.
+  clearBins(bins);
   let count = 0;
-  let eMin: i32 = 255;
-  let eMax: i32 = 0;
   let lowTies = 0;
   let highTies = 0;
   let lowMin = f32.MAX_VALUE;
@@ -533,13 +362,9 @@ function meanAroundMedian(
   for (let i = 0; i < m; i++) {
     const v = at<f32>(col, i);
     const d = at<f64>(dist, i);
-    const inside = d < r;
-    // A mask, not select<f64>: a float select compiles to a branch on x64, mispredicted here.
-    sum += reinterpret<f64>(reinterpret<u64>(<f64>v) & (<u64>0 - <u64>inside));
-    count += <i32>inside;
-    const nonzero = inside && v != 0;
-    eMin = min(eMin, select<i32>(exponentOf(v), 255, nonzero));
-    eMax = max(eMax, select<i32>(exponentOf(v), 0, nonzero));
+    const inside = <i32>(d < r);
+    count += inside;
+    addIfToBin(bins, v, inside);
     if (d == r) {
       if (<f64>v <= med) {
         lowTies++;
@@ -555,33 +380,12 @@ function meanAroundMedian(
   const need = keep - count;
   const fromLow = min(need, lowTies);
   const fromHigh = need - fromLow;
-  const lowSame = lowMin == lowMax;
-  const highSame = highMin == highMax;
-  if ((fromLow == 0 || lowSame) && (fromHigh == 0 || highSame)) {
-    if (fromLow > 0 && lowMax != 0) {
-      eMin = min(eMin, exponentOf(lowMax));
-      eMax = max(eMax, exponentOf(lowMax));
-    }
-    if (fromHigh > 0 && highMin != 0) {
-      eMin = min(eMin, exponentOf(highMin));
-      eMax = max(eMax, exponentOf(highMin));
-    }
-    if (eMax - eMin + bitLength(keep) <= 29) {
-      if (fromLow > 0) sum += <f64>lowMax * <f64>fromLow;
-      if (fromHigh > 0) sum += <f64>highMin * <f64>fromHigh;
-      return sum / <f64>keep;
-    }
-  }
-  clearBins(bins);
-  for (let i = 0; i < m; i++) {
-    if (at<f64>(dist, i) < r) addToBin(bins, at<f32>(col, i));
-  }
   if (fromLow > 0) {
-    if (lowSame) addCopiesToBin(bins, lowMax, fromLow);
+    if (lowMin == lowMax) addCopiesToBin(bins, lowMax, fromLow);
     else addNearestTies(col, m, med, r, true, fromLow, d1, bins);
   }
   if (fromHigh > 0) {
-    if (highSame) addCopiesToBin(bins, highMin, fromHigh);
+    if (highMin == highMax) addCopiesToBin(bins, highMin, fromHigh);
     else addNearestTies(col, m, med, r, false, fromHigh, d1, bins);
   }
   return binTotal(bins) / <f64>keep;
@@ -612,9 +416,8 @@ export function selectColumns(
 ): void {
   const rowBytes = <usize>stride << 2;
   const bins = dist + (<usize>m << 3);
-  // Selections of float32 values run in the 8m bytes at dist (t1, t2) and, for the trimmed
-  // mean's second stage, in the first 8m bytes after the bins; the mean around the median keeps
-  // float64 distances and their two selection buffers after the bins (far, d1, d2).
+  // Selections of float32 values run in the 8m bytes at dist (t1, t2); the mean around the
+  // median keeps float64 distances and their two selection buffers after the bins (far, d1, d2).
   const t1 = dist;
   const t2 = dist + (<usize>m << 2);
   const far = (bins + BIN_BYTES + 15) & ~15;
@@ -631,7 +434,7 @@ export function selectColumns(
     }
     let v: f64;
     if (op == OP_MEDIAN) v = median(col, m, t1, t2, pack);
-    else if (op == OP_TRIMMED_MEAN) v = trimmedMean(col, m, param, t1, t2, far, far + (<usize>m << 2), pack, bins);
+    else if (op == OP_TRIMMED_MEAN) v = trimmedMean(col, m, param, t1, t2, pack, bins);
     else v = meanAroundMedian(col, m, param, t1, t2, pack, far, d1, d2, bins);
     set<f32>(out, c, positiveZero(<f32>v));
   }

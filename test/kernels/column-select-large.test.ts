@@ -90,7 +90,7 @@ function value(kind: Kind, rng: Rng, column: number): number {
     case 'subnormal':
       return (rng.nextInt(9) - 4) * TINY;
     case 'huge':
-      return rng.next() < 0.5 ? F32_MAX * (rng.next() < 0.5 ? 1 : -1) : g * 1e38;
+      return rng.next() < 0.5 ? F32_MAX * (rng.next() < 0.5 ? 1 : -1) : Math.max(-F32_MAX, Math.min(F32_MAX, g * 1e38)); // finite
   }
 }
 
