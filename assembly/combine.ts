@@ -27,6 +27,68 @@ export function accInit(acc: usize, offset: usize, ow: f64, width: i32): void {
 }
 
 /**
+ * acc[k] += w0·r0[k], then w1·r1[k], … for the first `taken` (1–4) of the four rows, k < width: the
+ * float64 operations of the plain kernel, in its order, four rows per pass over acc in registers.
+ * Shared by {@link accRows} and the pairs module's accRowsAt (rows read in place).
+ */
+// @ts-ignore: decorator
+@inline export function addRows(acc: usize, r0: usize, r1: usize, r2: usize, r3: usize, w0: f64, w1: f64, w2: f64, w3: f64, taken: i32, width: i32): void {
+  const v0 = f64x2.splat(w0), v1 = f64x2.splat(w1), v2 = f64x2.splat(w2), v3 = f64x2.splat(w3);
+  let k = 0;
+  if (taken == 4) {
+    for (; k + 4 <= width; k += 4) {
+      const off = <usize>k << 2;
+      const p = acc + (<usize>k << 3);
+      const x0 = v128.load(r0 + off), x1 = v128.load(r1 + off), x2 = v128.load(r2 + off), x3 = v128.load(r3 + off);
+      let a = v128.load(p);
+      let b = v128.load(p, 16);
+      a = f64x2.add(a, f64x2.mul(v0, lo64(x0)));
+      b = f64x2.add(b, f64x2.mul(v0, hi64(x0)));
+      a = f64x2.add(a, f64x2.mul(v1, lo64(x1)));
+      b = f64x2.add(b, f64x2.mul(v1, hi64(x1)));
+      a = f64x2.add(a, f64x2.mul(v2, lo64(x2)));
+      b = f64x2.add(b, f64x2.mul(v2, hi64(x2)));
+      a = f64x2.add(a, f64x2.mul(v3, lo64(x3)));
+      b = f64x2.add(b, f64x2.mul(v3, hi64(x3)));
+      v128.store(p, a);
+      v128.store(p, b, 16);
+    }
+  } else {
+    for (; k + 4 <= width; k += 4) {
+      const off = <usize>k << 2;
+      const p = acc + (<usize>k << 3);
+      let a = v128.load(p);
+      let b = v128.load(p, 16);
+      let x = v128.load(r0 + off);
+      a = f64x2.add(a, f64x2.mul(v0, lo64(x)));
+      b = f64x2.add(b, f64x2.mul(v0, hi64(x)));
+      if (taken > 1) {
+        x = v128.load(r1 + off);
+        a = f64x2.add(a, f64x2.mul(v1, lo64(x)));
+        b = f64x2.add(b, f64x2.mul(v1, hi64(x)));
+      }
+      if (taken > 2) {
+        x = v128.load(r2 + off);
+        a = f64x2.add(a, f64x2.mul(v2, lo64(x)));
+        b = f64x2.add(b, f64x2.mul(v2, hi64(x)));
+      }
+      v128.store(p, a);
+      v128.store(p, b, 16);
+    }
+  }
+  for (; k < width; k++) {
+    const p = acc + (<usize>k << 3);
+    const off = <usize>k << 2;
+    let s = load<f64>(p);
+    s += w0 * <f64>load<f32>(r0 + off);
+    if (taken > 1) s += w1 * <f64>load<f32>(r1 + off);
+    if (taken > 2) s += w2 * <f64>load<f32>(r2 + off);
+    if (taken > 3) s += w3 * <f64>load<f32>(r3 + off);
+    store<f64>(p, s);
+  }
+}
+
+/**
  * For each of `count` rows (float32, `stride` apart at `rows`) with a non-zero weight (float64 at
  * `weights`): acc[k] += w · row[k], k < width, one row after the other (the plain kernel's order).
  * Up to four rows are added per pass over acc, in registers but still one after the other, so
@@ -52,59 +114,7 @@ export function accRows(acc: usize, rows: usize, count: i32, stride: i32, weight
       taken++;
     }
     if (taken == 0) break;
-    const v0 = f64x2.splat(w0), v1 = f64x2.splat(w1), v2 = f64x2.splat(w2), v3 = f64x2.splat(w3);
-    let k = 0;
-    if (taken == 4) {
-      for (; k + 4 <= width; k += 4) {
-        const off = <usize>k << 2;
-        const p = acc + (<usize>k << 3);
-        const x0 = v128.load(r0 + off), x1 = v128.load(r1 + off), x2 = v128.load(r2 + off), x3 = v128.load(r3 + off);
-        let a = v128.load(p);
-        let b = v128.load(p, 16);
-        a = f64x2.add(a, f64x2.mul(v0, lo64(x0)));
-        b = f64x2.add(b, f64x2.mul(v0, hi64(x0)));
-        a = f64x2.add(a, f64x2.mul(v1, lo64(x1)));
-        b = f64x2.add(b, f64x2.mul(v1, hi64(x1)));
-        a = f64x2.add(a, f64x2.mul(v2, lo64(x2)));
-        b = f64x2.add(b, f64x2.mul(v2, hi64(x2)));
-        a = f64x2.add(a, f64x2.mul(v3, lo64(x3)));
-        b = f64x2.add(b, f64x2.mul(v3, hi64(x3)));
-        v128.store(p, a);
-        v128.store(p, b, 16);
-      }
-    } else {
-      for (; k + 4 <= width; k += 4) {
-        const off = <usize>k << 2;
-        const p = acc + (<usize>k << 3);
-        let a = v128.load(p);
-        let b = v128.load(p, 16);
-        let x = v128.load(r0 + off);
-        a = f64x2.add(a, f64x2.mul(v0, lo64(x)));
-        b = f64x2.add(b, f64x2.mul(v0, hi64(x)));
-        if (taken > 1) {
-          x = v128.load(r1 + off);
-          a = f64x2.add(a, f64x2.mul(v1, lo64(x)));
-          b = f64x2.add(b, f64x2.mul(v1, hi64(x)));
-        }
-        if (taken > 2) {
-          x = v128.load(r2 + off);
-          a = f64x2.add(a, f64x2.mul(v2, lo64(x)));
-          b = f64x2.add(b, f64x2.mul(v2, hi64(x)));
-        }
-        v128.store(p, a);
-        v128.store(p, b, 16);
-      }
-    }
-    for (; k < width; k++) {
-      const p = acc + (<usize>k << 3);
-      const off = <usize>k << 2;
-      let s = load<f64>(p);
-      s += w0 * <f64>load<f32>(r0 + off);
-      if (taken > 1) s += w1 * <f64>load<f32>(r1 + off);
-      if (taken > 2) s += w2 * <f64>load<f32>(r2 + off);
-      if (taken > 3) s += w3 * <f64>load<f32>(r3 + off);
-      store<f64>(p, s);
-    }
+    addRows(acc, r0, r1, r2, r3, w0, w1, w2, w3, taken, width);
   }
 }
 

@@ -4,6 +4,8 @@
 // values is exact in float64, and no finite float32 input can overflow (|x|² ≤ 1.2e77) or
 // underflow (|x|² ≥ 2e-90) there, so no scaling is needed whatever a client sends.
 
+import { addRows } from './combine';
+
 // @ts-ignore: decorator
 @inline function lo64(x: v128): v128 {
   return f64x2.promote_low_f32x4(x);
@@ -170,13 +172,11 @@ export function pairsBlock4F(x: usize, xstride: usize, rows: usize, stride: usiz
 /**
  * The weighted sum of held rows for a round's close (src/server/pair-table.ts, `combine`), read in
  * place: for i < count, acc[k] += w[i] · row_i[k] (k < width), row_i = load<u32>(ptrs + 4i) + col
- * bytes (float32), w[i] = load<f64>(weights + 8i), one row after the other. The float64 operations
- * and their order are exactly those of the combine module's accRows (and of the plain kernel):
- * four rows per pass over acc, in registers, but still added one after the other. The caller passes
- * only rows with a non-zero weight.
+ * bytes (float32), w[i] = load<f64>(weights + 8i), one row after the other, with the combine
+ * module's own addRows, so the float64 operations and their order are exactly those of its accRows
+ * (and of the plain kernel). The caller passes only rows with a non-zero weight.
  */
 export function accRowsAt(acc: usize, ptrs: usize, weights: usize, count: i32, col: usize, width: i32): void {
-  const body = width & ~3;
   for (let i = 0; i < count; i += 4) {
     const taken = min(4, count - i);
     const r0 = <usize>load<u32>(ptrs + (<usize>i << 2)) + col;
@@ -187,57 +187,6 @@ export function accRowsAt(acc: usize, ptrs: usize, weights: usize, count: i32, c
     const w1 = taken > 1 ? load<f64>(weights + (<usize>(i + 1) << 3)) : 0;
     const w2 = taken > 2 ? load<f64>(weights + (<usize>(i + 2) << 3)) : 0;
     const w3 = taken > 3 ? load<f64>(weights + (<usize>(i + 3) << 3)) : 0;
-    const v0 = f64x2.splat(w0), v1 = f64x2.splat(w1), v2 = f64x2.splat(w2), v3 = f64x2.splat(w3);
-    if (taken == 4) {
-      for (let k = 0; k < body; k += 4) {
-        const off = <usize>k << 2;
-        const p = acc + (<usize>k << 3);
-        const x0 = v128.load(r0 + off), x1 = v128.load(r1 + off), x2 = v128.load(r2 + off), x3 = v128.load(r3 + off);
-        let a = v128.load(p);
-        let b = v128.load(p, 16);
-        a = f64x2.add(a, f64x2.mul(v0, lo64(x0)));
-        b = f64x2.add(b, f64x2.mul(v0, hi64(x0)));
-        a = f64x2.add(a, f64x2.mul(v1, lo64(x1)));
-        b = f64x2.add(b, f64x2.mul(v1, hi64(x1)));
-        a = f64x2.add(a, f64x2.mul(v2, lo64(x2)));
-        b = f64x2.add(b, f64x2.mul(v2, hi64(x2)));
-        a = f64x2.add(a, f64x2.mul(v3, lo64(x3)));
-        b = f64x2.add(b, f64x2.mul(v3, hi64(x3)));
-        v128.store(p, a);
-        v128.store(p, b, 16);
-      }
-    } else {
-      for (let k = 0; k < body; k += 4) {
-        const off = <usize>k << 2;
-        const p = acc + (<usize>k << 3);
-        let a = v128.load(p);
-        let b = v128.load(p, 16);
-        let x = v128.load(r0 + off);
-        a = f64x2.add(a, f64x2.mul(v0, lo64(x)));
-        b = f64x2.add(b, f64x2.mul(v0, hi64(x)));
-        if (taken > 1) {
-          x = v128.load(r1 + off);
-          a = f64x2.add(a, f64x2.mul(v1, lo64(x)));
-          b = f64x2.add(b, f64x2.mul(v1, hi64(x)));
-        }
-        if (taken > 2) {
-          x = v128.load(r2 + off);
-          a = f64x2.add(a, f64x2.mul(v2, lo64(x)));
-          b = f64x2.add(b, f64x2.mul(v2, hi64(x)));
-        }
-        v128.store(p, a);
-        v128.store(p, b, 16);
-      }
-    }
-    for (let k = body; k < width; k++) {
-      const p = acc + (<usize>k << 3);
-      const off = <usize>k << 2;
-      let s = load<f64>(p);
-      s += w0 * <f64>load<f32>(r0 + off);
-      if (taken > 1) s += w1 * <f64>load<f32>(r1 + off);
-      if (taken > 2) s += w2 * <f64>load<f32>(r2 + off);
-      if (taken > 3) s += w3 * <f64>load<f32>(r3 + off);
-      store<f64>(p, s);
-    }
+    addRows(acc, r0, r1, r2, r3, w0, w1, w2, w3, taken, width);
   }
 }
