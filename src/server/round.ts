@@ -59,7 +59,15 @@ export interface RoundOptions {
    *   differ only where two clients' scores are that close. Costs the worker a second copy of the
    *   updates (in its WebAssembly memory, up to 2 GiB; rows past that are paired at close) and
    *   O(n²d) work spread over the arrivals. Used at sizes where the rule would call the
-   *   WebAssembly Gram kernel (n·d ≥ 2¹⁶, fast kernels on).
+   *   WebAssembly Gram kernel (n·d ≥ 2¹⁶, fast kernels on). At close the rule's combination is
+   *   summed from the worker's copy in place (the combine kernel's operations in its order: the
+   *   same bits as summing the arena), and the copies, checked on arrival, skip the rule's
+   *   finiteness pass. The pairing runs in slices of at most 2²⁴ held values, so a close waits for
+   *   one slice, not for a backlog; a round whose worker fell more than max(4, n/8) arrivals behind
+   *   computes its Gram matrix at close instead.
+   * - **flame** with a `seed`: the worker also draws the noise's Gaussians from the seed while it
+   *   waits (up to 2²³ of them; the rest at close), the same stream in the same order, so the
+   *   noise is the same bits.
    * - **mean**, when `expected` is given: the updates are summed as they arrive with the one-shot
    *   call's own operations, so the result is the same bits; a round that ends with another count,
    *   a dropped client or client weights computes at close.
