@@ -1,9 +1,9 @@
-// The WebAssembly column kernel above the sorting networks (m > NETWORK_MAX_ROWS = 512 rows:
-// assembly/select.ts, selectColumns — a branch-free out-of-place three-way partition with SIMD
-// packing, then SIMD exact-or-binned sums) and the networks below it, against the plain
-// TypeScript kernel, reduceColumnsPlain, the oracle: the same bits for every op (median, trimmed
-// mean, mean around the median), even and odd m, around the old threshold (190–200) and the new
-// one (510–520), at 255–257 and up to 1 000 rows, on random, tie-heavy and
+// The WebAssembly column kernel above the sorting networks (median: m > NETWORK_MAX_ROWS = 512
+// rows; trimmed mean and mean around the median: m > 1 024 — assembly/select.ts, selectColumns:
+// a branch-free out-of-place three-way partition with SIMD packing, then a branch-free binned
+// sum) and the networks below it, against the plain TypeScript kernel, reduceColumnsPlain, the
+// oracle: the same bits for every op, even and odd m, around the old threshold (190–200) and the
+// new ones (510–520, 1 022–1 064), at 255–257 and up to 1 100 rows, on random, tie-heavy and
 // hostile values (±0, subnormals, ±3.4e38, exponents too far apart for the exact float64 sum),
 // sorted and adversarial column orders (one built to exhaust the partition's round budget, so the
 // heapsort fallback runs), identical rows, and on worker threads.
@@ -115,11 +115,12 @@ const mArb = fc.oneof(
   fc.constantFrom(255, 256, 257),
   fc.integer({ min: NETWORK_MAX_ROWS - 2, max: NETWORK_MAX_ROWS + 8 }),
   fc.integer({ min: NETWORK_MAX_ROWS + 1, max: 1000 }),
-  fc.integer({ min: 193, max: 1000 }),
+  fc.integer({ min: 2 * NETWORK_MAX_ROWS - 2, max: 2 * NETWORK_MAX_ROWS + 40 }),
+  fc.integer({ min: 193, max: 1100 }),
 );
 
 describe('WebAssembly selection from 190 to 1 000 rows equals the plain kernel, bit for bit', () => {
-  it('the column kernel takes over above 512 rows (the tests below cover both sides)', () => {
+  it('the column kernel takes over above 512 rows for the median, 1 024 for the means (the tests below cover both sides)', () => {
     expect(NETWORK_MAX_ROWS).toBe(512);
   });
 
@@ -134,9 +135,9 @@ describe('WebAssembly selection from 190 to 1 000 rows equals the plain kernel, 
     );
   });
 
-  it('every kind at 192, 193, 512, 513, 514 and 1 000 rows, the edge trims and keeps', () => {
+  it('every kind at 192, 193, 512, 513, 514, 1 000, 1 024, 1 025 and 1 026 rows, the edge trims and keeps', () => {
     kernelConfig.threads = 1;
-    for (const m of [192, 193, 512, 513, 514, 1000]) {
+    for (const m of [192, 193, 512, 513, 514, 1000, 1024, 1025, 1026]) {
       const k = m >>> 1;
       const ops: Op[] = [
         { kind: 'median' },
@@ -158,7 +159,7 @@ describe('WebAssembly selection from 190 to 1 000 rows equals the plain kernel, 
 
   it('sorted, reversed, organ-pipe, two-valued and shuffled-duplicate columns', () => {
     kernelConfig.threads = 1;
-    for (const m of [193, 513, 999, 1000]) {
+    for (const m of [193, 513, 999, 1000, 1025, 1100]) {
       const rng = createRng(m);
       const columns: number[][] = [
         Array.from({ length: m }, (_, i) => i),
@@ -178,11 +179,11 @@ describe('WebAssembly selection from 190 to 1 000 rows equals the plain kernel, 
 
   it('one row object sent by many clients (Sybils) and identical columns', () => {
     kernelConfig.threads = 1;
-    const m = 601;
-    const honest = rowsOf('gaussian', 300, 12, 3);
+    const m = 1101;
+    const honest = rowsOf('gaussian', 550, 12, 3);
     const sybil = Float32Array.from({ length: 12 }, (_, c) => (c % 2 === 0 ? 1e6 : -0));
-    const rows = [...honest, ...Array.from({ length: m - 300 }, () => sybil)];
-    for (const op of [{ kind: 'median' }, { kind: 'trimmed', trim: 200 }, { kind: 'meamed', keep: 301 }] as Op[]) {
+    const rows = [...honest, ...Array.from({ length: m - 550 }, () => sybil)];
+    for (const op of [{ kind: 'median' }, { kind: 'trimmed', trim: 400 }, { kind: 'meamed', keep: 551 }] as Op[]) {
       expectSameAsPlain(rows, op, 'sybils');
     }
     const same = rowsOf('integer', 700, 1, 9).map((r) => Float32Array.from({ length: 6 }, () => r[0]));
@@ -203,18 +204,18 @@ describe('WebAssembly selection from 190 to 1 000 rows equals the plain kernel, 
   it('worker threads give the same bits', () => {
     kernelConfig.threads = 3;
     kernelConfig.minParallelSelect = 0;
-    for (const [m, kind] of [[257, 'hostile'], [600, 'hostile'], [700, 'wide']] as const) {
-      const rows = rowsOf(kind, m, 1500, m);
+    for (const [m, kind] of [[257, 'hostile'], [600, 'hostile'], [1100, 'wide']] as const) {
+      const rows = rowsOf(kind, m, 1200, m);
       expectSameAsPlain(rows, { kind: 'median' }, `threads ${kind} m=${m}`);
       expectSameAsPlain(rows, { kind: 'trimmed', trim: 20 }, `threads ${kind} m=${m}`);
     }
   });
 
   it('the rules: coordinateMedian, trimmedMean and meamed on hostile clients, wasm = js', () => {
-    const rows = rowsOf('hostile', 620, 40, 5);
+    const rows = rowsOf('hostile', 1100, 30, 5);
     const run = (backend: 'wasm' | 'js'): Float32Array[] => {
       setKernelBackend(backend);
-      return [coordinateMedian(rows), trimmedMean(rows, { f: 100 }), meamed(rows, { f: 150 })];
+      return [coordinateMedian(rows), trimmedMean(rows, { f: 200 }), meamed(rows, { f: 300 })];
     };
     const fast = run('wasm');
     const plain = run('js');

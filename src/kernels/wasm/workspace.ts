@@ -24,8 +24,9 @@ export function gramGroup(stride: number): number {
 const BIN_BYTES = 256;
 
 /**
- * Largest m the sorting-network selection handles; the column kernel beyond (networks grow as
- * m log² m: up to 512 rows they beat it, for the mean around the median by about 4×).
+ * Largest m the sorting-network selection handles for the median, twice that for the trimmed
+ * mean and the mean around the median; the column kernel beyond (networks grow as m log² m; the
+ * means read most ranks, and the column kernel needs two selections for them).
  */
 export const NETWORK_MAX_ROWS = 512;
 
@@ -241,7 +242,7 @@ export class SelectWorkspace extends Workspace<SelectExports> {
     outOffset: number,
   ): void {
     const m = rows.length;
-    const useNetwork = m <= NETWORK_MAX_ROWS;
+    const useNetwork = m <= (op === 0 ? NETWORK_MAX_ROWS : 2 * NETWORK_MAX_ROWS);
     const stride = roundUp(Math.min(block, cw), 8);
     const data = BASE;
     const res = data + m * stride * 4;
