@@ -121,7 +121,7 @@ function section(name, s, lines) {
       `${s.opts.lrMilestones ? ` (Adam lr 1e-3, ×0.1 after epoch ${s.opts.lrMilestones.join(', ')})` : ''}`
     : `model ${s.opts.filters.join('/')} filters, ${(p.train.params / 1000).toFixed(1)} k parameters, ${epochsOf(s)} epochs`;
   lines.push(`${s.data.train} training images (${s.data.poisoned} poisoned), ${s.data.test} test images; ${model} (${p.train.stepsPerEpoch} steps of 64 each) in ${p.train.time.toFixed(0)} s. Backend ${s.backend}. ` +
-    `Wall time: training ${p.train.time.toFixed(0)} s, then the defense phases ${s.complete ? `${(isResnet(s) ? s.wall - p.train.time : s.wall).toFixed(0)} s` : 'in progress'}${isResnet(s) && !s.opts.trainOnly ? ' (same process)' : ' (a second process, after reloading the checkpoint)'}` +
+    `Wall time: training ${p.train.time.toFixed(0)} s, then the defense phases ${s.complete ? `${(s.trainWall !== undefined ? s.wall - s.trainWall : isResnet(s) ? s.wall - p.train.time : s.wall).toFixed(0)} s` : 'in progress'}${isResnet(s) && !s.opts.trainOnly ? ' (same process)' : ' (a second process, after reloading the checkpoint)'}` +
     `${s.variants ? `, then the extra RNP variants ${Object.values(s.variants).reduce((a, v) => a + v.time, 0).toFixed(0)} s (examples/backdoor-pruning/rnp-variants.mjs)` : ''}` +
     `${missing.length ? ` — phases not finished yet: ${missing.join(', ')} (rerun the same command to continue)` : ''}.`, '');
   const rows = rowsOf(s);

@@ -305,6 +305,7 @@ export async function runExperiment(opts) {
     model.dispose();
     tf.dispose([cleanX, trigX, fewData.clean.x, fewData.poisoned.x]);
     state.wall = (state.wall ?? 0) + seconds(t0);
+    state.trainWall = state.wall; // the training process's wall time (the defenses' process adds to wall)
     save();
     return state;
   }
