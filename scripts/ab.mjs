@@ -21,11 +21,12 @@ export function options(args) {
   };
 }
 
-/** src/index.ts (plus `extra` export lines) of `dir`, bundled and imported. */
-async function load(dir, label, extra) {
+/** `contents` (TypeScript module source resolved from `dir`), bundled with esbuild and imported. */
+export async function importBundle(contents, dir = root, label = 'bundle') {
+  mkdirSync(cache, { recursive: true });
   const out = path.join(cache, `bundle-${label}-${process.pid}.mjs`);
   const bundled = await build({
-    stdin: { contents: `export * from './src/index.ts';\n${extra}`, resolveDir: dir, loader: 'ts' },
+    stdin: { contents, resolveDir: dir, loader: 'ts' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -38,6 +39,11 @@ async function load(dir, label, extra) {
   const mod = await import(pathToFileURL(out).href);
   unlinkSync(out);
   return mod;
+}
+
+/** src/index.ts (plus `extra` export lines) of `dir`, bundled and imported. */
+function load(dir, label, extra) {
+  return importBundle(`export * from './src/index.ts';\n${extra}`, dir, label);
 }
 
 /**

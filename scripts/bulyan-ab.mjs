@@ -13,40 +13,21 @@
 //
 //   node scripts/bulyan-ab.mjs [--base REV] [--sizes 100,300,1000] [--d 1000] [--reps 5]
 //                              [--rule-cells 100x1e6,1000x1e4] [--rule-reps 3] [--threads 1] [--no-rule]
-import { build } from 'esbuild';
-import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { alternate, loadSides, options } from './ab.mjs';
+import { fileURLToPath } from 'node:url';
+import { alternate, importBundle, loadSides, options } from './ab.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The working tree's two selections and what builds a distance matrix, bundled from src/. */
-async function loadSelections() {
-  const dir = path.join(root, 'node_modules', '.cache', 'robust-agg-ab');
-  mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, `bulyan-selection-${process.pid}.mjs`);
-  const bundled = await build({
-    stdin: {
-      contents:
-        "export { bulyanSelectionPlain, bulyanSelectionFast } from './src/aggregators/bulyan-selection.ts';\n" +
-        "export { gram, squaredDistancesFromGram } from './src/kernels/gram.ts';\n" +
-        "export { createRng, gaussianVector } from './src/index.ts';\n",
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    write: false,
-    external: ['@tensorflow/*', 'ml-matrix'],
-    logLevel: 'error',
-    nodePaths: [path.join(root, 'node_modules')],
-  });
-  writeFileSync(out, bundled.outputFiles[0].text);
-  const mod = await import(pathToFileURL(out).href);
-  unlinkSync(out);
-  return mod;
+function loadSelections() {
+  return importBundle(
+    "export { bulyanSelectionPlain, bulyanSelectionFast } from './src/aggregators/bulyan-selection.ts';\n" +
+      "export { gram, squaredDistancesFromGram } from './src/kernels/gram.ts';\n" +
+      "export { createRng, gaussianVector } from './src/index.ts';\n",
+    root,
+    'bulyan-selection',
+  );
 }
 
 const args = process.argv.slice(2);
