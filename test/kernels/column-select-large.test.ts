@@ -23,6 +23,7 @@ import {
   type ColumnReducer,
 } from '../../src/kernels/column-select.js';
 import { kernelConfig } from '../../src/kernels/wasm/config.js';
+import { opArb, type Op } from '../helpers/selection-ops.js';
 import { NETWORK_MAX_ROWS } from '../../src/kernels/wasm/workspace.js';
 
 const F32_MAX = 3.4028234663852886e38;
@@ -36,7 +37,6 @@ afterEach(() => {
 });
 afterAll(() => releaseKernelResources());
 
-type Op = { kind: 'median' } | { kind: 'trimmed'; trim: number } | { kind: 'meamed'; keep: number };
 
 function reducerOf(op: Op): ColumnReducer {
   if (op.kind === 'median') return columnMedian;
@@ -102,13 +102,6 @@ function rowsOf(kind: Kind, m: number, d: number, seed: number): Float32Array[] 
     return r;
   });
 }
-
-const opArb = (m: number): fc.Arbitrary<Op> =>
-  fc.oneof(
-    fc.constant<Op>({ kind: 'median' }),
-    fc.integer({ min: 0, max: (m - 1) >>> 1 }).map((trim): Op => ({ kind: 'trimmed', trim })),
-    fc.integer({ min: 1, max: m }).map((keep): Op => ({ kind: 'meamed', keep })),
-  );
 
 const mArb = fc.oneof(
   fc.integer({ min: 190, max: 200 }),

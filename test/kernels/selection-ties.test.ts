@@ -36,6 +36,7 @@ import {
   type ColumnReducer,
 } from '../../src/kernels/column-select.js';
 import { kernelConfig } from '../../src/kernels/wasm/config.js';
+import { opArb, type Op } from '../helpers/selection-ops.js';
 
 const F32_MAX = 3.4028234663852886e38;
 const TINY = 2 ** -149; // the smallest subnormal float32
@@ -174,7 +175,6 @@ function refMeamed(x: readonly number[], keep: number): number {
   return toF32(refSum(x.slice(a, a + keep)) / keep);
 }
 
-type Op = { kind: 'median' } | { kind: 'trimmed'; trim: number } | { kind: 'meamed'; keep: number };
 
 function reducerOf(op: Op): ColumnReducer {
   if (op.kind === 'median') return columnMedian;
@@ -219,14 +219,8 @@ function expectSameBits(actual: Float32Array, expected: Float32Array, what: stri
   expect(`${what}[${i}] = ${actual[i]}`).toBe(`${what}[${i}] = ${expected[i]}`);
 }
 
-const opArb = (m: number): fc.Arbitrary<Op> =>
-  fc.oneof(
-    fc.constant<Op>({ kind: 'median' }),
-    fc.integer({ min: 0, max: (m - 1) >>> 1 }).map((trim): Op => ({ kind: 'trimmed', trim })),
-    fc.integer({ min: 1, max: m }).map((keep): Op => ({ kind: 'meamed', keep })),
-  );
-
-// m over both WebAssembly engines: sorting networks up to 192 rows, quickselect from 193.
+// m over the sorting networks (every m here; the column kernel above NETWORK_MAX_ROWS is
+// column-select-large.test.ts's) and the plain kernels.
 const mArb = fc.oneof(
   fc.integer({ min: 1, max: 300 }),
   fc.constantFrom(1, 2, 3, 4, 63, 191, 192, 193, 194, 255),

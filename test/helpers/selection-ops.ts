@@ -1,0 +1,14 @@
+// The column-selection operations the selection tests draw (test/kernels/selection-ties.test.ts,
+// column-select-large.test.ts): the median, a trimmed mean, or the mean around the median.
+import fc from 'fast-check';
+
+/** One column-selection operation over m rows. */
+export type Op = { kind: 'median' } | { kind: 'trimmed'; trim: number } | { kind: 'meamed'; keep: number };
+
+/** Any valid operation over m rows: the median, trim ∈ [0, (m − 1)/2], keep ∈ [1, m]. */
+export const opArb = (m: number): fc.Arbitrary<Op> =>
+  fc.oneof(
+    fc.constant<Op>({ kind: 'median' }),
+    fc.integer({ min: 0, max: (m - 1) >>> 1 }).map((trim): Op => ({ kind: 'trimmed', trim })),
+    fc.integer({ min: 1, max: m }).map((keep): Op => ({ kind: 'meamed', keep })),
+  );
