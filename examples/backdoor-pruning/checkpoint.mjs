@@ -69,7 +69,9 @@ export async function loadAdam(opt, file, layout) {
   await opt.setWeights([{ name: 'iter', tensor: iter }, ...named]);
   tf.dispose([iter, ...named.map((w) => w.tensor)]);
   // setWeights recomputes β^(t+1) with pow; the saved products are what the run had.
-  opt.accBeta1.assign(tf.scalar(layout.accBeta1));
-  opt.accBeta2.assign(tf.scalar(layout.accBeta2));
+  tf.tidy(() => {
+    opt.accBeta1.assign(tf.scalar(layout.accBeta1));
+    opt.accBeta2.assign(tf.scalar(layout.accBeta2));
+  });
 }
 

@@ -71,7 +71,9 @@ export function trainModel(model, data, { epochs, batchSize = 64, learningRate =
     if (!augment) continue;
     for (let b = 0; b < batches; b++) {
       const size = Math.min(batchSize, n - b * batchSize);
-      tf.tidy(() => augment(tf.zeros([size, SIDE, SIDE, 1]), augmentRng));
+      tf.tidy(() => {
+        augment(tf.zeros([size, SIDE, SIDE, 1]), augmentRng); // only the draws matter
+      });
     }
   }
   const xs = images(data.x);

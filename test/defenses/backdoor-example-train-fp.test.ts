@@ -77,7 +77,9 @@ describe.skipIf(!built)('backdoor example: resumable training and block-output F
     const oc: Any = tf.train.adam(1e-3);
     checkpoint.loadWeights(c, join(dir, 'w.f32'));
     await checkpoint.loadAdam(oc, join(dir, 'a.f32'), layout);
+    const tensorsBefore = tf.memory().numTensors;
     expect(model.trainModel(c, data, { ...cfg, optimizer: oc, startEpoch: 2 })).toBe(3);
+    expect(tf.memory().numTensors).toBe(tensorsBefore); // the replay of epoch 1 keeps no tensor
 
     const wa = flat(a);
     const wc = flat(c);
