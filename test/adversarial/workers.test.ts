@@ -62,7 +62,15 @@ describe('worker threads under hostile clients', () => {
       }),
       RUNS(8),
     );
-    // Small shapes may fit one chunk; over the run the workers must have taken part.
+    // Small shapes may fit one chunk, and the calling thread takes the chunks a worker has not
+    // started yet (it does not wait), so on a loaded machine the workers can miss every chunk of
+    // these small calls. One call with many chunks of real work makes sure they took part.
+    const big = buildCase({ ...fc.sample(caseArb({ n: [24, 24], maxAttackers: () => 5 }), { numRuns: 1, seed: 7 })[0], d: 1 << 19 });
+    setKernelThreads(1);
+    const oneBig = coordinateMedian(big.rows);
+    setKernelThreads(2);
+    await initKernels();
+    expectSameBits(coordinateMedian(big.rows), oneBig, 'a large median: 2 threads vs 1');
     expect(kernelStatus().workerChunks, 'the workers took part').toBeGreaterThan(chunksBefore);
   });
 });
