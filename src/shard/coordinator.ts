@@ -322,6 +322,14 @@ function linear(weights: Float64Array): ShardCombinePlan {
   return { kind: 'linear', weights: Array.from(weights) };
 }
 
+/**
+ * A program's decision record as the rule's own call returns it: the rule, n and the clients
+ * dropped for NaN/±Infinity, then the rule's fields, in that order.
+ */
+function decided(rule: string, n: number, clients: FiniteClients, fields: Record<string, unknown>): Decision {
+  return { rule, n, dropped: [...clients.dropped], ...fields } as Decision;
+}
+
 function* coordinateWise(rule: string, options: Record<string, unknown> | undefined, n: number, d: number): Program {
   const name = rule as CoordinateWiseRule;
   const fn = coordinateWiseRule(name);
@@ -335,7 +343,7 @@ function* coordinateWise(rule: string, options: Record<string, unknown> | undefi
   probe(Array.from({ length: n }, (_, i) => Float32Array.of(dropped.has(i) ? NaN : 0)));
   return {
     plan: { kind: 'rule', rule: name, options: snapshot, dropped: [...clients.dropped] },
-    decision: { rule, n, dropped: [...clients.dropped] },
+    decision: decided(rule, n, clients, {}),
   };
 }
 
@@ -393,14 +401,11 @@ function* bulyanProgram(rule: string, options: Record<string, unknown> | undefin
   const selectionOrder = order.map((k) => clients.index[k]);
   return {
     plan: { kind: 'meanAroundMedian', clients: selectionOrder, keep: beta },
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: indicesOverInput(order, clients),
       selectionOrder,
       beta,
-    } as Decision,
+    }),
   };
 }
 
@@ -414,7 +419,7 @@ function* geometricMedianProgram(rule: string, options: Record<string, unknown> 
   const w = weightsOverInput(weights, clients);
   return {
     plan: linear(w),
-    decision: { rule, n, dropped: [...clients.dropped], weights: w, iterations, converged } as Decision,
+    decision: decided(rule, n, clients, { weights: w, iterations, converged }),
   };
 }
 
@@ -449,14 +454,11 @@ function* centeredClippingProgram(rule: string, options: Record<string, unknown>
   }
   return {
     plan: { kind: 'clipping', clients: clients.index, center, steps, centerWeights },
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       weights: weightsOverInput(a, clients),
       centerWeight,
       clipFactors: weightsOverInput(clip, clients),
-    } as Decision,
+    }),
   };
 }
 
@@ -514,10 +516,7 @@ function* flameProgram(rule: string, options: Record<string, unknown> | undefine
   const weights = weightsOverInput(w, clients);
   return {
     plan: { kind: 'linear', weights: Array.from(weights), ...(seed === null ? {} : { noise: { seed, sigma } }) },
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: admitted,
       admitted,
       weights,
@@ -531,7 +530,7 @@ function* flameProgram(rule: string, options: Record<string, unknown> | undefine
       clustered: [...clients.index],
       cosineDistances: cosine,
       clustering,
-    } as Decision,
+    }),
   };
 }
 
@@ -554,15 +553,12 @@ function* fltrustProgram(rule: string, options: Record<string, unknown> | undefi
   const weights = weightsOverInput(w, clients);
   return {
     plan: linear(weights),
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: indicesOverInput(chosen, clients),
       weights,
       trustScores: weightsOverInput(trust, clients),
       totalTrust,
-    } as Decision,
+    }),
   };
 }
 
@@ -596,14 +592,11 @@ function* monnaProgram(rule: string, options: Record<string, unknown> | undefine
   const weights = weightsOverInput(w, clients);
   return {
     plan: linear(weights),
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: indicesOverInput(chosen, clients),
       weights,
       distances,
-    } as Decision,
+    }),
   };
 }
 
@@ -662,15 +655,12 @@ function* dncProgram(rule: string, options: Record<string, unknown> | undefined,
   const weights = weightsOverInput(w, clients);
   return {
     plan: linear(weights),
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: indicesOverInput(chosen, clients),
       weights,
       timesKept: kept,
       scores: allScores,
-    } as Decision,
+    }),
   };
 }
 
@@ -700,14 +690,11 @@ function* mdaProgram(rule: string, options: Record<string, unknown> | undefined,
   const weights = weightsOverInput(uniformOn(subset, m), clients);
   return {
     plan: linear(weights),
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: indicesOverInput(subset, clients),
       weights,
       diameter: Math.sqrt(diameter2),
-    } as Decision,
+    }),
   };
 }
 
@@ -724,14 +711,11 @@ function* cafProgram(rule: string, options: Record<string, unknown> | undefined,
   const weights = weightsOverInput(best, clients);
   return {
     plan: linear(weights),
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       weights,
       largestEigenvalue: iterations === 0 ? NaN : bestLambda,
       iterations,
-    } as Decision,
+    }),
   };
 }
 
@@ -748,17 +732,14 @@ function* clippedClusteringProgram(rule: string, options: Record<string, unknown
   const weights = weightsOverInput(w, clients);
   return {
     plan: linear(weights),
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: indicesOverInput(chosen, clients),
       weights,
       tau,
       clipFactors: weightsOverInput(clip, clients),
       labels: allLabels,
       normHistory,
-    } as Decision,
+    }),
   };
 }
 
@@ -803,10 +784,7 @@ function* signGuardProgram(rule: string, options: Record<string, unknown> | unde
   const weights = weightsOverInput(w, clients);
   return {
     plan: linear(weights),
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: indicesOverInput(chosen, clients),
       weights,
       medianNorm: median,
@@ -815,7 +793,7 @@ function* signGuardProgram(rule: string, options: Record<string, unknown> | unde
       labels: allLabels,
       clustering,
       window: { start, length },
-    } as Decision,
+    }),
   };
 }
 
@@ -901,16 +879,13 @@ function* bulyanVariantProgram(rule: string, options: Record<string, unknown> | 
   }
   return {
     plan,
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: indicesOverInput(order, clients),
       selectionOrder: picked,
       beta,
       selection,
       aggregation,
-    } as Decision,
+    }),
   };
 }
 
@@ -981,14 +956,11 @@ function* smeaProgram(rule: string, options: Record<string, unknown> | undefined
   const weights = weightsOverInput(uniformOn(subset, m), clients);
   return {
     plan: linear(weights),
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: indicesOverInput(subset, clients),
       weights,
       maxEigenvalue: scatterMax / size,
-    } as Decision,
+    }),
   };
 }
 
@@ -1010,16 +982,13 @@ function* aurorProgram(rule: string, options: Record<string, unknown> | undefine
   const weights = weightsOverInput(w, clients);
   return {
     plan: linear(weights),
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: indicesOverInput(kept, clients),
       weights,
       flagged: indicesOverInput(flagged, clients),
       indicativeCount,
       suspicions: weightsOverInput(counts, clients),
-    } as Decision,
+    }),
   };
 }
 
@@ -1044,14 +1013,11 @@ function* normClippingDpProgram(rule: string, options: Record<string, unknown> |
   const seed = noiseSeed(rng, random, sigma);
   return {
     plan: { kind: 'linear', weights: Array.from(weights), ...(seed === null ? {} : { noise: { seed, sigma } }) },
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       weights,
       clipFactors: weightsOverInput(clip, clients),
       ...(given === undefined ? {} : { clientWeights: weightsOverInput(p, clients) }),
-    } as Decision,
+    }),
   };
 }
 
@@ -1082,15 +1048,12 @@ function* crflProgram(rule: string, options: Record<string, unknown> | undefined
       clipFactor,
       ...(seed === null ? {} : { noise: { seed, sigma } }),
     },
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       weights,
       normBefore,
       clipFactor,
       ...(given === undefined ? {} : { clientWeights: weights }),
-    } as Decision,
+    }),
   };
 }
 
@@ -1159,7 +1122,7 @@ function* lasaProgram(rule: string, options: Record<string, unknown> | undefined
   for (let i = 0; i < m; i++) if (used[i] === 1) selected.push(clients.index[i]);
   return {
     plan: { kind: 'lasa', clients: clients.index, scale: Array.from(scale), thresholds: Array.from(threshold), segments: planSegments },
-    decision: { rule, n, dropped: [...clients.dropped], selected, clipNorm, layers } as Decision,
+    decision: decided(rule, n, clients, { selected, clipNorm, layers }),
   };
 }
 
@@ -1231,17 +1194,14 @@ function* foolsGoldProgram(rule: string, options: Record<string, unknown> | unde
   const weights = weightsOverInput(w, clients);
   return {
     plan: linear(weights),
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected: indicesOverInput(chosen, clients),
       weights,
       learningRates: weightsOverInput(rates, clients),
       maxSimilarity: similarity,
       historyIds: members.map((member) => member.id),
       historyMembers: members,
-    } as Decision,
+    }),
   };
 }
 
@@ -1362,10 +1322,7 @@ function* flDetectorProgram(rule: string, options: Record<string, unknown> | und
   };
   return {
     plan: { kind: 'rule', rule: 'coordinateMedian', options: {}, dropped: excluded },
-    decision: {
-      rule,
-      n,
-      dropped: [...clients.dropped],
+    decision: decided(rule, n, clients, {
       selected,
       flagged,
       attackDetected: clusters >= 2,
@@ -1376,7 +1333,7 @@ function* flDetectorProgram(rule: string, options: Record<string, unknown> | und
       scores,
       state: next,
       stateUpdate: { window, clients: [...clients.index], previousRound: state?.round ?? null },
-    } as Decision,
+    }),
   };
 }
 
