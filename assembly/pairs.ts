@@ -190,3 +190,13 @@ export function accRowsAt(acc: usize, ptrs: usize, weights: usize, count: i32, c
     addRows(acc, r0, r1, r2, r3, w0, w1, w2, w3, taken, width);
   }
 }
+
+/** The largest |x[k]|, k < width (a finite row: no NaN). For a new row's float32 or float64 pairing. */
+export function maxAbs(x: usize, width: i32): f32 {
+  let m = f32x4.splat(0);
+  let k = 0;
+  for (; k + 4 <= width; k += 4) m = f32x4.max(m, f32x4.abs(v128.load(x + (<usize>k << 2))));
+  let s = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  for (; k < width; k++) s = max(s, abs(load<f32>(x + (<usize>k << 2))));
+  return s;
+}

@@ -90,11 +90,7 @@ export class PairTable {
       return;
     }
     new Float32Array(ex.memory.buffer, ROWS + s * this.stride, this.d).set(row);
-    let largest = 0;
-    for (let k = 0; k < row.length; k++) {
-      const v = Math.abs(row[k]);
-      if (v > largest) largest = v;
-    }
+    const largest = ex.maxAbs(ROWS + s * this.stride, this.d);
     this.wide[s] = largest !== 0 && (largest < TINY || largest > HUGE);
     this.slots[arrival] = s;
     this.queue.push(s);
@@ -264,13 +260,19 @@ export class PairTable {
       this.full = true;
       return false;
     }
-    try {
-      memory.grow(Math.ceil((bytes - have) / 65536));
-      return true;
-    } catch {
-      this.full = true;
-      return false;
+    // A quarter more than asked (within the cap), so that a round of n arrivals grows its memory
+    // O(log n) times, not n times (each growth costs milliseconds at these sizes).
+    const target = Math.max(bytes, Math.min(ROWS + MAX_ROW_BYTES, Math.floor(have * 1.25)));
+    for (const size of [target, bytes]) {
+      try {
+        memory.grow(Math.ceil((size - have) / 65536));
+        return true;
+      } catch {
+        // Not that much memory: try exactly what is needed, then give up.
+      }
     }
+    this.full = true;
+    return false;
   }
 
   /**

@@ -77,6 +77,7 @@ export interface PairsExports {
   pairsBlockF(x: number, rows: number, stride: number, count: number, width: number, out: number): void;
   pairsBlock4F(x: number, xstride: number, rows: number, stride: number, count: number, width: number, out: number): void;
   accRowsAt(acc: number, ptrs: number, weights: number, count: number, col: number, width: number): void;
+  maxAbs(x: number, width: number): number;
   accInit(acc: number, offset: number, ow: number, width: number): void;
   accStore(acc: number, out: number, width: number): void;
 }
