@@ -8,12 +8,12 @@
 // sorted and adversarial column orders (one built to exhaust the partition's round budget, so the
 // heapsort fallback runs), identical rows, and on worker threads.
 import fc from 'fast-check';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { coordinateMedian } from '../../src/aggregators/coordinate-median.js';
 import { meamed } from '../../src/aggregators/meamed.js';
 import { trimmedMean } from '../../src/aggregators/trimmed-mean.js';
 import { createRng, type Rng } from '../../src/core/random.js';
-import { releaseKernelResources, setKernelBackend } from '../../src/kernels/backend.js';
+import { setKernelBackend } from '../../src/kernels/backend.js';
 import {
   columnMedian,
   meanAroundMedianReducer,
@@ -23,20 +23,10 @@ import {
   type ColumnReducer,
 } from '../../src/kernels/column-select.js';
 import { kernelConfig } from '../../src/kernels/wasm/config.js';
-import { opArb, type Op } from '../helpers/selection-ops.js';
+import { F32_MAX, opArb, restoreKernelConfig, TINY, type Op } from '../helpers/selection-ops.js';
 import { NETWORK_MAX_ROWS } from '../../src/kernels/wasm/workspace.js';
 
-const F32_MAX = 3.4028234663852886e38;
-const TINY = 2 ** -149;
-
-const saved = { ...kernelConfig };
-afterEach(() => {
-  kernelConfig.backend = saved.backend;
-  kernelConfig.threads = saved.threads;
-  kernelConfig.minParallelSelect = saved.minParallelSelect;
-});
-afterAll(() => releaseKernelResources());
-
+restoreKernelConfig();
 
 function reducerOf(op: Op): ColumnReducer {
   if (op.kind === 'median') return columnMedian;

@@ -10,7 +10,7 @@
 //               with BigInt, which also checks that a bin never rounds), added from bin 0 up;
 //   result      rounded to float32 once, a zero result is +0.
 import fc from 'fast-check';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bulyan } from '../../src/aggregators/bulyan.js';
 import { bulyanVariant } from '../../src/aggregators/bulyan-variants.js';
 import { coordinateMedian } from '../../src/aggregators/coordinate-median.js';
@@ -20,7 +20,6 @@ import { createRng, type Rng } from '../../src/core/random.js';
 import {
   initKernels,
   kernelStatus,
-  releaseKernelResources,
   setKernelBackend,
   setKernelThreads,
   type KernelBackend,
@@ -36,18 +35,9 @@ import {
   type ColumnReducer,
 } from '../../src/kernels/column-select.js';
 import { kernelConfig } from '../../src/kernels/wasm/config.js';
-import { opArb, type Op } from '../helpers/selection-ops.js';
+import { F32_MAX, opArb, restoreKernelConfig, TINY, type Op } from '../helpers/selection-ops.js';
 
-const F32_MAX = 3.4028234663852886e38;
-const TINY = 2 ** -149; // the smallest subnormal float32
-
-const saved = { ...kernelConfig };
-afterEach(() => {
-  kernelConfig.backend = saved.backend;
-  kernelConfig.threads = saved.threads;
-  kernelConfig.minParallelSelect = saved.minParallelSelect;
-});
-afterAll(() => releaseKernelResources());
+restoreKernelConfig();
 
 // ---------------------------------------------------------------------------------------------
 // Tie-heavy data.
@@ -174,7 +164,6 @@ function refMeamed(x: readonly number[], keep: number): number {
   const a = refWindowStart(x, keep);
   return toF32(refSum(x.slice(a, a + keep)) / keep);
 }
-
 
 function reducerOf(op: Op): ColumnReducer {
   if (op.kind === 'median') return columnMedian;
