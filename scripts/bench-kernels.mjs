@@ -6,10 +6,9 @@
 //   node scripts/bench-kernels.mjs [n=100] [d=1e6] [reps=3]      ONLY=gram,median to filter
 //
 // Prints, per case and configuration, the best wall time and the process CPU time of that run.
-import { build } from 'esbuild';
-import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { importBundle } from './ab.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const entry = `
@@ -20,22 +19,7 @@ export { isFiniteVector, isFiniteVectorPlain } from './src/kernels/finite.ts';
 export { isFiniteVectorWasm } from './src/kernels/wasm/finite.ts';
 export { reduceColumns, columnMedian, trimmedMeanReducer, meanAroundMedianReducer } from './src/kernels/column-select.ts';
 `;
-// Inside node_modules so that the bundle's external imports resolve.
-const cache = path.join(root, 'node_modules', '.cache', 'robust-agg-bench');
-mkdirSync(cache, { recursive: true });
-const out = path.join(cache, `bundle-${process.pid}.mjs`);
-const bundled = await build({
-  stdin: { contents: entry, resolveDir: root, loader: 'ts' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  write: false,
-  external: ['@tensorflow/*', 'ml-matrix'],
-  logLevel: 'error',
-});
-writeFileSync(out, bundled.outputFiles[0].text);
-const ra = await import(pathToFileURL(out).href);
-unlinkSync(out);
+const ra = await importBundle(entry, root, 'bench-kernels');
 
 const n = Number(process.argv[2] ?? 100);
 const d = Number(process.argv[3] ?? 1e6);
