@@ -20,7 +20,7 @@ import {
 import { combine } from '../../src/kernels/combine.js';
 import { finiteClientsGram, gram, squaredDistancesFromGram } from '../../src/kernels/gram.js';
 import { gaussianRows } from '../helpers/data.js';
-import { blinderRow, hugeRow, onBothBackends } from '../helpers/hostile.js';
+import { blinderRow, hugeRow, onBothBackends, outcome } from '../helpers/hostile.js';
 
 // Count the calls into the Gram kernels (the spies call the real ones).
 vi.mock('../../src/kernels/gram.js', async (importOriginal) => {
@@ -104,16 +104,6 @@ function legacySmea(rows: Float32Array[], f: number, maxSubsets: number, nonFini
       maxEigenvalue: scatterMax / size,
     },
   };
-}
-
-/** The error code `run` throws (a RobustAggError), or the result. */
-function outcome<T>(run: () => T): { code: string } | { value: T } {
-  try {
-    return { value: run() };
-  } catch (e) {
-    expect(e).toBeInstanceOf(RobustAggError);
-    return { code: (e as RobustAggError).code };
-  }
 }
 
 /** Same error code, or the same aggregate bits and the same decision fields. */

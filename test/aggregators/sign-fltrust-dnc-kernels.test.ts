@@ -22,18 +22,9 @@ import { reduceColumnsPlain } from '../../src/kernels/column-select.js';
 import { gram } from '../../src/kernels/gram.js';
 import { dotsAndSquaredNorms, dotsAndSquaredNormsPlain } from '../../src/kernels/lp-distances.js';
 import { gaussianRows } from '../helpers/data.js';
-import { blinderRow, HUGE, hugeRow, onBothBackends } from '../helpers/hostile.js';
+import { blinderRow, HUGE, hugeRow, onBothBackends, outcome } from '../helpers/hostile.js';
 
 const SUBNORMAL = 1.4e-45;
-
-function outcome<T>(run: () => T): { code: string } | { value: T } {
-  try {
-    return { value: run() };
-  } catch (e) {
-    expect(e).toBeInstanceOf(RobustAggError);
-    return { code: (e as RobustAggError).code };
-  }
-}
 
 /** Gaussian rows with hostile, sparse, signed-zero, subnormal, quantized and non-finite clients. */
 function mixedRows(n: number, d: number, seed: number, kinds: readonly string[]): Float32Array[] {

@@ -65,6 +65,16 @@ export function onBothBackends(body: (backend: KernelBackend) => void): void {
   }
 }
 
+/** The error code `run` throws (it must be a RobustAggError), or its result. */
+export function outcome<T>(run: () => T): { code: string } | { value: T } {
+  try {
+    return { value: run() };
+  } catch (e) {
+    expect(e).toBeInstanceOf(RobustAggError);
+    return { code: (e as RobustAggError).code };
+  }
+}
+
 /** Throws unless `run` throws a RobustAggError with `code` and a message matching `message`. */
 export function expectError(run: () => unknown, code: string, message: RegExp): void {
   let caught: unknown;
