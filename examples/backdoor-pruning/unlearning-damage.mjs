@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRng, randomPermutation } from '../../dist/index.js';
 import { evaluateBackdoor, randomCropFlip } from '../../dist/defenses/index.js';
 import { setupBackend } from './backend.mjs';
+import { loadWeights } from './checkpoint.mjs';
 import { cleanCount, loadFashion, loadMnist, stamp } from './data.mjs';
 import { buildCnn, images } from './model.mjs';
 import { log } from './progress.mjs';
@@ -32,18 +33,7 @@ const { train, test } = dataset === 'mnist' ? loadMnist({ seed, testPerClass: 20
 const load = () => {
   const m = buildCnn(seed, { filters: [32, 64, 128] });
   const file = join(checkpoints, `${dataset}-32x64x128-e3-s${seed}.f32`);
-  const shapes = JSON.parse(readFileSync(`${file}.json`, 'utf8'));
-  const raw = readFileSync(file);
-  const buf = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-  let at = 0;
-  const ws = shapes.map((s) => {
-    const n = s.reduce((a, b) => a * b, 1);
-    const t = tf.tensor(buf.slice(at, at + n), s);
-    at += n;
-    return t;
-  });
-  m.setWeights(ws);
-  tf.dispose(ws);
+  loadWeights(m, file);
   return m;
 };
 const original = load();
