@@ -305,8 +305,8 @@ export function resolveValidRng(random: RandomOptions, rule: string): Rng {
 
 /**
  * A generator from `seed` (the {@link createRng} stream) that can draw its Gaussians ahead of
- * time: `ahead(k)` draws up to k more into a buffer of `capacity`, and `rng.gaussian()` serves the
- * buffered values first, in order, then draws on. The values and their order are exactly those of
+ * time: `ahead(k)` draws up to k more into a buffer of `capacity` (until `full`), and
+ * `rng.gaussian()` serves the buffered values first, in order, then draws on. The values and their order are exactly those of
  * `createRng(seed).gaussian()`, however many were drawn ahead. For a consumer that draws only
  * Gaussians (FLAME's noise): an aggregation round's worker draws them while it waits for updates.
  * `nextUint32`, `next` and `nextInt` are refused while drawn-ahead values are unserved (they would
@@ -314,7 +314,7 @@ export function resolveValidRng(random: RandomOptions, rule: string): Rng {
  *
  * @internal
  */
-export function createDrawAheadRng(seed: number, capacity: number): { rng: Rng; capacity: number; ahead(k: number): number } {
+export function createDrawAheadRng(seed: number, capacity: number): { rng: Rng; readonly full: boolean; ahead(k: number): number } {
   const base = createRng(seed);
   const buffer = new Float64Array(capacity);
   let drawn = 0;
@@ -335,7 +335,10 @@ export function createDrawAheadRng(seed: number, capacity: number): { rng: Rng; 
   checkedRngs.add(rng);
   return {
     rng,
-    capacity,
+    /** Nothing more will be drawn ahead: the buffer is full, or the consumer drew past it. */
+    get full(): boolean {
+      return live || drawn === capacity;
+    },
     ahead(k: number): number {
       if (!live) {
         const end = Math.min(capacity, drawn + k);

@@ -61,7 +61,8 @@ export class PairTable {
   private pass: { k: number; p: number; dots: Float64Array[]; dists: Float64Array[]; ordinary: number[]; next: number } | null = null;
   private full = false;
 
-  constructor(private readonly d: number) {
+  /** @param d - the length of every row. */
+  constructor(readonly d: number) {
     const module = kernelModule(pairsKernels);
     let ex: PairsExports | null = null;
     if (module !== null) {

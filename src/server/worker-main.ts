@@ -21,7 +21,6 @@ let table: PairTable | null = null;
 /** The current round's running sum (rule `mean`). */
 let sum: MeanSum | null = null;
 let tableRound = -1;
-let tableD = 1;
 /** FLAME's noise for the current round, drawn ahead from its seed while the worker waits. */
 let noise: { seed: number; draws: ReturnType<typeof createDrawAheadRng> } | null = null;
 /** Most Gaussians drawn ahead (64 MiB); past them the rule draws the rest itself, in the same stream. */
@@ -34,7 +33,6 @@ function pairRow(message: RowMessage): void {
   if (tableRound !== message.round) {
     tableRound = message.round;
     table = message.meanOf === undefined ? new PairTable(message.d) : null;
-    tableD = message.d;
     sum = message.meanOf === undefined ? null : new MeanSum(message.d, message.meanOf);
     noise =
       message.noiseSeed === undefined
@@ -61,13 +59,13 @@ function pairRow(message: RowMessage): void {
  */
 function schedulePairing(): void {
   if (flushing || table === null) return;
-  const drawing = noise !== null && noise.draws.ahead(0) < noise.draws.capacity;
+  const drawing = noise !== null && !noise.draws.full;
   if (table.queued === 0 && !drawing) return;
   flushing = true;
   setTimeout(() => {
     flushing = false;
     // Pairing first; FLAME's Gaussians only when no arrival waits.
-    if (table !== null && table.queued > 0) table.pairSome(Math.max(4, Math.floor(SLICE_VALUES / tableD)));
+    if (table !== null && table.queued > 0) table.pairSome(Math.max(4, Math.floor(SLICE_VALUES / table.d)));
     else noise?.draws.ahead(DRAWS_PER_TURN);
     schedulePairing();
   }, 0);
