@@ -59,6 +59,10 @@ describe('PairTable.combine (the combination read in place)', () => {
           expect(got).not.toBeNull();
           expect(Array.from(got!)).toEqual(Array.from(want));
           expect(Array.from(got!)).toEqual(Array.from(combine(rows, weights, offset, offsetWeight ?? 1)));
+          // The attackers first (the zero, sparse, subnormal and ±huge rows lead).
+          const first = [...rows].reverse();
+          const wFirst = [...weights].reverse();
+          expect(Array.from(table.combine(first, wFirst, offset, offsetWeight ?? 1)!)).toEqual(Array.from(combinePlain(first, wFirst, offset, offsetWeight ?? 1)));
         },
       ),
       { numRuns: 40 },
