@@ -59,23 +59,40 @@ export function createRng(seed: number): Rng {
   if (typeof seed !== 'number' || !Number.isFinite(seed)) {
     throw new RobustAggError('INVALID_OPTION', `createRng: seed must be a finite number, got ${String(seed)}`);
   }
-  const mix = { s: Number.isInteger(seed) ? seed | 0 : hashDouble(seed) };
-  let s0 = splitmix32(mix);
-  let s1 = splitmix32(mix);
-  let s2 = splitmix32(mix);
-  let s3 = splitmix32(mix);
-  if ((s0 | s1 | s2 | s3) === 0) s0 = 1; // the all-zero state is the one fixed point
-  let spare = NaN;
+  return xoshiro128(seedWords(seed), Float64Array.of(NaN));
+}
 
+/**
+ * The xoshiro128** state {@link createRng} starts from: four 32-bit words filled from `seed` by
+ * splitmix32 (never all zero, the one fixed point).
+ *
+ * @internal
+ */
+export function seedWords(seed: number): Int32Array {
+  const mix = { s: Number.isInteger(seed) ? seed | 0 : hashDouble(seed) };
+  const s = Int32Array.of(splitmix32(mix), splitmix32(mix), splitmix32(mix), splitmix32(mix));
+  if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1;
+  return s;
+}
+
+/**
+ * The {@link createRng} generator over a state the caller owns: `s` the four xoshiro128** words,
+ * `spare[0]` the second value of the last Box–Muller pair (NaN when there is none). Every draw
+ * updates them in place, so a caller that keeps the arrays can save and restore the stream.
+ *
+ * @internal
+ */
+export function xoshiro128(s: Int32Array, spare: Float64Array): Rng {
   const nextUint32 = (): number => {
+    const s1 = s[1];
     const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
     const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl(s3, 11);
+    s[2] ^= s[0];
+    s[3] ^= s1;
+    s[1] = s1 ^ s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 11);
     return result;
   };
   const next = (): number => {
@@ -94,16 +111,16 @@ export function createRng(seed: number): Rng {
     return x % bound;
   };
   const gaussian = (): number => {
-    if (!Number.isNaN(spare)) {
-      const z = spare;
-      spare = NaN;
+    const z = spare[0];
+    if (!Number.isNaN(z)) {
+      spare[0] = NaN;
       return z;
     }
     let u = next();
     while (u === 0) u = next();
     const v = next();
     const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
+    spare[0] = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
   };
   return { nextUint32, next, nextInt, gaussian };
@@ -195,6 +212,17 @@ function hashDouble(x: number): number {
 
 /** Generators {@link validateRng} built or {@link resolveValidRng} created from a seed: already checked. */
 const checkedRngs = new WeakSet<Rng>();
+
+/**
+ * Marks a generator robust-agg built itself as checked, so {@link validateRng} returns it as is
+ * (no guarded view) and whoever built it can still recognise it.
+ *
+ * @internal
+ */
+export function trustRng(rng: Rng): Rng {
+  checkedRngs.add(rng);
+  return rng;
+}
 
 /**
  * Checks a caller-supplied generator and returns a guarded view of it. `rng` must be an object with

@@ -2,6 +2,7 @@
 export type {
   EstimatorContext,
   EstimatorFactory,
+  EstimatorState,
   FactoredGradientOracle,
   GradientEstimator,
   GradientOracle,
@@ -20,6 +21,7 @@ export {
   type TrainingAttack,
   type TrainingAttackContext,
   type TrainingPath,
+  type TrainingState,
   type TrainProgress,
   type TrainRobustOptions,
   type TrainRobustResult,

@@ -1,7 +1,9 @@
 import { readOptions, requireInteger } from '../core/options.js';
-import { resolveValidRng, type RandomOptions } from '../core/random.js';
+import type { RandomOptions } from '../core/random.js';
+import { RobustAggError } from '../core/errors.js';
+import { readArray, readCount, readRng, readState, resolveSavableRng, saveRng } from './estimator-state.js';
 import { allIndices, checkGradient, drawWithoutReplacement, requireWorker } from './sampling.js';
-import type { GradientEstimator, WorkerOracle } from './types.js';
+import type { EstimatorState, GradientEstimator, WorkerOracle } from './types.js';
 
 /** Options of {@link minibatch}. */
 export interface MinibatchOptions extends RandomOptions {
@@ -46,7 +48,7 @@ export function minibatch(worker: WorkerOracle, options: MinibatchOptions): Grad
   const o = readOptions<MinibatchOptions>(rule, options, ['batchSize', 'seed', 'rng']);
   const count = requireWorker(rule, worker);
   const batchSize = Math.min(requireInteger(rule, 'batchSize', o.batchSize ?? 50, 1), count);
-  const rng = resolveValidRng(o, rule);
+  const rng = resolveSavableRng(o, rule);
   const scratch = allIndices(count);
   let evaluations = 0;
   return {
@@ -58,6 +60,22 @@ export function minibatch(worker: WorkerOracle, options: MinibatchOptions): Grad
     },
     get gradientEvaluations() {
       return evaluations;
+    },
+    // The draws permute `scratch` in place, so the permutation is part of the state.
+    saveState: (): EstimatorState => ({ estimator: rule, rng: saveRng(rng, rule), order: Int32Array.from(scratch), evaluations }),
+    loadState(state: EstimatorState): void {
+      const s = readState(rule, state);
+      const restoreRng = readRng(rng, s.rng, rule);
+      const order = readArray(rule, s, 'order', Int32Array, count) as Int32Array;
+      const seen = new Uint8Array(count);
+      for (const j of order) {
+        if (!(j >= 0 && j < count) || seen[j] === 1) throw new RobustAggError('INVALID_OPTION', `${rule}: the saved order is not a permutation of 0..${count - 1}`);
+        seen[j] = 1;
+      }
+      const e = readCount(rule, s, 'evaluations');
+      restoreRng();
+      for (let i = 0; i < count; i++) scratch[i] = order[i];
+      evaluations = e;
     },
   };
 }

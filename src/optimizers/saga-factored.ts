@@ -1,9 +1,9 @@
 import { RobustAggError } from '../core/errors.js';
 import { describeValue, readOptions, requireInteger } from '../core/options.js';
-import { resolveValidRng } from '../core/random.js';
+import { readArray, readCount, readRng, readState, resolveSavableRng, saveRng } from './estimator-state.js';
 import type { SagaInit, SagaOptions } from './saga.js';
 import { flushInto, requireWorker } from './sampling.js';
-import type { FactoredGradientOracle, GradientEstimator } from './types.js';
+import type { EstimatorState, FactoredGradientOracle, GradientEstimator } from './types.js';
 
 /**
  * An oracle's fused SAGA update of sample j, for {@link sagaFactored} (internal: `mlpOracle` has
@@ -81,7 +81,7 @@ export function sagaFactored(oracle: FactoredGradientOracle, options: SagaFactor
   if (init !== 'gradients' && init !== 'zeros') {
     throw new RobustAggError('INVALID_OPTION', `sagaFactored: init must be 'gradients' or 'zeros', got ${describeValue(init)}`);
   }
-  const rng = resolveValidRng(o, rule);
+  const rng = resolveSavableRng(o, rule);
   const codes = new Float32Array(count * c);
   const fresh = new Float32Array(c);
   const ranges = new Int32Array(2 * rangeLimit);
@@ -187,6 +187,42 @@ export function sagaFactored(oracle: FactoredGradientOracle, options: SagaFactor
     nextInto,
     get gradientEvaluations() {
       return evaluations;
+    },
+    // d = −1: not started (φ̄ is built at the first call). The scratch arrays are not state.
+    saveState: (): EstimatorState => ({
+      estimator: rule,
+      rng: saveRng(rng, rule),
+      d,
+      codes: codes.slice(),
+      filled: filled.slice(),
+      average: average === null ? null : average.slice(),
+      averageF32: averageF32 === null ? null : averageF32.slice(),
+      evaluations,
+    }),
+    loadState(state: EstimatorState): void {
+      const s = readState(rule, state);
+      const restoreRng = readRng(rng, s.rng, rule);
+      const dim = readCount(rule, s, 'd', -1, 2 ** 31 - 1);
+      if (dim === 0) throw new RobustAggError('INVALID_OPTION', 'sagaFactored: the saved d must be −1 (not started) or ≥ 1, got 0');
+      const started = dim > 0;
+      const savedCodes = readArray(rule, s, 'codes', Float32Array, count * c) as Float32Array;
+      const savedFilled = readArray(rule, s, 'filled', Uint8Array, count) as Uint8Array;
+      if (savedFilled.some((v) => v > 1)) throw new RobustAggError('INVALID_OPTION', 'sagaFactored: the saved filled flags must be 0 or 1');
+      const mean = started ? readArray(rule, s, 'average', Float64Array, dim) : null;
+      // With supportRanges the float32 image of φ̄ is kept beside it (and only then).
+      const meanF32 = started && supportRanges !== undefined ? readArray(rule, s, 'averageF32', Float32Array, dim) : null;
+      if (s.averageF32 !== null && meanF32 === null) {
+        throw new RobustAggError('INVALID_OPTION', 'sagaFactored: the saved averageF32 must be null for this oracle (no supportRanges) or before the first call');
+      }
+      const e = readCount(rule, s, 'evaluations');
+      restoreRng();
+      d = dim;
+      codes.set(savedCodes);
+      filled.set(savedFilled);
+      average = mean;
+      averageF32 = meanF32;
+      acc = started ? new Float64Array(dim) : null;
+      evaluations = e;
     },
   };
 }

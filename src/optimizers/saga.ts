@@ -1,8 +1,9 @@
 import { RobustAggError } from '../core/errors.js';
 import { describeValue, readOptions } from '../core/options.js';
-import { resolveValidRng, type RandomOptions } from '../core/random.js';
+import type { RandomOptions } from '../core/random.js';
+import { readArray, readCount, readRng, readState, resolveSavableRng, saveRng } from './estimator-state.js';
 import { checkGradient, requireWorker } from './sampling.js';
-import type { GradientEstimator, WorkerOracle } from './types.js';
+import type { EstimatorState, GradientEstimator, WorkerOracle } from './types.js';
 
 /**
  * How a SAGA table stores its J×d entries: `'float32'` (4 bytes per entry) or `'bfloat16'`
@@ -79,7 +80,7 @@ export function saga(worker: WorkerOracle, options: SagaOptions): GradientEstima
   if (init !== 'gradients' && init !== 'zeros') {
     throw new RobustAggError('INVALID_OPTION', `saga: init must be 'gradients' or 'zeros', got ${describeValue(init)}`);
   }
-  const rng = resolveValidRng(o, rule);
+  const rng = resolveSavableRng(o, rule);
   let table: TableStore | null = null;
   let average: Float64Array | null = null;
   let evaluations = 0;
@@ -129,28 +130,61 @@ export function saga(worker: WorkerOracle, options: SagaOptions): GradientEstima
     get gradientEvaluations() {
       return evaluations;
     },
+    // d = −1: not started (the table is built at the first call).
+    saveState: (): EstimatorState => ({
+      estimator: rule,
+      rng: saveRng(rng, rule),
+      storage,
+      d,
+      table: table === null ? null : table.data.slice(),
+      average: average === null ? null : average.slice(),
+      evaluations,
+    }),
+    loadState(state: EstimatorState): void {
+      const s = readState(rule, state);
+      const restoreRng = readRng(rng, s.rng, rule);
+      if (s.storage !== storage) {
+        throw new RobustAggError('INVALID_OPTION', `saga: the state was saved with storage ${describeValue(s.storage)}, this estimator has ${storage}`);
+      }
+      // A table holds at most 2³¹ − 1 entries (count·d); a module constant would reach rule bundles.
+      const dim = readCount(rule, s, 'd', -1, 2147483647);
+      if (dim === 0 || (dim > 0 && count * dim > 2147483647)) {
+        throw new RobustAggError('INVALID_OPTION', `saga: the saved d (${dim}) does not fit a table of ${count} rows`);
+      }
+      const started = dim > 0;
+      const data = started ? readArray(rule, s, 'table', storage === 'float32' ? Float32Array : Uint16Array, count * dim) : null;
+      const mean = started ? readArray(rule, s, 'average', Float64Array, dim) : null;
+      const e = readCount(rule, s, 'evaluations');
+      restoreRng();
+      d = dim;
+      table = data === null ? null : storage === 'float32' ? float32Table(count, dim, data as Float32Array) : bfloat16Table(count, dim, data as Uint16Array);
+      average = mean;
+      evaluations = e;
+    },
   };
 }
 
 /** A J×d table with row read/write in some storage format. */
 interface TableStore {
+  /** The rows, as stored (float32 values or bfloat16 bit patterns). */
+  readonly data: Float32Array | Uint16Array;
   write(j: number, row: Float32Array): void;
   read(j: number, out: Float32Array): void;
 }
 
-function float32Table(count: number, d: number): TableStore {
-  const data = new Float32Array(count * d);
+function float32Table(count: number, d: number, data: Float32Array = new Float32Array(count * d)): TableStore {
   return {
+    data,
     write: (j, row) => data.set(row, j * d),
     read: (j, out) => out.set(data.subarray(j * d, (j + 1) * d)),
   };
 }
 
-function bfloat16Table(count: number, d: number): TableStore {
-  const data = new Uint16Array(count * d);
+function bfloat16Table(count: number, d: number, data: Uint16Array = new Uint16Array(count * d)): TableStore {
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
   return {
+    data,
     write(j, row) {
       const base = j * d;
       for (let k = 0; k < d; k++) data[base + k] = toBfloat16(row[k], f, u);

@@ -1,8 +1,9 @@
 import { describeValue, readOptions, requireInteger } from '../core/options.js';
 import { RobustAggError } from '../core/errors.js';
-import { resolveValidRng, type RandomOptions } from '../core/random.js';
+import type { RandomOptions } from '../core/random.js';
+import { readArray, readCount, readRng, readState, resolveSavableRng, saveRng } from './estimator-state.js';
 import { allIndices, checkGradient, requireWorker } from './sampling.js';
-import type { GradientEstimator, WorkerOracle } from './types.js';
+import type { EstimatorState, GradientEstimator, WorkerOracle } from './types.js';
 
 /** Options of {@link sarah}. */
 export interface SarahOptions extends RandomOptions {
@@ -62,7 +63,7 @@ export function sarah(worker: WorkerOracle, options: SarahOptions): GradientEsti
   if (typeof randomRestart !== 'boolean') {
     throw new RobustAggError('INVALID_OPTION', `sarah: randomRestart must be true or false, got ${describeValue(randomRestart)}`);
   }
-  const rng = resolveValidRng(o, rule);
+  const rng = resolveSavableRng(o, rule);
   const all = allIndices(count);
   let previous: Float32Array | null = null;
   let estimate: Float32Array | null = null;
@@ -91,6 +92,31 @@ export function sarah(worker: WorkerOracle, options: SarahOptions): GradientEsti
     },
     get gradientEvaluations() {
       return evaluations;
+    },
+    saveState: (): EstimatorState => ({
+      estimator: rule,
+      rng: saveRng(rng, rule),
+      previous: previous === null ? null : previous.slice(),
+      estimate: estimate === null ? null : estimate.slice(),
+      remaining,
+      evaluations,
+    }),
+    loadState(state: EstimatorState): void {
+      const s = readState(rule, state);
+      const restoreRng = readRng(rng, s.rng, rule);
+      const d = s.previous instanceof Float32Array ? s.previous.length : 0;
+      const savedPrevious = readArray(rule, s, 'previous', Float32Array, d, true);
+      const savedEstimate = readArray(rule, s, 'estimate', Float32Array, d, true);
+      if ((savedPrevious === null) !== (savedEstimate === null)) {
+        throw new RobustAggError('INVALID_OPTION', 'sarah: the saved previous point and estimate must both be arrays or both null');
+      }
+      const left = readCount(rule, s, 'remaining', 0, 2 ** 32);
+      const e = readCount(rule, s, 'evaluations');
+      restoreRng();
+      previous = savedPrevious;
+      estimate = savedEstimate;
+      remaining = left;
+      evaluations = e;
     },
   };
 }

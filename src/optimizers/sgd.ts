@@ -1,7 +1,8 @@
 import { readOptions } from '../core/options.js';
-import { resolveValidRng, type RandomOptions } from '../core/random.js';
+import type { RandomOptions } from '../core/random.js';
+import { readCount, readRng, readState, resolveSavableRng, saveRng } from './estimator-state.js';
 import { checkGradient, requireWorker } from './sampling.js';
-import type { GradientEstimator, WorkerOracle } from './types.js';
+import type { EstimatorState, GradientEstimator, WorkerOracle } from './types.js';
 
 /** Options of {@link sgd}: the randomness of the sample draws. */
 export type SgdOptions = RandomOptions;
@@ -43,7 +44,7 @@ export function sgd(worker: WorkerOracle, options: SgdOptions): GradientEstimato
   const rule = 'sgd';
   const o = readOptions<SgdOptions>(rule, options, ['seed', 'rng']);
   const count = requireWorker(rule, worker);
-  const rng = resolveValidRng(o, rule);
+  const rng = resolveSavableRng(o, rule);
   let evaluations = 0;
   return {
     name: rule,
@@ -54,6 +55,14 @@ export function sgd(worker: WorkerOracle, options: SgdOptions): GradientEstimato
     },
     get gradientEvaluations() {
       return evaluations;
+    },
+    saveState: (): EstimatorState => ({ estimator: rule, rng: saveRng(rng, rule), evaluations }),
+    loadState(state: EstimatorState): void {
+      const s = readState(rule, state);
+      const restoreRng = readRng(rng, s.rng, rule);
+      const e = readCount(rule, s, 'evaluations');
+      restoreRng();
+      evaluations = e;
     },
   };
 }

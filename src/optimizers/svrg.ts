@@ -1,8 +1,9 @@
 import { RobustAggError } from '../core/errors.js';
 import { describeValue, readOptions, requireInteger } from '../core/options.js';
-import { resolveValidRng, type RandomOptions, type Rng } from '../core/random.js';
+import type { RandomOptions, Rng } from '../core/random.js';
+import { readArray, readCount, readRng, readState, resolveSavableRng, saveRng } from './estimator-state.js';
 import { allIndices, checkGradient, requireWorker } from './sampling.js';
-import type { GradientEstimator, WorkerOracle } from './types.js';
+import type { EstimatorState, GradientEstimator, WorkerOracle } from './types.js';
 
 /** Options of {@link svrg}. */
 export interface SvrgOptions extends RandomOptions {
@@ -48,7 +49,7 @@ export function svrg(worker: WorkerOracle, options: SvrgOptions): GradientEstima
   const o = readOptions<SvrgOptions>(rule, options, ['epochLength', 'seed', 'rng']);
   const count = requireWorker(rule, worker);
   const epochLength = requireInteger(rule, 'epochLength', o.epochLength ?? count, 1);
-  const rng = resolveValidRng(o, rule);
+  const rng = resolveSavableRng(o, rule);
   return snapshotEstimator(rule, worker, count, rng, (call) => call % epochLength === 0);
 }
 
@@ -98,7 +99,7 @@ export function looplessSvrg(worker: WorkerOracle, options: LooplessSvrgOptions)
   if (typeof p !== 'number' || !(p > 0 && p <= 1)) {
     throw new RobustAggError('INVALID_OPTION', `looplessSvrg: probability must be in (0, 1], got ${describeValue(p)}`);
   }
-  const rng = resolveValidRng(o, rule);
+  const rng = resolveSavableRng(o, rule);
   // The coin for "refresh after call t" is tossed at the start of call t+1, before the sample draw.
   return snapshotEstimator(rule, worker, count, rng, (call) => call === 0 || rng.next() < p);
 }
@@ -137,6 +138,31 @@ function snapshotEstimator(
     },
     get gradientEvaluations() {
       return evaluations;
+    },
+    saveState: (): EstimatorState => ({
+      estimator: rule,
+      rng: saveRng(rng, rule),
+      snapshot: snapshot === null ? null : snapshot.slice(),
+      full: full === null ? null : full.slice(),
+      calls,
+      evaluations,
+    }),
+    loadState(state: EstimatorState): void {
+      const s = readState(rule, state);
+      const restoreRng = readRng(rng, s.rng, rule);
+      const d = s.snapshot instanceof Float32Array ? s.snapshot.length : 0;
+      const savedSnapshot = readArray(rule, s, 'snapshot', Float32Array, d, true);
+      const savedFull = readArray(rule, s, 'full', Float32Array, d, true);
+      if ((savedSnapshot === null) !== (savedFull === null)) {
+        throw new RobustAggError('INVALID_OPTION', `${rule}: the saved snapshot and full gradient must both be arrays or both null`);
+      }
+      const c = readCount(rule, s, 'calls');
+      const e = readCount(rule, s, 'evaluations');
+      restoreRng();
+      snapshot = savedSnapshot;
+      full = savedFull;
+      calls = c;
+      evaluations = e;
     },
   };
 }

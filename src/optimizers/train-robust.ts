@@ -1,9 +1,10 @@
 import type { Aggregator } from '../core/decision.js';
 import { RobustAggError } from '../core/errors.js';
 import { describeValue, readOptions, requireInteger, requireNumber } from '../core/options.js';
-import { createRng, resolveValidRng, type RandomOptions, type Rng } from '../core/random.js';
+import { resolveValidRng, type RandomOptions, type Rng } from '../core/random.js';
+import { createSavableRng, readRng, saveRng } from './estimator-state.js';
 import { serverStep } from './server-step.js';
-import type { EstimatorFactory, GradientEstimator, WorkerOracle } from './types.js';
+import type { EstimatorFactory, EstimatorState, GradientEstimator, WorkerOracle } from './types.js';
 
 /** What {@link trainRobust} passes an attack besides the honest messages. */
 export interface TrainingAttackContext {
@@ -100,6 +101,55 @@ export interface TrainRobustOptions<W extends WorkerOracle = WorkerOracle> exten
    * @param progress - steps done, steps asked for and the latest evaluation.
    */
   onProgress?: (progress: TrainProgress) => void;
+  /**
+   * Steps between checkpoints: an integer ≥ 1, given together with `onCheckpoint`. After every
+   * `checkpointEvery`-th step (not after the last) `onCheckpoint` receives the whole state of the
+   * run, from which `resume` continues it. Needs estimators with `saveState` (every library
+   * estimator has it) drawing from the context's `rng` or a `seed`.
+   */
+  checkpointEvery?: number;
+  /**
+   * Receives each checkpoint (a fresh copy the run no longer touches: keep it, or write it with
+   * `node:v8`'s `serialize`; JSON loses its typed arrays).
+   *
+   * @param state - the run after `state.step` steps.
+   */
+  onCheckpoint?: (state: TrainingState) => void;
+  /**
+   * Continues a run from a checkpoint of it: the same options as the run that saved it (workers,
+   * estimator factory, attack, aggregator, lr, steps, init and seed) give the parameters, path and
+   * evaluations the uninterrupted run would have, bit for bit — provided the attack, aggregator
+   * and `evaluate` keep no state of their own across steps. The state is checked against the
+   * options (d, worker count, steps) before anything runs; a mismatch is `INVALID_OPTION`.
+   */
+  resume?: TrainingState;
+}
+
+/**
+ * The whole state of a {@link trainRobust} run after `step` steps, as `onCheckpoint` receives it
+ * and `resume` takes it: plain data (numbers, arrays, typed arrays) that `structuredClone` and
+ * `node:v8`'s `serialize` copy exactly.
+ */
+export interface TrainingState {
+  /** Format version: 1. */
+  readonly version: 1;
+  /** Steps done. */
+  readonly step: number;
+  /** The parameters after `step` steps. */
+  readonly params: Float32Array;
+  /** The curves so far. */
+  readonly path: TrainingPath;
+  /** The most recent evaluation (null without `evaluate`). */
+  readonly lastEvaluation: Evaluation | null;
+  /** Each honest worker's estimator, in `workers` order. */
+  readonly estimators: readonly EstimatorState[];
+  /** The attack's generator. */
+  readonly attackRng: {
+    /** Its four xoshiro128** state words. */
+    readonly words: Int32Array;
+    /** The second value of its last Box–Muller pair (NaN: none). */
+    readonly spare: number;
+  };
 }
 
 /**
@@ -154,9 +204,15 @@ export interface TrainRobustResult {
  * length d, and `lr(step)` a finite number (else `INVALID_OPTION`). The attack's context
  * `{ f, rng, step }` is accepted by every library attack as is.
  *
+ * Checkpoints: with `checkpointEvery` and `onCheckpoint`, the run hands out its whole state
+ * ({@link TrainingState}: parameters, curves, every estimator's table and generator, the attack's
+ * generator) every `checkpointEvery` steps; `resume` with the same options continues from one,
+ * bit for bit the uninterrupted run. A long experiment can so be stopped and continued.
+ *
  * @param options - see {@link TrainRobustOptions}: `workers`, `aggregator`, `estimator`, `lr`,
  *   `steps` and `init` (required); `byzantineCount` (integer in [0, 2²⁰], default 0), `attack`,
- *   `evaluate`, `evalEvery` (integer ≥ 1), `onProgress`, `seed` or `rng`. Not modified.
+ *   `evaluate`, `evalEvery` (integer ≥ 1), `onProgress`, `seed` or `rng`, `checkpointEvery`
+ *   (integer ≥ 1) with `onCheckpoint`, `resume`. Not modified.
  * @example
  * ```ts
  * import { geometricMedian, saga, trainRobust, type WorkerOracle } from 'robust-agg';
@@ -188,6 +244,27 @@ export interface TrainRobustResult {
  * });
  * console.log(result.params);    // ≈ (1, 2) despite the two attackers
  * console.log(result.path.step); // [0, 100, 200, 300]
+ * ```
+ * @example
+ * ```ts
+ * import { mean, sgd, trainRobust, type TrainingState, type WorkerOracle } from 'robust-agg';
+ *
+ * // Each sample j pulls x towards j/4.
+ * const worker: WorkerOracle = { sampleCount: 4, gradient: (x, [j]) => x.map((v) => v - j / 4) };
+ * const run = (more: { checkpointEvery?: number; onCheckpoint?: (s: TrainingState) => void; resume?: TrainingState }) =>
+ *   trainRobust({
+ *     workers: [worker, worker, worker],
+ *     aggregator: (m) => mean(m),
+ *     estimator: (w, { rng }) => sgd(w, { rng }),
+ *     lr: 0.1, steps: 100, init: new Float32Array(2), seed: 7,
+ *     ...more,
+ *   });
+ * const saved: TrainingState[] = [];
+ * const whole = run({ checkpointEvery: 40, onCheckpoint: (s) => saved.push(s) });
+ * // Had the run stopped after step 40, it would continue from that checkpoint:
+ * const continued = run({ resume: saved[0] });
+ * console.log(saved.map((s) => s.step)); // [40, 80]
+ * console.log(continued.params.every((v, k) => v === whole.params[k])); // true
  * ```
  */
 export function trainRobust<W extends WorkerOracle>(options: TrainRobustOptions<W>): TrainRobustResult {
@@ -228,14 +305,16 @@ export function trainRobust<W extends WorkerOracle>(options: TrainRobustOptions<
     return value;
   };
   const master = resolveValidRng(o, rule);
+  // Savable generators give the createRng stream and let checkpoints read and restore it.
   const estimators: GradientEstimator[] = workers.map((w, index) => {
-    const e = estimator(w, { index, rng: createRng(master.nextUint32() | 0) });
+    const e = estimator(w, { index, rng: createSavableRng(master.nextUint32() | 0) });
     if (e === null || typeof e !== 'object' || typeof e.next !== 'function') {
       throw new RobustAggError('INVALID_OPTION', `trainRobust: the estimator factory must return a GradientEstimator (worker ${index})`);
     }
     return e;
   });
-  const attackRng = createRng(master.nextUint32() | 0);
+  const attackRng = createSavableRng(master.nextUint32() | 0);
+  const checkpointEvery = readCheckpointing(o, estimators);
 
   const d = init.length;
   let params = Float32Array.from(init);
@@ -254,14 +333,41 @@ export function trainRobust<W extends WorkerOracle>(options: TrainRobustOptions<
     path.loss.push(last.loss);
     path.accuracy.push(last.accuracy ?? NaN);
   };
-  record(0, NaN);
 
   let diverged = false;
   let stepsDone = 0;
+  if (o.resume === undefined) record(0, NaN);
+  else {
+    const saved = readTrainingState(o.resume, { d, steps, workers: estimators.length });
+    // Every check is done before anything changes: the estimators' own checks run first.
+    const restores = estimators.map((e, i) => {
+      if (typeof e.loadState !== 'function') {
+        throw new RobustAggError('INVALID_OPTION', `trainRobust: resume needs estimators with loadState (worker ${i}'s has none)`);
+      }
+      return saved.estimators[i];
+    });
+    const restoreAttackRng = readRng(attackRng, saved.attackRng, rule);
+    restores.forEach((state, i) => (estimators[i].loadState as NonNullable<GradientEstimator['loadState']>)(state));
+    restoreAttackRng();
+    params.set(saved.params);
+    for (const key of ['step', 'loss', 'accuracy', 'variance'] as const) for (const v of saved.path[key]) path[key].push(v);
+    last = saved.lastEvaluation ?? undefined;
+    stepsDone = saved.step;
+  }
+  const snapshot = (): TrainingState => ({
+    version: 1,
+    step: stepsDone,
+    params: params.slice(),
+    path: { step: path.step.slice(), loss: path.loss.slice(), accuracy: path.accuracy.slice(), variance: path.variance.slice() },
+    lastEvaluation: last === undefined ? null : { ...last },
+    estimators: estimators.map((e) => (e.saveState as NonNullable<GradientEstimator['saveState']>)()),
+    attackRng: saveRng(attackRng, rule),
+  });
+
   // One message buffer per worker, rewritten every step by estimators that have nextInto.
   const buffers = estimators.map((e) => (typeof e.nextInto === 'function' ? new Float32Array(d) : null));
   const honest: Float32Array[] = new Array(estimators.length);
-  for (let t = 0; t < steps; t++) {
+  for (let t = stepsDone; t < steps; t++) {
     for (let i = 0; i < estimators.length; i++) {
       const buffer = buffers[i];
       if (buffer === null) honest[i] = estimators[i].next(params);
@@ -294,6 +400,9 @@ export function trainRobust<W extends WorkerOracle>(options: TrainRobustOptions<
     stepsDone = t + 1;
     if (stepsDone % evalEvery === 0 || stepsDone === steps) record(stepsDone, honestVariance(honest));
     onProgress?.({ step: stepsDone, steps, evaluation: last });
+    if (checkpointEvery > 0 && stepsDone % checkpointEvery === 0 && stepsDone < steps) {
+      (o.onCheckpoint as NonNullable<TrainRobustOptions<W>['onCheckpoint']>)(snapshot());
+    }
   }
   return {
     params,
@@ -324,7 +433,61 @@ const TRAIN_KEYS = [
   'onProgress',
   'seed',
   'rng',
+  'checkpointEvery',
+  'onCheckpoint',
+  'resume',
 ] as const;
+
+/**
+ * `checkpointEvery` (0 when checkpoints are off), checked with `onCheckpoint`: both or neither,
+ * and every estimator able to save its state.
+ */
+function readCheckpointing<W extends WorkerOracle>(o: Partial<TrainRobustOptions<W>>, estimators: readonly GradientEstimator[]): number {
+  const { checkpointEvery, onCheckpoint } = o;
+  if (checkpointEvery === undefined && onCheckpoint === undefined) return 0;
+  if (checkpointEvery === undefined || typeof onCheckpoint !== 'function') {
+    throw new RobustAggError('INVALID_OPTION', 'trainRobust: checkpointEvery and onCheckpoint (a function) go together');
+  }
+  const every = requireInteger('trainRobust', 'checkpointEvery', checkpointEvery, 1);
+  estimators.forEach((e, i) => {
+    if (typeof e.saveState !== 'function') {
+      throw new RobustAggError('INVALID_OPTION', `trainRobust: checkpoints need estimators with saveState (worker ${i}'s, ${describeValue(e.name)}, has none)`);
+    }
+  });
+  return every;
+}
+
+/** Checks a checkpoint against the run's shape; returns it typed. */
+function readTrainingState(state: unknown, run: { d: number; steps: number; workers: number }): TrainingState {
+  const bad = (what: string): never => {
+    throw new RobustAggError('INVALID_OPTION', `trainRobust: resume: ${what}`);
+  };
+  if (state === null || typeof state !== 'object') return bad(`needs a state onCheckpoint gave, got ${describeValue(state)}`);
+  const s = state as Partial<Record<keyof TrainingState, unknown>>;
+  if (s.version !== 1) bad(`unknown state version ${describeValue(s.version)} (this library writes 1)`);
+  const step = s.step;
+  if (typeof step !== 'number' || !Number.isInteger(step) || step < 0 || step > run.steps) {
+    bad(`step must be an integer in [0, steps = ${run.steps}], got ${describeValue(step)}`);
+  }
+  const params = s.params;
+  if (!(params instanceof Float32Array) || params.length !== run.d || !allFinite(params)) {
+    bad(`params must be a finite Float32Array of length ${run.d} (init's), got ${describeValue(params)}`);
+  }
+  const path = s.path as Partial<Record<keyof TrainingPath, unknown>> | null | undefined;
+  const curves = path === null || typeof path !== 'object' ? [] : [path.step, path.loss, path.accuracy, path.variance];
+  const length = Array.isArray(curves[0]) ? curves[0].length : -1;
+  if (curves.length !== 4 || length < 1 || curves.some((c) => !Array.isArray(c) || c.length !== length || c.some((v) => typeof v !== 'number'))) {
+    bad('path must hold step, loss, accuracy and variance: number arrays of one length ≥ 1');
+  }
+  const lastEvaluation = s.lastEvaluation;
+  if (lastEvaluation !== null && (typeof lastEvaluation !== 'object' || typeof (lastEvaluation as Evaluation).loss !== 'number')) {
+    bad(`lastEvaluation must be null or { loss, accuracy? }, got ${describeValue(lastEvaluation)}`);
+  }
+  if (!Array.isArray(s.estimators) || s.estimators.length !== run.workers) {
+    bad(`estimators must hold one state per worker (${run.workers})`);
+  }
+  return state as TrainingState;
+}
 
 /** (1/H) Σᵢ ‖mᵢ − m̄‖² in float64. */
 function honestVariance(messages: readonly Float32Array[]): number {

@@ -111,6 +111,51 @@ export interface GradientEstimator {
   nextInto?(params: Float32Array, out: Float32Array): void;
   /** Per-sample gradients evaluated so far (the IFO count), for comparing estimators by cost. */
   readonly gradientEvaluations: number;
+  /**
+   * Optional: a copy of the estimator's whole state — its generator, tables, snapshots and counts —
+   * from which {@link GradientEstimator.loadState} continues the same stream of messages, bit for
+   * bit. Every estimator of the library has it; `trainRobust` uses it for `onCheckpoint`. Throws
+   * `INVALID_OPTION` when the generator is not one robust-agg built from a seed (a caller's `rng`
+   * cannot be read back).
+   */
+  saveState?(): EstimatorState;
+  /**
+   * Optional: continues from a state {@link GradientEstimator.saveState} returned, by an estimator
+   * of the same kind over the same worker (same sample count, same d). The state is checked
+   * whole before anything changes; a state of another kind or shape is `INVALID_OPTION`.
+   *
+   * @param state - a saved state (not modified; its arrays are copied).
+   */
+  loadState?(state: EstimatorState): void;
+}
+
+/**
+ * What {@link GradientEstimator.saveState} returns: plain data — numbers, arrays and typed arrays —
+ * that `structuredClone` and `node:v8`'s `serialize` copy exactly (JSON does not: it loses typed
+ * arrays, NaN and −0). `estimator` names the kind; the other fields are the estimator's own.
+ *
+ * @example
+ * ```ts
+ * import { minibatch, type WorkerOracle } from 'robust-agg';
+ *
+ * const worker: WorkerOracle = {
+ *   sampleCount: 100,
+ *   gradient: (x, indices) => x.map((v) => v - indices.length / 10),
+ * };
+ * const a = minibatch(worker, { batchSize: 10, seed: 4 });
+ * a.next(Float32Array.of(1));
+ * const saved = structuredClone(a.saveState!());
+ * const b = minibatch(worker, { batchSize: 10, seed: 99 });
+ * b.loadState!(saved);
+ * console.log(saved.estimator);        // 'minibatch'
+ * console.log(b.gradientEvaluations); // 10, as a's
+ * ```
+ */
+export interface EstimatorState {
+  /** The estimator's name (`GradientEstimator.name`). */
+  readonly estimator: string;
+  /** The estimator's own fields. */
+  readonly [field: string]: unknown;
 }
 
 /**
