@@ -204,7 +204,7 @@ export function writeReport({ opts, checkpoints, machine, previous, outPath }) {
       `> **Partial results.** ${done.length} of the ${expected} cells of the table (2 presets × 3 estimators × {mean, GM} × 4`,
       `> attacks) ran their ${fmtInt(opts.steps)} steps; ${partial.length} more stopped part-way (shown as "value @step": the`,
       '> accuracy at the last evaluation before the stop). `npm run experiment:byrd-saga` continues the table: finished',
-      '> cells are skipped, an unfinished one restarts from step 0 (see "Running it").',
+      '> cells are skipped, an unfinished one continues from its last evaluation (see "Running it").',
       '',
     );
   }
@@ -347,8 +347,11 @@ export function writeReport({ opts, checkpoints, machine, previous, outPath }) {
     '```',
     '',
     `Checkpoints: one JSON per cell under \`${opts.results}/<preset>/\` (settings, final accuracy, curves,`,
-    'diagnostics); a running cell rewrites `…partial.json` at every evaluation. A rerun with the same',
-    'settings skips finished cells and restarts an unfinished one from step 0.',
+    'diagnostics); a running cell rewrites `…partial.json` at every evaluation, and its whole state',
+    "(trainRobust's checkpoint: parameters, estimator tables, generators; curves, clocks) in `…state`.",
+    'A rerun with the same settings skips finished cells and continues an unfinished one from its last',
+    'evaluation, with the numbers of a run never stopped. (Cells stopped before this existed restarted',
+    'from step 0: the BSGD + GM gaussian cell was stopped twice, at steps ~1 000 and ~2 100.)',
     '',
     `Wall time of the finished cells: ${(wall / 3600).toFixed(2)} h (${(cpu / 3600).toFixed(2)} h of CPU), one thread, on a machine`,
     `shared with other work (${machine.cpus} × ${machine.model}, ${machine.platform}, Node ${machine.node}; load average when`,

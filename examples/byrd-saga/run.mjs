@@ -9,9 +9,11 @@
 //   node examples/byrd-saga/run.mjs --report-only              # rewrite the page from the checkpoints
 //
 // Resumable: every finished cell is a JSON file under --results (settings, final numbers, curves and
-// diagnostics), and a running cell rewrites its partial curves there at every evaluation. A rerun
-// with the same settings skips the finished cells and restarts an unfinished one from step 0 (the
-// estimators' state is not saved). Stop it any time (Ctrl-C, kill): at most one cell's progress is lost.
+// diagnostics); a running cell rewrites its partial curves there at every evaluation, and its whole
+// state (trainRobust's checkpoint: parameters, estimator tables, generators; curves and clocks) in
+// `<cell>.state`. A rerun with the same settings skips the finished cells and continues an
+// unfinished one from its last evaluation, with the numbers of a run never stopped. Stop it any
+// time (Ctrl-C, kill): at most one evaluation interval of one cell is lost.
 //
 // Cost per step, CPU of one thread (`npm run bench -- --byrd-saga-step`, on a loaded 2-core
 // machine): SAGA + GM ≈ 23 ms, SAGA + mean ≈ 11–15 ms; BSGD adds 2 500 per-sample
@@ -19,8 +21,9 @@
 // tanh inputs). The whole table is hours: run it in the background.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deserialize, serialize } from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { initKernels, setKernelBackend, setKernelThreads } from '../../dist/index.js';
 import { AGGREGATORS, ATTACK_NAMES, BYZANTINE, ESTIMATORS, HONEST, PER_WORKER, PRESETS, prepare, runOne } from './setup.mjs';
@@ -211,16 +214,42 @@ function rewritePageOrThrow(opts) {
   }
 }
 
-/** Runs one cell with checkpoints: partial curves at every evaluation, the final JSON at the end. */
+/**
+ * The state a stopped cell left (`<cell>.state`, node:v8 serialized), if its settings are this
+ * cell's; else null.
+ */
+function savedState(stateFile, cell) {
+  if (!existsSync(stateFile)) return null;
+  try {
+    const saved = deserialize(readFileSync(stateFile));
+    return same(saved.settings, settingsOf(cell)) ? saved : null;
+  } catch {
+    return null; // unreadable (e.g. from an older format): the cell starts again
+  }
+}
+
+/**
+ * Runs one cell with checkpoints: partial curves at every evaluation, the cell's whole state
+ * (`.state`, continued by the next run) at every evaluation but the last, the final JSON at the end.
+ */
 function runCell(prepared, cell, resultsDir, onStep) {
   const file = cellFile(resultsDir, cell);
   const partial = file.replace(/\.json$/, '.partial.json');
-  const started = new Date().toISOString();
+  const stateFile = file.replace(/\.json$/, '.state');
+  const saved = savedState(stateFile, cell);
+  const started = saved?.started ?? new Date().toISOString();
+  if (saved !== null) console.log(`${new Date().toISOString()} continuing ${basename(file)} from step ${saved.cell.step}`);
   const result = runOne(prepared, cell, {
     onStep,
     onEval: ({ curve, diag, step }) => {
       writeJson(partial, { settings: settingsOf(cell), complete: false, stepsDone: step, started, updated: new Date().toISOString(), curve, diag });
     },
+    onCheckpoint: (state) => {
+      // Written, then renamed: a stop mid-write leaves the previous state whole.
+      writeFileSync(`${stateFile}.tmp`, serialize({ settings: settingsOf(cell), started, cell: state }));
+      renameSync(`${stateFile}.tmp`, stateFile);
+    },
+    resume: saved?.cell,
   });
   writeJson(file, {
     settings: settingsOf(cell),
@@ -234,6 +263,7 @@ function runCell(prepared, cell, resultsDir, onStep) {
     ...result,
   });
   rmSync(partial, { force: true });
+  rmSync(stateFile, { force: true });
   return result;
 }
 

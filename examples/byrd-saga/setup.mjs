@@ -163,21 +163,26 @@ function variance(honest, mu) {
  * One cell of the grid: { preset, attack, estimator, aggregator, steps, evalEvery, diagEvery,
  * seed, lr? }. Every `diagEvery` steps it records the honest messages' variance, cos(aggregate,
  * honest mean), the norms of both and (GM) the attackers' share of the Weiszfeld weights.
- * `onStep(step)` after every step; `onEval(partial)` after every evaluation with the curves so far.
+ * `onStep(step)` after every step; `onEval(partial)` after every evaluation with the curves so far;
+ * `onCheckpoint(state)` after every evaluation but the last with the whole state of the cell
+ * (trainRobust's checkpoint and this function's curves, diagnostics and clocks), from which
+ * `resume` continues it: the same numbers as a run never stopped.
  */
-export function runOne(prepared, cell, { onStep, onEval } = {}) {
+export function runOne(prepared, cell, { onStep, onEval, onCheckpoint, resume } = {}) {
   const { preset, attack, estimator, aggregator, steps, evalEvery, diagEvery, seed } = cell;
   const p = PRESETS[preset];
   const est = ESTIMATORS[estimator];
   const lr = cell.lr ?? est.lr;
   const rule = AGGREGATORS[aggregator];
   const attackFn = attacksFor(preset)[attack];
-  const started = performance.now();
+  // Clocks continue from the saved ones: wall and CPU time are the cell's across its runs.
+  const started = performance.now() - 1000 * (resume?.seconds ?? 0);
   const cpuStart = process.cpuUsage();
-  const diag = { step: [], variance: [], cos: [], byzantineWeight: [], aggregateNorm: [], honestMeanNorm: [] };
-  const curve = { step: [], testLoss: [], testAccuracy: [], trainLoss: [], trainAccuracy: [], seconds: [] };
-  let step = 0; // server steps done before the current aggregation
-  let negativeCos = 0; // among the diagnostic steps
+  const cpuBefore = resume?.cpuSeconds ?? 0;
+  const diag = resume?.diag ?? { step: [], variance: [], cos: [], byzantineWeight: [], aggregateNorm: [], honestMeanNorm: [] };
+  const curve = resume?.curve ?? { step: [], testLoss: [], testAccuracy: [], trainLoss: [], trainAccuracy: [], seconds: [] };
+  let step = resume?.step ?? 0; // server steps done before the current aggregation
+  let negativeCos = resume?.negativeCos ?? 0; // among the diagnostic steps
   const aggregate = (messages) => {
     const { aggregate: a, weights } = rule(messages);
     step++;
@@ -228,6 +233,17 @@ export function runOne(prepared, cell, { onStep, onEval } = {}) {
     evalEvery,
     seed,
     onProgress: ({ step: done }) => onStep?.(done),
+    resume: resume?.train,
+    ...(onCheckpoint === undefined
+      ? {}
+      : {
+          checkpointEvery: evalEvery,
+          onCheckpoint: (train) => {
+            const cpu = process.cpuUsage(cpuStart);
+            const seconds = (performance.now() - started) / 1000;
+            onCheckpoint({ train, curve, diag, step, negativeCos, seconds, cpuSeconds: cpuBefore + (cpu.user + cpu.system) / 1e6 });
+          },
+        }),
   });
   const cpu = process.cpuUsage(cpuStart);
   const last = curve.testAccuracy.length - 1;
@@ -245,6 +261,6 @@ export function runOne(prepared, cell, { onStep, onEval } = {}) {
     stepsDone: result.stepsDone,
     diverged: result.diverged,
     seconds: (performance.now() - started) / 1000,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    cpuSeconds: cpuBefore + (cpu.user + cpu.system) / 1e6,
   };
 }
