@@ -338,17 +338,15 @@ export function trainRobust<W extends WorkerOracle>(options: TrainRobustOptions<
   let stepsDone = 0;
   if (o.resume === undefined) record(0, NaN);
   else {
+    // A state that does not fit throws here, before the first step (the estimators are this call's own).
     const saved = readTrainingState(o.resume, { d, steps, workers: estimators.length });
-    // Every check is done before anything changes: the estimators' own checks run first.
-    const restores = estimators.map((e, i) => {
+    estimators.forEach((e, i) => {
       if (typeof e.loadState !== 'function') {
         throw new RobustAggError('INVALID_OPTION', `trainRobust: resume needs estimators with loadState (worker ${i}'s has none)`);
       }
-      return saved.estimators[i];
+      e.loadState(saved.estimators[i]);
     });
-    const restoreAttackRng = readRng(attackRng, saved.attackRng, rule);
-    restores.forEach((state, i) => (estimators[i].loadState as NonNullable<GradientEstimator['loadState']>)(state));
-    restoreAttackRng();
+    readRng(attackRng, saved.attackRng, rule)();
     params.set(saved.params);
     for (const key of ['step', 'loss', 'accuracy', 'variance'] as const) for (const v of saved.path[key]) path[key].push(v);
     last = saved.lastEvaluation ?? undefined;
