@@ -88,6 +88,20 @@ export function readCount(rule: string, state: Record<string, unknown>, key: str
   return v;
 }
 
+/**
+ * `state[first]` and `state[second]`: two Float32Arrays of one length (both null before the
+ * estimator's first call), copied; anything else is INVALID_OPTION.
+ */
+export function readVectorPair(rule: string, state: Record<string, unknown>, first: string, second: string): [Float32Array, Float32Array] | null {
+  const a = state[first];
+  const d = a instanceof Float32Array ? a.length : 0;
+  const x = readArray(rule, state, first, Float32Array, d, true);
+  const y = readArray(rule, state, second, Float32Array, d, true);
+  if (x === null && y === null) return null;
+  if (x === null || y === null) throw new RobustAggError('INVALID_OPTION', `${rule}: the saved ${first} and ${second} must both be arrays or both null`);
+  return [x as Float32Array, y as Float32Array];
+}
+
 type TypedArrayOf<T> = T extends new (n: number) => infer A ? A : never;
 
 /**

@@ -1,7 +1,7 @@
 import { describeValue, readOptions, requireInteger } from '../core/options.js';
 import { RobustAggError } from '../core/errors.js';
 import type { RandomOptions } from '../core/random.js';
-import { readArray, readCount, readRng, readState, resolveSavableRng, saveRng } from './estimator-state.js';
+import { readCount, readVectorPair, readRng, readState, resolveSavableRng, saveRng } from './estimator-state.js';
 import { allIndices, checkGradient, requireWorker } from './sampling.js';
 import type { EstimatorState, GradientEstimator, WorkerOracle } from './types.js';
 
@@ -104,17 +104,11 @@ export function sarah(worker: WorkerOracle, options: SarahOptions): GradientEsti
     loadState(state: EstimatorState): void {
       const s = readState(rule, state);
       const restoreRng = readRng(rng, s.rng, rule);
-      const d = s.previous instanceof Float32Array ? s.previous.length : 0;
-      const savedPrevious = readArray(rule, s, 'previous', Float32Array, d, true);
-      const savedEstimate = readArray(rule, s, 'estimate', Float32Array, d, true);
-      if ((savedPrevious === null) !== (savedEstimate === null)) {
-        throw new RobustAggError('INVALID_OPTION', 'sarah: the saved previous point and estimate must both be arrays or both null');
-      }
+      const pair = readVectorPair(rule, s, 'previous', 'estimate');
       const left = readCount(rule, s, 'remaining', 0, 2 ** 32);
       const e = readCount(rule, s, 'evaluations');
       restoreRng();
-      previous = savedPrevious;
-      estimate = savedEstimate;
+      [previous, estimate] = pair ?? [null, null];
       remaining = left;
       evaluations = e;
     },

@@ -1,7 +1,7 @@
 import { RobustAggError } from '../core/errors.js';
 import { describeValue, readOptions, requireInteger } from '../core/options.js';
 import type { RandomOptions, Rng } from '../core/random.js';
-import { readArray, readCount, readRng, readState, resolveSavableRng, saveRng } from './estimator-state.js';
+import { readCount, readVectorPair, readRng, readState, resolveSavableRng, saveRng } from './estimator-state.js';
 import { allIndices, checkGradient, requireWorker } from './sampling.js';
 import type { EstimatorState, GradientEstimator, WorkerOracle } from './types.js';
 
@@ -150,17 +150,11 @@ function snapshotEstimator(
     loadState(state: EstimatorState): void {
       const s = readState(rule, state);
       const restoreRng = readRng(rng, s.rng, rule);
-      const d = s.snapshot instanceof Float32Array ? s.snapshot.length : 0;
-      const savedSnapshot = readArray(rule, s, 'snapshot', Float32Array, d, true);
-      const savedFull = readArray(rule, s, 'full', Float32Array, d, true);
-      if ((savedSnapshot === null) !== (savedFull === null)) {
-        throw new RobustAggError('INVALID_OPTION', `${rule}: the saved snapshot and full gradient must both be arrays or both null`);
-      }
+      const pair = readVectorPair(rule, s, 'snapshot', 'full');
       const c = readCount(rule, s, 'calls');
       const e = readCount(rule, s, 'evaluations');
       restoreRng();
-      snapshot = savedSnapshot;
-      full = savedFull;
+      [snapshot, full] = pair ?? [null, null];
       calls = c;
       evaluations = e;
     },

@@ -236,6 +236,20 @@ describe('estimators: saveState / loadState', () => {
     expect(codeOf(() => sagaFactored(workers[0], { seed: 1 }).loadState!({ ...fs, filled: new Uint8Array(9).fill(2) }))).toBe('INVALID_OPTION');
     expect(codeOf(() => sagaFactored(workers[0], { seed: 1 }).loadState!({ ...fs, averageF32: new Float32Array(D) }))).toBe('INVALID_OPTION');
   });
+
+  it('svrg and sarah refuse half a snapshot or vectors of two lengths', () => {
+    const x = Float32Array.of(1, 2, 3, 4);
+    for (const make of [() => svrg(workers[0], { seed: 1 }), () => sarah(workers[0], { seed: 1 })]) {
+      const e = make();
+      e.next(x);
+      const state = e.saveState!();
+      const [a, b] = e.name === 'svrg' ? ['snapshot', 'full'] : ['previous', 'estimate'];
+      expect(codeOf(() => make().loadState!({ ...state, [b]: null })), e.name).toBe('INVALID_OPTION');
+      expect(codeOf(() => make().loadState!({ ...state, [a]: null })), e.name).toBe('INVALID_OPTION');
+      expect(codeOf(() => make().loadState!({ ...state, [b]: new Float32Array(D + 1) })), e.name).toBe('INVALID_OPTION');
+      expect(codeOf(() => make().loadState!({ ...state, [a]: null, [b]: null })), e.name).toBeUndefined(); // not started: fine
+    }
+  });
 });
 
 describe('trainRobust: checkpoint options are checked', () => {
