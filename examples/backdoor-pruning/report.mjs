@@ -11,7 +11,14 @@ import { lineChart } from './svg.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const dirArg = process.argv.indexOf('--dir');
 const dir = dirArg > 0 ? resolve(process.argv[dirArg + 1]) : resolve(root, 'docs/results');
-const NAMES = { mnist: 'MNIST', fashion: 'Fashion-MNIST', 'fashion.resnet': 'ResNet-8, Fashion-MNIST', 'mnist.resnet': 'ResNet-8, MNIST' };
+const NAMES = {
+  mnist: 'MNIST',
+  fashion: 'Fashion-MNIST',
+  'fashion.resnet': 'ResNet-8, Fashion-MNIST',
+  'mnist.resnet': 'ResNet-8, MNIST',
+  'mnist.resnet-wide': 'ResNet-8 32/64/128, MNIST',
+  'fashion.resnet-wide': 'ResNet-8 32/64/128, Fashion-MNIST',
+};
 const isResnet = (s) => s.opts.model === 'resnet';
 const epochsOf = (s) => s.phases.train.epochsTrained ?? s.opts.epochs;
 const pct = (v) => (v == null ? '—' : (100 * v).toFixed(2));
@@ -264,6 +271,17 @@ export function buildPage({ prose = {} } = {}) {
     lines.push(readFileSync(resolve(here, 'page-resnet.md'), 'utf8').trim(), '');
     for (const [name, s] of resnetRuns) section(name, s, lines);
     if (existsSync(resolve(here, 'page-resnet-reading.md'))) lines.push(readFileSync(resolve(here, 'page-resnet-reading.md'), 'utf8').trim(), '');
+  }
+  // The wider ResNet (stage widths 32/64/128), its own part with its own reading.
+  const wideRuns = ['mnist.resnet-wide', 'fashion.resnet-wide'].map((name) => [name, load(name)]).filter(([, s]) => s?.phases?.train);
+  if (wideRuns.length > 0) {
+    const here = dirname(fileURLToPath(import.meta.url));
+    lines.push(readFileSync(resolve(here, 'page-resnet-wide.md'), 'utf8').trim(), '');
+    for (const [name, s] of wideRuns) {
+      const variants = load(`${name}.variants`);
+      if (variants !== null) s.variants = variants.variants;
+      section(name, s, lines);
+    }
   }
   if (cut >= 0) lines.push(outro.slice(cut).trim(), '');
   return lines.join('\n');
