@@ -239,8 +239,9 @@ function runCell(prepared, cell, resultsDir, onStep) {
   const saved = savedState(stateFile, cell);
   const started = saved?.started ?? new Date().toISOString();
   if (saved !== null) console.log(`${new Date().toISOString()} continuing ${basename(file)} from step ${saved.cell.step}`);
+  const from = saved?.cell.step ?? 0; // steps the cell had done before this run
   const result = runOne(prepared, cell, {
-    onStep,
+    onStep: (step) => onStep(step, from),
     onEval: ({ curve, diag, step }) => {
       writeJson(partial, { settings: settingsOf(cell), complete: false, stepsDone: step, started, updated: new Date().toISOString(), curve, diag });
     },
@@ -275,14 +276,15 @@ if (!isMainThread) {
   parentPort.on('message', (cell) => {
     if (cell === null) process.exit(0);
     if (!cache.has(cell.preset)) cache.set(cell.preset, prepare({ preset: cell.preset, data: cell.data, seed: cell.seed }));
-    let reported = 0;
-    runCell(cache.get(cell.preset), cell, workerData.resultsDir, (step) => {
+    let reported = -1;
+    runCell(cache.get(cell.preset), cell, workerData.resultsDir, (step, from) => {
+      if (reported < 0) reported = from;
       if (step - reported >= 50) {
         parentPort.postMessage({ type: 'progress', steps: step - reported });
         reported = step;
       }
     });
-    parentPort.postMessage({ type: 'progress', steps: cell.steps - reported });
+    parentPort.postMessage({ type: 'progress', steps: cell.steps - Math.max(0, reported) });
     parentPort.postMessage({ type: 'done' });
   });
   parentPort.postMessage({ type: 'ready' });
@@ -301,7 +303,9 @@ if (!isMainThread) {
     const saved = JSON.parse(readFileSync(file, 'utf8'));
     return !(saved.complete && same(saved.settings, settingsOf(cell)));
   });
-  const totalSteps = todo.reduce((s, c) => s + c.steps, 0);
+  // Steps left: a cell stopped part-way continues from its saved state.
+  const stepsLeft = (cell) => cell.steps - (savedState(cellFile(resultsDir, cell).replace(/\.json$/, '.state'), cell)?.cell.step ?? 0);
+  const totalSteps = todo.reduce((s, c) => s + stepsLeft(c), 0);
   console.log(
     `Byrd-SAGA table: ${all.length} cells (${all.length - todo.length} already done, ${todo.length} to run) × ${opts.steps} steps, ` +
       `${HONEST} honest + ${BYZANTINE} Byzantine workers, data ${opts.data}, seed ${opts.seed}, ${opts.jobs} thread(s); checkpoints in ${opts.results}`,
@@ -328,8 +332,9 @@ if (!isMainThread) {
     for (const cell of todo) {
       if (!cache.has(cell.preset)) cache.set(cell.preset, prepare({ preset: cell.preset, data: cell.data, seed: cell.seed }));
       const label = `${cell.preset} ${cell.estimator}+${cell.aggregator} ${cell.attack}`;
-      let last = 0;
-      const r = runCell(cache.get(cell.preset), cell, resultsDir, (step) => {
+      let last = -1;
+      const r = runCell(cache.get(cell.preset), cell, resultsDir, (step, from) => {
+        if (last < 0) last = from;
         progress(step - last, `${label} step ${step}`);
         last = step;
       });
