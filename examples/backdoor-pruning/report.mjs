@@ -31,6 +31,16 @@ function load(name) {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
 }
 
+// Phase 9 of run.mjs (ResNet): two selections over the lr-0.001 masks.
+const slowVariants = (p) => {
+  const v = p.rnpSlowVariants;
+  if (!v) return [];
+  return [
+    ["last stage's BN layers only", v.lastStage],
+    ['branch and shortcut BN of a projection block pruned together', v.pairedBlockOutputs],
+  ].filter(([, r]) => r);
+};
+
 function rowsOf(s) {
   const p = s.phases;
   const before = p.train.eval;
@@ -49,6 +59,9 @@ function rowsOf(s) {
     const r = p.rnpSlow;
     add('RNP, unlearning lr 0.001; 2-point budget', r.eval, r.time, r.chosen ? `t = ${r.chosen.value.toFixed(2)}, ${r.pruned.length} channels` : 'nothing pruned');
     add('RNP, unlearning lr 0.001; fixed t = 0.70', r.fixed.eval, null, `${r.fixed.pruned.length} channels`);
+  }
+  for (const [label, r] of slowVariants(p)) {
+    add(`RNP, unlearning lr 0.001 masks, ${label} (not the reference); 2-point budget`, r.eval, r.time, r.chosen ? `t = ${r.chosen.value.toFixed(2)}, ${r.pruned.length} channels` : 'nothing pruned');
   }
   for (const v of Object.values(s.variants ?? {})) {
     add(`RNP, ${v.label}; 2-point budget`, v.eval, v.time, v.chosen ? `t = ${v.chosen.value.toFixed(2)}, ${v.pruned.length} channels` : 'nothing pruned');
@@ -184,6 +197,7 @@ function section(name, s, lines) {
   if (p.rnp) sweeps.push(['reference defaults', p.rnp.budget]);
   if (p.rnpLastLayer) sweeps.push([`masks of the reference run, ${p.rnpLastLayer.layer} only`, p.rnpLastLayer]);
   if (p.rnpSlow) sweeps.push(['unlearning lr 0.001', p.rnpSlow]);
+  for (const [label, r] of slowVariants(p)) sweeps.push([`masks of the lr 0.001 run, ${label}`, r]);
   for (const v of Object.values(s.variants ?? {})) sweeps.push([v.label, v]);
   for (const [label, r] of sweeps) {
     lines.push(`### RNP sweep, ${label}`, '');

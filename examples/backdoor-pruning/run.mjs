@@ -14,7 +14,9 @@
 //   4. Fine-Pruning (5 % clean), run after 5 and 6 (the phases are independent: own seeds, the
 //      trained model never changes);
 //   7. Fine-Pruning's accuracy/ASR-vs-channels-pruned curve (prune only, the CSAW lab's plot);
-//   8. RNP with unlearning lr 0.001.
+//   8. RNP with unlearning lr 0.001;
+//   9. (ResNet) two selections over phase 8's masks, not the reference: the last stage only, and
+//      each projection block's output channel pruned in its branch and shortcut BN together.
 // Sweeps, curves and the ablation are probed on 200 clean + 200 triggered test images (every 10th);
 // the rows of the results table on the whole test set.
 // Every phase writes the JSON (docs/results/backdoor-pruning.<dataset>.json) when it ends, and a
@@ -474,6 +476,36 @@ export async function runExperiment(opts) {
     save();
     const p = state.phases.rnpSlow;
     log(`RNP lr 0.001: ${time.toFixed(0)} s; pick ${p.chosen?.value ?? 'none'}: ACC ${pct(p.eval.acc)} ASR ${pct(p.eval.asr)}`);
+  }
+
+  // 9. Over phase 8's masks (not the reference). A projection block's output channel c is
+  // relu(branch BN[c] + shortcut BN[c]): pruning one of the two BNs halves the channel at most, so
+  // the paired selection gives both BNs max(m_branch[c], m_shortcut[c]) and the global threshold
+  // prunes them together or not at all.
+  if (resnet && !done('rnpSlowVariants')) {
+    const t = performance.now();
+    const slow = Object.fromEntries(Object.entries(state.phases.rnpSlow.masks).map(([k, v]) => [k, Float32Array.from(v)]));
+    const paired = { ...slow };
+    for (const name of Object.keys(slow)) {
+      const short = name.replace(/_bn2$/, '_short_bn');
+      if (short === name || !(short in slow)) continue;
+      const both = slow[name].map((m, c) => Math.max(m, slow[short][c]));
+      paired[name] = both;
+      paired[short] = both;
+    }
+    const variants = {};
+    for (const [key, options] of [
+      ['lastStage', { masks: slow, layers: lastLayers }],
+      ['pairedBlockOutputs', { masks: paired }],
+    ]) {
+      const v = performance.now();
+      const r = rnp(model, rnpClean, { seed: 0, probe: probeFew, ...options });
+      variants[key] = { ...rnpSummary(r, evaluate(r.model), seconds(v)), ...(key === 'lastStage' ? { layer: lastLayers.join(' + ') } : {}) };
+      r.model.dispose();
+      log(`RNP lr 0.001 masks, ${key}: pick ${variants[key].chosen?.value ?? 'none'}: ACC ${pct(variants[key].eval.acc)} ASR ${pct(variants[key].eval.asr)}`);
+    }
+    state.phases.rnpSlowVariants = { ...variants, time: seconds(t) };
+    save();
   }
 
   rnpX.dispose();
